@@ -1,0 +1,391 @@
+#!/usr/bin/env bash
+# goldstream on one machine: set-up, a local Kafka broker, the test suite and the demo.
+#
+# Downloads and builds go once into $GOLDSTREAM_CACHE (default ~/.cache/goldstream), keyed by
+# version, so fresh clones and CI reuse them. Runtime state (broker data, logs, pid files)
+# lives in .local/ inside the clone. Versions are pinned in infra/versions.env.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=infra/versions.env
+source "$ROOT/infra/versions.env"
+
+CACHE="${GOLDSTREAM_CACHE:-$HOME/.cache/goldstream}"
+STATE="${GOLDSTREAM_STATE_DIR:-$ROOT/.local}"
+KAFKA_PORT="${GOLDSTREAM_KAFKA_PORT:-9092}"
+KAFKA_CONTROLLER_PORT="${GOLDSTREAM_KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}"
+KAFKA_BOOTSTRAP="127.0.0.1:${KAFKA_PORT}"
+KAFKA_START_DEADLINE_S="${GOLDSTREAM_KAFKA_START_DEADLINE_S:-120}"
+SYSTEM_PYTHON="${GOLDSTREAM_PYTHON:-python3}"
+DEPENDENCY_PLUGIN="org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
+
+VENV_LINK="$ROOT/.venv"
+KAFKA_HOME="$CACHE/kafka/${KAFKA_SCALA_VERSION}-${KAFKA_VERSION}"
+PRISM_BIN="$CACHE/prism/${BEAM_VERSION}/prism"
+FLINK_JOB_SERVER_HOME="$CACHE/flink-job-server/beam-${FLINK_RUNNER_BEAM_VERSION}-flink-${FLINK_MINOR}"
+FLINK_JOB_SERVER_JAR="$FLINK_JOB_SERVER_HOME/goldstream-flink-job-server.jar"
+KAFKA_STATE="$STATE/kafka"
+KAFKA_PID_FILE="$KAFKA_STATE/kafka.pid"
+KAFKA_LOG_DIR="$KAFKA_STATE/logs"
+KAFKA_DATA_DIR="$KAFKA_STATE/data"
+KAFKA_CONFIG="$KAFKA_STATE/server.properties"
+
+usage() {
+  cat <<EOF
+Usage: ./run_local.sh [command]
+
+  (none)                 set up, start Kafka, produce and read back generated orders, and
+                         print where the broker, its logs and the data are
+  setup                  build the venv, fetch Kafka and the Flink job server through Maven,
+                         build Prism; a second run downloads and builds nothing
+  test [pytest args]     setup, start Kafka, run the whole pytest suite, stop Kafka;
+                         exits with pytest's code
+  broker start|stop|status
+                         the local one-node KRaft broker on 127.0.0.1:\$GOLDSTREAM_KAFKA_PORT
+                         (status exits 0 when up, 3 when down)
+  help                   this text
+
+Environment:
+  GOLDSTREAM_CACHE       downloads and builds (default ~/.cache/goldstream)
+  GOLDSTREAM_KAFKA_PORT  broker port (default 9092); the controller uses port+1 unless
+                         GOLDSTREAM_KAFKA_CONTROLLER_PORT is set
+  GOLDSTREAM_STATE_DIR   broker data, logs and pid file (default .local/ in the clone)
+EOF
+}
+
+say() { printf '==> %s\n' "$*" >&2; }
+fail() {
+  printf 'error: %s\n' "$1" >&2
+  shift
+  for line in "$@"; do printf '       %s\n' "$line" >&2; done
+  exit 1
+}
+
+# ---------------------------------------------------------------------------------------------
+# Prerequisites
+
+require_command() {  # name, what to install
+  command -v "$1" >/dev/null 2>&1 || fail "'$1' was not found on PATH." "Install $2 and run this again."
+}
+
+require_java() {
+  require_command java "a Java 17+ JDK (e.g. Debian: apt-get install openjdk-17-jdk-headless)"
+  require_command jar "a full JDK, not only a JRE (the 'jar' tool is part of the JDK)"
+  local version major
+  version="$(java -version 2>&1 | sed -n 's/.*version "\([^"]*\)".*/\1/p' | head -n1)"
+  major="${version%%.*}"
+  if [[ -z "$major" || "$major" -lt 17 ]]; then
+    fail "Java ${version:-unknown} found; Kafka ${KAFKA_VERSION} needs Java 17 or newer." \
+      "Install a JDK 17+ and put it first on PATH (or set JAVA_HOME and PATH accordingly)."
+  fi
+}
+
+require_python() {
+  require_command "$SYSTEM_PYTHON" "Python 3.10-3.12 (or set GOLDSTREAM_PYTHON to one)"
+  "$SYSTEM_PYTHON" - <<'EOF' || fail "apache-beam ${BEAM_VERSION} needs Python 3.10 or newer." \
+    "Install one and point GOLDSTREAM_PYTHON at it."
+import sys
+sys.exit(0 if sys.version_info >= (3, 10) else 1)
+EOF
+}
+
+# ---------------------------------------------------------------------------------------------
+# Set-up: each step checks its stamp first, so a second run downloads and builds nothing.
+
+venv_key() {
+  local py_version
+  py_version="$("$SYSTEM_PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+  printf 'py%s-%s' "$py_version" "$(sha256sum "$ROOT/requirements.txt" | cut -c1-12)"
+}
+
+setup_venv() {
+  require_python
+  local venv_dir stamp
+  venv_dir="$CACHE/venv/$(venv_key)"
+  stamp="$venv_dir/.goldstream-complete"
+  if [[ ! -f "$stamp" ]]; then
+    say "Building the Python venv from requirements.txt into $venv_dir (first time only; a few minutes)"
+    rm -rf "$venv_dir"
+    mkdir -p "$CACHE/venv" "$CACHE/pip"
+    "$SYSTEM_PYTHON" -m venv "$venv_dir"
+    PIP_CACHE_DIR="$CACHE/pip" "$venv_dir/bin/pip" install --progress-bar off --quiet \
+      --upgrade pip setuptools wheel \
+      || fail "pip could not upgrade itself in $venv_dir." "Check the network or pip's message above."
+    PIP_CACHE_DIR="$CACHE/pip" "$venv_dir/bin/pip" install --progress-bar off \
+      -r "$ROOT/requirements.txt" \
+      || fail "pip could not install requirements.txt into $venv_dir." "See pip's message above."
+    touch "$stamp"
+  fi
+  if [[ -L "$VENV_LINK" || ! -e "$VENV_LINK" ]]; then
+    ln -sfn "$venv_dir" "$VENV_LINK"
+  elif [[ "$(readlink -f "$VENV_LINK")" != "$(readlink -f "$venv_dir")" ]]; then
+    fail "$VENV_LINK exists and is not goldstream's venv link." \
+      "Move it aside (mv .venv .venv.old) and run this again."
+  fi
+  say "Python venv ready: .venv -> $venv_dir"
+}
+
+maven_copy_dependencies() {  # pom, output dir, extra -D flags...
+  local pom="$1" out="$2"
+  shift 2
+  require_command mvn "Apache Maven 3.8+ (e.g. Debian: apt-get install maven)"
+  mvn -B -q -f "$pom" -Dmaven.repo.local="$CACHE/m2" "$@" \
+    "$DEPENDENCY_PLUGIN:copy-dependencies" -DincludeScope=runtime -DoutputDirectory="$out" \
+    || fail "Maven could not resolve the dependencies of $pom." \
+      "Read Maven's message above; check that Maven Central is reachable."
+}
+
+setup_kafka() {
+  require_java
+  if [[ -f "$KAFKA_HOME/.goldstream-complete" ]]; then
+    say "Kafka ${KAFKA_VERSION} jars ready: $KAFKA_HOME/libs"
+    return
+  fi
+  say "Fetching Apache Kafka ${KAFKA_VERSION} (kafka_${KAFKA_SCALA_VERSION}) through Maven into $KAFKA_HOME"
+  rm -rf "$KAFKA_HOME"
+  mkdir -p "$KAFKA_HOME"
+  maven_copy_dependencies "$ROOT/infra/kafka/pom.xml" "$KAFKA_HOME/libs" \
+    -Dkafka.version="$KAFKA_VERSION" -Dkafka.scala.version="$KAFKA_SCALA_VERSION"
+  touch "$KAFKA_HOME/.goldstream-complete"
+}
+
+setup_prism() {
+  if [[ -x "$PRISM_BIN" ]]; then
+    say "Prism ${BEAM_VERSION} ready: $PRISM_BIN"
+    return
+  fi
+  require_command go "Go 1.24+ (https://go.dev/doc/install, or Debian: apt-get install golang)"
+  say "Building Prism ${BEAM_VERSION} from the Go module proxy into $PRISM_BIN (first time only; a few minutes)"
+  local build_dir="$CACHE/prism/${BEAM_VERSION}.building"
+  rm -rf "$build_dir"
+  mkdir -p "$build_dir"
+  GOBIN="$build_dir" GOPATH="$CACHE/go" GOMODCACHE="$CACHE/go/mod" GOCACHE="$CACHE/go/build" \
+    GOFLAGS=-modcacherw go install "github.com/apache/beam/sdks/v2/go/cmd/prism@v${BEAM_VERSION}" \
+    || fail "go install of Prism v${BEAM_VERSION} failed." \
+      "Read Go's message above; the Go module proxy must be reachable."
+  mkdir -p "$(dirname "$PRISM_BIN")"
+  mv "$build_dir/prism" "$PRISM_BIN.tmp"
+  mv "$PRISM_BIN.tmp" "$PRISM_BIN"
+  rm -rf "$build_dir"
+}
+
+write_manifest() {  # file, main class, class path (space-separated); lines wrap at 72 bytes
+  {
+    printf 'Manifest-Version: 1.0\n'
+    printf 'Main-Class: %s\n' "$2"
+    printf 'Class-Path: %s\n' "$3" | fold -w 71 | sed '2,$s/^/ /'
+  } >"$1"
+}
+
+setup_flink_job_server() {
+  require_java
+  if [[ -f "$FLINK_JOB_SERVER_HOME/.goldstream-complete" ]]; then
+    say "Flink ${FLINK_MINOR} job server ready: $FLINK_JOB_SERVER_JAR"
+    return
+  fi
+  say "Fetching Beam's Flink ${FLINK_MINOR} runner ${FLINK_RUNNER_BEAM_VERSION} through Maven into $FLINK_JOB_SERVER_HOME"
+  rm -rf "$FLINK_JOB_SERVER_HOME"
+  mkdir -p "$FLINK_JOB_SERVER_HOME"
+  maven_copy_dependencies "$ROOT/infra/flink/pom.xml" "$FLINK_JOB_SERVER_HOME/libs" \
+    -Dbeam.version="$FLINK_RUNNER_BEAM_VERSION" -Dflink.minor="$FLINK_MINOR"
+  local class_path manifest
+  class_path="$(cd "$FLINK_JOB_SERVER_HOME" && find libs -name '*.jar' | sort | tr '\n' ' ')"
+  manifest="$FLINK_JOB_SERVER_HOME/MANIFEST.MF"
+  write_manifest "$manifest" org.apache.beam.runners.flink.FlinkJobServerDriver "${class_path% }"
+  (cd "$FLINK_JOB_SERVER_HOME" && jar --create --file "$FLINK_JOB_SERVER_JAR" --manifest "$manifest")
+  touch "$FLINK_JOB_SERVER_HOME/.goldstream-complete"
+}
+
+cmd_setup() {
+  local started=$SECONDS
+  mkdir -p "$CACHE"
+  setup_venv
+  setup_kafka
+  setup_prism
+  setup_flink_job_server
+  say "Set-up done in $((SECONDS - started)) s (cache: $CACHE)"
+}
+
+# ---------------------------------------------------------------------------------------------
+# The broker
+
+venv_python() { "$VENV_LINK/bin/python" "$@"; }
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+broker_pid() {  # prints the pid of the broker this clone started, if it is still running
+  [[ -f "$KAFKA_PID_FILE" ]] || return 1
+  local pid
+  pid="$(cat "$KAFKA_PID_FILE")"
+  [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "kafka.Kafka $KAFKA_CONFIG" || return 1
+  printf '%s\n' "$pid"
+}
+
+broker_answers() { venv_python "$ROOT/infra/kafka_ready.py" "$KAFKA_BOOTSTRAP" "${1:-3}"; }
+
+show_log_tail() {
+  local log
+  for log in "$KAFKA_LOG_DIR/server.out" "$KAFKA_LOG_DIR/server.log"; do
+    [[ -s "$log" ]] || continue
+    printf -- '--- last lines of %s ---\n' "$log" >&2
+    tail -n 40 "$log" >&2
+  done
+}
+
+write_broker_config() {
+  mkdir -p "$KAFKA_LOG_DIR" "$KAFKA_DATA_DIR"
+  sed -e "s|@PORT@|$KAFKA_PORT|g" -e "s|@CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
+    -e "s|@DATA_DIR@|$KAFKA_DATA_DIR|g" "$ROOT/infra/kafka/server.properties.template" >"$KAFKA_CONFIG"
+}
+
+format_storage_once() {
+  [[ -f "$KAFKA_DATA_DIR/meta.properties" ]] && return
+  say "Formatting Kafka storage in $KAFKA_DATA_DIR (first start)"
+  local cluster_id
+  cluster_id="$(java -cp "$KAFKA_HOME/libs/*" kafka.tools.StorageTool random-uuid 2>/dev/null)"
+  java -cp "$KAFKA_HOME/libs/*" -Dlog4j2.configurationFile="$ROOT/infra/kafka/log4j2.properties" \
+    -Dkafka.logs.dir="$KAFKA_LOG_DIR" kafka.tools.StorageTool format \
+    --cluster-id "$cluster_id" --config "$KAFKA_CONFIG" --ignore-formatted >/dev/null \
+    || fail "Kafka's storage tool could not format $KAFKA_DATA_DIR." \
+      "Delete $KAFKA_DATA_DIR and try again."
+}
+
+broker_start() {
+  local pid
+  if pid="$(broker_pid)"; then
+    say "Kafka broker already up (pid $pid, $KAFKA_BOOTSTRAP)"
+    return
+  fi
+  setup_venv
+  setup_kafka
+  local port
+  for port in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
+    if port_in_use "$port"; then
+      fail "port $port on 127.0.0.1 is already taken by another process." \
+        "Pick free ports: GOLDSTREAM_KAFKA_PORT=19092 ./run_local.sh ... (the controller uses port+1," \
+        "or set GOLDSTREAM_KAFKA_CONTROLLER_PORT); 'ss -ltnp' shows who holds $port."
+    fi
+  done
+  write_broker_config
+  format_storage_once
+  say "Starting Kafka ${KAFKA_VERSION} on $KAFKA_BOOTSTRAP (logs: $KAFKA_LOG_DIR)"
+  setsid java -Xms256m -Xmx1g -XX:+UseG1GC -Djava.awt.headless=true \
+    -Dlog4j2.configurationFile="$ROOT/infra/kafka/log4j2.properties" \
+    -Dkafka.logs.dir="$KAFKA_LOG_DIR" -cp "$KAFKA_HOME/libs/*" \
+    kafka.Kafka "$KAFKA_CONFIG" >"$KAFKA_LOG_DIR/server.out" 2>&1 </dev/null &
+  pid=$!
+  echo "$pid" >"$KAFKA_PID_FILE"
+  local deadline=$((SECONDS + KAFKA_START_DEADLINE_S))
+  until broker_answers 2; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      rm -f "$KAFKA_PID_FILE"
+      show_log_tail
+      fail "the Kafka broker exited during start-up; its log is above."
+    fi
+    if ((SECONDS >= deadline)); then
+      show_log_tail
+      broker_stop
+      fail "the Kafka broker did not answer a metadata request within ${KAFKA_START_DEADLINE_S} s; its log is above."
+    fi
+    sleep 0.5
+  done
+  say "Kafka broker up (pid $pid, $KAFKA_BOOTSTRAP) after $((SECONDS + KAFKA_START_DEADLINE_S - deadline)) s"
+}
+
+broker_stop() {
+  local pid
+  if ! pid="$(broker_pid)"; then
+    rm -f "$KAFKA_PID_FILE"
+    say "Kafka broker is not running (nothing started from $KAFKA_STATE)"
+    return
+  fi
+  say "Stopping Kafka broker (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || true
+  local deadline=$((SECONDS + 60))
+  while kill -0 "$pid" 2>/dev/null; do
+    if ((SECONDS >= deadline)); then
+      say "Kafka broker did not stop within 60 s; killing it"
+      kill -KILL "$pid" 2>/dev/null || true
+      break
+    fi
+    sleep 0.2
+  done
+  rm -f "$KAFKA_PID_FILE"
+  say "Kafka broker stopped"
+}
+
+broker_status() {
+  local pid
+  if pid="$(broker_pid)"; then
+    printf 'up (pid %s, %s, data %s, logs %s)\n' "$pid" "$KAFKA_BOOTSTRAP" "$KAFKA_DATA_DIR" "$KAFKA_LOG_DIR"
+    return 0
+  fi
+  printf 'down\n'
+  return 3
+}
+
+cmd_broker() {
+  case "${1:-}" in
+    start) broker_start ;;
+    stop) broker_stop ;;
+    status) broker_status ;;
+    *) usage >&2; fail "broker needs one of: start, stop, status." ;;
+  esac
+}
+
+# ---------------------------------------------------------------------------------------------
+# The test suite and the demo
+
+export_runtime_env() {
+  export GOLDSTREAM_ROOT="$ROOT" GOLDSTREAM_CACHE="$CACHE" GOLDSTREAM_STATE_DIR="$STATE"
+  export GOLDSTREAM_KAFKA_BOOTSTRAP="$KAFKA_BOOTSTRAP" GOLDSTREAM_KAFKA_PORT="$KAFKA_PORT"
+  export GOLDSTREAM_PRISM_BIN="$PRISM_BIN" GOLDSTREAM_FLINK_JOB_SERVER_JAR="$FLINK_JOB_SERVER_JAR"
+}
+
+cmd_test() {
+  cmd_setup
+  local stop_broker_after=0
+  broker_pid >/dev/null || stop_broker_after=1
+  if ((stop_broker_after)); then
+    trap broker_stop EXIT
+  fi
+  broker_start
+  export_runtime_env
+  say "Running the test suite (pytest $*)"
+  local code=0
+  (cd "$ROOT" && venv_python -m pytest "$@") || code=$?
+  say "pytest exited with $code"
+  return "$code"
+}
+
+cmd_demo() {
+  cmd_setup
+  broker_start
+  export_runtime_env
+  say "Producing generated orders to Kafka and reading them back"
+  (cd "$ROOT" && venv_python -m pipelines.generator --bootstrap "$KAFKA_BOOTSTRAP" --count 2000 --verify)
+  cat <<EOF
+
+goldstream is running locally:
+  Kafka broker   $KAFKA_BOOTSTRAP (pid $(broker_pid || echo '?')); stop it with ./run_local.sh broker stop
+  broker logs    $KAFKA_LOG_DIR/server.log
+  broker data    $KAFKA_DATA_DIR (topic 'orders')
+  cache          $CACHE (venv, Kafka jars, Prism, Flink job server)
+EOF
+}
+
+main() {
+  local command="${1:-demo}"
+  [[ $# -gt 0 ]] && shift
+  case "$command" in
+    demo) cmd_demo ;;
+    setup) cmd_setup ;;
+    test) cmd_test "$@" ;;
+    broker) cmd_broker "$@" ;;
+    help | -h | --help) usage ;;
+    *) usage >&2; fail "unknown command '$command'." ;;
+  esac
+}
+
+main "$@"
