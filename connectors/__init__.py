@@ -1,0 +1,1 @@
+"""Kafka connectors, event codecs and the schema catalogue of goldstream."""

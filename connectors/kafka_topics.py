@@ -1,0 +1,82 @@
+"""Creating and inspecting Kafka topics with kafka-python's admin client."""
+import time
+from typing import Dict, Mapping
+
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from kafka.admin import NewTopic
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+
+def ensure_topics(bootstrap: str, partitions_by_topic: Mapping[str, int],
+                  timeout_s: float = 30.0) -> None:
+    """Creates each missing topic and waits until the broker reports all its partitions.
+
+    Args:
+      bootstrap: `host:port` of a broker.
+      partitions_by_topic: topic name to partition count, for topics to create when missing.
+        An existing topic is left as it is, whatever its partition count.
+      timeout_s: how long to wait for the broker to show the new topics' partitions.
+
+    Raises:
+      TimeoutError: the partitions did not appear in time.
+    """
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id='goldstream-topics')
+    try:
+        existing = set(admin.list_topics())
+        missing = [NewTopic(name, partitions, 1)
+                   for name, partitions in partitions_by_topic.items()
+                   if name not in existing]
+        if missing:
+            try:
+                admin.create_topics(missing, timeout_ms=int(timeout_s * 1000))
+            except TopicAlreadyExistsError:
+                pass  # another client created it meanwhile: what we wanted
+    finally:
+        admin.close()
+    _wait_for_partitions(bootstrap, list(partitions_by_topic), timeout_s)
+
+
+def _wait_for_partitions(bootstrap: str, topics: list, timeout_s: float) -> None:
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, client_id='goldstream-topics')
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            pending = [t for t in topics if not consumer.partitions_for_topic(t)]
+            if not pending:
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f'topics {pending} have no partitions on {bootstrap} after {timeout_s:.0f} s')
+            consumer.poll(timeout_ms=100)  # refreshes metadata; also the wait between checks
+    finally:
+        consumer.close()
+
+
+def end_offsets(bootstrap: str, topic: str) -> Dict[int, int]:
+    """Returns partition -> the offset the next record will get, for every partition of `topic`."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, client_id='goldstream-offsets')
+    try:
+        partitions = consumer.partitions_for_topic(topic)
+        if not partitions:
+            raise ValueError(f'topic {topic!r} does not exist on {bootstrap}')
+        offsets = consumer.end_offsets([TopicPartition(topic, p) for p in partitions])
+        return {tp.partition: offset for tp, offset in offsets.items()}
+    finally:
+        consumer.close()
+
+
+def broker_answers(bootstrap: str, timeout_s: float = 3.0) -> bool:
+    """Returns True when a broker at `bootstrap` returns cluster metadata within `timeout_s`."""
+    timeout_ms = int(timeout_s * 1000)
+    try:
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=timeout_ms,
+                                 bootstrap_timeout_ms=timeout_ms,
+                                 client_id='goldstream-ready-check')
+    except (KafkaError, OSError, ValueError):
+        return False
+    try:
+        return bool(admin.describe_cluster().get('brokers'))
+    except (KafkaError, OSError, ValueError):
+        return False
+    finally:
+        admin.close()

@@ -1,0 +1,1 @@
+"""goldstream pipelines: the streaming job, the daily report and the event generator."""

@@ -1,0 +1,46 @@
+"""Where run_local.sh put the pinned tools, for code that runs pipelines on this machine.
+
+The versions come from `infra/versions.env` (the one place they are pinned); the paths follow
+run_local.sh's cache layout under `$GOLDSTREAM_CACHE` (default `~/.cache/goldstream`).
+"""
+import os
+import pathlib
+from typing import Dict
+
+REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
+VERSIONS_FILE = REPO_ROOT / 'infra' / 'versions.env'
+
+
+def read_versions(path: pathlib.Path = VERSIONS_FILE) -> Dict[str, str]:
+    """Returns the KEY=VALUE pairs of a versions file, ignoring comments and blank lines."""
+    versions = {}
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith('#'):
+            continue
+        key, sep, value = line.partition('=')
+        if not sep or not key.strip():
+            raise ValueError(f'{path}:{number}: expected KEY=VALUE, got {line!r}')
+        versions[key.strip()] = value.strip()
+    return versions
+
+
+def cache_dir() -> pathlib.Path:
+    """The download and build cache run_local.sh fills."""
+    configured = os.environ.get('GOLDSTREAM_CACHE')
+    if configured:
+        return pathlib.Path(configured)
+    return pathlib.Path.home() / '.cache' / 'goldstream'
+
+
+def prism_binary() -> pathlib.Path:
+    """The Prism binary built by `./run_local.sh setup` for the pinned Beam version."""
+    return cache_dir() / 'prism' / read_versions()['BEAM_VERSION'] / 'prism'
+
+
+def flink_job_server_jar() -> pathlib.Path:
+    """The Flink job server launcher jar assembled by `./run_local.sh setup`."""
+    versions = read_versions()
+    home = (f"beam-{versions['FLINK_RUNNER_BEAM_VERSION']}"
+            f"-flink-{versions['FLINK_MINOR']}")
+    return cache_dir() / 'flink-job-server' / home / 'goldstream-flink-job-server.jar'
