@@ -1,0 +1,124 @@
+"""Connection settings shared by ReadFromKafka and WriteToKafka, checked when built.
+
+Security settings and any other kafka-python client option pass through to the consumer or
+producer unchanged, after a check that kafka-python knows them, so a typo fails at pipeline
+construction instead of on a worker.
+"""
+import dataclasses
+from typing import Any, Dict, Mapping, Sequence, Union
+
+from kafka import KafkaConsumer, KafkaProducer
+
+_TOPIC_CHARS = frozenset('abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-')
+SECURITY_PROTOCOLS = ('PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL')
+SASL_MECHANISMS = ('PLAIN', 'GSSAPI', 'OAUTHBEARER', 'SCRAM-SHA-256', 'SCRAM-SHA-512')
+# Options the connectors set themselves; a user value would break their guarantees.
+_OWNED_BY_CONNECTOR = frozenset({
+    'bootstrap_servers', 'group_id', 'enable_auto_commit', 'key_deserializer',
+    'value_deserializer', 'key_serializer', 'value_serializer', 'acks'})
+
+
+@dataclasses.dataclass(frozen=True)
+class KafkaConnection:
+    """Where the brokers are and how to talk to them.
+
+    Attributes:
+      bootstrap_servers: `host:port` list (or one comma-separated string).
+      security_protocol: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.
+      client_options: more kafka-python client options, e.g. `sasl_mechanism`,
+        `sasl_plain_username`, `ssl_cafile`, `request_timeout_ms`, `max_poll_records`.
+    """
+    bootstrap_servers: tuple
+    security_protocol: str = 'PLAINTEXT'
+    client_options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def of(cls, bootstrap_servers: Union[str, Sequence[str]],
+           security_protocol: str = 'PLAINTEXT',
+           client_options: Mapping[str, Any] = None) -> 'KafkaConnection':
+        """Builds and checks a connection; raises ValueError saying what to fix."""
+        servers = _servers(bootstrap_servers)
+        if security_protocol not in SECURITY_PROTOCOLS:
+            raise ValueError(f'security_protocol {security_protocol!r} is not one of '
+                             f'{", ".join(SECURITY_PROTOCOLS)}')
+        options = dict(client_options or {})
+        _check_options(options, security_protocol)
+        return cls(servers, security_protocol, options)
+
+    def consumer_config(self, **connector_settings) -> Dict[str, Any]:
+        """kafka-python KafkaConsumer keyword arguments."""
+        return self._client_config(KafkaConsumer.DEFAULT_CONFIG, connector_settings)
+
+    def producer_config(self, **connector_settings) -> Dict[str, Any]:
+        """kafka-python KafkaProducer keyword arguments."""
+        return self._client_config(KafkaProducer.DEFAULT_CONFIG, connector_settings)
+
+    def _client_config(self, known: Mapping, connector_settings) -> Dict[str, Any]:
+        config = {'bootstrap_servers': list(self.bootstrap_servers),
+                  'security_protocol': self.security_protocol}
+        config.update((k, v) for k, v in self.client_options.items() if k in known)
+        config.update(connector_settings)
+        return config
+
+    def describe(self) -> str:
+        return ','.join(self.bootstrap_servers)
+
+
+def _servers(bootstrap_servers) -> tuple:
+    if isinstance(bootstrap_servers, str):
+        bootstrap_servers = bootstrap_servers.split(',')
+    servers = tuple(s.strip() for s in (bootstrap_servers or ()) if s and s.strip())
+    if not servers:
+        raise ValueError('bootstrap_servers is empty: give at least one broker as host:port, '
+                         'e.g. "127.0.0.1:9092"')
+    for server in servers:
+        host, sep, port = server.rpartition(':')
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f'bootstrap server {server!r} is not host:port '
+                             f'(e.g. "127.0.0.1:9092")')
+    return servers
+
+
+def _check_options(options: Dict[str, Any], security_protocol: str) -> None:
+    known = set(KafkaConsumer.DEFAULT_CONFIG) | set(KafkaProducer.DEFAULT_CONFIG)
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise ValueError(f'unknown Kafka client option(s) {unknown}; kafka-python accepts '
+                         f'e.g. sasl_mechanism, sasl_plain_username, ssl_cafile, '
+                         f'request_timeout_ms (see KafkaConsumer/KafkaProducer docs)')
+    owned = sorted(set(options) & _OWNED_BY_CONNECTOR)
+    if owned:
+        raise ValueError(f'option(s) {owned} are set by the connector itself; use its own '
+                         f'arguments instead')
+    mechanism = options.get('sasl_mechanism')
+    if security_protocol.startswith('SASL_'):
+        if mechanism not in SASL_MECHANISMS:
+            raise ValueError(f'security_protocol {security_protocol} needs sasl_mechanism, one '
+                             f'of {", ".join(SASL_MECHANISMS)}; got {mechanism!r}')
+        if mechanism in ('PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512') and not (
+                options.get('sasl_plain_username') and options.get('sasl_plain_password')):
+            raise ValueError(f'sasl_mechanism {mechanism} needs sasl_plain_username and '
+                             f'sasl_plain_password')
+    elif mechanism is not None:
+        raise ValueError(f'sasl_mechanism is set but security_protocol is {security_protocol}; '
+                         f'use SASL_PLAINTEXT or SASL_SSL')
+    if not security_protocol.endswith('SSL'):
+        ssl_options = sorted(k for k in options if k.startswith('ssl_'))
+        if ssl_options:
+            raise ValueError(f'{ssl_options} need security_protocol SSL or SASL_SSL, '
+                             f'not {security_protocol}')
+
+
+def checked_topics(topics) -> tuple:
+    """Returns the topic names as a tuple; raises ValueError for an empty or invalid one."""
+    if isinstance(topics, str):
+        topics = [topics]
+    topics = tuple(topics or ())
+    if not topics:
+        raise ValueError('topics is empty: name at least one topic to read')
+    for topic in topics:
+        if not topic or not isinstance(topic, str) or set(topic) - _TOPIC_CHARS \
+                or len(topic) > 249 or topic in ('.', '..'):
+            raise ValueError(f'{topic!r} is not a valid Kafka topic name (letters, digits, '
+                             f"'.', '_', '-'; at most 249 characters)")
+    return topics

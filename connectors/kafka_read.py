@@ -1,0 +1,287 @@
+"""ReadFromKafka: a pure-Python Kafka source for Beam on kafka-python.
+
+A splittable DoFn with one restriction per topic-partition, real on every portable runner:
+unbounded by default (it self-checkpoints and resumes after a delay when there is nothing to
+read), or bounded for tests and back-fills. Offsets are committed to the consumer group only
+when the runner finalizes the bundle that read them.
+"""
+import logging
+import time
+from typing import Callable, Iterable, Optional, Sequence, Union
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+from apache_beam.transforms.window import TimestampedValue
+from apache_beam.utils.timestamp import Duration, Timestamp
+from kafka import KafkaConsumer, TopicPartition
+from kafka.structs import OffsetAndMetadata
+
+from connectors.kafka_config import KafkaConnection, checked_topics
+from connectors.kafka_partitions import (
+    COMMITTED, EARLIEST, LATEST, PartitionRead, StartFrom, StopAt, check_start_and_stop,
+    plan_partition_reads)
+from connectors.kafka_record import KafkaHeader, KafkaRecord
+from connectors.kafka_restriction import (
+    UNBOUNDED_STOP, EventTimeWatermarkProvider, PartitionRestrictionProvider)
+
+_LOG = logging.getLogger(__name__)
+
+
+def kafka_timestamp_ms(record: KafkaRecord) -> int:
+    """The default event time: the record's Kafka timestamp."""
+    return record.timestamp_ms
+
+
+class ReadFromKafka(beam.PTransform):
+    """Reads Kafka topics as a PCollection of `KafkaRecord`.
+
+    Input: the pipeline root. Output: one `KafkaRecord` per Kafka record (key, value, topic,
+    partition, offset, Kafka timestamp, headers), timestamped with `event_time_ms(record)`.
+    Unbounded (`stop_at=None`, the default): the output is unbounded and its watermark, per
+    partition, is the largest event time seen less `max_out_of_orderness_s`; a partition with
+    no records for `idle_timeout_s` stops holding the watermark back. Bounded (`stop_at='end'`
+    or an epoch-millis time): it reads up to the end offsets seen at start, or the records in
+    `[start_from, stop_at)` by Kafka timestamp, then finishes. Output is in the global window.
+
+    Delivery: at least once. With a `group_id`, a partition's offset is committed to the
+    group when the runner finalizes the bundle that read up to it, never earlier.
+    """
+
+    def __init__(self, bootstrap_servers: Union[str, Sequence[str]], topics: Sequence[str],
+                 group_id: Optional[str] = None, start_from: StartFrom = COMMITTED,
+                 stop_at: StopAt = None, commit_offsets: Optional[bool] = None,
+                 committed_fallback: str = EARLIEST,
+                 event_time_ms: Callable[[KafkaRecord], int] = kafka_timestamp_ms,
+                 max_out_of_orderness_s: float = 5.0, idle_timeout_s: float = 10.0,
+                 poll_timeout_ms: int = 200, resume_delay_s: float = 0.5,
+                 max_read_time_s: float = 1.0, security_protocol: str = 'PLAINTEXT',
+                 client_options: Optional[dict] = None):
+        """Checks the configuration; raises ValueError saying what to fix.
+
+        Args:
+          bootstrap_servers: brokers as `host:port` (list or comma-separated string).
+          topics: topic names to read; every partition of each becomes a restriction.
+          group_id: consumer group; needed to start from or commit offsets.
+          start_from: 'committed' (the group's offsets; `committed_fallback` where it has
+            none), 'earliest', 'latest', or an epoch-millis Kafka timestamp.
+          stop_at: None (unbounded), 'end' (the end offsets seen at start) or an epoch-millis
+            Kafka timestamp (exclusive end of a time range).
+          commit_offsets: commit read offsets to `group_id` in bundle finalization. By
+            default True for unbounded reads with a group_id and False for bounded ones (the
+            portable Flink runner cannot finalize bundles of batch pipelines).
+          committed_fallback: 'earliest' or 'latest', for partitions the group never committed.
+          event_time_ms: a record's event time in epoch millis; should not raise (the Kafka
+            timestamp is used, and counted, when it does).
+          max_out_of_orderness_s: how far behind the largest event time the watermark stays.
+          idle_timeout_s: quiet time after which a partition stops holding the watermark.
+          poll_timeout_ms: how long one poll waits for records.
+          resume_delay_s: unbounded, nothing to read: resume after this delay.
+          max_read_time_s: a read stops (self-checkpoints) after this long, so bundles end.
+          security_protocol: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.
+          client_options: more kafka-python consumer options (SASL, SSL, tuning).
+        """
+        super().__init__()
+        self._connection = KafkaConnection.of(bootstrap_servers, security_protocol,
+                                              client_options)
+        self._topics = checked_topics(topics)
+        check_start_and_stop(start_from, stop_at)
+        if committed_fallback not in (EARLIEST, LATEST):
+            raise ValueError(f"committed_fallback must be 'earliest' or 'latest', "
+                             f"got {committed_fallback!r}")
+        if commit_offsets is None:
+            commit_offsets = stop_at is None and group_id is not None
+        if (start_from == COMMITTED or commit_offsets) and not group_id:
+            raise ValueError("a group_id is needed to start from committed offsets or to "
+                             "commit offsets; pass group_id=..., or start_from='earliest' "
+                             "and commit_offsets=False")
+        for name, value in (('max_out_of_orderness_s', max_out_of_orderness_s),
+                            ('resume_delay_s', resume_delay_s)):
+            if not value >= 0:
+                raise ValueError(f'{name} must be >= 0, got {value!r}')
+        for name, value in (('idle_timeout_s', idle_timeout_s), ('poll_timeout_ms', poll_timeout_ms),
+                            ('max_read_time_s', max_read_time_s)):
+            if not value > 0:
+                raise ValueError(f'{name} must be > 0, got {value!r}')
+        if not callable(event_time_ms):
+            raise ValueError('event_time_ms must be a function of a KafkaRecord')
+        self._group_id = group_id
+        self._start_from = start_from
+        self._stop_at = stop_at
+        self._committed_fallback = committed_fallback
+        self._commit_offsets = commit_offsets
+        self._reader_args = (self._connection, group_id if commit_offsets else None,
+                             event_time_ms, poll_timeout_ms, resume_delay_s, max_read_time_s)
+        self._watermarks = EventTimeWatermarkProvider(
+            Duration.of(max_out_of_orderness_s), idle_timeout_s)
+
+    def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection[KafkaRecord]:
+        if self._stop_at is None:
+            reader_fn = _ReadPartitionUnbounded
+        elif self._commit_offsets:
+            reader_fn = _ReadPartitionCommitting
+        else:
+            reader_fn = _ReadPartition
+        reader = reader_fn(*self._reader_args, watermarks=self._watermarks)
+        return (
+            pbegin
+            | 'Start' >> beam.Impulse()
+            | 'PlanPartitionReads' >> beam.ParDo(_PlanPartitionReads(
+                self._connection, self._topics, self._group_id, self._start_from,
+                self._stop_at, self._committed_fallback))
+            | 'SpreadPartitions' >> beam.Reshuffle()
+            | 'ReadPartitions' >> beam.ParDo(reader).with_output_types(KafkaRecord))
+
+
+class _PlanPartitionReads(beam.DoFn):
+    """Impulse in, one PartitionRead per partition of the topics out (when the job starts)."""
+
+    def __init__(self, connection, topics, group_id, start_from, stop_at, committed_fallback):
+        self._args = (connection, topics, group_id, start_from, stop_at, committed_fallback)
+
+    def process(self, unused_impulse) -> Iterable[PartitionRead]:
+        connection, topics, group_id, start_from, stop_at, fallback = self._args
+        yield from plan_partition_reads(connection, topics, group_id, start_from, stop_at,
+                                        fallback)
+
+
+class _ReadPartition(beam.DoFn):
+    """The splittable DoFn: a PartitionRead in, its records out (bounded ranges)."""
+
+    _restrictions = PartitionRestrictionProvider()
+
+    def __init__(self, connection: KafkaConnection, commit_group: Optional[str],
+                 event_time_ms, poll_timeout_ms: int, resume_delay_s: float,
+                 max_read_time_s: float, watermarks: EventTimeWatermarkProvider = None):
+        self._connection = connection
+        self._commit_group = commit_group
+        self._event_time_ms = event_time_ms
+        self._poll_timeout_ms = poll_timeout_ms
+        self._resume_delay = Duration.of(resume_delay_s)
+        self._max_read_time_s = max_read_time_s
+        self._watermarks = watermarks
+        self._consumer = None
+        self._committer = None
+        self._committed = {}
+        self._records_read = Metrics.counter('ReadFromKafka', 'records_read')
+        self._event_time_failures = Metrics.counter('ReadFromKafka', 'event_time_fn_failures')
+
+    # The DoFn is its own watermark estimator provider, so the bound and idle timeout are the
+    # ones this instance was configured with.
+    def initial_estimator_state(self, element, restriction):
+        return self._watermarks.initial_estimator_state(element, restriction)
+
+    def create_watermark_estimator(self, estimator_state):
+        return self._watermarks.create_watermark_estimator(estimator_state)
+
+    def estimator_state_coder(self):
+        return self._watermarks.estimator_state_coder()
+
+    def setup(self):
+        self._consumer = KafkaConsumer(**self._connection.consumer_config(
+            enable_auto_commit=False, client_id='goldstream-reader'))
+
+    def teardown(self):
+        for client in (self._consumer, self._committer):
+            if client is not None:
+                client.close()
+        self._consumer = self._committer = None
+
+    def process(self, element: PartitionRead,
+                tracker=beam.DoFn.RestrictionParam(_restrictions),
+                watermark=beam.DoFn.WatermarkEstimatorParam()) -> Iterable[KafkaRecord]:
+        yield from self._read(element, tracker, None)
+
+    def _read(self, element: PartitionRead, tracker, finalizer):
+        restriction = tracker.current_restriction()
+        if restriction.start >= restriction.stop:
+            return
+        tp = TopicPartition(element.topic, element.partition)
+        self._seek(tp, restriction.start)
+        deadline = time.monotonic() + self._max_read_time_s
+        next_offset = restriction.start
+        try:
+            while True:
+                batch = self._consumer.poll(timeout_ms=self._poll_timeout_ms).get(tp, ())
+                for message in batch:
+                    if not tracker.try_claim(message.offset):
+                        return
+                    record = _to_record(message)
+                    yield TimestampedValue(record, self._event_time(record))
+                    next_offset = message.offset + 1
+                self._records_read.inc(len(batch))
+                if not batch:
+                    if restriction.stop != UNBOUNDED_STOP:
+                        if self._consumer.position(tp) >= restriction.stop:
+                            tracker.try_claim(restriction.stop)  # only gaps were left: done
+                            return
+                    else:
+                        tracker.defer_remainder(self._resume_delay)
+                        return
+                if time.monotonic() >= deadline:
+                    tracker.defer_remainder()
+                    return
+        finally:
+            if next_offset > restriction.start:
+                self._commit_when_finalized(finalizer, tp, next_offset)
+
+    def _seek(self, tp: TopicPartition, offset: int) -> None:
+        consumer = self._consumer
+        if consumer.assignment() == {tp} and consumer.position(tp) == offset:
+            return  # keeps what the consumer already fetched ahead
+        consumer.assign([tp])
+        consumer.seek(tp, offset)
+
+    def _event_time(self, record: KafkaRecord) -> Timestamp:
+        try:
+            millis = self._event_time_ms(record)
+        except Exception:  # pylint: disable=broad-except  # documented fallback, counted
+            self._event_time_failures.inc()
+            millis = record.timestamp_ms
+        return Timestamp(micros=int(millis) * 1000)
+
+    def _commit_when_finalized(self, finalizer, tp: TopicPartition, next_offset: int) -> None:
+        if self._commit_group is None or finalizer is None:
+            return
+        finalizer.register(lambda: self._commit(tp, next_offset))
+
+    def _commit(self, tp: TopicPartition, next_offset: int) -> None:
+        if self._committed.get(tp, -1) >= next_offset:
+            return  # a later bundle's commit already went through
+        if self._committer is None:
+            self._committer = KafkaConsumer(**self._connection.consumer_config(
+                group_id=self._commit_group, enable_auto_commit=False,
+                client_id='goldstream-committer'))
+        self._committer.commit({tp: OffsetAndMetadata(next_offset, '', -1)})
+        self._committed[tp] = next_offset
+
+
+class _ReadPartitionCommitting(_ReadPartition):
+    """The bounded reader that commits offsets in bundle finalization.
+
+    A separate class because declaring a bundle finalizer at all makes the portable Flink
+    runner refuse batch pipelines (apache/beam#19526).
+    """
+
+    def process(self, element: PartitionRead,
+                finalizer=beam.DoFn.BundleFinalizerParam,
+                tracker=beam.DoFn.RestrictionParam(_ReadPartition._restrictions),
+                watermark=beam.DoFn.WatermarkEstimatorParam()) -> Iterable[KafkaRecord]:
+        yield from self._read(element, tracker, finalizer)
+
+
+class _ReadPartitionUnbounded(_ReadPartition):
+    """The reader of open offset ranges: unbounded output, offsets committed in bundle
+    finalization when there is a commit group."""
+
+    @beam.DoFn.unbounded_per_element()
+    def process(self, element: PartitionRead,
+                finalizer=beam.DoFn.BundleFinalizerParam,
+                tracker=beam.DoFn.RestrictionParam(_ReadPartition._restrictions),
+                watermark=beam.DoFn.WatermarkEstimatorParam()) -> Iterable[KafkaRecord]:
+        yield from self._read(element, tracker, finalizer)
+
+
+def _to_record(message) -> KafkaRecord:
+    headers = [KafkaHeader(key, value) for key, value in (message.headers or ())]
+    return KafkaRecord(message.key, message.value, message.topic, message.partition,
+                       message.offset, message.timestamp, headers)
