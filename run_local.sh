@@ -129,7 +129,7 @@ maven_copy_dependencies() {  # pom, output dir, extra -D flags...
   local pom="$1" out="$2"
   shift 2
   require_command mvn "Apache Maven 3.8+ (e.g. Debian: apt-get install maven)"
-  mvn -B -q -f "$pom" -Dmaven.repo.local="$CACHE/m2" "$@" \
+  mvn -B -q -Dstyle.color=never -f "$pom" -Dmaven.repo.local="$CACHE/m2" "$@" \
     "$DEPENDENCY_PLUGIN:copy-dependencies" -DincludeScope=runtime -DoutputDirectory="$out" \
     || fail "Maven could not resolve the dependencies of $pom." \
       "Read Maven's message above; check that Maven Central is reachable."

@@ -221,8 +221,9 @@ class _ReadPartition(beam.DoFn):
                     tracker.defer_remainder()
                     return
         finally:
-            if next_offset > restriction.start:
-                self._commit_when_finalized(finalizer, tp, next_offset)
+            # Registered even when nothing was read: Prism asks every bundle of a stage that
+            # declares a finalizer to finalize, and fails those the SDK has already released.
+            self._commit_when_finalized(finalizer, tp, next_offset)
 
     def _seek(self, tp: TopicPartition, offset: int) -> None:
         consumer = self._consumer
@@ -242,11 +243,12 @@ class _ReadPartition(beam.DoFn):
     def _commit_when_finalized(self, finalizer, tp: TopicPartition, next_offset: int) -> None:
         if self._commit_group is None or finalizer is None:
             return
+        self._committed.setdefault(tp, -1)
         finalizer.register(lambda: self._commit(tp, next_offset))
 
     def _commit(self, tp: TopicPartition, next_offset: int) -> None:
         if self._committed.get(tp, -1) >= next_offset:
-            return  # a later bundle's commit already went through
+            return  # nothing new, or a later bundle's commit already went through
         if self._committer is None:
             self._committer = KafkaConsumer(**self._connection.consumer_config(
                 group_id=self._commit_group, enable_auto_commit=False,
