@@ -42,7 +42,8 @@ class WriteAvroArchive(beam.PTransform):
     """Archives records as Avro files per event hour.
 
     Input: records (NamedTuples or dicts matching `schema`), bounded or unbounded, in any
-    windowing; each is placed by `event_time_ms(record)`. The transform re-windows them into
+    windowing; each is placed by `event_time_ms(record)`, or by its element timestamp when
+    `event_time_ms` is None. The transform re-windows them into
     1-hour fixed windows of event time. Bounded input: one file per hour. Unbounded input: the
     hour's records so far are written every `flush_interval_s` of processing time (early
     panes), when the watermark passes the hour (on-time pane) and for late records within
@@ -50,7 +51,8 @@ class WriteAvroArchive(beam.PTransform):
     is written twice). Output: the paths of the files written.
     """
 
-    def __init__(self, root: str, schema: Dict, event_time_ms: Callable[[Any], int],
+    def __init__(self, root: str, schema: Dict,
+                 event_time_ms: Optional[Callable[[Any], int]] = None,
                  prefix: str = 'orders', flush_interval_s: float = 60.0,
                  allowed_lateness_s: float = 600.0,
                  to_mapping: Callable[[Any], Mapping] = as_mapping):
@@ -79,8 +81,8 @@ class WriteAvroArchive(beam.PTransform):
                 late=trigger.AfterCount(1))
         return (
             records
-            | 'KeyByHour' >> beam.Map(_key_by_hour, self._root, self._event_time_ms,
-                                      self._to_mapping)
+            | 'KeyByHour' >> beam.ParDo(_KeyByHour(self._root, self._event_time_ms,
+                                                   self._to_mapping))
             | 'HourWindows' >> beam.WindowInto(
                 window.FixedWindows(HOUR_S), trigger=hourly,
                 accumulation_mode=trigger.AccumulationMode.DISCARDING,
@@ -89,11 +91,23 @@ class WriteAvroArchive(beam.PTransform):
             | 'WriteHourFile' >> beam.ParDo(_WriteHourFile(self._schema, self._prefix)))
 
 
-def _key_by_hour(record, root, event_time_ms, to_mapping) -> beam.window.TimestampedValue:
-    millis = int(event_time_ms(record))
-    hour_start = millis - millis % (HOUR_S * 1000)
-    return beam.window.TimestampedValue(
-        ((hour_folder(root, millis), hour_start), dict(to_mapping(record))), millis / 1000)
+class _KeyByHour(beam.DoFn):
+    """A record in; ((hour folder, hour start millis), record mapping) at its event time out."""
+
+    def __init__(self, root, event_time_ms, to_mapping):
+        self._root = root
+        self._event_time_ms = event_time_ms
+        self._to_mapping = to_mapping
+
+    def process(self, record, timestamp=beam.DoFn.TimestampParam):
+        if self._event_time_ms is None:
+            millis = timestamp.micros // 1000
+        else:
+            millis = int(self._event_time_ms(record))
+        hour_start = millis - millis % (HOUR_S * 1000)
+        yield beam.window.TimestampedValue(
+            ((hour_folder(self._root, millis), hour_start), dict(self._to_mapping(record))),
+            millis / 1000)
 
 
 class _WriteHourFile(beam.DoFn):

@@ -12,7 +12,7 @@ from typing import Callable, Iterable, Optional, Sequence, Union
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 from apache_beam.transforms.window import TimestampedValue
-from apache_beam.utils.timestamp import Duration, Timestamp
+from apache_beam.utils.timestamp import MIN_TIMESTAMP, Duration, Timestamp
 from kafka import KafkaConsumer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
@@ -51,7 +51,7 @@ class ReadFromKafka(beam.PTransform):
                  group_id: Optional[str] = None, start_from: StartFrom = COMMITTED,
                  stop_at: StopAt = None, commit_offsets: Optional[bool] = None,
                  committed_fallback: str = EARLIEST,
-                 event_time_ms: Callable[[KafkaRecord], int] = kafka_timestamp_ms,
+                 event_time_ms: Callable[[KafkaRecord], Optional[int]] = kafka_timestamp_ms,
                  max_out_of_orderness_s: float = 5.0, idle_timeout_s: float = 10.0,
                  poll_timeout_ms: int = 200, resume_delay_s: float = 0.5,
                  max_read_time_s: float = 1.0, security_protocol: str = 'PLAINTEXT',
@@ -70,8 +70,11 @@ class ReadFromKafka(beam.PTransform):
             default True for unbounded reads with a group_id and False for bounded ones (the
             portable Flink runner cannot finalize bundles of batch pipelines).
           committed_fallback: 'earliest' or 'latest', for partitions the group never committed.
-          event_time_ms: a record's event time in epoch millis; should not raise (the Kafka
-            timestamp is used, and counted, when it does).
+          event_time_ms: a record's event time in epoch millis, or None when the record has
+            none worth trusting (an undecodable value). Such a record (and one for which the
+            function raises) is counted as `records_without_event_time` and stamped with its
+            partition's current watermark, so it never moves the watermark; before the
+            partition has a watermark, with its Kafka timestamp.
           max_out_of_orderness_s: how far behind the largest event time the watermark stays.
           idle_timeout_s: quiet time after which a partition stops holding the watermark.
           poll_timeout_ms: how long one poll waits for records.
@@ -163,7 +166,7 @@ class _ReadPartition(beam.DoFn):
         self._committer = None
         self._committed = {}
         self._records_read = Metrics.counter('ReadFromKafka', 'records_read')
-        self._event_time_failures = Metrics.counter('ReadFromKafka', 'event_time_fn_failures')
+        self._without_event_time = Metrics.counter('ReadFromKafka', 'records_without_event_time')
 
     # The DoFn is its own watermark estimator provider, so the bound and idle timeout are the
     # ones this instance was configured with.
@@ -189,9 +192,9 @@ class _ReadPartition(beam.DoFn):
     def process(self, element: PartitionRead,
                 tracker=beam.DoFn.RestrictionParam(_restrictions),
                 watermark=beam.DoFn.WatermarkEstimatorParam()) -> Iterable[KafkaRecord]:
-        yield from self._read(element, tracker, None)
+        yield from self._read(element, tracker, watermark, None)
 
-    def _read(self, element: PartitionRead, tracker, finalizer):
+    def _read(self, element: PartitionRead, tracker, watermark, finalizer):
         restriction = tracker.current_restriction()
         if restriction.start >= restriction.stop:
             return
@@ -206,7 +209,7 @@ class _ReadPartition(beam.DoFn):
                     if not tracker.try_claim(message.offset):
                         return
                     record = _to_record(message)
-                    yield TimestampedValue(record, self._event_time(record))
+                    yield TimestampedValue(record, self._event_time(record, watermark))
                     next_offset = message.offset + 1
                 self._records_read.inc(len(batch))
                 if not batch:
@@ -232,13 +235,18 @@ class _ReadPartition(beam.DoFn):
         consumer.assign([tp])
         consumer.seek(tp, offset)
 
-    def _event_time(self, record: KafkaRecord) -> Timestamp:
+    def _event_time(self, record: KafkaRecord, watermark) -> Timestamp:
         try:
             millis = self._event_time_ms(record)
         except Exception:  # pylint: disable=broad-except  # documented fallback, counted
-            self._event_time_failures.inc()
-            millis = record.timestamp_ms
-        return Timestamp(micros=int(millis) * 1000)
+            millis = None
+        if millis is not None:
+            return Timestamp(micros=int(millis) * 1000)
+        self._without_event_time.inc()
+        current = watermark.current_watermark()
+        if current > MIN_TIMESTAMP:
+            return current
+        return Timestamp(micros=record.timestamp_ms * 1000)
 
     def _commit_when_finalized(self, finalizer, tp: TopicPartition, next_offset: int) -> None:
         if self._commit_group is None or finalizer is None:
@@ -268,7 +276,7 @@ class _ReadPartitionCommitting(_ReadPartition):
                 finalizer=beam.DoFn.BundleFinalizerParam,
                 tracker=beam.DoFn.RestrictionParam(_ReadPartition._restrictions),
                 watermark=beam.DoFn.WatermarkEstimatorParam()) -> Iterable[KafkaRecord]:
-        yield from self._read(element, tracker, finalizer)
+        yield from self._read(element, tracker, watermark, finalizer)
 
 
 class _ReadPartitionUnbounded(_ReadPartition):
@@ -280,7 +288,7 @@ class _ReadPartitionUnbounded(_ReadPartition):
                 finalizer=beam.DoFn.BundleFinalizerParam,
                 tracker=beam.DoFn.RestrictionParam(_ReadPartition._restrictions),
                 watermark=beam.DoFn.WatermarkEstimatorParam()) -> Iterable[KafkaRecord]:
-        yield from self._read(element, tracker, finalizer)
+        yield from self._read(element, tracker, watermark, finalizer)
 
 
 def _to_record(message) -> KafkaRecord:
