@@ -28,14 +28,15 @@ SAMPLE_METRIC = {
     "pane_index": 0,
 }
 SAMPLE_DEAD_LETTER = {
-    "stage": "DecodeEvents",
+    "stage": "decode",
     "reason": "BAD_JSON",
     "message": "not valid JSON",
-    "raw": b"{bad",
+    "raw": "e2JhZA==",
     "topic": "orders",
     "partition": 3,
     "offset": 1234,
     "failed_at": 1714559401000,
+    "key": "Y2FyZC04YzFkMmY0NA==",
 }
 
 
@@ -50,10 +51,10 @@ def test_records_round_trip_with_their_subject_schema(subject, record):
 
 
 def test_nullable_fields_with_defaults_may_be_left_out():
-    origin = ("topic", "partition", "offset")
+    origin = ("topic", "partition", "offset", "key")
     record = {k: v for k, v in SAMPLE_DEAD_LETTER.items() if k not in origin}
     decoded = decode_avro_record(encode_avro_record("dead_letter", record), "dead_letter")
-    assert decoded == {**record, "topic": None, "partition": None, "offset": None}
+    assert decoded == {**record, "topic": None, "partition": None, "offset": None, "key": None}
 
 
 def test_a_record_that_does_not_match_the_schema_is_refused():

@@ -1,0 +1,303 @@
+"""CheckFraud: orders in, fraud alerts out, per card, in event-time order."""
+
+import bisect
+import math
+import time
+from typing import Iterable, List, Optional, Tuple, Union
+
+import apache_beam as beam
+from apache_beam.coders import FastPrimitivesCoder
+from apache_beam.metrics import Metrics
+from apache_beam.transforms.timeutil import TimeDomain
+from apache_beam.transforms.userstate import (
+    BagStateSpec,
+    ReadModifyWriteStateSpec,
+    TimerSpec,
+    on_timer,
+)
+from apache_beam.transforms.window import GlobalWindows, TimestampedValue
+from apache_beam.utils.timestamp import Timestamp
+
+from transforms.fraud_rules import RULES, CardEvent, Finding, FraudThresholds, findings_at
+from transforms.records import Alert, EnrichedOrder, Order
+
+# A CardEvent as a plain tuple: how it travels keyed and sits in state.
+_EventRow = Tuple[int, str, float, float, float]
+
+
+class CheckFraud(beam.PTransform):
+    """Applies the fraud rules of ``transforms.fraud_rules`` to each card's orders.
+
+    Input: a PCollection of ``Order`` (or ``EnrichedOrder``, whose ``order``
+    is used), each at its event time (as ``ValidateOrders`` leaves them);
+    bounded or unbounded, in any windowing: orders are re-windowed into the
+    global window, because a card's history must not be cut by windows.
+
+    Output: a PCollection of ``Alert`` in the global window, each raised
+    exactly once per (rule, triggering order ids); its ``alert_id`` depends
+    only on those, so a replay gives the same ids (``detected_at``, the wall
+    clock, is the one field that differs).
+
+    How it works: orders are keyed by ``card_id``. A stateful DoFn buffers a
+    card's orders in a bag and sets an event-time timer; when the watermark
+    passes an order's event time plus ``allowed_lateness_s``, the timer
+    evaluates the buffered orders up to there in event-time order (time,
+    then order id), each once, as the last order of a history holding the
+    card's earlier orders (only the last minute or so is kept: what the
+    rules look back at). So orders arriving out of order, even behind the
+    watermark but within the allowed lateness, give exactly the alerts they
+    give in order: those of ``fraud_rules.evaluate_history``. An on-time
+    alert's element timestamp is the evaluation time: its ``event_time``
+    plus ``allowed_lateness_s`` (never behind the watermark downstream).
+
+    An order behind the watermark by more than that still takes its place if
+    the card has evaluated nothing after it. Only an order at or before an
+    order its card has already evaluated is too late to be placed: it is
+    counted as ``orders_too_late`` and evaluated at once against the history
+    kept, as the last order, at its own timestamp. Nothing is dropped, but
+    such an order's alerts may differ from in-order ones.
+
+    A second event-time timer clears the card's state when the watermark
+    passes its latest order plus ``idle_timeout_s`` (1 hour) plus the
+    allowed lateness: the rules treat an hour without orders as the end of
+    the card's history, so state stays bounded by the number of active cards.
+
+    An order delivered twice (same order id and event time: a redelivery by an
+    at-least-once source) is evaluated once; the repeat is counted as
+    ``orders_repeated`` if the first copy is still in the card's state (a
+    repeat of an order older than the rules' look-back would be evaluated as
+    a too-late order).
+
+    Counters (namespace ``CheckFraud``): ``orders``, ``orders_too_late``,
+    ``orders_repeated``, ``alerts_<RULE>``, ``cards_expired``.
+
+    Runners: Prism, Flink and Dataflow hold the output watermark for pending
+    timers. Beam's legacy in-process runner (which runs ``TestStream``) does
+    not: alerts of timers that fire only when the watermark jumps to infinity
+    reach a downstream ``GroupByKey`` (e.g. ``assert_that``) too late and are
+    dropped there. In such tests, advance the watermark past the last order
+    plus ``allowed_lateness_s`` (plus ``idle_timeout_s`` to see cards expire)
+    before advancing it to infinity.
+    """
+
+    def __init__(self, *, small_amount: float = 1.0, large_amount: float = 500.0,
+                 small_then_large_window_s: float = 60.0, max_speed_kmh: float = 900.0,
+                 min_distance_km: float = 500.0, velocity_count: int = 20,
+                 velocity_window_s: float = 60.0, idle_timeout_s: float = 3600.0,
+                 allowed_lateness_s: float = 0.0) -> None:
+        """Configures the rules; the defaults are DESIGN.md's.
+
+        Args:
+            small_amount: SMALL_THEN_LARGE: amount the first order is under.
+            large_amount: SMALL_THEN_LARGE: amount the second order is over.
+            small_then_large_window_s: SMALL_THEN_LARGE: most seconds between them.
+            max_speed_kmh: IMPOSSIBLE_TRAVEL: speed over which travel is impossible.
+            min_distance_km: IMPOSSIBLE_TRAVEL: distance the orders must be over.
+            velocity_count: VELOCITY: orders needed within the window.
+            velocity_window_s: VELOCITY: the window, in seconds.
+            idle_timeout_s: Seconds without orders after which a card's
+                history ends and its state is cleared.
+            allowed_lateness_s: How far behind the watermark (seconds) an
+                order may arrive and still be evaluated in event-time order.
+                Evaluation waits this long in event time, so alerts come
+                this much later. 0 trusts the watermark (whose source
+                already allows for out-of-order records).
+
+        Raises:
+            ValueError: If a threshold is invalid (see
+                ``FraudThresholds.validated``), or ``allowed_lateness_s`` is
+                negative, not finite, or not shorter than ``idle_timeout_s``.
+        """
+        super().__init__()
+        self.thresholds = FraudThresholds(
+            small_amount, large_amount, small_then_large_window_s, max_speed_kmh,
+            min_distance_km, velocity_count, velocity_window_s, idle_timeout_s).validated()
+        if (isinstance(allowed_lateness_s, bool) or not isinstance(allowed_lateness_s, (int, float))
+                or not math.isfinite(allowed_lateness_s) or allowed_lateness_s < 0):
+            raise ValueError(
+                'allowed_lateness_s must be a finite number of at least 0, '
+                f'got {allowed_lateness_s!r}')
+        if allowed_lateness_s >= idle_timeout_s:
+            raise ValueError(f'allowed_lateness_s ({allowed_lateness_s}) must be shorter than '
+                             f'idle_timeout_s ({idle_timeout_s})')
+        self.allowed_lateness_s = allowed_lateness_s
+
+    def expand(self, orders: beam.PCollection[Union[Order, EnrichedOrder]]
+               ) -> beam.PCollection[Alert]:
+        return (
+            orders
+            | 'GlobalWindow' >> beam.WindowInto(GlobalWindows())
+            | 'KeyByCard' >> beam.Map(_keyed_by_card).with_output_types(Tuple[str, _EventRow])
+            | 'EvaluateCards' >> beam.ParDo(
+                _CheckCardFn(self.thresholds, math.ceil(1000 * self.allowed_lateness_s))
+            ).with_output_types(Alert))
+
+
+def _keyed_by_card(element: Union[Order, EnrichedOrder]) -> Tuple[str, _EventRow]:
+    order = element.order if isinstance(element, EnrichedOrder) else element
+    return order.card_id, (order.event_time_ms, order.order_id, order.amount, order.lat, order.lon)
+
+
+def _timestamp(millis: int) -> Timestamp:
+    return Timestamp(micros=millis * 1000)
+
+
+class _CheckCardFn(beam.DoFn):
+    """Per card: buffer orders, evaluate them in event-time order when the watermark allows.
+
+    State: PENDING holds orders not yet evaluated; HISTORY the evaluated
+    orders the rules may still look back at, in event-time order; CLOCK is
+    (frontier_ms, last_seen_ms, scheduled_ms): every order at or before
+    frontier has been evaluated, last_seen is the latest event time seen,
+    scheduled the time the EVALUATE timer is set to (None when unset).
+    """
+
+    PENDING = BagStateSpec('pending', FastPrimitivesCoder())
+    HISTORY = ReadModifyWriteStateSpec('history', FastPrimitivesCoder())
+    CLOCK = ReadModifyWriteStateSpec('clock', FastPrimitivesCoder())
+    EVALUATE = TimerSpec('evaluate', TimeDomain.WATERMARK)
+    EXPIRE = TimerSpec('expire', TimeDomain.WATERMARK)
+
+    def __init__(self, thresholds: FraudThresholds, lateness_ms: int) -> None:
+        self._thresholds = thresholds
+        self._lateness_ms = lateness_ms
+        self._lookback_ms = thresholds.lookback_ms
+        self._idle_ms = thresholds.idle_timeout_ms
+
+    def setup(self) -> None:
+        self._orders = Metrics.counter('CheckFraud', 'orders')
+        self._too_late = Metrics.counter('CheckFraud', 'orders_too_late')
+        self._expired = Metrics.counter('CheckFraud', 'cards_expired')
+        self._repeated = Metrics.counter('CheckFraud', 'orders_repeated')
+        self._alerts = {rule: Metrics.counter('CheckFraud', f'alerts_{rule}') for rule in RULES}
+
+    def process(self, element: Tuple[str, _EventRow],
+                pending=beam.DoFn.StateParam(PENDING),
+                history=beam.DoFn.StateParam(HISTORY),
+                clock=beam.DoFn.StateParam(CLOCK),
+                evaluate=beam.DoFn.TimerParam(EVALUATE),
+                expire=beam.DoFn.TimerParam(EXPIRE)) -> Iterable[Alert]:
+        card_id, row = element
+        self._orders.inc()
+        event_ms = row[0]
+        frontier, last_seen, scheduled = clock.read() or (None, None, None)
+        if frontier is not None and event_ms <= frontier:
+            self._too_late.inc()
+            yield from self._evaluate_too_late(card_id, CardEvent._make(row), history)
+            return
+        pending.add(row)
+        if last_seen is None or event_ms > last_seen:
+            last_seen = event_ms
+            expire.set(_timestamp(last_seen + self._idle_ms + self._lateness_ms))
+        due_ms = event_ms + self._lateness_ms
+        if scheduled is None or due_ms < scheduled:
+            scheduled = due_ms
+            evaluate.set(_timestamp(due_ms))
+        clock.write((frontier, last_seen, scheduled))
+
+    @on_timer(EVALUATE)
+    def on_evaluate(self, card_id=beam.DoFn.KeyParam, fired_at=beam.DoFn.TimestampParam,
+                    pending=beam.DoFn.StateParam(PENDING),
+                    history=beam.DoFn.StateParam(HISTORY),
+                    clock=beam.DoFn.StateParam(CLOCK),
+                    evaluate=beam.DoFn.TimerParam(EVALUATE)) -> Iterable[TimestampedValue]:
+        state = clock.read()
+        if state is None:
+            return  # the card expired; nothing is left to evaluate
+        frontier, last_seen, _ = state
+        cutoff_ms = fired_at.micros // 1000 - self._lateness_ms
+        due, rest = [], []
+        for row in pending.read():
+            (due if row[0] <= cutoff_ms else rest).append(row)
+        if due:
+            due.sort(key=_row_order)
+            events = _events(history.read())
+            for row in due:
+                for alert in self._append_and_check(card_id, events, CardEvent._make(row)):
+                    yield TimestampedValue(alert, fired_at)
+            history.write([tuple(event) for event in events])
+            pending.clear()
+            for row in rest:
+                pending.add(row)
+        scheduled = None
+        if rest:
+            scheduled = min(row[0] for row in rest) + self._lateness_ms
+            evaluate.set(_timestamp(scheduled))
+        frontier = cutoff_ms if frontier is None else max(frontier, cutoff_ms)
+        clock.write((frontier, last_seen, scheduled))
+
+    @on_timer(EXPIRE)
+    def on_expire(self, card_id=beam.DoFn.KeyParam, fired_at=beam.DoFn.TimestampParam,
+                  pending=beam.DoFn.StateParam(PENDING),
+                  history=beam.DoFn.StateParam(HISTORY),
+                  clock=beam.DoFn.StateParam(CLOCK),
+                  evaluate=beam.DoFn.TimerParam(EVALUATE)) -> Iterable[TimestampedValue]:
+        # Every pending order is due by now (lateness < idle timeout); a runner
+        # may still fire this timer first when both are due in one bundle.
+        rows = sorted(pending.read(), key=_row_order)
+        if rows:
+            events = _events(history.read())
+            for row in rows:
+                for alert in self._append_and_check(card_id, events, CardEvent._make(row)):
+                    yield TimestampedValue(alert, fired_at)
+        pending.clear()
+        history.clear()
+        clock.clear()
+        evaluate.clear()
+        self._expired.inc()
+
+    def _append_and_check(self, card_id: str, events: List[CardEvent],
+                          event: CardEvent) -> List[Alert]:
+        """Evaluates ``event``, not earlier than any event in ``events``, and keeps it there."""
+        if events:
+            if _row_order(events[-1]) == _row_order(event):
+                self._repeated.inc()
+                return []  # the same order again (a redelivery): it counts once
+            if event.event_time_ms - events[-1].event_time_ms >= self._idle_ms:
+                events.clear()  # the card's history ended in between
+        events.append(event)
+        alerts = self._alerts_of(card_id, findings_at(events, len(events) - 1, self._thresholds))
+        self._forget_old(events)
+        return alerts
+
+    def _evaluate_too_late(self, card_id: str, event: CardEvent, history) -> List[Alert]:
+        events = _events(history.read())
+        keys = [_row_order(e) for e in events]
+        at = bisect.bisect_right(keys, _row_order(event))
+        if at and keys[at - 1] == _row_order(event):
+            self._repeated.inc()
+            return []  # the same order again (a redelivery): it counts once
+        events.insert(at, event)
+        alerts = self._alerts_of(card_id, findings_at(events, at, self._thresholds))
+        self._forget_old(events)
+        history.write([tuple(e) for e in events])
+        return alerts
+
+    def _alerts_of(self, card_id: str, findings: List[Finding]) -> List[Alert]:
+        if not findings:
+            return []
+        detected_at = int(time.time() * 1000)
+        alerts = []
+        for finding in findings:
+            self._alerts[finding.rule].inc()
+            alerts.append(Alert(finding.alert_id, finding.rule, card_id, list(finding.order_ids),
+                                finding.event_time_ms, detected_at, finding.details))
+        return alerts
+
+    def _forget_old(self, events: List[CardEvent]) -> None:
+        """Drops events the rules can no longer look back at from the next order."""
+        oldest_needed = events[-1].event_time_ms - self._lookback_ms
+        keep_from = 0
+        last = len(events) - 1
+        while keep_from < last and events[keep_from].event_time_ms < oldest_needed:
+            keep_from += 1
+        if keep_from:
+            del events[:keep_from]
+
+
+def _events(rows: Optional[Iterable[_EventRow]]) -> List[CardEvent]:
+    return [CardEvent._make(row) for row in rows or ()]
+
+
+def _row_order(row) -> Tuple[int, str]:
+    return row[0], row[1]
