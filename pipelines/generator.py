@@ -1,205 +1,257 @@
-"""Generates order traffic for the `orders` topic and checks that it can be read back.
+"""Generates realistic order traffic for the `orders` topic, with its ground truth.
 
-A fixed `--seed` gives the same orders. Half the records are JSON and half wire-format Avro
-with `--format mixed` (the default), v1 and v2 events mixed; each record's key is its card id.
+Plans the records from a seed (background orders, fraud scenarios, late and too-late
+orders, unknown customers and products, malformed records of every dead-letter reason),
+writes the reference data and a ground-truth file (the alerts that must fire, the dead
+letters by reason, the orders per product per window), then produces the records, by
+count or at a rate, keyed by card id, with headers gen_id and produced_at_ms.
 
-  python -m pipelines.generator --bootstrap 127.0.0.1:9092 --count 2000 --verify
+  python -m pipelines.generator --count 10000 --seed 7
+  python -m pipelines.generator --count 200000 --rate 2000 --events-per-second 2000
+  python -m pipelines.generator --count 2000 --plan-only   # files only, no Kafka
+
+The same seed and settings give byte-identical records and ground truth (except the
+TIMESTAMP_IN_FUTURE records, which are relative to the wall clock when planning).
+Library use: pipelines.traffic_plan.plan_traffic and pipelines.traffic_producer.produce_plan.
 """
 import argparse
 import collections
+import csv
 import datetime
-import random
+import pathlib
 import sys
 import time
-from typing import Callable, Dict, Iterator, List, Mapping, Tuple
+from typing import List, Optional
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.errors import KafkaError
 
-from connectors.kafka_topics import end_offsets, ensure_topics
-from connectors.order_codec import decode_order, encode_order_avro, encode_order_json
+from connectors.kafka_topics import broker_answers, end_offsets, ensure_topics
+from pipelines import ground_truth as truth
+from pipelines.local_runtime import REPO_ROOT
+from pipelines.reference_data import FORMATS as REFERENCE_FORMATS
+from pipelines.reference_data import write_reference_data
+from pipelines.traffic_config import DEFAULT_START_MS, FORMATS, KIND_MALFORMED, TrafficConfig
+from pipelines.traffic_plan import TrafficPlan, plan_traffic
+from pipelines.traffic_producer import (
+    BrokerUnavailable,
+    ProduceError,
+    ProgressBar,
+    produce_plan,
+    read_range,
+)
+from pipelines.traffic_simple import (  # noqa: F401  (re-exported for existing callers)
+    encoder_for,
+    generate_orders,
+    order_fingerprint,
+    produce_orders,
+)
+from transforms.fraud_rules import FraudThresholds
 
-CURRENCIES = ('EUR', 'USD', 'GBP', 'CHF', 'JPY', 'SEK')
-CITIES = (  # (lat, lon) of places cards are used in
-    (52.52, 13.40), (48.86, 2.35), (51.51, -0.13), (40.71, -74.01), (35.68, 139.69),
-    (59.33, 18.07), (47.38, 8.54), (41.39, 2.17))
-FORMATS = ('json', 'avro', 'mixed')
-START_MS = 1_795_000_000_000  # 2026-11-18T09:46:40Z; event times count up from here
-
-
-def generate_orders(count: int, seed: int = 7, start_ms: int = START_MS,
-                    cards: int = 200) -> Iterator[Dict]:
-    """Yields `count` valid orders (v2 dicts; `version` 1 ones carry no tax), a second apart.
-
-    Args:
-      count: how many orders.
-      seed: the same seed gives the same orders.
-      start_ms: event time of the first order, epoch millis.
-      cards: how many distinct cards (and so Kafka keys) the orders spread over.
-    """
-    rng = random.Random(seed)
-    for n in range(count):
-        event_ms = start_ms + n * 1000 + rng.randrange(1000)
-        lat, lon = rng.choice(CITIES)
-        version = rng.choice((1, 2))
-        order = {
-            'order_id': f'ord-{seed}-{n:08d}',
-            'customer_id': f'cust-{rng.randrange(500):04d}',
-            'product_id': f'prod-{rng.randrange(50):03d}',
-            'quantity': rng.randint(1, 5),
-            'price': round(rng.uniform(1.0, 300.0), 2),
-            'currency': rng.choice(CURRENCIES),
-            'card_id': f'card-{rng.randrange(cards):05d}',
-            'lat': lat + round(rng.uniform(-0.05, 0.05), 5),
-            'lon': lon + round(rng.uniform(-0.05, 0.05), 5),
-            'timestamp': _timestamp_field(event_ms, rng),
-            'tax': round(rng.uniform(0.0, 20.0), 2) if version == 2 else 0.0,
-            'version': version,
-        }
-        yield order
+OUTPUT_DIR = REPO_ROOT / '.local' / 'generator'
+_THRESHOLD_HELP = {
+    'small_amount': 'SMALL_THEN_LARGE: the small order is under this',
+    'large_amount': 'SMALL_THEN_LARGE: the large order is over this',
+    'small_then_large_window_s': 'SMALL_THEN_LARGE: most seconds between them',
+    'max_speed_kmh': 'IMPOSSIBLE_TRAVEL: speeds over this are impossible',
+    'min_distance_km': 'IMPOSSIBLE_TRAVEL: only distances over this count',
+    'velocity_count': 'VELOCITY: this many orders...',
+    'velocity_window_s': 'VELOCITY: ...within this many seconds',
+    'idle_timeout_s': "a card's history ends after this long without orders",
+}
 
 
-def _timestamp_field(event_ms: int, rng: random.Random):
-    if rng.random() < 0.5:
-        return event_ms
-    moment = datetime.datetime.fromtimestamp(event_ms / 1000, tz=datetime.timezone.utc)
-    return moment.isoformat(timespec='milliseconds')
-
-
-def encoder_for(fmt: str) -> Callable[[int, Mapping], bytes]:
-    """Returns `encode(n, order) -> bytes` for a format: json, avro, or mixed (alternating)."""
-    if fmt not in FORMATS:
-        raise ValueError(f'unknown format {fmt!r}; expected one of {", ".join(FORMATS)}')
-
-    def encode(n: int, order: Mapping) -> bytes:
-        as_json = fmt == 'json' or (fmt == 'mixed' and n % 2 == 0)
-        if as_json:
-            return encode_order_json(order)
-        return encode_order_avro(order, version=order['version'])
-
-    return encode
-
-
-def produce_orders(bootstrap: str, topic: str, orders: List[Mapping], fmt: str = 'mixed',
-                   progress: Callable[[int], None] = lambda done: None) -> int:
-    """Sends the orders keyed by card id with acks=all; returns how many Kafka acknowledged.
-
-    Raises:
-      kafka.errors.KafkaError: a record was not acknowledged.
-    """
-    encode = encoder_for(fmt)
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks='all', linger_ms=20,
-                             client_id='goldstream-generator')
-    try:
-        futures = []
-        for n, order in enumerate(orders):
-            futures.append(producer.send(topic, key=order['card_id'].encode(),
-                                         value=encode(n, order)))
-            if n % 1000 == 999 and n + 1 < len(orders):
-                progress(n + 1)
-        producer.flush()
-        for future in futures:
-            future.get(timeout=30)  # raises if the broker refused the record
-        progress(len(orders))
-        return len(futures)
-    finally:
-        producer.close()
-
-
-def read_range(bootstrap: str, topic: str, start: Mapping[int, int],
-               end: Mapping[int, int], timeout_s: float = 60.0) -> List[Tuple[bytes, bytes]]:
-    """Reads every record in `[start, end)` of each partition with a plain consumer.
-
-    Returns:
-      (key, value) pairs, in partition then offset order.
-
-    Raises:
-      TimeoutError: the range was not read completely before the deadline.
-    """
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
-                             client_id='goldstream-reader')
-    try:
-        wanted = {TopicPartition(topic, p): (start.get(p, 0), end[p]) for p in end
-                  if end[p] > start.get(p, 0)}
-        consumer.assign(list(wanted))
-        for tp, (first, _) in wanted.items():
-            consumer.seek(tp, first)
-        records: Dict[TopicPartition, list] = collections.defaultdict(list)
-        deadline = time.monotonic() + timeout_s
-        remaining = set(wanted)
-        while remaining:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f'read stopped short on {sorted(str(tp) for tp in remaining)}')
-            for tp, batch in consumer.poll(timeout_ms=500).items():
-                last = wanted[tp][1]
-                records[tp].extend((r.key, r.value) for r in batch if r.offset < last)
-                if consumer.position(tp) >= last:
-                    remaining.discard(tp)
-                    consumer.pause(tp)
-        return [kv for tp in sorted(records) for kv in records[tp]]
-    finally:
-        consumer.close()
-
-
-def order_fingerprint(order: Mapping) -> Tuple:
-    """A hashable form of an order, for comparing multisets of orders."""
-    return tuple(sorted(order.items()))
-
-
-def _progress_bar(total: int) -> Callable[[int], None]:
-    def show(done: int) -> None:
-        width = 30
-        filled = width * done // max(total, 1)
-        sys.stderr.write(f'\r  producing [{"#" * filled}{"." * (width - filled)}] '
-                         f'{done}/{total}')
-        if done >= total:
-            sys.stderr.write('\n')
-        sys.stderr.flush()
-    return show
-
-
-def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__,
+def build_parser() -> argparse.ArgumentParser:
+    """The command line: Kafka, traffic, output files and fraud thresholds."""
+    defaults = TrafficConfig()
+    parser = argparse.ArgumentParser(prog='python -m pipelines.generator',
+                                     usage='%(prog)s [options]  (--help lists them)',
+                                     description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--bootstrap', default='127.0.0.1:9092', help='Kafka host:port')
-    parser.add_argument('--topic', default='orders', help='topic to write (default: orders)')
-    parser.add_argument('--partitions', type=int, default=3,
-                        help='partitions when the topic has to be created (default: 3)')
-    parser.add_argument('--count', type=int, default=1000, help='orders to produce')
-    parser.add_argument('--format', choices=FORMATS, default='mixed',
-                        help='json, avro, or mixed (alternating; default)')
-    parser.add_argument('--seed', type=int, default=7, help='same seed, same orders')
-    parser.add_argument('--verify', action='store_true',
-                        help='read the new records back, decode them and compare')
+    kafka = parser.add_argument_group('Kafka')
+    kafka.add_argument('--bootstrap', default='127.0.0.1:9092', help='broker host:port')
+    kafka.add_argument('--topic', default='orders', help='topic to write (default: orders)')
+    kafka.add_argument('--partitions', type=_at_least(1), default=3,
+                       help='partitions when the topic has to be created (default: 3)')
+    kafka.add_argument('--rate', type=_positive_float, default=None,
+                       help='records per second, paced by the clock (default: as fast as '
+                            'possible)')
+    kafka.add_argument('--event-timestamps', action='store_true',
+                       help="set each record's Kafka timestamp to its event time (default: the "
+                            'send time); mind time-based retention on long-lived topics')
+    kafka.add_argument('--plan-only', action='store_true',
+                       help='write the reference data and ground truth, produce nothing')
+    kafka.add_argument('--verify', action='store_true',
+                       help='read the new records back and compare them with the plan')
+    kafka.add_argument('--quiet', action='store_true', help='no progress bar')
+    traffic = parser.add_argument_group('traffic')
+    traffic.add_argument('--count', type=_at_least(0), default=defaults.count,
+                         help='records in total, malformed ones included (default: %(default)s)')
+    traffic.add_argument('--format', dest='fmt', choices=FORMATS, default=defaults.fmt,
+                         help='json, avro, or mixed (drawn per order; default)')
+    traffic.add_argument('--seed', type=int, default=defaults.seed,
+                         help='same seed and settings, same records (default: %(default)s)')
+    traffic.add_argument('--start', dest='start_ms', type=_instant, default=DEFAULT_START_MS,
+                         help='event time of the first order: ISO 8601 with a zone, epoch '
+                              'millis, or now (not reproducible) (default: '
+                              '2026-11-18T08:00:00Z)')
+    traffic.add_argument('--events-per-second', type=_positive_float,
+                         default=defaults.events_per_second,
+                         help='how fast event time advances, in records (default: %(default)s)')
+    traffic.add_argument('--fraud-scenarios', type=_at_least(0), default=defaults.fraud_scenarios,
+                         help='scenarios injected per fraud rule (default: %(default)s)')
+    traffic.add_argument('--malformed-rate', type=float, default=defaults.malformed_rate,
+                         help='share of records that are malformed, 0 to 1 (default: %(default)s)')
+    for name, (parse, text) in _MORE_TRAFFIC_OPTIONS.items():
+        traffic.add_argument('--' + name.replace('_', '-'), type=parse,
+                             default=getattr(defaults, name),
+                             help=f'{text} (default: %(default)s)')
+    files = parser.add_argument_group('output files')
+    files.add_argument('--reference-data', type=pathlib.Path, default=OUTPUT_DIR / 'reference',
+                       help='folder for customers and products (default: .local/generator/'
+                            'reference)')
+    files.add_argument('--customers-format', choices=REFERENCE_FORMATS, default='csv')
+    files.add_argument('--products-format', choices=REFERENCE_FORMATS, default='jsonl')
+    files.add_argument('--ground-truth', type=pathlib.Path,
+                       default=OUTPUT_DIR / 'ground_truth.json',
+                       help='ground-truth JSON (default: .local/generator/ground_truth.json)')
+    files.add_argument('--produced-at', type=pathlib.Path, default=None,
+                       help='also write gen_id,order_id,produced_at_ms per record to this CSV')
+    rules = parser.add_argument_group('fraud thresholds (must match the pipeline\'s)')
+    for name, default in FraudThresholds()._asdict().items():
+        rules.add_argument('--' + name.replace('_', '-'), type=type(default), default=default,
+                           help=f'{_THRESHOLD_HELP[name]} (default: %(default)s)')
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> TrafficConfig:
+    """The traffic config the parsed arguments describe (not yet validated)."""
+    settings = {name: getattr(args, name) for name in TrafficConfig.__dataclass_fields__
+                if name != 'thresholds'}
+    thresholds = FraudThresholds(**{name: getattr(args, name)
+                                    for name in FraudThresholds._fields})
+    return TrafficConfig(**settings, thresholds=thresholds)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Runs the command line; returns the exit status."""
+    parser = build_parser()
     args = parser.parse_args(argv)
-    if args.count < 0:
-        parser.error('--count must be 0 or more')
-    if args.partitions < 1:
-        parser.error('--partitions must be 1 or more')
-    return args
+    try:
+        plan = plan_traffic(config_from_args(args))
+    except ValueError as exc:
+        parser.error(str(exc))
+    reference = write_reference_data(args.reference_data, args.seed, args.customers,
+                                     args.products, args.customers_format, args.products_format)
+    truth.write_ground_truth(args.ground_truth, plan.ground_truth)
+    print(f'{_plan_summary(plan)}\n  reference data: {reference.customers}, '
+          f'{reference.products}\n  ground truth:   {args.ground_truth}')
+    if args.plan_only:
+        return 0
+    try:
+        return _produce(args, plan)
+    except (BrokerUnavailable, ProduceError, TimeoutError, KafkaError) as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 1
 
 
-def main(argv=None) -> int:
-    args = parse_args(argv)
+def _produce(args: argparse.Namespace, plan: TrafficPlan) -> int:
+    if not broker_answers(args.bootstrap):
+        raise BrokerUnavailable(args.bootstrap)
     ensure_topics(args.bootstrap, {args.topic: args.partitions})
     before = end_offsets(args.bootstrap, args.topic)
-    orders = list(generate_orders(args.count, seed=args.seed))
-    produce_orders(args.bootstrap, args.topic, orders, args.format,
-                   progress=_progress_bar(len(orders)))
+    progress = None if args.quiet else ProgressBar(len(plan.records))
+    report = produce_plan(args.bootstrap, args.topic, plan, rate=args.rate, progress=progress,
+                          partitions=None, event_timestamps=args.event_timestamps)
     after = end_offsets(args.bootstrap, args.topic)
-    print(f'produced {len(orders)} orders ({args.format}) to {args.topic!r} '
-          f'on {args.bootstrap}; end offsets now {dict(sorted(after.items()))}')
+    print(f'produced {report.sent} records to {args.topic!r} on {args.bootstrap} in '
+          f'{report.elapsed_s:.1f} s ({report.sent / max(report.elapsed_s, 1e-9):,.0f}/s); '
+          f'end offsets now {dict(sorted(after.items()))}')
+    if args.produced_at is not None:
+        args.produced_at.parent.mkdir(parents=True, exist_ok=True)
+        with open(args.produced_at, 'w', encoding='utf-8', newline='') as out:
+            writer = csv.writer(out, lineterminator='\n')
+            writer.writerow(('gen_id', 'order_id', 'produced_at_ms'))
+            for record, at_ms in zip(plan.records, report.produced_at_ms):
+                writer.writerow((record.gen_id, record.order_id or '', at_ms))
     if not args.verify:
         return 0
-    records = read_range(args.bootstrap, args.topic, before, after)
-    decoded = collections.Counter(order_fingerprint(decode_order(v)) for _, v in records)
-    expected = collections.Counter(order_fingerprint(o) for o in orders)
-    if decoded != expected:
-        print(f'MISMATCH: read {len(records)} records; {sum((expected - decoded).values())} '
-              f'produced orders missing, {sum((decoded - expected).values())} unexpected',
-              file=sys.stderr)
+    read = collections.Counter(read_range(args.bootstrap, args.topic, before, after))
+    expected = collections.Counter((r.key, r.value) for r in plan.records)
+    if read != expected:
+        print(f'MISMATCH: read {sum(read.values())} records; '
+              f'{sum((expected - read).values())} planned records missing, '
+              f'{sum((read - expected).values())} unexpected', file=sys.stderr)
         return 1
-    print(f'read back and decoded {len(records)} records: identical to what was produced')
+    print(f'read back {sum(read.values())} records: byte for byte the planned ones')
     return 0
+
+
+def _plan_summary(plan: TrafficPlan) -> str:
+    orders, dead = plan.ground_truth.orders, plan.ground_truth.dead_letters
+    rules = collections.Counter(alert.rule for alert in plan.ground_truth.alerts)
+    first = datetime.datetime.fromtimestamp(orders.first_event_ms / 1000, datetime.timezone.utc)
+    last = datetime.datetime.fromtimestamp(orders.last_event_ms / 1000, datetime.timezone.utc)
+    kinds = {kind: n for kind, n in orders.by_kind.items() if kind != KIND_MALFORMED}
+    return (f'planned {orders.total} records: {orders.valid} valid orders '
+            f'({kinds}), {dead.total} malformed in {len(dead.by_reason)} kinds, '
+            f'{len(plan.ground_truth.alerts)} alerts ({dict(sorted(rules.items()))}); '
+            f'event time {first:%Y-%m-%dT%H:%M:%S}Z to {last:%H:%M:%S}Z')
+
+
+def _at_least(minimum: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f'expected an integer, got {text!r}') from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f'must be {minimum} or more, got {value}')
+        return value
+    return parse
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'expected a number, got {text!r}') from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f'must be greater than 0, got {text}')
+    return value
+
+
+def _instant(text: str) -> int:
+    if text == 'now':
+        return int(time.time() * 1000)
+    if text.lstrip('-').isdigit():
+        return int(text)
+    try:
+        moment = datetime.datetime.fromisoformat(text.replace('z', 'Z'))
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(
+            f'expected an ISO 8601 date-time with a zone (2026-11-18T08:00:00Z) or epoch '
+            f'millis or now, got {text!r}')
+    return round(moment.timestamp() * 1000)
+
+
+_MORE_TRAFFIC_OPTIONS = {
+    'late_orders': (_at_least(0), 'orders late-lag-s behind the stream, in a late pane'),
+    'too_late_orders': (_at_least(0), 'orders too-late-lag-s behind, beyond allowed lateness'),
+    'late_lag_s': (float, 'how far behind the stream late orders are, seconds'),
+    'too_late_lag_s': (float, 'how far behind the stream too-late orders are, seconds'),
+    'unknown_rate': (float, 'share of background orders with an unknown customer, and '
+                            'again with an unknown product'),
+    'out_of_order_max_ms': (_at_least(0), 'most a scenario order is produced after its event '
+                                          'time; keep under the source\'s out-of-orderness bound'),
+    'scenario_share': (float, 'fraud scenarios happen within this share of the event-time '
+                              'span; the rest is background traffic'),
+    'window_s': (_at_least(1), 'metric window size in the ground truth, seconds'),
+    'customers': (_at_least(1), 'customers in the reference data'),
+    'products': (_at_least(1), 'products in the reference data'),
+}
+
 
 
 if __name__ == '__main__':
