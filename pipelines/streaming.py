@@ -1,0 +1,144 @@
+"""The streaming pipeline: Kafka orders in; fraud alerts, metrics, dead letters and an archive out.
+
+  python -m pipelines.streaming --runner=DirectRunner --reference_data=reference
+  python -m pipelines.streaming --runner=FlinkRunner --flink_master=[local] --bounded
+
+Unbounded by default (`--bounded` stops at the end offsets seen at start). The DirectRunner
+and Prism use the Prism that `./run_local.sh setup` built; Flink the job server it assembled.
+"""
+import logging
+import sys
+import time
+from typing import NamedTuple, Optional
+
+import apache_beam as beam
+from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+
+from connectors.avro_archive import WriteAvroArchive
+from connectors.kafka_read import ReadFromKafka
+from connectors.kafka_record import KafkaRecord
+from connectors.kafka_write import WriteToKafka
+from connectors.order_codec import decode_order
+from pipelines import output_encoding
+from pipelines.runner_setup import with_local_runners
+from pipelines.streaming_options import StreamingOptions
+from schemas import load_schema
+from transforms.enrich import EnrichOrders
+from transforms.fraud import CheckFraud
+from transforms.order_ingest import IngestOrders
+from transforms.records import DEAD_LETTER, VALID, MetricRow
+from transforms.validation_rules import parse_event_time
+from transforms.windowed_counts import CountPerWindow
+
+MAX_FUTURE_MS = 24 * 3600 * 1000  # DESIGN: a timestamp at most 1 day in the future
+ORDERS_DATASET = 'orders'
+DEAD_LETTERS_DATASET = 'deadletters'
+
+
+class StreamingOutputs(NamedTuple):
+    """What `build` returns, for tests and for callers that add steps."""
+    orders: beam.PCollection
+    dead_letters: beam.PCollection
+    alerts: beam.PCollection
+    metrics: beam.PCollection
+    archived_files: beam.PCollection
+
+
+def order_event_time_ms(record: KafkaRecord) -> Optional[int]:
+    """The event time of a raw order record: its `timestamp` field, if it can be trusted.
+
+    None for a record that is not a readable order or whose timestamp is more than a day in
+    the future (ValidateOrders rejects both): ReadFromKafka then stamps it with the current
+    watermark, so a bad record never moves event time.
+    """
+    try:
+        millis = parse_event_time(decode_order(record.value)['timestamp'])
+    except (ValueError, TypeError):
+        return None
+    if millis > time.time() * 1000 + MAX_FUTURE_MS:
+        return None
+    return millis
+
+
+def order_archive_record(order) -> dict:
+    """An accepted Order as the archive stores it: the v2 order fields."""
+    fields = order._asdict()
+    fields.pop('event_time_ms')
+    timestamp = fields['timestamp']
+    fields['timestamp'] = int(timestamp) if timestamp.isdigit() else timestamp
+    return fields
+
+
+def event_time_of(order) -> int:
+    return order.event_time_ms
+
+
+def build(pipeline: beam.Pipeline, options: PipelineOptions) -> StreamingOutputs:
+    """Adds the streaming pipeline's steps to `pipeline`; returns its outputs."""
+    opts = options.view_as(StreamingOptions)
+    servers = opts.brokers
+    start_from = int(opts.start_from) if opts.start_from.isdigit() else opts.start_from
+    records = pipeline | 'ReadOrders' >> ReadFromKafka(
+        servers, [opts.orders_topic], group_id=opts.consumer_group, start_from=start_from,
+        stop_at='end' if opts.bounded else None, event_time_ms=order_event_time_ms,
+        max_out_of_orderness_s=opts.max_out_of_orderness_s,
+        idle_timeout_s=opts.idle_partition_timeout_s)
+    ingested = records | 'IngestOrders' >> IngestOrders()
+    orders, dead_letters = ingested[VALID], ingested[DEAD_LETTER]
+
+    refresh_s = None if opts.bounded or not opts.reference_refresh_s else opts.reference_refresh_s
+    enriched = orders | 'EnrichOrders' >> EnrichOrders(opts.reference_data,
+                                                       refresh_interval_s=refresh_s)
+    alerts = orders | 'CheckFraud' >> CheckFraud(
+        allowed_lateness_s=opts.fraud_lateness_s, **opts.fraud_thresholds())
+    metrics = (enriched
+               | 'CountPerWindow' >> CountPerWindow(
+                   size_s=opts.window_size_s,
+                   allowed_lateness_s=0.0 if opts.bounded else opts.allowed_lateness_s,
+                   early_firing_s=None if opts.bounded else opts.early_firing_s)
+               | 'ToMetricRows' >> beam.Map(MetricRow.from_window_count))
+
+    archived_orders = orders | 'ArchiveOrders' >> WriteAvroArchive(
+        opts.archive_path, load_schema('order.v2.avsc'), event_time_of,
+        prefix=ORDERS_DATASET, flush_interval_s=opts.archive_flush_s,
+        allowed_lateness_s=opts.allowed_lateness_s, to_mapping=order_archive_record)
+    archived_dead_letters = dead_letters | 'ArchiveDeadLetters' >> WriteAvroArchive(
+        opts.archive_path, load_schema('dead_letter.v1.avsc'), prefix=DEAD_LETTERS_DATASET,
+        flush_interval_s=opts.archive_flush_s, allowed_lateness_s=opts.allowed_lateness_s)
+    archived = ((archived_orders, archived_dead_letters)
+                | 'ArchivedFiles' >> beam.Flatten())
+
+    fmt = opts.output_format
+    _ = alerts | 'WriteAlerts' >> WriteToKafka(
+        servers, opts.alerts_topic, output_encoding.value_encoder('alert', fmt),
+        output_encoding.card_key)
+    _ = metrics | 'WriteMetrics' >> WriteToKafka(
+        servers, opts.metrics_topic, output_encoding.value_encoder('metric', fmt),
+        output_encoding.product_key)
+    _ = dead_letters | 'WriteDeadLetters' >> WriteToKafka(
+        servers, opts.dead_letter_topic, output_encoding.value_encoder('dead_letter', fmt),
+        output_encoding.original_key)
+    return StreamingOutputs(orders, dead_letters, alerts, metrics, archived)
+
+
+def pipeline_options(argv=None) -> PipelineOptions:
+    """Parses the command line; unbounded runs are streaming; local runners need no download."""
+    options = PipelineOptions(argv)
+    opts = options.view_as(StreamingOptions)
+    options.view_as(StandardOptions).streaming = not opts.bounded
+    return with_local_runners(options)
+
+
+def run(argv=None) -> beam.runners.runner.PipelineResult:
+    """Builds and runs the pipeline; waits for it to finish (unbounded: until cancelled)."""
+    options = pipeline_options(argv)
+    pipeline = beam.Pipeline(options=options)
+    build(pipeline, options)
+    result = pipeline.run()
+    result.wait_until_finish()
+    return result
+
+
+if __name__ == '__main__':
+    logging.getLogger().setLevel(logging.WARNING)
+    run(sys.argv[1:])

@@ -1,0 +1,95 @@
+"""The options of the streaming pipeline; `python -m pipelines.streaming --help` lists them."""
+from apache_beam.options.pipeline_options import PipelineOptions
+
+from transforms.fraud_rules import FraudThresholds
+
+_DEFAULTS = FraudThresholds()
+
+
+class StreamingOptions(PipelineOptions):
+    """Brokers, topics, reference data, fraud thresholds, windows and the archive."""
+
+    @classmethod
+    def _add_argparse_args(cls, parser):
+        kafka = parser.add_argument_group('Kafka')
+        kafka.add_argument('--brokers', default='127.0.0.1:9092',
+                           help='Kafka brokers, host:port[,host:port...]')
+        kafka.add_argument('--orders_topic', default='orders', help='topic of order events')
+        kafka.add_argument('--alerts_topic', default='fraud.alerts',
+                           help='topic for fraud alerts (key: card_id)')
+        kafka.add_argument('--metrics_topic', default='order.metrics',
+                           help='topic for windowed metrics (key: product_id)')
+        kafka.add_argument('--dead_letter_topic', default='orders.dlq',
+                           help='topic for dead letters (key: the original key)')
+        kafka.add_argument('--consumer_group', default='goldstream-streaming',
+                           help='consumer group: where the job resumes, where it commits')
+        kafka.add_argument('--start_from', default='committed',
+                           help="committed (the group's offsets, else earliest), earliest, "
+                                "latest, or epoch millis")
+        kafka.add_argument('--bounded', action='store_true', default=False,
+                           help='stop at the end offsets seen at start (tests, back-fills); '
+                                'default: unbounded')
+        kafka.add_argument('--max_out_of_orderness_s', type=float, default=5.0,
+                           help='how far behind the largest event time the watermark stays')
+        kafka.add_argument('--idle_partition_timeout_s', type=float, default=10.0,
+                           help='a partition quiet this long stops holding the watermark')
+        kafka.add_argument('--output_format', choices=('json', 'avro'), default='json',
+                           help='value format of the output topics: JSON (UTF-8) or Avro in '
+                                'the Confluent wire format')
+
+        reference = parser.add_argument_group('Reference data')
+        reference.add_argument('--reference_data', default='reference',
+                               help='folder with customers.(csv|jsonl) and products.(csv|jsonl)')
+        reference.add_argument('--reference_refresh_s', type=float, default=0.0,
+                               help='unbounded runs re-read the reference data this often '
+                                    '(PeriodicImpulse side input); 0 reads it once at start. '
+                                    'Prism 2.77 stalls such pipelines (README), so the '
+                                    'default is 0; use it on Flink or Dataflow')
+
+        fraud = parser.add_argument_group('Fraud rules')
+        fraud.add_argument('--small_amount', type=float, default=_DEFAULTS.small_amount,
+                           help='SMALL_THEN_LARGE: a first order under this amount')
+        fraud.add_argument('--large_amount', type=float, default=_DEFAULTS.large_amount,
+                           help='SMALL_THEN_LARGE: then one over this amount')
+        fraud.add_argument('--small_then_large_window_s', type=float,
+                           default=_DEFAULTS.small_then_large_window_s,
+                           help='SMALL_THEN_LARGE: within this many seconds')
+        fraud.add_argument('--max_speed_kmh', type=float, default=_DEFAULTS.max_speed_kmh,
+                           help='IMPOSSIBLE_TRAVEL: speeds over this are impossible')
+        fraud.add_argument('--min_distance_km', type=float, default=_DEFAULTS.min_distance_km,
+                           help='IMPOSSIBLE_TRAVEL: only distances over this count')
+        fraud.add_argument('--velocity_count', type=int, default=_DEFAULTS.velocity_count,
+                           help='VELOCITY: this many orders or more on one card...')
+        fraud.add_argument('--velocity_window_s', type=float,
+                           default=_DEFAULTS.velocity_window_s,
+                           help='VELOCITY: ...within this many seconds')
+        fraud.add_argument('--card_idle_timeout_s', type=float,
+                           default=_DEFAULTS.idle_timeout_s,
+                           help="a card's state is cleared after this long without orders")
+        fraud.add_argument('--fraud_lateness_s', type=float, default=0.0,
+                           help='how far behind the watermark an order may arrive and still be '
+                                'checked in event-time order; alerts wait this long (0: trust '
+                                'the watermark, which already allows --max_out_of_orderness_s)')
+
+        windows = parser.add_argument_group('Windowed metrics')
+        windows.add_argument('--window_size_s', type=float, default=300.0,
+                             help='fixed event-time window per product (default 5 minutes)')
+        windows.add_argument('--allowed_lateness_s', type=float, default=600.0,
+                             help='late orders within this count in LATE panes (10 minutes)')
+        windows.add_argument('--early_firing_s', type=float, default=30.0,
+                             help='unbounded runs emit EARLY panes this often (processing time)')
+
+        archive = parser.add_argument_group('Archive')
+        archive.add_argument('--archive_path', default='archive',
+                             help='root of the Avro archive (dt=YYYY-MM-DD/hour=HH/...)')
+        archive.add_argument('--archive_flush_s', type=float, default=60.0,
+                             help='unbounded runs write the open hour this often')
+
+    def fraud_thresholds(self) -> dict:
+        """The CheckFraud keyword arguments these options give."""
+        return {'small_amount': self.small_amount, 'large_amount': self.large_amount,
+                'small_then_large_window_s': self.small_then_large_window_s,
+                'max_speed_kmh': self.max_speed_kmh, 'min_distance_km': self.min_distance_km,
+                'velocity_count': self.velocity_count,
+                'velocity_window_s': self.velocity_window_s,
+                'idle_timeout_s': self.card_idle_timeout_s}
