@@ -34,8 +34,9 @@ usage() {
   cat <<EOF
 Usage: ./run_local.sh [command]
 
-  (none)                 set up, start Kafka, produce and read back generated orders, and
-                         print where the broker, its logs and the data are
+  (none)                 the demo: set up, start Kafka, generate traffic with every fraud
+                         scenario, run the streaming pipeline over it and print a summary
+                         that compares the outputs with the generator's ground truth
   setup                  build the venv, fetch Kafka and the Flink job server through Maven,
                          build Prism; a second run downloads and builds nothing
   test [pytest args]     setup, start Kafka, run the whole pytest suite, stop Kafka;
@@ -360,19 +361,23 @@ cmd_test() {
 }
 
 cmd_demo() {
+  local started=$SECONDS
   cmd_setup
   broker_start
   export_runtime_env
-  say "Producing generated orders to Kafka and reading them back"
-  (cd "$ROOT" && venv_python -m pipelines.generator --bootstrap "$KAFKA_BOOTSTRAP" --count 2000 --verify)
+  say "Demo: generated traffic -> the streaming pipeline (bounded, Prism) -> summary"
+  local code=0
+  (cd "$ROOT" && venv_python -m pipelines.demo --bootstrap "$KAFKA_BOOTSTRAP" \
+    --workdir "$STATE/demo" --runner "${GOLDSTREAM_DEMO_RUNNER:-PrismRunner}") || code=$?
   cat <<EOF
-
-goldstream is running locally:
-  Kafka broker   $KAFKA_BOOTSTRAP (pid $(broker_pid || echo '?')); stop it with ./run_local.sh broker stop
-  broker logs    $KAFKA_LOG_DIR/server.log
-  broker data    $KAFKA_DATA_DIR (topic 'orders')
-  cache          $CACHE (venv, Kafka jars, Prism, Flink job server)
+Kafka broker   $KAFKA_BOOTSTRAP (pid $(broker_pid || echo '?')); stop it with ./run_local.sh broker stop
+broker logs    $KAFKA_LOG_DIR/server.log
+broker data    $KAFKA_DATA_DIR
+demo files     $STATE/demo (ground truth, reference data, archive)
+cache          $CACHE (venv, Kafka jars, Prism, Flink job server)
+demo took      $((SECONDS - started)) s
 EOF
+  return "$code"
 }
 
 main() {

@@ -73,8 +73,8 @@ class ReadFromKafka(beam.PTransform):
           event_time_ms: a record's event time in epoch millis, or None when the record has
             none worth trusting (an undecodable value). Such a record (and one for which the
             function raises) is counted as `records_without_event_time` and stamped with its
-            partition's current watermark, so it never moves the watermark; before the
-            partition has a watermark, with its Kafka timestamp.
+            partition's latest event time (else its watermark, else its Kafka timestamp), so
+            it never moves the watermark.
           max_out_of_orderness_s: how far behind the largest event time the watermark stays.
           idle_timeout_s: quiet time after which a partition stops holding the watermark.
           poll_timeout_ms: how long one poll waits for records.
@@ -114,8 +114,10 @@ class ReadFromKafka(beam.PTransform):
         self._commit_offsets = commit_offsets
         self._reader_args = (self._connection, group_id if commit_offsets else None,
                              event_time_ms, poll_timeout_ms, resume_delay_s, max_read_time_s)
+        # A bounded read holds the watermark until it is done, as a batch source does: its
+        # records are never late, whatever order they come in.
         self._watermarks = EventTimeWatermarkProvider(
-            Duration.of(max_out_of_orderness_s), idle_timeout_s)
+            Duration.of(max_out_of_orderness_s), idle_timeout_s, hold=stop_at is not None)
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection[KafkaRecord]:
         if self._stop_at is None:
@@ -165,6 +167,7 @@ class _ReadPartition(beam.DoFn):
         self._consumer = None
         self._committer = None
         self._committed = {}
+        self._last_event_ms = {}  # (topic, partition) -> event time of its last good record
         self._records_read = Metrics.counter('ReadFromKafka', 'records_read')
         self._without_event_time = Metrics.counter('ReadFromKafka', 'records_without_event_time')
 
@@ -240,9 +243,13 @@ class _ReadPartition(beam.DoFn):
             millis = self._event_time_ms(record)
         except Exception:  # pylint: disable=broad-except  # documented fallback, counted
             millis = None
+        partition = (record.topic, record.partition)
         if millis is not None:
+            self._last_event_ms[partition] = int(millis)
             return Timestamp(micros=int(millis) * 1000)
         self._without_event_time.inc()
+        if partition in self._last_event_ms:
+            return Timestamp(micros=self._last_event_ms[partition] * 1000)
         current = watermark.current_watermark()
         if current > MIN_TIMESTAMP:
             return current

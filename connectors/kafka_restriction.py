@@ -66,12 +66,15 @@ WatermarkState = Tuple[Timestamp, Timestamp, float]
 
 class EventTimeWatermark(WatermarkEstimator):
     """Largest event time seen less `bound`; after `idle_timeout` without records, wall
-    clock less `bound`. Never moves backwards."""
+    clock less `bound`. Never moves backwards. With `hold` (bounded reads) it reports the
+    minimum until the read is done, so no record of a bounded read is ever late."""
 
-    def __init__(self, state: WatermarkState, bound: Duration, idle_timeout_s: float):
+    def __init__(self, state: WatermarkState, bound: Duration, idle_timeout_s: float,
+                 hold: bool = False):
         self._watermark, self._max_event_time, self._last_record_at = state
         self._bound = bound
         self._idle_timeout_s = idle_timeout_s
+        self._hold = hold
 
     def observe_timestamp(self, timestamp: Timestamp) -> None:
         if timestamp > self._max_event_time:
@@ -86,7 +89,7 @@ class EventTimeWatermark(WatermarkEstimator):
             candidate = max(candidate, Timestamp.now() - self._bound)
         if candidate > self._watermark:
             self._watermark = candidate
-        return self._watermark
+        return MIN_TIMESTAMP if self._hold else self._watermark
 
     def get_estimator_state(self) -> WatermarkState:
         return self._watermark, self._max_event_time, self._last_record_at
@@ -95,15 +98,17 @@ class EventTimeWatermark(WatermarkEstimator):
 class EventTimeWatermarkProvider(WatermarkEstimatorProvider):
     """Creates an EventTimeWatermark per restriction."""
 
-    def __init__(self, out_of_orderness: Duration, idle_timeout_s: float):
+    def __init__(self, out_of_orderness: Duration, idle_timeout_s: float, hold: bool = False):
         self._bound = out_of_orderness
         self._idle_timeout_s = idle_timeout_s
+        self._hold = hold
 
     def initial_estimator_state(self, element, restriction) -> WatermarkState:
         return MIN_TIMESTAMP, MIN_TIMESTAMP, time.time()
 
     def create_watermark_estimator(self, estimator_state: WatermarkState) -> EventTimeWatermark:
-        return EventTimeWatermark(estimator_state, self._bound, self._idle_timeout_s)
+        return EventTimeWatermark(estimator_state, self._bound, self._idle_timeout_s,
+                                  self._hold)
 
     def estimator_state_coder(self):
         return coders.PickleCoder()

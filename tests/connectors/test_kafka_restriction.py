@@ -79,3 +79,12 @@ def test_watermark_state_survives_a_checkpoint():
     state = coder.decode(coder.encode(estimator.get_estimator_state()))
     resumed = provider.create_watermark_estimator(state)
     assert resumed.current_watermark() == seconds(499)
+
+
+def test_bounded_reads_hold_the_watermark_until_done():
+    provider = EventTimeWatermarkProvider(Duration(seconds=1), idle_timeout_s=0.001, hold=True)
+    estimator = provider.create_watermark_estimator(
+        provider.initial_estimator_state(BOUNDED, None))
+    estimator.observe_timestamp(seconds(500))
+    time.sleep(0.002)  # past the idle timeout: an unbounded read would move to wall clock
+    assert estimator.current_watermark() == MIN_TIMESTAMP

@@ -1,0 +1,163 @@
+"""The local demo behind `./run_local.sh`: generated traffic, the streaming pipeline over it,
+and a summary that compares what came out with the generator's ground truth.
+
+  python -m pipelines.demo --bootstrap 127.0.0.1:9092 --workdir .local/demo --runner PrismRunner
+
+The run reads only the records it produced (from a start timestamp), so earlier demo runs on
+the same topics do not disturb it.
+"""
+import argparse
+import collections
+import json
+import logging
+import pathlib
+import shutil
+import sys
+import time
+from typing import Dict, List
+
+import apache_beam as beam
+import fastavro
+
+from connectors.kafka_topics import end_offsets, ensure_topics
+from pipelines import streaming
+from pipelines.ground_truth import GroundTruth, write_ground_truth
+from pipelines.reference_data import write_reference_data
+from pipelines.traffic_config import TrafficConfig
+from pipelines.traffic_plan import plan_traffic
+from pipelines.traffic_producer import ProgressBar, produce_plan, read_range
+
+TOPICS = {'orders': 'orders', 'alerts': 'fraud.alerts', 'metrics': 'order.metrics',
+          'dlq': 'orders.dlq'}
+
+
+def say(message: str) -> None:
+    print(f'==> {message}', file=sys.stderr, flush=True)
+
+
+def read_new(bootstrap: str, topic: str, since: Dict[int, int]) -> List[dict]:
+    """The JSON values written to `topic` after the offsets `since`."""
+    return [json.loads(value) for _, value in
+            read_range(bootstrap, topic, since, end_offsets(bootstrap, topic))]
+
+
+def archived(archive: pathlib.Path, dataset: str) -> List[dict]:
+    records = []
+    for path in sorted(archive.rglob(f'{dataset}-*.avro')):
+        with open(path, 'rb') as handle:
+            records.extend(fastavro.reader(handle))
+    return records
+
+
+def compare(truth: GroundTruth, alerts, metrics, dead_letters, orders_archived,
+            dead_letters_archived) -> Dict[str, bool]:
+    """Which outputs agree with the ground truth."""
+    expected_alerts = {(a.rule, a.card_id, tuple(a.order_ids)) for a in truth.alerts}
+    found_alerts = {(a['rule'], a['card_id'], tuple(a['order_ids'])) for a in alerts}
+    on_time = {(m['window_start'], m['product_id']): (m['orders'], m['units'],
+                                                      round(m['revenue'], 2))
+               for m in metrics if m['pane'] == 'ON_TIME'}
+    expected_metrics = {(m.window_start_ms, m.product_id): (m.orders, m.units,
+                                                            round(m.revenue, 2))
+                        for m in truth.metrics}
+    reasons = collections.Counter(f"{d['stage']}/{d['reason']}" for d in dead_letters)
+    return {
+        'alerts (rule, card, order ids)': found_alerts == expected_alerts,
+        'metrics (on-time panes)': on_time == expected_metrics,
+        'dead letters by reason': reasons == collections.Counter(truth.dead_letters.by_reason),
+        'orders in = archived + dead letters':
+            len(orders_archived) + len(dead_letters_archived) == truth.orders.total,
+    }
+
+
+def summary(truth: GroundTruth, alerts, metrics, dead_letters, orders_archived,
+            dead_letters_archived, paths: Dict[str, str], agreement: Dict[str, bool]) -> str:
+    lines = ['', 'goldstream demo summary', '=======================',
+             f'orders in        {truth.orders.total:>7,}  ({truth.orders.valid:,} valid, '
+             f'{truth.orders.malformed:,} malformed)']
+    by_rule = collections.Counter(a['rule'] for a in alerts)
+    expected_rule = collections.Counter(a.rule for a in truth.alerts)
+    lines.append(f'alerts           {len(alerts):>7,}')
+    for rule in sorted(expected_rule | by_rule):
+        lines.append(f'  {rule:<22}{by_rule[rule]:>5}  (ground truth {expected_rule[rule]})')
+    panes = collections.Counter(m['pane'] for m in metrics)
+    lines.append(f'metric rows      {len(metrics):>7,}  '
+                 + ', '.join(f'{pane} {n}' for pane, n in sorted(panes.items())))
+    lines.append(f'dead letters     {len(dead_letters):>7,}')
+    for reason, count in sorted(collections.Counter(
+            f"{d['stage']}/{d['reason']}" for d in dead_letters).items()):
+        lines.append(f'  {reason:<32}{count:>5}')
+    lines.append(f'archived         {len(orders_archived):>7,} orders, '
+                 f'{len(dead_letters_archived):,} dead letters')
+    lines.append('')
+    for name, path in paths.items():
+        lines.append(f'{name:<17}{path}')
+    lines.append('')
+    for check, ok in agreement.items():
+        lines.append(f"{'agree   ' if ok else 'DIFFER  '} {check}")
+    return '\n'.join(lines) + '\n'
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--bootstrap', default='127.0.0.1:9092', help='Kafka host:port')
+    parser.add_argument('--workdir', default='.local/demo',
+                        help='ground truth, reference data and archive go here (recreated)')
+    parser.add_argument('--runner', default='PrismRunner',
+                        help='DirectRunner, PrismRunner or FlinkRunner (embedded [local])')
+    parser.add_argument('--count', type=int, default=12_000,
+                        help='records to generate (at 50 events/s: 4 minutes of traffic)')
+    parser.add_argument('--seed', type=int, default=7, help='same seed, same traffic')
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.ERROR)  # the summary is the output; Beam's chatter is not
+    workdir = pathlib.Path(args.workdir).resolve()
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir(parents=True)
+    paths = {'ground truth': str(workdir / 'ground_truth.json'),
+             'reference data': str(workdir / 'reference'),
+             'archive': str(workdir / 'archive'),
+             'topics': ', '.join(TOPICS.values())}
+
+    say(f'Planning {args.count:,} records (seed {args.seed}) with every fraud scenario, '
+        f'late and malformed records')
+    plan = plan_traffic(TrafficConfig(count=args.count, seed=args.seed))
+    write_reference_data(workdir / 'reference', seed=args.seed)
+    write_ground_truth(paths['ground truth'], plan.ground_truth)
+    ensure_topics(args.bootstrap, {topic: 3 for topic in TOPICS.values()})
+    before = {name: end_offsets(args.bootstrap, topic) for name, topic in TOPICS.items()}
+    start_ms = int(time.time() * 1000) - 1
+
+    say(f"Producing to '{TOPICS['orders']}' on {args.bootstrap}")
+    produce_plan(args.bootstrap, TOPICS['orders'], plan, progress=ProgressBar(len(plan.records)))
+
+    say(f'Running the streaming pipeline (bounded) on {args.runner}')
+    started = time.monotonic()
+    options = streaming.pipeline_options([
+        f'--runner={args.runner}', '--bounded', f'--start_from={start_ms}',
+        f'--brokers={args.bootstrap}', f'--orders_topic={TOPICS["orders"]}',
+        f'--alerts_topic={TOPICS["alerts"]}', f'--metrics_topic={TOPICS["metrics"]}',
+        f'--dead_letter_topic={TOPICS["dlq"]}', f'--consumer_group=goldstream-demo',
+        f'--reference_data={paths["reference data"]}', f'--archive_path={paths["archive"]}'])
+    with beam.Pipeline(options=options) as pipeline:
+        streaming.build(pipeline, options)
+    say(f'Pipeline finished in {time.monotonic() - started:.0f} s; reading the outputs back')
+
+    alerts = read_new(args.bootstrap, TOPICS['alerts'], before['alerts'])
+    metrics = read_new(args.bootstrap, TOPICS['metrics'], before['metrics'])
+    dead_letters = read_new(args.bootstrap, TOPICS['dlq'], before['dlq'])
+    orders_archived = archived(workdir / 'archive', streaming.ORDERS_DATASET)
+    dead_letters_archived = archived(workdir / 'archive', streaming.DEAD_LETTERS_DATASET)
+    agreement = compare(plan.ground_truth, alerts, metrics, dead_letters, orders_archived,
+                        dead_letters_archived)
+    print(summary(plan.ground_truth, alerts, metrics, dead_letters, orders_archived,
+                  dead_letters_archived, paths, agreement))
+    return 0 if all(agreement.values()) else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
