@@ -14,9 +14,10 @@ CONFIG = TrafficConfig(count=6_000, seed=7)
 
 
 def run_bounded(run, runner, group_suffix=''):
+    flink = ['--flink_master=[local]', '--parallelism=2'] if runner == 'FlinkRunner' else []
     options = streaming.pipeline_options(run.args(
         f'--runner={runner}', '--bounded', '--start_from=earliest',
-        f'--consumer_group={run.prefix}.group{group_suffix}'))
+        f'--consumer_group={run.prefix}.group{group_suffix}', *flink))
     with beam.Pipeline(options=options) as pipeline:
         streaming.build(pipeline, options)
 
@@ -35,7 +36,7 @@ def last_pane(metrics):
     return latest
 
 
-@pytest.mark.parametrize('runner', ['DirectRunner', 'PrismRunner'])
+@pytest.mark.parametrize('runner', ['DirectRunner', 'PrismRunner', 'FlinkRunner'])
 def test_bounded_run_matches_the_ground_truth(produced_run, runner):
     run, truth = produced_run, produced_run.truth
     run_bounded(run, runner)

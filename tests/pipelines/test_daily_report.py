@@ -1,0 +1,169 @@
+"""The daily report over a generated day equals the generator's ground truth.
+
+One archive is written for the module (generated traffic on 2026-11-18, plus dead letters
+alone on 2026-11-20); the report runs on Prism (through `build`) for the generated day, a
+day without files and the dead-letter-only day.
+"""
+import csv
+import datetime
+import io
+
+import pytest
+
+from pipelines import daily_report
+from apache_beam.options.pipeline_options import PipelineOptions
+
+from pipelines.daily_report_options import ReportSettings, report_settings
+from pipelines.reference_data import write_reference_data
+from pipelines.report_figures import assemble_report, day_bounds_ms
+from pipelines.report_writers import TABLE_COLUMNS
+from pipelines.streaming_options import StreamingOptions
+from pipelines.traffic_config import TrafficConfig
+from pipelines.traffic_plan import plan_traffic
+from tests.pipelines.report_setup import expected_report, run_report, write_archive
+from transforms.records import WindowCount
+
+PLAN_NOW_MS = 1_795_600_000_000  # a fixed wall clock (2026-11-26), so runs are identical
+# 3,000 records over about 4 hours of event time from 08:00 UTC: several hours to report.
+CONFIG = TrafficConfig(count=3000, seed=5, events_per_second=0.2)
+DAY = datetime.date(2026, 11, 18)
+DEAD_LETTER_DAY = datetime.date(2026, 11, 20)
+SAMPLE_DEAD_LETTERS = [
+    {'stage': stage, 'reason': reason, 'message': 'sample', 'raw': '', 'topic': 'orders',
+     'partition': 0, 'offset': n, 'failed_at': day_bounds_ms(DEAD_LETTER_DAY)[0] + n * 3_600_000,
+     'key': None}
+    for n, (stage, reason) in enumerate([('decode', 'BAD_JSON'), ('decode', 'BAD_JSON'),
+                                         ('validate', 'TAX_NEGATIVE')])]
+
+
+@pytest.fixture(scope='module')
+def setup(tmp_path_factory):
+    folder = tmp_path_factory.mktemp('daily_report')
+    plan = plan_traffic(CONFIG, now_ms=PLAN_NOW_MS)
+    write_reference_data(folder / 'reference', seed=CONFIG.seed, customers=CONFIG.customers,
+                         products=CONFIG.products)
+    write_archive(folder / 'archive', plan, PLAN_NOW_MS, SAMPLE_DEAD_LETTERS)
+    return folder, plan
+
+
+@pytest.fixture(scope='module')
+def report(setup):
+    folder, _ = setup
+    return run_report(DAY.isoformat(), folder / 'archive', folder / 'reference',
+                      folder / 'reports')
+
+
+@pytest.fixture(scope='module')
+def expected(setup):
+    _, plan = setup
+    return expected_report(plan, PLAN_NOW_MS, DAY)
+
+
+def test_the_plan_spans_several_hours_and_has_every_kind_of_figure(setup, expected):
+    _, plan = setup
+    assert sum(1 for row in expected['revenue_per_hour'] if row['orders']) >= 4
+    assert expected['summary']['orders'] == plan.ground_truth.orders.valid
+    assert round(sum(m.revenue for m in plan.ground_truth.metrics), 2) == \
+        round(expected['summary']['revenue'], 2)
+    assert expected['summary']['fraud_alerts'] > 0 and expected['summary']['dead_letters'] > 0
+    assert any(row['name'] is None for row in expected['top_products']) or \
+        any(row['category'] == '(unknown product)' for row in expected['revenue_per_category'])
+
+
+@pytest.mark.parametrize('table', ['summary', 'revenue_per_hour', 'top_products',
+                                   'top_customers', 'revenue_per_category', 'alerts_per_rule',
+                                   'dead_letters_per_reason'])
+def test_report_of_a_generated_day_equals_the_ground_truth(report, expected, table):
+    assert report[table] == expected[table]
+
+
+def test_report_header(report):
+    assert report['format'] == 1 and report['date'] == DAY.isoformat()
+    assert report['empty'] is False and report['notes'] == []
+    assert len(report['revenue_per_hour']) == 24
+
+
+def test_each_table_is_a_csv_matching_the_json(setup, report):
+    folder, _ = setup
+    out = folder / 'reports' / DAY.isoformat()
+    names = sorted(path.name for path in out.iterdir())
+    assert names == sorted(['report.json', 'report.html', 'summary.csv']
+                           + [f'{table}.csv' for table in TABLE_COLUMNS])
+    for table, columns in TABLE_COLUMNS.items():
+        rows = list(csv.DictReader(io.StringIO((out / f'{table}.csv').read_text())))
+        assert tuple(rows[0].keys()) == columns
+        assert len(rows) == len(report[table])
+        for row, json_row in zip(rows, report[table]):
+            for column in columns:
+                value = json_row[column]
+                shown = '' if value is None else (f'{value:.2f}' if column == 'revenue'
+                                                  else str(value))
+                assert row[column] == shown
+    summary = dict(csv.reader(io.StringIO((out / 'summary.csv').read_text())))
+    assert summary['orders'] == str(report['summary']['orders'])
+    assert summary['revenue'] == f"{report['summary']['revenue']:.2f}"
+    assert '<svg' in (out / 'report.html').read_text()
+
+
+def test_a_day_without_files_gives_a_report_that_says_so(setup):
+    folder, _ = setup
+    day = '2026-11-19'
+    report = run_report(day, folder / 'archive', folder / 'reference', folder / 'reports')
+    assert report['empty'] is True
+    assert 'empty' in report['notes'][0]
+    assert report['summary'] == {'orders': 0, 'units': 0, 'revenue': 0.0,
+                                 'unique_customers': 0, 'average_order_value': None,
+                                 'fraud_alerts': 0, 'dead_letters': 0}
+    assert [row['revenue'] for row in report['revenue_per_hour']] == [0.0] * 24
+    assert report['top_products'] == report['top_customers'] == []
+    assert report['revenue_per_category'] == report['dead_letters_per_reason'] == []
+    assert all(row['alerts'] == 0 for row in report['alerts_per_rule'])
+    html = (folder / 'reports' / day / 'report.html').read_text()
+    assert 'the day is empty' in html and 'no data' in html
+
+
+def test_a_day_of_dead_letters_only_reports_them(setup):
+    folder, _ = setup
+    day = DEAD_LETTER_DAY.isoformat()
+    report = run_report(day, folder / 'archive', folder / 'reference', folder / 'reports')
+    assert report['empty'] is False
+    assert report['notes'] == [f'No valid orders on {day}; 3 dead letters.']
+    assert report['summary']['orders'] == 0 and report['summary']['dead_letters'] == 3
+    assert report['summary']['average_order_value'] is None
+    assert report['dead_letters_per_reason'] == [
+        {'stage': 'decode', 'reason': 'BAD_JSON', 'dead_letters': 2},
+        {'stage': 'validate', 'reason': 'TAX_NEGATIVE', 'dead_letters': 1}]
+
+
+def test_date_is_required_and_checked():
+    with pytest.raises(ValueError, match='--date is required'):
+        daily_report.pipeline_options([])
+    with pytest.raises(ValueError, match='YYYY-MM-DD'):
+        daily_report.pipeline_options(['--date=18/11/2026'])
+
+
+def test_settings_share_the_streaming_options():
+    settings = report_settings(PipelineOptions(
+        ['--date=2026-11-18', '--velocity_count=7', '--archive_path=a', '--reference_data=r']))
+    streaming = StreamingOptions([])
+    assert settings == ReportSettings(DAY, 'a', 'r', 'reports',
+                                      dict(streaming.fraud_thresholds(), velocity_count=7))
+
+
+def _row(key, revenue, start=0):
+    return WindowCount(start, start + 1, key, 1, 1, revenue, 'ON_TIME', 0)
+
+
+def test_ties_are_ranked_by_id_and_revenue_rounded_to_cents():
+    report = assemble_report(
+        datetime.date(1970, 1, 1), totals=[_row('all', 30.005)], hourly=[],
+        top_products=[_row('p2', 10.0), _row('p1', 10.001), _row('p3', 10.004)],
+        top_customers=[], unique_customers=0,
+        categories=[_row('b', 5.0), _row('a', 5.0)], product_names={}, customer_names={},
+        alerts=[('VELOCITY', 2)], dead_letters=[('decode/EMPTY', 1), ('decode/BAD_JSON', 1)])
+    assert [row['product_id'] for row in report['top_products']] == ['p1', 'p2', 'p3']
+    assert [row['revenue'] for row in report['top_products']] == [10.0, 10.0, 10.0]
+    assert [row['category'] for row in report['revenue_per_category']] == ['a', 'b']
+    assert [row['reason'] for row in report['dead_letters_per_reason']] == ['BAD_JSON', 'EMPTY']
+    assert {row['rule']: row['alerts'] for row in report['alerts_per_rule']} == {
+        'IMPOSSIBLE_TRAVEL': 0, 'SMALL_THEN_LARGE': 0, 'VELOCITY': 2}

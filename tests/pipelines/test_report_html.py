@@ -1,0 +1,137 @@
+"""The HTML page of the daily report: self-contained, every chart drawn, every table there."""
+import datetime
+import html.parser
+from typing import Dict, List
+
+from pipelines.report_figures import assemble_report, day_bounds_ms
+from pipelines.report_html import CHARTS, render_html
+from pipelines.report_writers import TABLE_COLUMNS
+from transforms.records import WindowCount
+
+DAY = datetime.date(2026, 11, 18)
+START_MS = day_bounds_ms(DAY)[0]
+
+
+def _row(key, orders, revenue, start=START_MS, size_ms=86_400_000):
+    return WindowCount(start, start + size_ms, key, orders, orders * 2, revenue, 'ON_TIME', 0)
+
+
+SAMPLE_REPORT = assemble_report(
+    DAY, totals=[_row('all', 6, 410.5)],
+    hourly=[_row('all', 4, 300.25, START_MS + 8 * 3_600_000, 3_600_000),
+            _row('all', 2, 110.25, START_MS + 9 * 3_600_000, 3_600_000)],
+    top_products=[_row('prod-0001', 4, 300.25), _row('prod-9001', 2, 110.25)],
+    top_customers=[_row('cust-00001', 6, 410.5)], unique_customers=1,
+    categories=[_row('books', 4, 300.25), _row('(unknown product)', 2, 110.25)],
+    product_names={'prod-0001': 'Atlas <&> "Maps"', 'prod-9001': None},
+    customer_names={'cust-00001': 'Ada'},
+    alerts=[('VELOCITY', 2), ('SMALL_THEN_LARGE', 1)],
+    dead_letters=[('decode/BAD_JSON', 3)])
+EMPTY_REPORT = assemble_report(
+    DAY, totals=[], hourly=[], top_products=[], top_customers=[], unique_customers=0,
+    categories=[], product_names={}, customer_names={}, alerts=[], dead_letters=[])
+
+
+class _Page(html.parser.HTMLParser):
+    """Collects the shapes of each svg, the tables, and every attribute value."""
+
+    VOID = {'meta', 'br', 'img', 'input', 'link', 'hr', 'line', 'rect', 'path'}
+
+    def __init__(self):
+        super().__init__()
+        self.svgs: Dict[str, List[str]] = {}
+        self.tables: Dict[str, int] = {}
+        self.attributes: List[str] = []
+        self.tags: List[str] = []
+        self.open: List[str] = []
+        self.text: List[str] = []
+        self._svg = None
+        self._table = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.tags.append(tag)
+        self.attributes.extend(value or '' for value in attrs.values())
+        if tag == 'svg':
+            self._svg = attrs['id']
+            self.svgs[self._svg] = []
+        elif self._svg is not None:
+            self.svgs[self._svg].append(tag)
+        if tag == 'table':
+            self._table = attrs['id']
+            self.tables[self._table] = 0
+        elif tag == 'tr' and self._table is not None:
+            self.tables[self._table] += 1
+        if tag not in self.VOID:
+            self.open.append(tag)
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+        if tag not in self.VOID:
+            self.open.pop()
+
+    def handle_endtag(self, tag):
+        if tag in self.VOID:
+            return
+        assert self.open and self.open[-1] == tag, f'</{tag}> closes <{self.open[-1:]}>'
+        self.open.pop()
+        if tag == 'svg':
+            self._svg = None
+        elif tag == 'table':
+            self._table = None
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def parse(page: str) -> _Page:
+    parser = _Page()
+    parser.feed(page)
+    parser.close()
+    assert parser.open == [], f'unclosed tags {parser.open}'
+    return parser
+
+
+def test_every_chart_is_an_inline_svg_with_bars():
+    page = parse(render_html(SAMPLE_REPORT))
+    assert list(page.svgs) == list(CHARTS)
+    for chart in CHARTS:
+        assert page.svgs[chart].count('rect') >= 1, chart
+    assert page.svgs['revenue-per-hour'].count('rect') == 24  # zero hours drawn flat
+    assert page.svgs['top-products'].count('rect') == 2
+    assert page.svgs['revenue-per-category'].count('rect') == 2
+    assert page.svgs['alerts-per-rule'].count('rect') == 3
+
+
+def test_the_page_fetches_nothing():
+    text = render_html(SAMPLE_REPORT)
+    page = parse(text)
+    assert 'http' not in text.lower() and '//' not in ''.join(page.attributes)
+    assert 'script' not in page.tags and '<script' not in text.lower()
+    assert not {'link', 'img', 'iframe', 'object', 'embed'} & set(page.tags)
+    assert 'url(' not in text and '@import' not in text
+
+
+def test_every_table_is_there_with_its_rows():
+    page = parse(render_html(SAMPLE_REPORT))
+    for table in TABLE_COLUMNS:
+        table_id = 'table-' + table.replace('_', '-')
+        # a header row plus one per report row
+        assert page.tables[table_id] == 1 + len(SAMPLE_REPORT[table]), table
+    assert page.tables['table-revenue-per-hour'] == 25
+
+
+def test_text_is_escaped():
+    text = render_html(SAMPLE_REPORT)
+    assert 'Atlas &lt;&amp;&gt; &quot;Maps&quot;' in text and '<&>' not in text
+    assert 'Atlas <&> "Maps"' in ''.join(parse(text).text)
+
+
+def test_an_empty_day_says_so_and_draws_no_bars():
+    page = parse(render_html(EMPTY_REPORT))
+    text = ''.join(page.text)
+    assert 'the day is empty' in text
+    assert list(page.svgs) == list(CHARTS)
+    assert all('rect' not in shapes for shapes in page.svgs.values())
+    assert text.count('no data') == len(CHARTS)
+    assert page.tables['table-top-products'] == 2  # header, "none"
