@@ -54,11 +54,13 @@ import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
 from connectors.avro_archive import ReadAvroArchive
-from pipelines.daily_report_options import report_settings
+from pipelines.daily_report_options import DailyReportOptions, report_settings
+from pipelines.options_help import exit_with_help_if_asked
 from pipelines.report_figures import ArchivedOrders, ComputeReportFigures
 from pipelines.report_writers import WriteReport
 from pipelines.runner_setup import with_local_runners
 from pipelines.streaming import DEAD_LETTERS_DATASET, ORDERS_DATASET
+from pipelines.streaming_options import StreamingOptions
 from transforms.enrich import EnrichOrders
 from transforms.fraud import CheckFraud
 from transforms.records import DEAD_LETTER, VALID
@@ -97,6 +99,7 @@ def build(pipeline: beam.Pipeline, options: PipelineOptions) -> DailyReportOutpu
 
 def pipeline_options(argv=None) -> PipelineOptions:
     """Parses the command line; a batch pipeline; local runners need no download."""
+    exit_with_help_if_asked(argv, __doc__, DailyReportOptions, StreamingOptions)
     options = PipelineOptions(argv)
     report_settings(options)  # fail fast on a missing or bad --date
     options.view_as(StandardOptions).streaming = False

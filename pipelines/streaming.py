@@ -20,6 +20,7 @@ from connectors.kafka_record import KafkaRecord
 from connectors.kafka_write import WriteToKafka
 from connectors.order_codec import decode_order
 from pipelines import output_encoding
+from pipelines.options_help import exit_with_help_if_asked
 from pipelines.runner_setup import with_local_runners
 from pipelines.streaming_options import StreamingOptions
 from schemas import load_schema
@@ -123,6 +124,7 @@ def build(pipeline: beam.Pipeline, options: PipelineOptions) -> StreamingOutputs
 
 def pipeline_options(argv=None) -> PipelineOptions:
     """Parses the command line; unbounded runs are streaming; local runners need no download."""
+    exit_with_help_if_asked(argv, __doc__, StreamingOptions)
     options = PipelineOptions(argv)
     opts = options.view_as(StreamingOptions)
     options.view_as(StandardOptions).streaming = not opts.bounded
