@@ -16,6 +16,9 @@ KAFKA_PORT="${GOLDSTREAM_KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${GOLDSTREAM_KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}"
 KAFKA_BOOTSTRAP="127.0.0.1:${KAFKA_PORT}"
 KAFKA_START_DEADLINE_S="${GOLDSTREAM_KAFKA_START_DEADLINE_S:-120}"
+FLINK_REST_PORT="${GOLDSTREAM_FLINK_REST_PORT:-8081}"
+FLINK_RPC_PORT="${GOLDSTREAM_FLINK_RPC_PORT:-$((FLINK_REST_PORT + 1))}"
+FLINK_START_DEADLINE_S="${GOLDSTREAM_FLINK_START_DEADLINE_S:-90}"
 SYSTEM_PYTHON="${GOLDSTREAM_PYTHON:-python3}"
 DEPENDENCY_PLUGIN="org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
 
@@ -24,6 +27,11 @@ KAFKA_HOME="$CACHE/kafka/${KAFKA_SCALA_VERSION}-${KAFKA_VERSION}"
 PRISM_BIN="$CACHE/prism/${BEAM_VERSION}/prism"
 FLINK_JOB_SERVER_HOME="$CACHE/flink-job-server/beam-${FLINK_RUNNER_BEAM_VERSION}-flink-${FLINK_MINOR}"
 FLINK_JOB_SERVER_JAR="$FLINK_JOB_SERVER_HOME/goldstream-flink-job-server.jar"
+FLINK_DIST_HOME="$CACHE/flink/${FLINK_VERSION}/dist"
+FLINK_STATE="$STATE/flink"
+FLINK_CONF_DIR="$FLINK_STATE/conf"
+FLINK_LOG_DIR="$FLINK_STATE/logs"
+FLINK_REST_URL="http://127.0.0.1:${FLINK_REST_PORT}"
 KAFKA_STATE="$STATE/kafka"
 KAFKA_PID_FILE="$KAFKA_STATE/kafka.pid"
 KAFKA_LOG_DIR="$KAFKA_STATE/logs"
@@ -38,19 +46,29 @@ Usage: ./run_local.sh [command]
                          scenario, run the streaming pipeline over it and print a summary
                          that compares the outputs with the generator's ground truth
   setup                  build the venv, fetch Kafka and the Flink job server through Maven,
-                         build Prism; a second run downloads and builds nothing
+                         build Prism, unpack the Flink distribution from PyPI's
+                         apache-flink-libraries; a second run downloads and builds nothing
   test [pytest args]     setup, start Kafka, run the whole pytest suite, stop Kafka;
                          exits with pytest's code
   broker start|stop|status
                          the local one-node KRaft broker on 127.0.0.1:\$GOLDSTREAM_KAFKA_PORT
                          (status exits 0 when up, 3 when down)
+  flink start|stop|status
+                         a Flink ${FLINK_VERSION} session cluster (one JobManager, one TaskManager)
+                         with its REST API and web UI on 127.0.0.1:\$GOLDSTREAM_FLINK_REST_PORT;
+                         run pipelines on it with --runner=FlinkRunner
+                         --flink_master=127.0.0.1:<port> (status exits 0 when up, 3 when down)
   help                   this text
 
 Environment:
   GOLDSTREAM_CACHE       downloads and builds (default ~/.cache/goldstream)
   GOLDSTREAM_KAFKA_PORT  broker port (default 9092); the controller uses port+1 unless
                          GOLDSTREAM_KAFKA_CONTROLLER_PORT is set
-  GOLDSTREAM_STATE_DIR   broker data, logs and pid file (default .local/ in the clone)
+  GOLDSTREAM_FLINK_REST_PORT
+                         Flink REST API and web UI port (default 8081); the JobManager's RPC
+                         uses port+1 unless GOLDSTREAM_FLINK_RPC_PORT is set
+  GOLDSTREAM_STATE_DIR   broker data, Flink config, logs and pid files (default .local/ in
+                         the clone)
 EOF
 }
 
@@ -197,6 +215,42 @@ setup_flink_job_server() {
   touch "$FLINK_JOB_SERVER_HOME/.goldstream-complete"
 }
 
+setup_flink_dist() {  # Flink's distribution jars, from PyPI (flink-dist is not served through Maven here)
+  require_java
+  local flink_home="${FLINK_DIST_HOME%/dist}"
+  if [[ -f "$FLINK_DIST_HOME/.goldstream-complete" ]]; then
+    say "Flink ${FLINK_VERSION} distribution ready: $FLINK_DIST_HOME"
+    return
+  fi
+  [[ -x "$VENV_LINK/bin/pip" ]] || setup_venv
+  say "Fetching apache-flink-libraries ${FLINK_VERSION} from PyPI into $flink_home (first time only; ~230 MB)"
+  local download="$flink_home/download" unpack="$flink_home/unpack"
+  rm -rf "$download" "$unpack" "$FLINK_DIST_HOME"
+  mkdir -p "$download" "$unpack" "$FLINK_DIST_HOME"
+  PIP_CACHE_DIR="$CACHE/pip" "$VENV_LINK/bin/pip" download --quiet --progress-bar off --no-deps \
+    --dest "$download" "apache-flink-libraries==${FLINK_VERSION}" \
+    || fail "pip could not download apache-flink-libraries ${FLINK_VERSION}." \
+      "Read pip's message above; PyPI must be reachable."
+  # The 1.19 release is an sdist (jars under <name>/deps/); a wheel would carry pyflink/lib etc.
+  local archive
+  archive="$(find "$download" -maxdepth 1 -name 'apache[-_]flink[-_]libraries-*' | head -n1)"
+  case "$archive" in
+    *.tar.gz)
+      tar -xzf "$archive" -C "$unpack" --wildcards '*/deps/lib/*' '*/deps/bin/*' \
+        || fail "could not unpack $archive." "Delete $flink_home and run this again."
+      mv "$unpack"/*/deps/lib "$unpack"/*/deps/bin "$FLINK_DIST_HOME/" ;;
+    *.whl)
+      unzip -q "$archive" 'pyflink/lib/*' 'pyflink/bin/*' -d "$unpack" \
+        || fail "could not unpack $archive." "Delete $flink_home and run this again."
+      mv "$unpack/pyflink/lib" "$unpack/pyflink/bin" "$FLINK_DIST_HOME/" ;;
+    *) fail "pip downloaded no apache-flink-libraries archive into $download." ;;
+  esac
+  [[ -f "$FLINK_DIST_HOME/lib/flink-dist-${FLINK_VERSION}.jar" && -f "$FLINK_DIST_HOME/bin/bash-java-utils.jar" ]] \
+    || fail "apache-flink-libraries ${FLINK_VERSION} lacks lib/flink-dist-${FLINK_VERSION}.jar or bin/bash-java-utils.jar."
+  rm -rf "$download" "$unpack"
+  touch "$FLINK_DIST_HOME/.goldstream-complete"
+}
+
 cmd_setup() {
   local started=$SECONDS
   mkdir -p "$CACHE"
@@ -204,6 +258,7 @@ cmd_setup() {
   setup_kafka
   setup_prism
   setup_flink_job_server
+  setup_flink_dist
   say "Set-up done in $((SECONDS - started)) s (cache: $CACHE)"
 }
 
@@ -336,6 +391,171 @@ cmd_broker() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# The Flink session cluster (JobManager and TaskManager started with java, no Flink scripts)
+
+FLINK_JOBMANAGER_CLASS=org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint
+FLINK_TASKMANAGER_CLASS=org.apache.flink.runtime.taskexecutor.TaskManagerRunner
+
+flink_pid() {  # jobmanager|taskmanager; prints its pid if the process this clone started runs
+  local pid_file="$FLINK_STATE/$1.pid" class pid
+  [[ "$1" == jobmanager ]] && class="$FLINK_JOBMANAGER_CLASS" || class="$FLINK_TASKMANAGER_CLASS"
+  [[ -f "$pid_file" ]] || return 1
+  pid="$(cat "$pid_file")"
+  [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "$class --configDir $FLINK_CONF_DIR" || return 1
+  printf '%s\n' "$pid"
+}
+
+flink_taskmanagers() {  # prints how many TaskManagers the REST API reports; fails if it does not answer
+  local overview
+  overview="$(curl -fsS --max-time 2 "$FLINK_REST_URL/overview" 2>/dev/null)" || return 1
+  [[ "$overview" =~ \"taskmanagers\":([0-9]+) ]] || return 1
+  printf '%s\n' "${BASH_REMATCH[1]}"
+}
+
+show_flink_log_tail() {
+  local log
+  for log in "$FLINK_LOG_DIR"/*.out "$FLINK_LOG_DIR"/*.log; do
+    [[ -s "$log" ]] || continue
+    printf -- '--- last lines of %s ---\n' "$log" >&2
+    tail -n 30 "$log" >&2
+  done
+}
+
+write_flink_config() {
+  mkdir -p "$FLINK_CONF_DIR" "$FLINK_LOG_DIR" "$FLINK_STATE/tmp"
+  sed -e "s|@REST_PORT@|$FLINK_REST_PORT|g" -e "s|@RPC_PORT@|$FLINK_RPC_PORT|g" \
+    -e "s|@TMP_DIR@|$FLINK_STATE/tmp|g" "$ROOT/infra/flink/config.yaml.template" \
+    >"$FLINK_CONF_DIR/config.yaml"
+  cp "$ROOT/infra/flink/log4j2.properties" "$FLINK_CONF_DIR/log4j2.properties"
+}
+
+flink_resource_params() {  # JM|TM; prints two lines: JVM memory flags, then -D dynamic configs
+  # What Flink's own scripts do: BashJavaUtils derives the memory split from config.yaml.
+  local output
+  output="$(java -cp "$FLINK_DIST_HOME/lib/*:$FLINK_DIST_HOME/bin/bash-java-utils.jar" \
+    -Dlog4j2.configurationFile="$FLINK_CONF_DIR/log4j2.properties" \
+    -Dlog.file="$FLINK_LOG_DIR/bash-java-utils.log" \
+    org.apache.flink.runtime.util.bash.BashJavaUtils "GET_$1_RESOURCE_PARAMS" \
+    --configDir "$FLINK_CONF_DIR" 2>&1)" \
+    || fail "Flink could not derive the $1 memory settings from $FLINK_CONF_DIR/config.yaml." "$output"
+  grep '^BASH_JAVA_UTILS_EXEC_RESULT:' <<<"$output" | sed 's/^BASH_JAVA_UTILS_EXEC_RESULT://' | tail -n 2
+}
+
+flink_launch() {  # jobmanager|taskmanager, main class, JM|TM; starts it, writes its pid file
+  local params jvm_memory dynamic_configs jvm_options pid
+  params="$(flink_resource_params "$3")"
+  jvm_memory="$(sed -n 1p <<<"$params")"
+  dynamic_configs="$(sed -n 2p <<<"$params")"
+  mapfile -t jvm_options < <(grep -v '^\s*\(#\|$\)' "$ROOT/infra/flink/jvm.options")
+  # shellcheck disable=SC2086  # the memory flags and -D key=value pairs are meant to split
+  setsid java $jvm_memory "${jvm_options[@]}" \
+    -Dlog.file="$FLINK_LOG_DIR/flink-$1.log" \
+    -Dlog4j.configurationFile="$FLINK_CONF_DIR/log4j2.properties" \
+    -cp "$FLINK_DIST_HOME/lib/*" "$2" --configDir "$FLINK_CONF_DIR" $dynamic_configs \
+    >"$FLINK_LOG_DIR/flink-$1.out" 2>&1 </dev/null &
+  pid=$!
+  echo "$pid" >"$FLINK_STATE/$1.pid"
+}
+
+flink_start() {
+  local jm_pid tm_pid
+  if jm_pid="$(flink_pid jobmanager)" && tm_pid="$(flink_pid taskmanager)"; then
+    say "Flink session cluster already up (jobmanager pid $jm_pid, taskmanager pid $tm_pid)"
+    say "Flink web UI: $FLINK_REST_URL"
+    return
+  fi
+  if flink_pid jobmanager >/dev/null || flink_pid taskmanager >/dev/null; then
+    say "Flink session cluster is half up; stopping what is left before starting again"
+    flink_stop
+  fi
+  require_command curl "curl (e.g. Debian: apt-get install curl)"
+  setup_flink_dist
+  local port
+  for port in "$FLINK_REST_PORT" "$FLINK_RPC_PORT"; do
+    if port_in_use "$port"; then
+      fail "port $port on 127.0.0.1 is already taken by another process." \
+        "Pick free ports: GOLDSTREAM_FLINK_REST_PORT=18081 ./run_local.sh ... (the JobManager RPC" \
+        "uses port+1, or set GOLDSTREAM_FLINK_RPC_PORT); 'ss -ltnp' shows who holds $port."
+    fi
+  done
+  write_flink_config
+  say "Starting Flink ${FLINK_VERSION} session cluster on 127.0.0.1:$FLINK_REST_PORT (logs: $FLINK_LOG_DIR)"
+  flink_launch jobmanager "$FLINK_JOBMANAGER_CLASS" JM
+  flink_launch taskmanager "$FLINK_TASKMANAGER_CLASS" TM
+  local deadline=$((SECONDS + FLINK_START_DEADLINE_S)) role taskmanagers
+  until taskmanagers="$(flink_taskmanagers)" && ((taskmanagers >= 1)); do
+    for role in jobmanager taskmanager; do
+      if ! flink_pid "$role" >/dev/null; then
+        show_flink_log_tail
+        flink_stop
+        fail "the Flink $role exited during start-up; its log is above."
+      fi
+    done
+    if ((SECONDS >= deadline)); then
+      show_flink_log_tail
+      flink_stop
+      fail "Flink's REST API did not report a TaskManager within ${FLINK_START_DEADLINE_S} s; the logs are above."
+    fi
+    sleep 0.5
+  done
+  say "Flink session cluster up (jobmanager pid $(flink_pid jobmanager), taskmanager pid" \
+    "$(flink_pid taskmanager)) after $((SECONDS + FLINK_START_DEADLINE_S - deadline)) s"
+  say "Flink web UI: $FLINK_REST_URL"
+}
+
+flink_stop_one() {  # jobmanager|taskmanager
+  local pid
+  if ! pid="$(flink_pid "$1")"; then
+    rm -f "$FLINK_STATE/$1.pid"
+    return 1
+  fi
+  say "Stopping Flink $1 (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || true
+  local deadline=$((SECONDS + 30))
+  while kill -0 "$pid" 2>/dev/null; do
+    if ((SECONDS >= deadline)); then
+      say "Flink $1 did not stop within 30 s; killing it"
+      kill -KILL "$pid" 2>/dev/null || true
+      break
+    fi
+    sleep 0.2
+  done
+  rm -f "$FLINK_STATE/$1.pid"
+}
+
+flink_stop() {
+  local stopped=0
+  flink_stop_one taskmanager && stopped=1
+  flink_stop_one jobmanager && stopped=1
+  if ((stopped)); then
+    say "Flink session cluster stopped"
+  else
+    say "Flink session cluster is not running (nothing started from $FLINK_STATE)"
+  fi
+}
+
+flink_status() {
+  local jm_pid tm_pid
+  if jm_pid="$(flink_pid jobmanager)" && tm_pid="$(flink_pid taskmanager)"; then
+    printf 'up (jobmanager pid %s, taskmanager pid %s, web UI %s, logs %s)\n' \
+      "$jm_pid" "$tm_pid" "$FLINK_REST_URL" "$FLINK_LOG_DIR"
+    return 0
+  fi
+  printf 'down\n'
+  return 3
+}
+
+cmd_flink() {
+  case "${1:-}" in
+    start) flink_start ;;
+    stop) flink_stop ;;
+    status) flink_status ;;
+    *) usage >&2; fail "flink needs one of: start, stop, status." ;;
+  esac
+}
+
+# ---------------------------------------------------------------------------------------------
 # The test suite and the demo
 
 export_runtime_env() {
@@ -388,6 +608,7 @@ main() {
     setup) cmd_setup ;;
     test) cmd_test "$@" ;;
     broker) cmd_broker "$@" ;;
+    flink) cmd_flink "$@" ;;
     help | -h | --help) usage ;;
     *) usage >&2; fail "unknown command '$command'." ;;
   esac

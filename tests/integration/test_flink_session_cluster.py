@@ -1,0 +1,153 @@
+"""`./run_local.sh flink start|status|stop`, and the streaming pipeline on that session cluster.
+
+The cluster gets its own state folder and free ports, so it never meets a developer's cluster;
+the fixture always stops it, whatever the test did.
+"""
+import datetime
+import json
+import os
+import pathlib
+import socket
+import subprocess
+import urllib.request
+
+import apache_beam as beam
+import pytest
+
+from pipelines import local_runtime, streaming
+from pipelines.traffic_config import TrafficConfig
+from pipelines.reference_data import write_reference_data
+from pipelines.traffic_plan import plan_traffic
+from pipelines.traffic_producer import produce_plan
+from tests.integration.streaming_setup import (
+    alert_keys, expected_alert_keys, prepare_run, read_json_topic)
+from tests.pipelines.report_setup import expected_report, run_report, write_archive
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+SCRIPT_TIMEOUT_S = 180
+CONFIG = TrafficConfig(count=3_000, seed=11)
+REPORT_CONFIG = TrafficConfig(count=1_500, seed=5, events_per_second=0.2)
+REPORT_NOW_MS = 1_795_600_000_000  # a fixed wall clock (2026-11-26)
+REPORT_DAY = datetime.date(2026, 11, 18)
+REPORT_TABLES = ('summary', 'revenue_per_hour', 'top_products', 'top_customers',
+                 'revenue_per_category', 'alerts_per_rule', 'dead_letters_per_reason')
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def _run(env, *args) -> subprocess.CompletedProcess:
+    return subprocess.run([str(ROOT / 'run_local.sh'), *args], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=SCRIPT_TIMEOUT_S)
+
+
+def _overview(rest_port: str) -> dict:
+    with urllib.request.urlopen(f'http://127.0.0.1:{rest_port}/overview', timeout=5) as answer:
+        return json.load(answer)
+
+
+@pytest.fixture(scope='module')
+def flink_env(tmp_path_factory):
+    env = dict(os.environ)
+    env['GOLDSTREAM_STATE_DIR'] = str(tmp_path_factory.mktemp('flink') / 'state')
+    env['GOLDSTREAM_FLINK_REST_PORT'] = str(_free_port())
+    env['GOLDSTREAM_FLINK_RPC_PORT'] = str(_free_port())
+    yield env
+    _run(env, 'flink', 'stop')  # never leave it running, whatever the tests did
+
+
+@pytest.fixture(scope='module')
+def flink_master(flink_env):
+    """A running session cluster's REST address (started once for the module)."""
+    started = _run(flink_env, 'flink', 'start')
+    assert started.returncode == 0, started.stderr
+    return f"127.0.0.1:{flink_env['GOLDSTREAM_FLINK_REST_PORT']}"
+
+
+def test_start_status_second_start_stop_status(flink_env):
+    env = flink_env
+    state = pathlib.Path(env['GOLDSTREAM_STATE_DIR']) / 'flink'
+    port = env['GOLDSTREAM_FLINK_REST_PORT']
+
+    started = _run(env, 'flink', 'start')
+    assert started.returncode == 0, started.stderr
+    assert f'Flink web UI: http://127.0.0.1:{port}' in started.stderr
+    overview = _overview(port)
+    assert overview['taskmanagers'] >= 1
+    assert overview['slots-total'] == 4
+    assert overview['flink-version'] == local_runtime.read_versions()['FLINK_VERSION']
+    pids = [int((state / f'{role}.pid').read_text()) for role in ('jobmanager', 'taskmanager')]
+    assert (state / 'logs' / 'flink-jobmanager.log').is_file()
+
+    status_up = _run(env, 'flink', 'status')
+    assert status_up.returncode == 0
+    assert status_up.stdout.startswith('up')
+
+    again = _run(env, 'flink', 'start')
+    assert again.returncode == 0, again.stderr
+    assert 'already up' in again.stderr
+    assert [int((state / f'{r}.pid').read_text()) for r in ('jobmanager', 'taskmanager')] == pids
+
+    stopped = _run(env, 'flink', 'stop')
+    assert stopped.returncode == 0, stopped.stderr
+    assert not any(pathlib.Path(f'/proc/{pid}').exists() for pid in pids)
+
+    status_down = _run(env, 'flink', 'status')
+    assert status_down.returncode == 3
+    assert status_down.stdout.strip() == 'down'
+
+
+def test_start_on_a_taken_port_names_the_port_and_the_way_out(flink_env):
+    env = dict(flink_env, GOLDSTREAM_FLINK_REST_PORT=str(_free_port()))
+    with socket.socket() as holder:
+        holder.bind(('127.0.0.1', int(env['GOLDSTREAM_FLINK_REST_PORT'])))
+        holder.listen()
+        result = _run(env, 'flink', 'start')
+    assert result.returncode != 0
+    assert f"port {env['GOLDSTREAM_FLINK_REST_PORT']}" in result.stderr
+    assert 'GOLDSTREAM_FLINK_REST_PORT=' in result.stderr
+
+
+def test_streaming_pipeline_on_the_session_cluster_matches_the_ground_truth(
+        flink_master, kafka_bootstrap, topic_name, tmp_path):
+    run = prepare_run(kafka_bootstrap, topic_name, tmp_path, CONFIG)
+    produce_plan(kafka_bootstrap, f'{run.prefix}.orders', run.plan)
+    finished_before = _overview(flink_master.split(':')[1])['jobs-finished']
+
+    options = streaming.pipeline_options(run.args(
+        '--runner=FlinkRunner', f'--flink_master={flink_master}', '--parallelism=2',
+        '--bounded', '--start_from=earliest'))
+    with beam.Pipeline(options=options) as pipeline:
+        streaming.build(pipeline, options)
+
+    # The job ran on the session cluster, not on an embedded Flink.
+    assert _overview(flink_master.split(':')[1])['jobs-finished'] == finished_before + 1
+    truth = run.truth
+    alerts = read_json_topic(run, 'alerts')
+    assert alert_keys(alerts) == expected_alert_keys(truth)
+    assert {a['alert_id'] for a in alerts} == {a.alert_id for a in truth.alerts}
+    on_time = {(m['window_start'], m['product_id']): (m['orders'], m['units'],
+                                                      round(m['revenue'], 2))
+               for m in read_json_topic(run, 'metrics') if m['pane'] == 'ON_TIME'}
+    assert on_time == {(m.window_start_ms, m.product_id): (m.orders, m.units,
+                                                           round(m.revenue, 2))
+                       for m in truth.metrics}
+
+
+def test_daily_report_on_the_session_cluster_matches_the_ground_truth(flink_master, tmp_path):
+    plan = plan_traffic(REPORT_CONFIG, now_ms=REPORT_NOW_MS)
+    write_reference_data(tmp_path / 'reference', seed=REPORT_CONFIG.seed,
+                         customers=REPORT_CONFIG.customers, products=REPORT_CONFIG.products)
+    write_archive(tmp_path / 'archive', plan, REPORT_NOW_MS)
+    finished_before = _overview(flink_master.split(':')[1])['jobs-finished']
+
+    report = run_report(REPORT_DAY.isoformat(), tmp_path / 'archive', tmp_path / 'reference',
+                        tmp_path / 'reports', '--runner=FlinkRunner',
+                        f'--flink_master={flink_master}', '--parallelism=2')
+
+    assert _overview(flink_master.split(':')[1])['jobs-finished'] == finished_before + 1
+    expected = expected_report(plan, REPORT_NOW_MS, REPORT_DAY)
+    assert {t: report[t] for t in REPORT_TABLES} == {t: expected[t] for t in REPORT_TABLES}
