@@ -3,18 +3,13 @@
 import bisect
 import math
 import time
-from typing import Iterable, List, Optional, Tuple, Union
+from typing import Iterable, List, NamedTuple, Optional, Tuple, Union
 
 import apache_beam as beam
 from apache_beam.coders import FastPrimitivesCoder
 from apache_beam.metrics import Metrics
 from apache_beam.transforms.timeutil import TimeDomain
-from apache_beam.transforms.userstate import (
-    BagStateSpec,
-    ReadModifyWriteStateSpec,
-    TimerSpec,
-    on_timer,
-)
+from apache_beam.transforms.userstate import ReadModifyWriteStateSpec, TimerSpec, on_timer
 from apache_beam.transforms.window import GlobalWindows, TimestampedValue
 from apache_beam.utils.timestamp import Timestamp
 
@@ -39,7 +34,7 @@ class CheckFraud(beam.PTransform):
     clock, is the one field that differs).
 
     How it works: orders are keyed by ``card_id``. A stateful DoFn buffers a
-    card's orders in a bag and sets an event-time timer; when the watermark
+    card's orders in its state and sets an event-time timer; when the watermark
     passes an order's event time plus ``allowed_lateness_s``, the timer
     evaluates the buffered orders up to there in event-time order (time,
     then order id), each once, as the last order of a history holding the
@@ -142,19 +137,36 @@ def _timestamp(millis: int) -> Timestamp:
     return Timestamp(micros=millis * 1000)
 
 
+class _Card(NamedTuple):
+    """What CheckFraud keeps of one card, in one state cell.
+
+    Attributes:
+        frontier_ms: Every order at or before this event time has been
+            evaluated (None before the first evaluation).
+        last_seen_ms: The latest event time seen.
+        scheduled_ms: The time the EVALUATE timer is set to, or None.
+        pending: Orders not evaluated yet, as rows.
+        history: Evaluated orders the rules may still look back at, as rows
+            in event-time order.
+    """
+
+    frontier_ms: Optional[int]
+    last_seen_ms: Optional[int]
+    scheduled_ms: Optional[int]
+    pending: List[_EventRow]
+    history: List[_EventRow]
+
+
+
 class _CheckCardFn(beam.DoFn):
     """Per card: buffer orders, evaluate them in event-time order when the watermark allows.
 
-    State: PENDING holds orders not yet evaluated; HISTORY the evaluated
-    orders the rules may still look back at, in event-time order; CLOCK is
-    (frontier_ms, last_seen_ms, scheduled_ms): every order at or before
-    frontier has been evaluated, last_seen is the latest event time seen,
-    scheduled the time the EVALUATE timer is set to (None when unset).
+    The card's state is one cell (``_Card`` as a plain tuple): one read and one
+    write per element or timer, which matters because the SDK's state cache
+    measures every value it loads or stores.
     """
 
-    PENDING = BagStateSpec('pending', FastPrimitivesCoder())
-    HISTORY = ReadModifyWriteStateSpec('history', FastPrimitivesCoder())
-    CLOCK = ReadModifyWriteStateSpec('clock', FastPrimitivesCoder())
+    CARD = ReadModifyWriteStateSpec('card', FastPrimitivesCoder())
     EVALUATE = TimerSpec('evaluate', TimeDomain.WATERMARK)
     EXPIRE = TimerSpec('expire', TimeDomain.WATERMARK)
 
@@ -172,77 +184,72 @@ class _CheckCardFn(beam.DoFn):
         self._alerts = {rule: Metrics.counter('CheckFraud', f'alerts_{rule}') for rule in RULES}
 
     def process(self, element: Tuple[str, _EventRow],
-                pending=beam.DoFn.StateParam(PENDING),
-                history=beam.DoFn.StateParam(HISTORY),
-                clock=beam.DoFn.StateParam(CLOCK),
+                card_state=beam.DoFn.StateParam(CARD),
                 evaluate=beam.DoFn.TimerParam(EVALUATE),
                 expire=beam.DoFn.TimerParam(EXPIRE)) -> Iterable[Alert]:
         card_id, row = element
         self._orders.inc()
         event_ms = row[0]
-        frontier, last_seen, scheduled = clock.read() or (None, None, None)
-        if frontier is not None and event_ms <= frontier:
+        card = _read(card_state)
+        if card.frontier_ms is not None and event_ms <= card.frontier_ms:
             self._too_late.inc()
-            yield from self._evaluate_too_late(card_id, CardEvent._make(row), history)
+            events = _events(card.history)
+            alerts = self._evaluate_too_late(card_id, events, CardEvent._make(row))
+            card_state.write(tuple(card._replace(history=_rows(events))))
+            yield from alerts
             return
-        pending.add(row)
+        card.pending.append(tuple(row))
+        last_seen = card.last_seen_ms
         if last_seen is None or event_ms > last_seen:
             last_seen = event_ms
             expire.set(_timestamp(last_seen + self._idle_ms + self._lateness_ms))
+        scheduled = card.scheduled_ms
         due_ms = event_ms + self._lateness_ms
         if scheduled is None or due_ms < scheduled:
             scheduled = due_ms
             evaluate.set(_timestamp(due_ms))
-        clock.write((frontier, last_seen, scheduled))
+        card_state.write(tuple(card._replace(last_seen_ms=last_seen, scheduled_ms=scheduled)))
 
     @on_timer(EVALUATE)
     def on_evaluate(self, card_id=beam.DoFn.KeyParam, fired_at=beam.DoFn.TimestampParam,
-                    pending=beam.DoFn.StateParam(PENDING),
-                    history=beam.DoFn.StateParam(HISTORY),
-                    clock=beam.DoFn.StateParam(CLOCK),
+                    card_state=beam.DoFn.StateParam(CARD),
                     evaluate=beam.DoFn.TimerParam(EVALUATE)) -> Iterable[TimestampedValue]:
-        state = clock.read()
-        if state is None:
+        stored = card_state.read()
+        if stored is None:
             return  # the card expired; nothing is left to evaluate
-        frontier, last_seen, _ = state
+        card = _Card._make(stored)
         cutoff_ms = fired_at.micros // 1000 - self._lateness_ms
         due, rest = [], []
-        for row in pending.read():
+        for row in card.pending:
             (due if row[0] <= cutoff_ms else rest).append(row)
+        history = card.history
         if due:
             due.sort(key=_row_order)
-            events = _events(history.read())
+            events = _events(history)
             for row in due:
                 for alert in self._append_and_check(card_id, events, CardEvent._make(row)):
                     yield TimestampedValue(alert, fired_at)
-            history.write([tuple(event) for event in events])
-            pending.clear()
-            for row in rest:
-                pending.add(row)
+            history = _rows(events)
         scheduled = None
         if rest:
             scheduled = min(row[0] for row in rest) + self._lateness_ms
             evaluate.set(_timestamp(scheduled))
-        frontier = cutoff_ms if frontier is None else max(frontier, cutoff_ms)
-        clock.write((frontier, last_seen, scheduled))
+        frontier = cutoff_ms if card.frontier_ms is None else max(card.frontier_ms, cutoff_ms)
+        card_state.write((frontier, card.last_seen_ms, scheduled, rest, history))
 
     @on_timer(EXPIRE)
     def on_expire(self, card_id=beam.DoFn.KeyParam, fired_at=beam.DoFn.TimestampParam,
-                  pending=beam.DoFn.StateParam(PENDING),
-                  history=beam.DoFn.StateParam(HISTORY),
-                  clock=beam.DoFn.StateParam(CLOCK),
+                  card_state=beam.DoFn.StateParam(CARD),
                   evaluate=beam.DoFn.TimerParam(EVALUATE)) -> Iterable[TimestampedValue]:
         # Every pending order is due by now (lateness < idle timeout); a runner
         # may still fire this timer first when both are due in one bundle.
-        rows = sorted(pending.read(), key=_row_order)
-        if rows:
-            events = _events(history.read())
-            for row in rows:
+        card = _read(card_state)
+        if card.pending:
+            events = _events(card.history)
+            for row in sorted(card.pending, key=_row_order):
                 for alert in self._append_and_check(card_id, events, CardEvent._make(row)):
                     yield TimestampedValue(alert, fired_at)
-        pending.clear()
-        history.clear()
-        clock.clear()
+        card_state.clear()
         evaluate.clear()
         self._expired.inc()
 
@@ -260,8 +267,9 @@ class _CheckCardFn(beam.DoFn):
         self._forget_old(events)
         return alerts
 
-    def _evaluate_too_late(self, card_id: str, event: CardEvent, history) -> List[Alert]:
-        events = _events(history.read())
+    def _evaluate_too_late(self, card_id: str, events: List[CardEvent],
+                           event: CardEvent) -> List[Alert]:
+        """Evaluates ``event``, earlier than evaluated ones, in its place in ``events``."""
         keys = [_row_order(e) for e in events]
         at = bisect.bisect_right(keys, _row_order(event))
         if at and keys[at - 1] == _row_order(event):
@@ -270,7 +278,6 @@ class _CheckCardFn(beam.DoFn):
         events.insert(at, event)
         alerts = self._alerts_of(card_id, findings_at(events, at, self._thresholds))
         self._forget_old(events)
-        history.write([tuple(e) for e in events])
         return alerts
 
     def _alerts_of(self, card_id: str, findings: List[Finding]) -> List[Alert]:
@@ -295,8 +302,17 @@ class _CheckCardFn(beam.DoFn):
             del events[:keep_from]
 
 
-def _events(rows: Optional[Iterable[_EventRow]]) -> List[CardEvent]:
-    return [CardEvent._make(row) for row in rows or ()]
+def _read(card_state) -> _Card:
+    stored = card_state.read()
+    return _Card(None, None, None, [], []) if stored is None else _Card._make(stored)
+
+
+def _events(rows: Iterable[_EventRow]) -> List[CardEvent]:
+    return [CardEvent._make(row) for row in rows]
+
+
+def _rows(events: Iterable[CardEvent]) -> List[_EventRow]:
+    return [tuple(event) for event in events]
 
 
 def _row_order(row) -> Tuple[int, str]:
