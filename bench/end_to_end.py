@@ -125,7 +125,8 @@ def latency_run(bootstrap: str, folder: pathlib.Path, rate: int, seconds: int) -
         alerts = _poll_alerts(topics, expected, timeout_s=seconds + 90)
     finally:
         job.cancel()
-    return [a['detected_at'] - max(produced_at[o] for o in a['order_ids']) for a in alerts]
+    return ([a['detected_at'] - max(produced_at[o] for o in a['order_ids']) for a in alerts],
+            expected)
 
 
 def _wait_until_live(topics: Topics, timeout_s: float = 120) -> None:
@@ -151,7 +152,10 @@ def _poll_alerts(topics: Topics, expected: int, timeout_s: float) -> list:
         time.sleep(0.5)
 
 
-def percentile(values, q: float) -> float:
+def percentile(values, q: float):
+    """The q-quantile (nearest rank) of values; '-' when there are none."""
+    if not values:
+        return '-'
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
@@ -184,8 +188,9 @@ def main(argv=None) -> None:
                  1.0, '', '', ''])
     for rate in (500, 2000):
         log(f'(b) latency at {rate} records/s')
-        latencies = latency_run(args.bootstrap, folder, rate, args.latency_seconds)
-        rows.append([f'(b) unbounded on Prism at {rate}/s', f'{len(latencies)} alerts', '', '',
+        latencies, expected = latency_run(args.bootstrap, folder, rate, args.latency_seconds)
+        rows.append([f'(b) unbounded on Prism at {rate}/s',
+                     f'{len(latencies)} of {expected} alerts', '', '',
                      percentile(latencies, 0.5), percentile(latencies, 0.95),
                      percentile(latencies, 0.99)])
     path = publish('end_to_end', 'Streaming pipeline end to end (Prism, real broker)',
