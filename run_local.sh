@@ -588,7 +588,8 @@ cmd_demo() {
   say "Demo: generated traffic -> the streaming pipeline (bounded, Prism) -> summary"
   local code=0
   (cd "$ROOT" && venv_python -m pipelines.demo --bootstrap "$KAFKA_BOOTSTRAP" \
-    --workdir "$STATE/demo" --runner "${GOLDSTREAM_DEMO_RUNNER:-PrismRunner}") || code=$?
+    --workdir "$STATE/demo" --reports "$ROOT/reports" \
+    --runner "${GOLDSTREAM_DEMO_RUNNER:-PrismRunner}") || code=$?
   cat <<EOF
 Kafka broker   $KAFKA_BOOTSTRAP (pid $(broker_pid || echo '?')); stop it with ./run_local.sh broker stop
 broker logs    $KAFKA_LOG_DIR/server.log

@@ -8,6 +8,7 @@ the same topics do not disturb it.
 """
 import argparse
 import collections
+import datetime
 import json
 import logging
 import pathlib
@@ -20,7 +21,7 @@ import apache_beam as beam
 import fastavro
 
 from connectors.kafka_topics import end_offsets, ensure_topics
-from pipelines import streaming
+from pipelines import daily_report, streaming
 from pipelines.ground_truth import GroundTruth, write_ground_truth
 from pipelines.reference_data import write_reference_data
 from pipelines.traffic_config import TrafficConfig
@@ -109,6 +110,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--count', type=int, default=12_000,
                         help='records to generate (at 50 events/s: 4 minutes of traffic)')
     parser.add_argument('--seed', type=int, default=7, help='same seed, same traffic')
+    parser.add_argument('--reports', default='reports',
+                        help='the daily report goes to <reports>/YYYY-MM-DD/')
     return parser.parse_args(argv)
 
 
@@ -156,6 +159,17 @@ def main(argv=None) -> int:
                         dead_letters_archived)
     print(summary(plan.ground_truth, alerts, metrics, dead_letters, orders_archived,
                   dead_letters_archived, paths, agreement))
+
+    day = datetime.datetime.fromtimestamp(plan.ground_truth.config['start_ms'] / 1000,
+                                          tz=datetime.timezone.utc).date()
+    say(f'Writing the daily report for {day} from the archive')
+    report_options = daily_report.pipeline_options([
+        f'--runner={args.runner}', f'--date={day}', f'--archive_path={paths["archive"]}',
+        f'--reference_data={paths["reference data"]}', f'--reports_path={args.reports}'])
+    with beam.Pipeline(options=report_options) as pipeline:
+        daily_report.build(pipeline, report_options)
+    report_dir = pathlib.Path(args.reports).resolve() / f'{day}'
+    print(f'daily report     {report_dir / "report.html"} (and report.json, *.csv)')
     return 0 if all(agreement.values()) else 1
 
 
