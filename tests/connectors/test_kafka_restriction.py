@@ -82,9 +82,8 @@ def test_watermark_state_survives_a_checkpoint():
 
 
 def test_bounded_reads_hold_the_watermark_until_done():
-    provider = EventTimeWatermarkProvider(Duration(seconds=1), idle_timeout_s=0.001, hold=True)
-    estimator = provider.create_watermark_estimator(
-        provider.initial_estimator_state(BOUNDED, None))
-    estimator.observe_timestamp(seconds(500))
-    time.sleep(0.002)  # past the idle timeout: an unbounded read would move to wall clock
+    long_ago = time.time() - 60  # idle: an unbounded read would move to wall clock by now
+    provider = EventTimeWatermarkProvider(Duration(seconds=1), idle_timeout_s=10, hold=True)
+    estimator = provider.create_watermark_estimator((MIN_TIMESTAMP, seconds(500), long_ago))
+    estimator.observe_timestamp(seconds(600))
     assert estimator.current_watermark() == MIN_TIMESTAMP
