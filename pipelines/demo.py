@@ -144,7 +144,7 @@ def main(argv=None) -> int:
         f'--runner={args.runner}', '--bounded', f'--start_from={start_ms}',
         f'--brokers={args.bootstrap}', f'--orders_topic={TOPICS["orders"]}',
         f'--alerts_topic={TOPICS["alerts"]}', f'--metrics_topic={TOPICS["metrics"]}',
-        f'--dead_letter_topic={TOPICS["dlq"]}', f'--consumer_group=goldstream-demo',
+        f'--dead_letter_topic={TOPICS["dlq"]}', '--consumer_group=goldstream-demo',
         f'--reference_data={paths["reference data"]}', f'--archive_path={paths["archive"]}'])
     with beam.Pipeline(options=options) as pipeline:
         streaming.build(pipeline, options)

@@ -20,7 +20,7 @@ the constants ``VALID`` and ``DEAD_LETTER``; dead-letter stages are
 ``STAGE_DECODE`` and ``STAGE_VALIDATE``.
 """
 
-from typing import Any, Dict, List, NamedTuple, Optional, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional
 
 from apache_beam import coders
 
