@@ -1,14 +1,15 @@
 """The typed records that goldstream transforms pass between them.
 
-Every record is a ``typing.NamedTuple``. All but ``KafkaRecord`` and
-``DecodedEvent`` are registered with Beam as rows (a schema and a
-``RowCoder``), so PCollections of them are schema-aware and encode compactly
-between stages; those two hold values a schema cannot type (header tuples,
-a dict of mixed types) and use Beam's fast fallback coder. Field types are the ones Beam schemas map
-directly: ``str``, ``int``, ``float``, ``bool``, ``bytes``, ``Optional``,
-``List``, ``Dict[str, str]`` and nested rows; ``typing.Optional`` is used on
-purpose instead of ``X | None``, which Beam 2.77 would encode as an opaque
-pickled value.
+Every record is a ``typing.NamedTuple``. ``KafkaRecord`` and ``KafkaHeader``,
+what the Kafka source emits, live in ``connectors.kafka_record`` and are
+re-exported here. The records defined here, but for ``DecodedEvent`` (whose
+dict of mixed types no schema can type; it uses Beam's fast fallback coder),
+are registered with Beam as rows (a schema and a ``RowCoder``), so
+PCollections of them are schema-aware and encode compactly between stages.
+Field types are the ones Beam schemas map directly: ``str``, ``int``,
+``float``, ``bool``, ``bytes``, ``Optional``, ``List``, ``Dict[str, str]``
+and nested rows; ``typing.Optional`` is used on purpose instead of
+``X | None``, which Beam 2.77 would encode as an opaque pickled value.
 
 The records that leave the pipeline match the Avro schemas of ``schemas/``
 field for field and in order (``Alert`` -> ``alert.v1.avsc``, ``MetricRow``

@@ -11,14 +11,14 @@ from connectors.avro_wire import frame
 from connectors.order_codec import decode_order, encode_order_avro, encode_order_json
 from tests.transforms.helpers import counter, options, raw_order
 from transforms.decode import DecodeEvents
-from transforms.records import DEAD_LETTER, VALID, KafkaRecord, RecordOrigin
+from transforms.records import DEAD_LETTER, VALID, KafkaHeader, KafkaRecord, RecordOrigin
 
 V1_ORDER = {k: v for k, v in raw_order(order_id='ord-v1').items() if k not in ('tax', 'version')}
 JSON_V2 = encode_order_json(raw_order(order_id='ord-json'))
 AVRO_V2 = encode_order_avro(raw_order(order_id='ord-avro'))
 AVRO_V1 = encode_order_avro(V1_ORDER, version=1)
 KAFKA_V2 = KafkaRecord(b'card-0001', encode_order_json(raw_order(order_id='ord-kafka')),
-                       'orders', 2, 41, 1_795_000_000_000, [('source', b'test')])
+                       'orders', 2, 41, 1_795_000_000_000, [KafkaHeader('source', b'test')])
 
 # (raw input, expected decode reason); every one a different way to fail.
 SAMPLE_BAD = [
