@@ -58,7 +58,7 @@ from pipelines.daily_report_options import DailyReportOptions, report_settings
 from pipelines.options_help import exit_with_help_if_asked
 from pipelines.report_figures import ArchivedOrders, ComputeReportFigures
 from pipelines.report_writers import WriteReport
-from pipelines.runner_setup import with_local_runners
+from pipelines.runner_setup import run_and_wait, with_local_runners
 from pipelines.streaming import DEAD_LETTERS_DATASET, ORDERS_DATASET
 from pipelines.streaming_options import StreamingOptions
 from transforms.enrich import EnrichOrders
@@ -108,12 +108,7 @@ def pipeline_options(argv=None) -> PipelineOptions:
 
 def run(argv=None) -> beam.runners.runner.PipelineResult:
     """Builds and runs the report for one day; waits for it to finish."""
-    options = pipeline_options(argv)
-    pipeline = beam.Pipeline(options=options)
-    build(pipeline, options)
-    result = pipeline.run()
-    result.wait_until_finish()
-    return result
+    return run_and_wait(pipeline_options(argv), build)
 
 
 if __name__ == '__main__':

@@ -37,3 +37,14 @@ def _runner_name(options: PipelineOptions):
     if runner is None or isinstance(runner, str):
         return runner
     return type(runner).__name__
+
+
+def run_and_wait(options: PipelineOptions, build) -> 'PipelineResult':
+    """Builds a pipeline with `build(pipeline, options)`, runs it and waits for the end
+    (an unbounded one: until it is cancelled); returns its result."""
+    import apache_beam as beam  # pylint: disable=import-outside-toplevel
+    pipeline = beam.Pipeline(options=options)
+    build(pipeline, options)
+    result = pipeline.run()
+    result.wait_until_finish()
+    return result

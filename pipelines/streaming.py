@@ -21,7 +21,7 @@ from connectors.kafka_write import WriteToKafka
 from connectors.order_codec import decode_order
 from pipelines import output_encoding
 from pipelines.options_help import exit_with_help_if_asked
-from pipelines.runner_setup import with_local_runners
+from pipelines.runner_setup import run_and_wait, with_local_runners
 from pipelines.streaming_options import StreamingOptions
 from schemas import load_schema
 from transforms.enrich import EnrichOrders
@@ -133,12 +133,7 @@ def pipeline_options(argv=None) -> PipelineOptions:
 
 def run(argv=None) -> beam.runners.runner.PipelineResult:
     """Builds and runs the pipeline; waits for it to finish (unbounded: until cancelled)."""
-    options = pipeline_options(argv)
-    pipeline = beam.Pipeline(options=options)
-    build(pipeline, options)
-    result = pipeline.run()
-    result.wait_until_finish()
-    return result
+    return run_and_wait(pipeline_options(argv), build)
 
 
 if __name__ == '__main__':

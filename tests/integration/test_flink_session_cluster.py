@@ -8,7 +8,6 @@ import json
 import os
 import pathlib
 import socket
-import subprocess
 import urllib.request
 
 import apache_beam as beam
@@ -22,26 +21,14 @@ from pipelines.traffic_producer import produce_plan
 from tests.integration.streaming_setup import (
     alert_keys, expected_alert_keys, prepare_run, read_json_topic)
 from tests.pipelines.report_setup import expected_report, run_report, write_archive
+from tests.integration.local_scripts import free_port, run_script
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-SCRIPT_TIMEOUT_S = 180
 CONFIG = TrafficConfig(count=3_000, seed=11)
 REPORT_CONFIG = TrafficConfig(count=1_500, seed=5, events_per_second=0.2)
 REPORT_NOW_MS = 1_795_600_000_000  # a fixed wall clock (2026-11-26)
 REPORT_DAY = datetime.date(2026, 11, 18)
 REPORT_TABLES = ('summary', 'revenue_per_hour', 'top_products', 'top_customers',
                  'revenue_per_category', 'alerts_per_rule', 'dead_letters_per_reason')
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
-def _run(env, *args) -> subprocess.CompletedProcess:
-    return subprocess.run([str(ROOT / 'run_local.sh'), *args], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=SCRIPT_TIMEOUT_S)
 
 
 def _overview(rest_port: str) -> dict:
@@ -53,16 +40,16 @@ def _overview(rest_port: str) -> dict:
 def flink_env(tmp_path_factory):
     env = dict(os.environ)
     env['GOLDSTREAM_STATE_DIR'] = str(tmp_path_factory.mktemp('flink') / 'state')
-    env['GOLDSTREAM_FLINK_REST_PORT'] = str(_free_port())
-    env['GOLDSTREAM_FLINK_RPC_PORT'] = str(_free_port())
+    env['GOLDSTREAM_FLINK_REST_PORT'] = str(free_port())
+    env['GOLDSTREAM_FLINK_RPC_PORT'] = str(free_port())
     yield env
-    _run(env, 'flink', 'stop')  # never leave it running, whatever the tests did
+    run_script(env, 'flink', 'stop')  # never leave it running, whatever the tests did
 
 
 @pytest.fixture(scope='module')
 def flink_master(flink_env):
     """A running session cluster's REST address (started once for the module)."""
-    started = _run(flink_env, 'flink', 'start')
+    started = run_script(flink_env, 'flink', 'start')
     assert started.returncode == 0, started.stderr
     return f"127.0.0.1:{flink_env['GOLDSTREAM_FLINK_REST_PORT']}"
 
@@ -72,7 +59,7 @@ def test_start_status_second_start_stop_status(flink_env):
     state = pathlib.Path(env['GOLDSTREAM_STATE_DIR']) / 'flink'
     port = env['GOLDSTREAM_FLINK_REST_PORT']
 
-    started = _run(env, 'flink', 'start')
+    started = run_script(env, 'flink', 'start')
     assert started.returncode == 0, started.stderr
     assert f'Flink web UI: http://127.0.0.1:{port}' in started.stderr
     overview = _overview(port)
@@ -82,30 +69,30 @@ def test_start_status_second_start_stop_status(flink_env):
     pids = [int((state / f'{role}.pid').read_text()) for role in ('jobmanager', 'taskmanager')]
     assert (state / 'logs' / 'flink-jobmanager.log').is_file()
 
-    status_up = _run(env, 'flink', 'status')
+    status_up = run_script(env, 'flink', 'status')
     assert status_up.returncode == 0
     assert status_up.stdout.startswith('up')
 
-    again = _run(env, 'flink', 'start')
+    again = run_script(env, 'flink', 'start')
     assert again.returncode == 0, again.stderr
     assert 'already up' in again.stderr
     assert [int((state / f'{r}.pid').read_text()) for r in ('jobmanager', 'taskmanager')] == pids
 
-    stopped = _run(env, 'flink', 'stop')
+    stopped = run_script(env, 'flink', 'stop')
     assert stopped.returncode == 0, stopped.stderr
     assert not any(pathlib.Path(f'/proc/{pid}').exists() for pid in pids)
 
-    status_down = _run(env, 'flink', 'status')
+    status_down = run_script(env, 'flink', 'status')
     assert status_down.returncode == 3
     assert status_down.stdout.strip() == 'down'
 
 
 def test_start_on_a_taken_port_names_the_port_and_the_way_out(flink_env):
-    env = dict(flink_env, GOLDSTREAM_FLINK_REST_PORT=str(_free_port()))
+    env = dict(flink_env, GOLDSTREAM_FLINK_REST_PORT=str(free_port()))
     with socket.socket() as holder:
         holder.bind(('127.0.0.1', int(env['GOLDSTREAM_FLINK_REST_PORT'])))
         holder.listen()
-        result = _run(env, 'flink', 'start')
+        result = run_script(env, 'flink', 'start')
     assert result.returncode != 0
     assert f"port {env['GOLDSTREAM_FLINK_REST_PORT']}" in result.stderr
     assert 'GOLDSTREAM_FLINK_REST_PORT=' in result.stderr
