@@ -28,6 +28,8 @@ PRISM_BIN="$CACHE/prism/${BEAM_VERSION}/prism"
 FLINK_JOB_SERVER_HOME="$CACHE/flink-job-server/beam-${FLINK_RUNNER_BEAM_VERSION}-flink-${FLINK_MINOR}"
 FLINK_JOB_SERVER_JAR="$FLINK_JOB_SERVER_HOME/goldstream-flink-job-server.jar"
 FLINK_DIST_HOME="$CACHE/flink/${FLINK_VERSION}/dist"
+CHROMIUM_BIN="${GOLDSTREAM_CHROMIUM:-/usr/bin/chromium}"
+APT_ARCHIVES="$CACHE/apt/archives"
 FLINK_STATE="$STATE/flink"
 FLINK_CONF_DIR="$FLINK_STATE/conf"
 FLINK_LOG_DIR="$FLINK_STATE/logs"
@@ -47,7 +49,8 @@ Usage: ./run_local.sh [command]
                          that compares the outputs with the generator's ground truth
   setup                  build the venv, fetch Kafka and the Flink job server through Maven,
                          build Prism, unpack the Flink distribution from PyPI's
-                         apache-flink-libraries; a second run downloads and builds nothing
+                         apache-flink-libraries; install Debian's chromium with apt-get
+                         unless it is there; a second run downloads and builds nothing
   test [pytest args]     setup, start Kafka, run the whole pytest suite, stop Kafka;
                          exits with pytest's code
   broker start|stop|status
@@ -69,6 +72,8 @@ Environment:
                          uses port+1 unless GOLDSTREAM_FLINK_RPC_PORT is set
   GOLDSTREAM_STATE_DIR   broker data, Flink config, logs and pid files (default .local/ in
                          the clone)
+  GOLDSTREAM_CHROMIUM    the Chromium the report page test runs (default /usr/bin/chromium,
+                         Debian's chromium package, which setup installs when it is missing)
 EOF
 }
 
@@ -251,6 +256,52 @@ setup_flink_dist() {  # Flink's distribution jars, from PyPI (flink-dist is not 
   touch "$FLINK_DIST_HOME/.goldstream-complete"
 }
 
+setup_chromium() {  # Debian's chromium, which the test of report.html runs headless
+  if [[ -x "$CHROMIUM_BIN" ]]; then
+    say "Chromium ready: $CHROMIUM_BIN"
+    return
+  fi
+  if [[ -n "${GOLDSTREAM_CHROMIUM:-}" ]]; then
+    fail "GOLDSTREAM_CHROMIUM is $CHROMIUM_BIN, which is not an executable file." \
+      "Point it at a Chromium binary, or unset it to use (and install) Debian's /usr/bin/chromium."
+  fi
+  local by_hand="apt-get install -y --no-install-recommends chromium"
+  command -v apt-get >/dev/null 2>&1 \
+    || fail "Chromium is not installed ($CHROMIUM_BIN is missing) and there is no apt-get to install it." \
+      "Install Chromium and set GOLDSTREAM_CHROMIUM to its binary (on Debian: $by_hand)."
+  local as_root=()
+  if ((EUID != 0)); then
+    if command -v sudo >/dev/null 2>&1 && { sudo -n true 2>/dev/null || [[ -t 0 ]]; }; then
+      as_root=(sudo)
+    else
+      fail "Chromium is not installed ($CHROMIUM_BIN is missing); installing it needs root, and sudo is not usable here." \
+        "As root, run: $by_hand" "(or set GOLDSTREAM_CHROMIUM to a Chromium binary), then run this again."
+    fi
+  fi
+  say "Installing Debian's chromium with apt-get (first time only; the .debs stay in $APT_ARCHIVES)"
+  mkdir -p "$APT_ARCHIVES/partial"
+  # The .debs go to the cache, not /var/cache/apt (which Debian images empty after each install),
+  # so a re-install downloads nothing. Another apt-get holding the lock is waited for, 5 minutes.
+  # When user _apt cannot reach the cache (under /root), apt warns that it downloads unsandboxed.
+  local apt=("${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -q -y
+    -o "Dir::Cache::archives=$APT_ARCHIVES" -o DPkg::Lock::Timeout=300)
+  local updated=0
+  if ! apt-cache policy chromium 2>/dev/null | grep -q 'Candidate: [^(]'; then
+    "${apt[@]}" update || fail "apt-get update failed; chromium is not in the package lists." \
+      "Read apt's message above, fix the sources, then run this again (or by hand: $by_hand)."
+    updated=1
+  fi
+  if ! "${apt[@]}" install --no-install-recommends chromium; then
+    # Package lists older than the mirror name .debs it no longer has: refresh them once.
+    if ((updated)) || ! { "${apt[@]}" update && "${apt[@]}" install --no-install-recommends chromium; }; then
+      fail "apt-get could not install chromium." \
+        "Read apt's message above, then run this again (or by hand: $by_hand)."
+    fi
+  fi
+  [[ -x "$CHROMIUM_BIN" ]] || fail "apt-get installed chromium, yet $CHROMIUM_BIN is missing."
+  say "Chromium ready: $CHROMIUM_BIN ($("$CHROMIUM_BIN" --version 2>/dev/null || echo 'version unknown'))"
+}
+
 cmd_setup() {
   local started=$SECONDS
   mkdir -p "$CACHE"
@@ -259,6 +310,7 @@ cmd_setup() {
   setup_prism
   setup_flink_job_server
   setup_flink_dist
+  setup_chromium
   say "Set-up done in $((SECONDS - started)) s (cache: $CACHE)"
 }
 
@@ -562,6 +614,7 @@ export_runtime_env() {
   export GOLDSTREAM_ROOT="$ROOT" GOLDSTREAM_CACHE="$CACHE" GOLDSTREAM_STATE_DIR="$STATE"
   export GOLDSTREAM_KAFKA_BOOTSTRAP="$KAFKA_BOOTSTRAP" GOLDSTREAM_KAFKA_PORT="$KAFKA_PORT"
   export GOLDSTREAM_PRISM_BIN="$PRISM_BIN" GOLDSTREAM_FLINK_JOB_SERVER_JAR="$FLINK_JOB_SERVER_JAR"
+  export GOLDSTREAM_CHROMIUM="$CHROMIUM_BIN"
 }
 
 cmd_test() {
