@@ -13,7 +13,8 @@ from apache_beam.transforms.userstate import ReadModifyWriteStateSpec, TimerSpec
 from apache_beam.transforms.window import GlobalWindows, TimestampedValue
 from apache_beam.utils.timestamp import Timestamp
 
-from transforms.fraud_rules import RULES, CardEvent, Finding, FraudThresholds, findings_at
+from transforms.fraud_rules import (
+    RULES, CardEvent, Finding, FraudThresholds, findings_at, in_event_order, without_repeats)
 from transforms.records import Alert, EnrichedOrder, Order
 
 # A CardEvent as a plain tuple: how it travels keyed and sits in state.
@@ -33,7 +34,7 @@ class CheckFraud(beam.PTransform):
     only on those, so a replay gives the same ids (``detected_at``, the wall
     clock, is the one field that differs).
 
-    How it works: orders are keyed by ``card_id``. A stateful DoFn buffers a
+    How it works, unbounded input: orders are keyed by ``card_id``. A stateful DoFn buffers a
     card's orders in its state and sets an event-time timer; when the watermark
     passes an order's event time plus ``allowed_lateness_s``, the timer
     evaluates the buffered orders up to there in event-time order (time,
@@ -63,6 +64,13 @@ class CheckFraud(beam.PTransform):
     repeat of an order older than the rules' look-back would be evaluated as
     a too-late order).
 
+    How it works, bounded input (a back-fill, the daily report): one ``GroupByKey`` per card
+    and the card's whole history evaluated in event-time order, which gives the same alerts
+    (those of ``fraud_rules.evaluate_history``) with no per-order state access. On runners
+    that do not cache state between bundles (Prism), each state access is a round trip to
+    the runner, and the stateful DoFn costs several per order; the grouping costs none.
+    ``per_card_state`` forces either way.
+
     Counters (namespace ``CheckFraud``): ``orders``, ``orders_too_late``,
     ``orders_repeated``, ``alerts_<RULE>``, ``cards_expired``.
 
@@ -79,7 +87,8 @@ class CheckFraud(beam.PTransform):
                  small_then_large_window_s: float = 60.0, max_speed_kmh: float = 900.0,
                  min_distance_km: float = 500.0, velocity_count: int = 20,
                  velocity_window_s: float = 60.0, idle_timeout_s: float = 3600.0,
-                 allowed_lateness_s: float = 0.0) -> None:
+                 allowed_lateness_s: float = 0.0,
+                 per_card_state: Optional[bool] = None) -> None:
         """Configures the rules; the defaults are DESIGN.md's.
 
         Args:
@@ -97,6 +106,10 @@ class CheckFraud(beam.PTransform):
                 Evaluation waits this long in event time, so alerts come
                 this much later. 0 trusts the watermark (whose source
                 already allows for out-of-order records).
+            per_card_state: True: the stateful DoFn; False: one GroupByKey
+                per card (bounded input only: it waits for the whole input);
+                None: the stateful DoFn for unbounded input, grouping for
+                bounded input.
 
         Raises:
             ValueError: If a threshold is invalid (see
@@ -116,16 +129,28 @@ class CheckFraud(beam.PTransform):
             raise ValueError(f'allowed_lateness_s ({allowed_lateness_s}) must be shorter than '
                              f'idle_timeout_s ({idle_timeout_s})')
         self.allowed_lateness_s = allowed_lateness_s
+        self.per_card_state = per_card_state
 
     def expand(self, orders: beam.PCollection[Union[Order, EnrichedOrder]]
                ) -> beam.PCollection[Alert]:
-        return (
-            orders
-            | 'GlobalWindow' >> beam.WindowInto(GlobalWindows())
-            | 'KeyByCard' >> beam.Map(_keyed_by_card).with_output_types(Tuple[str, _EventRow])
-            | 'EvaluateCards' >> beam.ParDo(
-                _CheckCardFn(self.thresholds, math.ceil(1000 * self.allowed_lateness_s))
-            ).with_output_types(Alert))
+        per_card_state = self.per_card_state
+        if per_card_state is None:
+            per_card_state = not orders.is_bounded
+        elif not per_card_state and not orders.is_bounded:
+            raise ValueError('CheckFraud(per_card_state=False) needs a bounded input: it '
+                             'groups each card\'s whole history')
+        lateness_ms = math.ceil(1000 * self.allowed_lateness_s)
+        keyed = (orders
+                 | 'GlobalWindow' >> beam.WindowInto(GlobalWindows())
+                 | 'KeyByCard' >> beam.Map(_keyed_by_card).with_output_types(
+                     Tuple[str, _EventRow]))
+        if per_card_state:
+            return keyed | 'EvaluateCards' >> beam.ParDo(
+                _CheckCardFn(self.thresholds, lateness_ms)).with_output_types(Alert)
+        return (keyed
+                | 'GroupByCard' >> beam.GroupByKey()
+                | 'EvaluateHistories' >> beam.ParDo(
+                    _CheckHistoryFn(self.thresholds, lateness_ms)).with_output_types(Alert))
 
 
 def _keyed_by_card(element: Union[Order, EnrichedOrder]) -> Tuple[str, _EventRow]:
@@ -300,6 +325,40 @@ class _CheckCardFn(beam.DoFn):
             keep_from += 1
         if keep_from:
             del events[:keep_from]
+
+
+class _CheckHistoryFn(beam.DoFn):
+    """A card's whole (bounded) history in; its alerts out, as ``_CheckCardFn`` raises them.
+
+    Each alert is stamped with its evaluation time, ``event_time + allowed lateness``, as the
+    stateful DoFn stamps on-time alerts.
+    """
+
+    def __init__(self, thresholds: FraudThresholds, lateness_ms: int) -> None:
+        self._thresholds = thresholds
+        self._lateness_ms = lateness_ms
+
+    def setup(self) -> None:
+        self._orders = Metrics.counter('CheckFraud', 'orders')
+        self._expired = Metrics.counter('CheckFraud', 'cards_expired')
+        self._repeated = Metrics.counter('CheckFraud', 'orders_repeated')
+        self._alerts = {rule: Metrics.counter('CheckFraud', f'alerts_{rule}') for rule in RULES}
+
+    def process(self, element: Tuple[str, Iterable[_EventRow]]) -> Iterable[TimestampedValue]:
+        card_id, rows = element
+        events = in_event_order(CardEvent._make(row) for row in rows)
+        history = without_repeats(events)
+        self._orders.inc(len(events))
+        if len(history) < len(events):
+            self._repeated.inc(len(events) - len(history))
+        detected_at = int(time.time() * 1000)
+        for i in range(len(history)):
+            for finding in findings_at(history, i, self._thresholds):
+                self._alerts[finding.rule].inc()
+                alert = Alert(finding.alert_id, finding.rule, card_id, list(finding.order_ids),
+                              finding.event_time_ms, detected_at, finding.details)
+                yield TimestampedValue(alert, _timestamp(finding.event_time_ms + self._lateness_ms))
+        self._expired.inc()  # the input ended, and with it the card's history
 
 
 def _read(card_state) -> _Card:

@@ -190,6 +190,22 @@ def test_a_replay_raises_the_same_alert_ids():
             assert_that(alert_ids(alerts), equal_to(expected_alert_ids(SAMPLE_ORDERS)))
 
 
+def test_grouping_refuses_an_unbounded_input():
+    with pytest.raises(ValueError, match='per_card_state=False'):
+        with TestPipeline(options=options('DirectRunner', streaming=True)) as p:
+            _ = p | stream(SAMPLE_ORDERS) | CheckFraud(per_card_state=False)
+
+
+def test_grouped_alerts_are_stamped_with_their_evaluation_time():
+    with TestPipeline(options=options()) as p:
+        alerts = (p | beam.Create(SAMPLE_ORDERS) | 'AtEventTime' >> beam.Map(at_event_time)
+                  | CheckFraud(allowed_lateness_s=30)
+                  | beam.Map(lambda alert, ts=beam.DoFn.TimestampParam:
+                             (alert.event_time, ts.micros // 1000)))
+        assert_that(alerts | beam.MapTuple(lambda event_ms, stamped_ms: stamped_ms - event_ms),
+                    equal_to([30_000] * len(expected_alert_ids(SAMPLE_ORDERS))))
+
+
 def test_enriched_orders_are_checked_by_their_order():
     enriched = [EnrichedOrder(o, None, None, False, False) for o in SAMPLE_ORDERS[:2]]
     with TestPipeline(options=options()) as p:
@@ -286,12 +302,14 @@ def test_shuffling_arrivals_within_the_lateness_does_not_change_the_alert_ids(ca
         assert_that(alert_ids(alerts), equal_to(expected_alert_ids(orders, **THRESHOLDS)))
 
 
+@pytest.mark.parametrize('per_card_state', [None, True], ids=['grouped', 'stateful'])
 @PIPELINE_EXAMPLES
-@given(card_histories())
-def test_the_pure_rules_agree_with_check_fraud_in_a_pipeline(orders):
+@given(orders=card_histories())
+def test_the_pure_rules_agree_with_check_fraud_in_a_pipeline(per_card_state, orders):
+    # Bounded input: None groups each card's history; True forces the stateful DoFn.
     with TestPipeline(options=options()) as p:
         alerts = (p | beam.Create(orders) | 'AtEventTime' >> beam.Map(at_event_time)
-                  | CheckFraud(**THRESHOLDS))
+                  | CheckFraud(per_card_state=per_card_state, **THRESHOLDS))
         assert_that(alerts | beam.Map(lambda alert: (alert.alert_id, alert.rule,
                                                      tuple(alert.order_ids), alert.event_time)),
                     equal_to(expected_findings(orders)))
