@@ -205,6 +205,7 @@ class _ReadPartition(beam.DoFn):
         self._seek(tp, restriction.start)
         deadline = time.monotonic() + self._max_read_time_s
         next_offset = restriction.start
+        emitted = 0
         try:
             while True:
                 batch = self._consumer.poll(timeout_ms=self._poll_timeout_ms).get(tp, ())
@@ -214,7 +215,7 @@ class _ReadPartition(beam.DoFn):
                     record = _to_record(message)
                     yield TimestampedValue(record, self._event_time(record, watermark))
                     next_offset = message.offset + 1
-                self._records_read.inc(len(batch))
+                    emitted += 1
                 if not batch:
                     if restriction.stop != UNBOUNDED_STOP:
                         if self._consumer.position(tp) >= restriction.stop:
@@ -227,6 +228,9 @@ class _ReadPartition(beam.DoFn):
                     tracker.defer_remainder()
                     return
         finally:
+            # The records emitted, not those polled: a batch can run past the restriction's
+            # stop (a bounded read by time, a split).
+            self._records_read.inc(emitted)
             # Registered even when nothing was read: Prism asks every bundle of a stage that
             # declares a finalizer to finalize, and fails those the SDK has already released.
             self._commit_when_finalized(finalizer, tp, next_offset)

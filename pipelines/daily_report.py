@@ -1,14 +1,40 @@
-"""The daily report: one UTC day of the Avro archive in; JSON, CSV and HTML figures out.
+"""The daily report: one UTC day of orders in; JSON, CSV and HTML figures out.
 
   python -m pipelines.daily_report --date=2026-11-18 --archive_path=archive \\
       --reference_data=reference --reports_path=reports
+  python -m pipelines.daily_report --date=2026-11-18 --source=kafka --brokers=127.0.0.1:9092 \\
+      --orders_topic=orders --reference_data=reference --reports_path=reports
 
-Reads `<archive_path>/dt=<date>/hour=*/orders-*.avro` (the order v2 fields) and
-`deadletters-*.avro` (`dead_letter.v1.avsc`), which the streaming pipeline writes, and runs
-the streaming pipeline's transforms over them: `validate_order` (`ArchivedOrders`),
-`EnrichOrders` (reference data read once), `CheckFraud` (the same thresholds), and
-`CountPerWindow` with hour and day windows. Only sources, sinks and windowing differ. A card's
-fraud history starts at the day's first order (orders of the previous day are not read).
+Two sources give the same figures:
+
+* `--source=archive` (the default) reads `<archive_path>/dt=<date>/hour=*/orders-*.avro`
+  (the order v2 fields) and `deadletters-*.avro` (`dead_letter.v1.avsc`), which the
+  streaming pipeline writes, and types the orders again with `validate_order`
+  (`report_figures.ArchivedOrders`).
+* `--source=kafka` reads `--orders_topic` on `--brokers`, bounded: each partition from the
+  first offset whose Kafka timestamp is at or after the day's start less `--kafka_margin_s`,
+  up to the first offset whose timestamp is at or after the day's end plus the margin (or
+  the end offset when the read starts, if there is none yet); offsets are not committed.
+  The records go through the streaming pipeline's `IngestOrders`, then
+  `report_kafka_source.IngestKafkaDay` keeps the orders whose event time is in the day and
+  the dead letters (malformed or invalid records) whose Kafka timestamp is in the day. The
+  margin (default `--allowed_lateness_s` + `--max_out_of_orderness_s`, 605 s: the lateness
+  the streaming pipeline still archives) lets an order produced after midnight with an event
+  time before it count in its own day. Orders read only because of the margin, or whose
+  event time is in another day, are not dead letters: they belong to another day's report
+  (counted as `DailyReport/orders_of_other_days`, and `dead_letters_of_other_days` for
+  malformed records). "At most one day in the future" is judged at the end of the day.
+
+Over a topic and the archive an unbounded streaming run wrote from it, the two sources
+differ only where the stream was late: the Kafka source counts every valid order of the
+day, also those that arrived later than `--allowed_lateness_s` (the archive has none of
+them), and places a dead letter near midnight by its Kafka timestamp where the archive
+placed it by the event time of the stream around it.
+
+Then both run the streaming pipeline's transforms: `EnrichOrders` (reference data read
+once), `CheckFraud` (the same thresholds), and `CountPerWindow` with hour and day windows.
+Only sources, sinks and windowing differ. A card's fraud history starts at the day's first
+order (orders of the previous day are not used).
 
 Output, in `<reports_path>/<date>/`: `report.json`, `summary.csv`, one CSV per table
 (`<table>.csv`, columns as in the JSON rows) and `report.html` (self-contained, inline SVG).
@@ -43,20 +69,22 @@ currency, then rounded to cents::
     }
 
 An archived order that fails re-validation or lies outside the day is reported as a dead
-letter (`report_figures.ArchivedOrders`), never dropped. The bounded Kafka-range source of
-the issue is not here yet: the archive is the only source.
+letter (`report_figures.ArchivedOrders`), never dropped: the archive's folder says it is of
+the day.
 """
 import logging
 import sys
-from typing import NamedTuple
+from typing import NamedTuple, Tuple
 
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
 from connectors.avro_archive import ReadAvroArchive
-from pipelines.daily_report_options import DailyReportOptions, report_settings
+from pipelines.daily_report_options import (
+    SOURCE_KAFKA, DailyReportOptions, ReportSettings, report_settings)
 from pipelines.options_help import exit_with_help_if_asked
 from pipelines.report_figures import ArchivedOrders, ComputeReportFigures
+from pipelines.report_kafka_source import ReadKafkaDay
 from pipelines.report_writers import WriteReport
 from pipelines.runner_setup import run_and_wait, with_local_runners
 from pipelines.streaming import DEAD_LETTERS_DATASET, ORDERS_DATASET
@@ -76,18 +104,15 @@ def build(pipeline: beam.Pipeline, options: PipelineOptions) -> DailyReportOutpu
     """Adds the daily report's steps to `pipeline`; returns the report dict and file paths.
 
     Raises:
-        ValueError: If `--date` is missing or malformed, or a threshold is invalid.
+        ValueError: If `--date` is missing or malformed, or a threshold, `--source` or
+            `--kafka_margin_s` is invalid.
     """
     opts = report_settings(options)
     day = opts.day
-    archived = pipeline | 'ReadOrders' >> ReadAvroArchive(opts.archive_path, day,
-                                                          prefix=ORDERS_DATASET)
-    archived_dead_letters = pipeline | 'ReadDeadLetters' >> ReadAvroArchive(
-        opts.archive_path, day, prefix=DEAD_LETTERS_DATASET)
-    typed = archived | 'ArchivedOrders' >> ArchivedOrders(day)
-    orders = typed[VALID]
-    dead_letters = ((archived_dead_letters, typed[DEAD_LETTER])
-                    | 'AllDeadLetters' >> beam.Flatten())
+    if opts.source == SOURCE_KAFKA:
+        orders, dead_letters = _read_kafka(pipeline, opts)
+    else:
+        orders, dead_letters = _read_archive(pipeline, opts)
     enriched = orders | 'EnrichOrders' >> EnrichOrders(opts.reference_data,
                                                        refresh_interval_s=None)
     alerts = orders | 'CheckFraud' >> CheckFraud(**opts.fraud_thresholds)
@@ -97,11 +122,33 @@ def build(pipeline: beam.Pipeline, options: PipelineOptions) -> DailyReportOutpu
     return DailyReportOutputs(report, files)
 
 
+def _read_archive(pipeline: beam.Pipeline,
+                  opts: ReportSettings) -> Tuple[beam.PCollection, beam.PCollection]:
+    """The day's orders and dead letters from the Avro archive."""
+    archived = pipeline | 'ReadOrders' >> ReadAvroArchive(opts.archive_path, opts.day,
+                                                          prefix=ORDERS_DATASET)
+    archived_dead_letters = pipeline | 'ReadDeadLetters' >> ReadAvroArchive(
+        opts.archive_path, opts.day, prefix=DEAD_LETTERS_DATASET)
+    typed = archived | 'ArchivedOrders' >> ArchivedOrders(opts.day)
+    dead_letters = ((archived_dead_letters, typed[DEAD_LETTER])
+                    | 'AllDeadLetters' >> beam.Flatten())
+    return typed[VALID], dead_letters
+
+
+def _read_kafka(pipeline: beam.Pipeline,
+                opts: ReportSettings) -> Tuple[beam.PCollection, beam.PCollection]:
+    """The day's orders and dead letters from a bounded read of the orders topic."""
+    kafka = opts.kafka
+    day = pipeline | 'ReadKafkaDay' >> ReadKafkaDay(kafka.brokers, kafka.topic, opts.day,
+                                                    kafka.margin_s)
+    return day[VALID], day[DEAD_LETTER]
+
+
 def pipeline_options(argv=None) -> PipelineOptions:
     """Parses the command line; a batch pipeline; local runners need no download."""
     exit_with_help_if_asked(argv, __doc__, DailyReportOptions, StreamingOptions)
     options = PipelineOptions(argv)
-    report_settings(options)  # fail fast on a missing or bad --date
+    report_settings(options)  # fail fast on a missing or bad --date, source or margin
     options.view_as(StandardOptions).streaming = False
     return with_local_runners(options)
 

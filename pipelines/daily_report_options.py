@@ -1,18 +1,26 @@
 """The options of the daily report; `python -m pipelines.daily_report --help` lists them.
 
-`DailyReportOptions` adds `--date` and `--reports_path`. The report shares the rest with the
-streaming pipeline by composition: `--archive_path`, `--reference_data` and the fraud
-thresholds (`--small_amount` ... `--card_idle_timeout_s`) are `StreamingOptions`' own, read
-with `options.view_as(StreamingOptions)`, so one set of settings runs both pipelines alike
-(Beam parses every options class over every command line: defining them twice would clash).
+`DailyReportOptions` adds `--date`, `--reports_path`, `--source` and `--kafka_margin_s`. The
+report shares the rest with the streaming pipeline by composition: `--archive_path`,
+`--reference_data`, the fraud thresholds (`--small_amount` ... `--card_idle_timeout_s`) and,
+for `--source=kafka`, `--brokers`, `--orders_topic`, `--allowed_lateness_s` and
+`--max_out_of_orderness_s` are `StreamingOptions`' own, read with
+`options.view_as(StreamingOptions)`, so one set of settings runs both pipelines alike (Beam
+parses every options class over every command line: defining them twice would clash).
 `report_settings` gathers what the report uses.
 """
 import datetime
-from typing import Any, Dict, NamedTuple
+from typing import Any, Dict, NamedTuple, Optional
 
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from pipelines.streaming_options import StreamingOptions
+
+SOURCE_ARCHIVE = 'archive'
+"""`--source`: the streaming pipeline's Avro archive of the day (the default)."""
+SOURCE_KAFKA = 'kafka'
+"""`--source`: a bounded read of the orders topic over the day's range of Kafka timestamps."""
+SOURCES = (SOURCE_ARCHIVE, SOURCE_KAFKA)
 
 
 class DailyReportOptions(PipelineOptions):
@@ -21,7 +29,8 @@ class DailyReportOptions(PipelineOptions):
     @classmethod
     def _add_argparse_args(cls, parser):
         report = parser.add_argument_group('Daily report (also: --archive_path, '
-                                           '--reference_data and the fraud thresholds)')
+                                           '--reference_data, the fraud thresholds, and for '
+                                           '--source=kafka --brokers and --orders_topic)')
         # Not argparse-required: every PipelineOptions class parses every command line, so a
         # required flag here would break other pipelines; `report_day` checks it instead.
         report.add_argument('--date', default=None,
@@ -29,6 +38,18 @@ class DailyReportOptions(PipelineOptions):
         report.add_argument('--reports_path', default='reports',
                             help='reports are written to <reports_path>/YYYY-MM-DD/ (any Beam '
                                  'filesystem: a local folder, gs://..., ...)')
+        report.add_argument('--source', choices=SOURCES, default=SOURCE_ARCHIVE,
+                            help='where the day is read from: archive (<archive_path>/dt=<date>, '
+                                 'which the streaming pipeline writes) or kafka (a bounded read '
+                                 'of --orders_topic on --brokers: the records whose Kafka '
+                                 'timestamp is in the day, widened by --kafka_margin_s)')
+        report.add_argument('--kafka_margin_s', type=float, default=None,
+                            help='--source=kafka: also read records up to this many seconds of '
+                                 'Kafka time before and after the day, so orders whose record '
+                                 'time and event time straddle midnight are counted in the day '
+                                 'of their event time (default: --allowed_lateness_s + '
+                                 '--max_out_of_orderness_s, the lateness the streaming '
+                                 'pipeline still archives; 605 s)')
 
     def report_day(self) -> datetime.date:
         """The `--date` option as a date.
@@ -44,6 +65,13 @@ class DailyReportOptions(PipelineOptions):
             raise ValueError(f'--date must be YYYY-MM-DD, got {self.date!r}') from None
 
 
+class KafkaSourceSettings(NamedTuple):
+    """Where `--source=kafka` reads: the orders topic and the margin around the day."""
+    brokers: str
+    topic: str
+    margin_s: float
+
+
 class ReportSettings(NamedTuple):
     """Everything the daily report reads from its options."""
     day: datetime.date
@@ -51,15 +79,29 @@ class ReportSettings(NamedTuple):
     reference_data: str
     reports_path: str
     fraud_thresholds: Dict[str, Any]
+    source: str = SOURCE_ARCHIVE
+    kafka: Optional[KafkaSourceSettings] = None  # only with --source=kafka
 
 
 def report_settings(options: PipelineOptions) -> ReportSettings:
     """The daily report's settings from parsed options.
 
     Raises:
-        ValueError: If `--date` is missing or not YYYY-MM-DD.
+        ValueError: If `--date` is missing or not YYYY-MM-DD, `--source` is unknown or
+            `--kafka_margin_s` is negative.
     """
     report = options.view_as(DailyReportOptions)
     shared = options.view_as(StreamingOptions)
+    if report.source not in SOURCES:
+        raise ValueError(f'--source must be one of {", ".join(SOURCES)}, got {report.source!r}')
+    kafka = None
+    if report.source == SOURCE_KAFKA:
+        margin_s = report.kafka_margin_s
+        if margin_s is None:
+            margin_s = shared.allowed_lateness_s + shared.max_out_of_orderness_s
+        if not margin_s >= 0:
+            raise ValueError(f'--kafka_margin_s must be 0 or more seconds, got {margin_s!r}')
+        kafka = KafkaSourceSettings(shared.brokers, shared.orders_topic, float(margin_s))
     return ReportSettings(report.report_day(), shared.archive_path, shared.reference_data,
-                          report.reports_path, shared.fraud_thresholds())
+                          report.reports_path, shared.fraud_thresholds(), report.source,
+                          kafka)

@@ -244,7 +244,7 @@ def assemble_report(day: datetime.date, *, totals: List[WindowCount],
             notes.append(f'No valid orders on {day.isoformat()}; '
                          f'{dead_letter_total} dead letters.')
         else:
-            notes.append(f'No orders, alerts or dead letters are archived for '
+            notes.append(f'No orders, alerts or dead letters were found for '
                          f'{day.isoformat()}: the day is empty.')
     return {
         'format': REPORT_FORMAT,

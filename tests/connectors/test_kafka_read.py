@@ -1,0 +1,82 @@
+"""The partition reader of ReadFromKafka over a fake consumer: what a read emits and counts."""
+import collections
+
+from apache_beam.io.restriction_trackers import OffsetRange
+from apache_beam.utils.timestamp import Duration
+from kafka import TopicPartition
+
+from connectors.kafka_config import KafkaConnection
+from connectors.kafka_partitions import PartitionRead
+from connectors.kafka_read import _ReadPartition, kafka_timestamp_ms
+from connectors.kafka_restriction import EventTimeWatermarkProvider, KafkaOffsetTracker
+
+Message = collections.namedtuple(
+    'Message', 'topic partition offset timestamp key value headers')
+BASE_MS = 1_780_000_000_000
+
+
+class FakeConsumer:
+    """One partition's log; each poll returns everything from the position on, and moves the
+    position to the log's end (past gaps such as transaction markers), as Kafka's fetch does."""
+
+    def __init__(self, offsets, end):
+        self._log = [Message('orders', 0, offset, BASE_MS + offset, None, b'%d' % offset, [])
+                     for offset in offsets]
+        self._end = end
+        self._tp = TopicPartition('orders', 0)
+        self._position = 0
+        self._assigned = set()
+
+    def assignment(self):
+        return self._assigned
+
+    def assign(self, partitions):
+        self._assigned = set(partitions)
+
+    def seek(self, tp, offset):
+        self._position = offset
+
+    def position(self, tp):
+        return self._position
+
+    def poll(self, timeout_ms):
+        batch = [m for m in self._log if m.offset >= self._position]
+        self._position = max(self._position, self._end)
+        return {self._tp: batch} if batch else {}
+
+
+class FakeCounter:
+    def __init__(self):
+        self.value = 0
+
+    def inc(self, n=1):
+        self.value += n
+
+
+def read(offsets, end, start, stop):
+    """Runs the reader over [start, stop) of a fake log of `offsets` that ends at `end`;
+    returns (offsets emitted, records counted)."""
+    watermarks = EventTimeWatermarkProvider(Duration.of(5), 10.0, hold=True)
+    reader = _ReadPartition(KafkaConnection.of('127.0.0.1:9092'), None, kafka_timestamp_ms,
+                            poll_timeout_ms=10, resume_delay_s=0.5, max_read_time_s=30.0,
+                            watermarks=watermarks)
+    reader._consumer = FakeConsumer(offsets, end)  # pylint: disable=protected-access
+    reader._records_read = FakeCounter()  # pylint: disable=protected-access
+    element = PartitionRead('orders', 0, start, stop)
+    tracker = KafkaOffsetTracker(OffsetRange(start, stop))
+    estimator = watermarks.create_watermark_estimator(
+        watermarks.initial_estimator_state(element, tracker.current_restriction()))
+    emitted = [value.value.offset
+               for value in reader.process(element, tracker=tracker, watermark=estimator)]
+    tracker.check_done()
+    return emitted, reader._records_read.value  # pylint: disable=protected-access
+
+
+def test_a_batch_running_past_the_stop_emits_and_counts_only_the_range():
+    # A bounded read by time stops inside the log: the poll returns records past the stop.
+    assert read(range(10), 10, 2, 6) == ([2, 3, 4, 5], 4)
+
+
+def test_gaps_in_the_offsets_end_the_read_at_the_stop():
+    assert read([0, 1, 3, 4, 7], 8, 0, 6) == ([0, 1, 3, 4], 4)
+    assert read([0, 1, 3], 6, 0, 6) == ([0, 1, 3], 3)  # the last offsets are markers
