@@ -54,18 +54,19 @@ def _no_data(chart_id: str, width: int, title: str) -> str:
 def vertical_bars(chart_id: str, title: str, points: Sequence[Tuple[str, float]],
                   value_column: str = 'revenue') -> str:
     """An SVG bar chart, one vertical bar per point (label, value), labels underneath."""
-    width, height, left, bottom, top = 760, 240, 60, 30, 10
+    width, height, bottom, top = 760, 240, 30, 10
     peak = max((value for _, value in points), default=0)
     if peak <= 0:
         return _no_data(chart_id, width, title)
+    peak_label = _fmt(value_column, peak)
+    left = max(60, 12 + 8 * len(peak_label))  # room for the axis label, about 8 px a character
     slot = (width - left - 10) / len(points)
     plot = height - bottom - top
     parts = [f'<svg id="{chart_id}" role="img" aria-label="{html.escape(title)}" '
              f'width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
              f'<line x1="{left}" y1="{top + plot}" x2="{width - 10}" y2="{top + plot}" '
              'stroke="#999"/>',
-             f'<text x="{left - 6}" y="{top + 10}" text-anchor="end">'
-             f'{_fmt(value_column, peak)}</text>',
+             f'<text x="{left - 6}" y="{top + 10}" text-anchor="end">{peak_label}</text>',
              f'<text x="{left - 6}" y="{top + plot}" text-anchor="end">0</text>']
     for index, (label, value) in enumerate(points):
         bar = plot * value / peak

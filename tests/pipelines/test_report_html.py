@@ -1,9 +1,11 @@
 """The HTML page of the daily report: self-contained, every chart drawn, every table there."""
 import datetime
 import html.parser
+import re
 from typing import Dict, List
 
 from pipelines.report_figures import assemble_report, day_bounds_ms
+from pipelines import report_html
 from pipelines.report_html import CHARTS, render_html
 from pipelines.report_writers import TABLE_COLUMNS
 from transforms.records import WindowCount
@@ -135,3 +137,12 @@ def test_an_empty_day_says_so_and_draws_no_bars():
     assert all('rect' not in shapes for shapes in page.svgs.values())
     assert text.count('no data') == len(CHARTS)
     assert page.tables['table-top-products'] == 2  # header, "none"
+
+
+def test_the_peak_label_of_a_vertical_chart_has_room_left_of_the_axis():
+    # 107,036.06 was cut to 07,036.06 when the left margin was a fixed 60 px.
+    svg = report_html.vertical_bars('revenue-per-hour', 'Revenue per hour',
+                                    [('00', 107036.06), ('01', 5.0)])
+    label = re.search(r'<text x="(\d+)"[^>]*>107,036.06</text>', svg)
+    assert label, svg
+    assert int(label.group(1)) >= 7 * len('107,036.06')  # glyphs of about 7 px at 12 px
