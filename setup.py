@@ -1,7 +1,10 @@
 """Packaging for goldstream: `pip install .` locally, `--setup_file ./setup.py` for Dataflow.
 
-The runtime requirements are read from requirements.txt minus the test-only tools, so workers
-get exactly the pinned versions the tests ran with.
+The runtime requirements are read from requirements.txt minus the test-only tools and the
+Dataflow client libraries, so workers get exactly the pinned versions the tests ran with. The
+client libraries are needed only where a job is built and submitted (the `dataflow` extra):
+Beam's Dataflow worker container has its own copies, which a second pin would replace on every
+worker.
 """
 import pathlib
 
@@ -9,15 +12,24 @@ import setuptools
 
 HERE = pathlib.Path(__file__).resolve().parent
 TEST_ONLY = ('pytest', 'pytest-timeout', 'hypothesis')
+SUBMIT_ONLY = ('google-cloud-dataflow-client', 'google-cloud-storage', 'google-auth-httplib2')
 
 
-def runtime_requirements():
+def pinned_requirements():
+    """The `name==version` lines of requirements.txt."""
     pins = []
     for line in (HERE / 'requirements.txt').read_text().splitlines():
         line = line.split('#', 1)[0].strip()
-        if line and line.split('==')[0] not in TEST_ONLY:
+        if line:
             pins.append(line)
     return pins
+
+
+def requirements(names=None, exclude=()):
+    """The pins of `names` (all if None), less those of `exclude`."""
+    return [pin for pin in pinned_requirements()
+            if (names is None or pin.split('==')[0] in names)
+            and pin.split('==')[0] not in exclude]
 
 
 setuptools.setup(
@@ -31,5 +43,6 @@ setuptools.setup(
     packages=setuptools.find_packages(include=['connectors*', 'transforms*', 'pipelines*',
                                                'schemas*']),
     package_data={'schemas': ['*.avsc', 'catalogue.json']},
-    install_requires=runtime_requirements(),
+    install_requires=requirements(exclude=TEST_ONLY + SUBMIT_ONLY),
+    extras_require={'dataflow': requirements(SUBMIT_ONLY)},
 )

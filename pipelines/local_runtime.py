@@ -1,7 +1,9 @@
 """Where run_local.sh put the pinned tools, for code that runs pipelines on this machine.
 
 The versions come from `infra/versions.env` (the one place they are pinned); the paths follow
-run_local.sh's cache layout under `$GOLDSTREAM_CACHE` (default `~/.cache/goldstream`).
+run_local.sh's cache layout under `$GOLDSTREAM_CACHE` (default `~/.cache/goldstream`). Only
+a clone has the versions file: an installed goldstream (`pip install`, a Dataflow worker) has
+no run_local.sh tools, and `in_clone()` says so.
 """
 import os
 import pathlib
@@ -9,6 +11,12 @@ from typing import Dict
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
 VERSIONS_FILE = REPO_ROOT / 'infra' / 'versions.env'
+
+
+def in_clone() -> bool:
+    """Whether this code runs from a goldstream clone (with `infra/versions.env`), not from an
+    installed package."""
+    return VERSIONS_FILE.is_file()
 
 
 def read_versions(path: pathlib.Path = VERSIONS_FILE) -> Dict[str, str]:

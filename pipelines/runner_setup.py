@@ -2,7 +2,8 @@
 
 DirectRunner (which hands most pipelines to Prism) and PrismRunner get `prism_location`;
 FlinkRunner gets `flink_job_server_jar`, `flink_version` and, for an embedded `[local]`
-Flink, the LOOPBACK environment. Whatever the user set explicitly is kept.
+Flink, the LOOPBACK environment. Whatever the user set explicitly is kept. Other runners
+(Dataflow) and an installed goldstream outside a clone (no tools built) get nothing.
 """
 from apache_beam.options.pipeline_options import (
     FlinkRunnerOptions, PipelineOptions, PortableOptions, PrismRunnerOptions, StandardOptions)
@@ -15,6 +16,8 @@ _FLINK_RUNNERS = ('FlinkRunner',)
 
 def with_local_runners(options: PipelineOptions) -> PipelineOptions:
     """Fills in the local Prism and Flink tools where the user gave none; returns `options`."""
+    if not local_runtime.in_clone():
+        return options
     runner = _runner_name(options)
     if runner in _PRISM_RUNNERS:
         prism = options.view_as(PrismRunnerOptions)
