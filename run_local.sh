@@ -305,12 +305,22 @@ setup_chromium() {  # Debian's chromium, which the test of report.html runs head
 cmd_setup() {
   local started=$SECONDS
   mkdir -p "$CACHE"
+  # One set-up at a time per cache: two clones (or two CI jobs) sharing it would otherwise
+  # build into the same venv folder, each deleting the other's half-built copy.
+  exec 9>"$CACHE/.setup.lock"
+  if ! flock -n 9; then
+    say "Another run_local.sh is setting up $CACHE; waiting for it (up to 30 minutes)"
+    flock -w 1800 9 || fail "The set-up lock $CACHE/.setup.lock is still held after 30 minutes." \
+      "Check for a stuck run_local.sh (ps aux | grep run_local), stop it, then run this again."
+  fi
   setup_venv
   setup_kafka
   setup_prism
   setup_flink_job_server
   setup_flink_dist
   setup_chromium
+  flock -u 9
+  exec 9>&-
   say "Set-up done in $((SECONDS - started)) s (cache: $CACHE)"
 }
 
