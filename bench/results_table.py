@@ -4,7 +4,7 @@ import json
 import pathlib
 import platform
 import sys
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 RESULTS_DIR = pathlib.Path(__file__).resolve().parent / 'results'
 
@@ -34,14 +34,16 @@ def _cell(value) -> str:
 
 
 def publish(name: str, title: str, columns: Sequence[str], rows: List[Sequence],
-            info: Dict) -> pathlib.Path:
-    """Prints the table and writes `<name>.md` and `<name>.json`; returns the .md path."""
+            info: Dict, directory: Optional[pathlib.Path] = None) -> pathlib.Path:
+    """Prints the table and writes `<name>.md` and `<name>.json` to `directory` (default
+    `bench/results/`); returns the .md path."""
     text = render(title, columns, rows, info)
     sys.stdout.write(text)
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    (RESULTS_DIR / f'{name}.json').write_text(json.dumps(
+    directory = RESULTS_DIR if directory is None else pathlib.Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / f'{name}.json').write_text(json.dumps(
         {'title': title, 'context': info, 'columns': list(columns),
          'rows': [list(row) for row in rows]}, indent=2) + '\n')
-    path = RESULTS_DIR / f'{name}.md'
+    path = directory / f'{name}.md'
     path.write_text(text)
     return path
