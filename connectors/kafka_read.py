@@ -72,9 +72,10 @@ class ReadFromKafka(beam.PTransform):
           committed_fallback: 'earliest' or 'latest', for partitions the group never committed.
           event_time_ms: a record's event time in epoch millis, or None when the record has
             none worth trusting (an undecodable value). Such a record (and one for which the
-            function raises) is counted as `records_without_event_time` and stamped with its
-            partition's latest event time (else its watermark, else its Kafka timestamp), so
-            it never moves the watermark.
+            function raises) is counted as `records_without_event_time` and stamped with the
+            timestamp of the record before it in its partition (kept in the watermark
+            estimator's state, so a resumed or restarted read stamps it alike; else the
+            watermark, else its Kafka timestamp), so it never moves the watermark.
           max_out_of_orderness_s: how far behind the largest event time the watermark stays.
           idle_timeout_s: quiet time after which a partition stops holding the watermark.
           poll_timeout_ms: how long one poll waits for records.
@@ -167,7 +168,6 @@ class _ReadPartition(beam.DoFn):
         self._consumer = None
         self._committer = None
         self._committed = {}
-        self._last_event_ms = {}  # (topic, partition) -> event time of its last good record
         self._records_read = Metrics.counter('ReadFromKafka', 'records_read')
         self._without_event_time = Metrics.counter('ReadFromKafka', 'records_without_event_time')
 
@@ -247,13 +247,15 @@ class _ReadPartition(beam.DoFn):
             millis = self._event_time_ms(record)
         except Exception:  # pylint: disable=broad-except  # documented fallback, counted
             millis = None
-        partition = (record.topic, record.partition)
         if millis is not None:
-            self._last_event_ms[partition] = int(millis)
             return Timestamp(micros=int(millis) * 1000)
         self._without_event_time.inc()
-        if partition in self._last_event_ms:
-            return Timestamp(micros=self._last_event_ms[partition] * 1000)
+        # The previous record's timestamp, from the watermark estimator's state rather than
+        # this DoFn instance: a restriction resumed (or split off) in another instance, or
+        # after a restart, must stamp the same record the same way.
+        previous = watermark.last_timestamp()
+        if previous > MIN_TIMESTAMP:
+            return previous
         current = watermark.current_watermark()
         if current > MIN_TIMESTAMP:
             return current

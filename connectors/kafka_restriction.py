@@ -60,8 +60,9 @@ class PartitionRestrictionProvider(RestrictionProvider):
         return restriction
 
 
-# Estimator state: (watermark, largest event time seen, wall-clock seconds of the last record)
-WatermarkState = Tuple[Timestamp, Timestamp, float]
+# Estimator state: (watermark, largest event time seen, wall-clock seconds of the last record,
+# timestamp of the last record)
+WatermarkState = Tuple[Timestamp, Timestamp, float, Timestamp]
 
 
 class EventTimeWatermark(WatermarkEstimator):
@@ -71,7 +72,7 @@ class EventTimeWatermark(WatermarkEstimator):
 
     def __init__(self, state: WatermarkState, bound: Duration, idle_timeout_s: float,
                  hold: bool = False):
-        self._watermark, self._max_event_time, self._last_record_at = state
+        self._watermark, self._max_event_time, self._last_record_at, self._last_timestamp = state
         self._bound = bound
         self._idle_timeout_s = idle_timeout_s
         self._hold = hold
@@ -80,6 +81,12 @@ class EventTimeWatermark(WatermarkEstimator):
         if timestamp > self._max_event_time:
             self._max_event_time = timestamp
         self._last_record_at = time.time()
+        self._last_timestamp = timestamp
+
+    def last_timestamp(self) -> Timestamp:
+        """The timestamp of the restriction's last record (MIN before its first). It is part of
+        the estimator state, so it survives a checkpoint, a split and a resume."""
+        return self._last_timestamp
 
     def current_watermark(self) -> Timestamp:
         candidate = MIN_TIMESTAMP
@@ -92,7 +99,7 @@ class EventTimeWatermark(WatermarkEstimator):
         return MIN_TIMESTAMP if self._hold else self._watermark
 
     def get_estimator_state(self) -> WatermarkState:
-        return self._watermark, self._max_event_time, self._last_record_at
+        return self._watermark, self._max_event_time, self._last_record_at, self._last_timestamp
 
 
 class EventTimeWatermarkProvider(WatermarkEstimatorProvider):
@@ -104,7 +111,7 @@ class EventTimeWatermarkProvider(WatermarkEstimatorProvider):
         self._hold = hold
 
     def initial_estimator_state(self, element, restriction) -> WatermarkState:
-        return MIN_TIMESTAMP, MIN_TIMESTAMP, time.time()
+        return MIN_TIMESTAMP, MIN_TIMESTAMP, time.time(), MIN_TIMESTAMP
 
     def create_watermark_estimator(self, estimator_state: WatermarkState) -> EventTimeWatermark:
         return EventTimeWatermark(estimator_state, self._bound, self._idle_timeout_s,

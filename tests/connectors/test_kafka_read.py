@@ -80,3 +80,45 @@ def test_a_batch_running_past_the_stop_emits_and_counts_only_the_range():
 def test_gaps_in_the_offsets_end_the_read_at_the_stop():
     assert read([0, 1, 3, 4, 7], 8, 0, 6) == ([0, 1, 3, 4], 4)
     assert read([0, 1, 3], 6, 0, 6) == ([0, 1, 3], 3)  # the last offsets are markers
+
+
+def reader_over(log, event_time_ms, watermarks):
+    reader = _ReadPartition(KafkaConnection.of('127.0.0.1:9092'), None, event_time_ms,
+                            poll_timeout_ms=10, resume_delay_s=0.5, max_read_time_s=30.0,
+                            watermarks=watermarks)
+    reader._consumer = FakeConsumer(log, len(log))  # pylint: disable=protected-access
+    reader._records_read = FakeCounter()  # pylint: disable=protected-access
+    reader._without_event_time = FakeCounter()  # pylint: disable=protected-access
+    return reader
+
+
+def stamped(reader, estimator, start, stop):
+    """(offset, timestamp) of each record read from [start, stop), telling the estimator of
+    each output as the SDK harness does."""
+    tracker = KafkaOffsetTracker(OffsetRange(start, stop))
+    out = []
+    for value in reader.process(PartitionRead('orders', 0, start, stop), tracker=tracker,
+                                watermark=estimator):
+        estimator.observe_timestamp(value.timestamp)
+        out.append((value.value.offset, value.timestamp.micros // 1000))
+    return out
+
+
+def test_a_record_without_event_time_takes_the_previous_records_time_even_after_a_resume():
+    # Offset 3 is undecodable. Its read resumes in another DoFn instance (a checkpoint, a
+    # split, a restart): it must still be stamped like the record before it, not with its
+    # Kafka timestamp (which may be another day, and so another archive folder).
+    def event_time_ms(record):
+        return None if record.offset == 3 else BASE_MS + 60_000 * record.offset
+
+    watermarks = EventTimeWatermarkProvider(Duration.of(5), 10.0, hold=True)
+    first = watermarks.create_watermark_estimator(
+        watermarks.initial_estimator_state(None, None))
+    assert stamped(reader_over(range(5), event_time_ms, watermarks), first, 0, 3) == [
+        (0, BASE_MS), (1, BASE_MS + 60_000), (2, BASE_MS + 120_000)]
+    coder = watermarks.estimator_state_coder()
+    resumed = watermarks.create_watermark_estimator(
+        coder.decode(coder.encode(first.get_estimator_state())))
+    another = reader_over(range(5), event_time_ms, watermarks)
+    assert stamped(another, resumed, 3, 5) == [(3, BASE_MS + 120_000), (4, BASE_MS + 240_000)]
+    assert another._without_event_time.value == 1  # pylint: disable=protected-access

@@ -50,7 +50,7 @@ def seconds(value):
 
 
 def test_watermark_is_largest_event_time_less_the_bound_and_never_goes_back():
-    estimator = EventTimeWatermark((MIN_TIMESTAMP, MIN_TIMESTAMP, time.time()),
+    estimator = EventTimeWatermark((MIN_TIMESTAMP, MIN_TIMESTAMP, time.time(), MIN_TIMESTAMP),
                                    Duration(seconds=5), idle_timeout_s=3600)
     assert estimator.current_watermark() == MIN_TIMESTAMP
     estimator.observe_timestamp(seconds(1_000))
@@ -62,7 +62,7 @@ def test_watermark_is_largest_event_time_less_the_bound_and_never_goes_back():
 
 def test_idle_partition_moves_its_watermark_to_wall_clock_less_the_bound():
     long_ago = time.time() - 60
-    estimator = EventTimeWatermark((MIN_TIMESTAMP, seconds(1_000), long_ago),
+    estimator = EventTimeWatermark((MIN_TIMESTAMP, seconds(1_000), long_ago, seconds(1_000)),
                                    Duration(seconds=5), idle_timeout_s=10)
     before = Timestamp.now()
     watermark = estimator.current_watermark()
@@ -79,11 +79,13 @@ def test_watermark_state_survives_a_checkpoint():
     state = coder.decode(coder.encode(estimator.get_estimator_state()))
     resumed = provider.create_watermark_estimator(state)
     assert resumed.current_watermark() == seconds(499)
+    assert resumed.last_timestamp() == seconds(500)
 
 
 def test_bounded_reads_hold_the_watermark_until_done():
     long_ago = time.time() - 60  # idle: an unbounded read would move to wall clock by now
     provider = EventTimeWatermarkProvider(Duration(seconds=1), idle_timeout_s=10, hold=True)
-    estimator = provider.create_watermark_estimator((MIN_TIMESTAMP, seconds(500), long_ago))
+    estimator = provider.create_watermark_estimator(
+        (MIN_TIMESTAMP, seconds(500), long_ago, seconds(500)))
     estimator.observe_timestamp(seconds(600))
     assert estimator.current_watermark() == MIN_TIMESTAMP
