@@ -176,7 +176,7 @@ CASES = [
          lambda pcoll, _: (pcoll | IngestOrders(clock=bench_clock))[VALID]),
     Case('EnrichOrders', 'orders', lambda pcoll, ref: pcoll | EnrichOrders(ref)),
     Case('CheckFraud (grouped: bounded input)', 'orders', lambda pcoll, _: pcoll | CheckFraud()),
-    Case('CheckFraud (per-card state, as unbounded)', 'orders',
+    Case('CheckFraud (per-card state: unbounded input)', 'orders',
          lambda pcoll, _: pcoll | CheckFraud(per_card_state=True)),
     Case('CountPerWindow', 'orders', lambda pcoll, _: pcoll | CountPerWindow()),
 ]
