@@ -16,8 +16,9 @@ import apache_beam as beam
 from connectors.avro_archive import WriteAvroArchive
 from connectors.order_codec import decode_order
 from pipelines import daily_report, streaming
-from pipelines.reference_data import build_reference_data
-from pipelines.traffic_plan import TrafficPlan
+from pipelines.reference_data import build_reference_data, write_reference_data
+from pipelines.traffic_config import TrafficConfig
+from pipelines.traffic_plan import TrafficPlan, plan_traffic
 from schemas import load_schema
 from transforms.fraud_rules import RULES
 from transforms.order_ingest import IngestOrders
@@ -42,6 +43,23 @@ def _stamped(record):
 
 def _dead_letter_time(dead_letter: Dict) -> int:
     return dead_letter['failed_at']
+
+
+PLAN_NOW_MS = 1_795_600_000_000  # a fixed wall clock (2026-11-26), so runs are identical
+# 3,000 records over about 4 hours of event time from 08:00 UTC on DAY: several hours to
+# report, and every chart of the page has bars.
+CONFIG = TrafficConfig(count=3000, seed=5, events_per_second=0.2)
+DAY = datetime.date(2026, 11, 18)
+
+
+def generated_day(folder: pathlib.Path, extra_dead_letters: List[Dict] = ()) -> TrafficPlan:
+    """Plans CONFIG's traffic and writes its reference data (`folder/reference`) and its
+    archive (`folder/archive`, plus `extra_dead_letters`); returns the plan."""
+    plan = plan_traffic(CONFIG, now_ms=PLAN_NOW_MS)
+    write_reference_data(folder / 'reference', seed=CONFIG.seed, customers=CONFIG.customers,
+                         products=CONFIG.products)
+    write_archive(folder / 'archive', plan, PLAN_NOW_MS, extra_dead_letters)
+    return plan
 
 
 def write_archive(archive: pathlib.Path, plan: TrafficPlan, now_ms: int,

@@ -14,19 +14,13 @@ from pipelines import daily_report
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from pipelines.daily_report_options import ReportSettings, report_settings
-from pipelines.reference_data import write_reference_data
 from pipelines.report_figures import assemble_report, day_bounds_ms
 from pipelines.report_writers import TABLE_COLUMNS
 from pipelines.streaming_options import StreamingOptions
-from pipelines.traffic_config import TrafficConfig
-from pipelines.traffic_plan import plan_traffic
-from tests.pipelines.report_setup import expected_report, run_report, write_archive
+from tests.pipelines.report_setup import (
+    DAY, PLAN_NOW_MS, expected_report, generated_day, run_report)
 from transforms.records import WindowCount
 
-PLAN_NOW_MS = 1_795_600_000_000  # a fixed wall clock (2026-11-26), so runs are identical
-# 3,000 records over about 4 hours of event time from 08:00 UTC: several hours to report.
-CONFIG = TrafficConfig(count=3000, seed=5, events_per_second=0.2)
-DAY = datetime.date(2026, 11, 18)
 DEAD_LETTER_DAY = datetime.date(2026, 11, 20)
 SAMPLE_DEAD_LETTERS = [
     {'stage': stage, 'reason': reason, 'message': 'sample', 'raw': '', 'topic': 'orders',
@@ -39,11 +33,7 @@ SAMPLE_DEAD_LETTERS = [
 @pytest.fixture(scope='module')
 def setup(tmp_path_factory):
     folder = tmp_path_factory.mktemp('daily_report')
-    plan = plan_traffic(CONFIG, now_ms=PLAN_NOW_MS)
-    write_reference_data(folder / 'reference', seed=CONFIG.seed, customers=CONFIG.customers,
-                         products=CONFIG.products)
-    write_archive(folder / 'archive', plan, PLAN_NOW_MS, SAMPLE_DEAD_LETTERS)
-    return folder, plan
+    return folder, generated_day(folder, SAMPLE_DEAD_LETTERS)
 
 
 @pytest.fixture(scope='module')

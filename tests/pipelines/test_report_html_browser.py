@@ -12,18 +12,11 @@ import pathlib
 
 import pytest
 
-from pipelines.reference_data import write_reference_data
 from pipelines.report_html import CHARTS
-from pipelines.traffic_config import TrafficConfig
-from pipelines.traffic_plan import plan_traffic
 from tests.pipelines import headless_chromium
 from tests.pipelines.headless_chromium import find_charts, load_page, read_screenshot
-from tests.pipelines.report_setup import run_report, write_archive
+from tests.pipelines.report_setup import DAY, generated_day, run_report
 
-PLAN_NOW_MS = 1_795_600_000_000  # a fixed wall clock (2026-11-26), so runs are identical
-# 3,000 records over about 4 hours of event time from 08:00 UTC: every chart has bars.
-CONFIG = TrafficConfig(count=3000, seed=5, events_per_second=0.2)
-DAY = datetime.date(2026, 11, 18)
 EMPTY_DAY = datetime.date(2026, 11, 19)
 BAR_RGB = (0x3b, 0x7d, 0xd8)
 """The fill of the chart bars (`.bar` in report_html's style sheet)."""
@@ -42,10 +35,7 @@ def chromium() -> pathlib.Path:
 def pages(tmp_path_factory):
     """report.html of the generated day and of the empty day, by day."""
     folder = tmp_path_factory.mktemp('report_browser')
-    plan = plan_traffic(CONFIG, now_ms=PLAN_NOW_MS)
-    write_reference_data(folder / 'reference', seed=CONFIG.seed, customers=CONFIG.customers,
-                         products=CONFIG.products)
-    write_archive(folder / 'archive', plan, PLAN_NOW_MS)
+    generated_day(folder)
     for day in (DAY, EMPTY_DAY):
         run_report(day.isoformat(), folder / 'archive', folder / 'reference', folder / 'reports')
     return {day: folder / 'reports' / day.isoformat() / 'report.html' for day in (DAY, EMPTY_DAY)}
