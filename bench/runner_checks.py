@@ -15,7 +15,7 @@ import fastavro
 
 from connectors.kafka_topics import end_offsets
 from pipelines import local_runtime
-from pipelines.ground_truth import GroundTruth
+from pipelines.ground_truth import GroundTruth, dead_letter_reasons, on_time_panes
 from pipelines.traffic_producer import read_range
 
 SCRIPT_TIMEOUT_S = 300  # run_local.sh's own start deadline is 90 s, plus unpacking Flink once
@@ -63,16 +63,12 @@ def check_streaming(truth: GroundTruth, outputs: StreamingOutputs) -> List[str]:
     if found != expected:
         problems.append(f'alert ids {len(found & expected)} of {len(expected)}, '
                         f'{len(found - expected)} unexpected')
-    reasons = collections.Counter(f"{d['stage']}/{d['reason']}" for d in outputs.dead_letters)
+    reasons = dead_letter_reasons(outputs.dead_letters)
     if reasons != collections.Counter(truth.dead_letters.by_reason):
         problems.append(f'dead letters {len(outputs.dead_letters)} of '
                         f'{truth.dead_letters.total} (or other reasons)')
-    on_time = {(m['window_start'], m['product_id']): (m['orders'], m['units'],
-                                                      round(m['revenue'], 2))
-               for m in outputs.metrics if m['pane'] == 'ON_TIME'}
-    expected_metrics = {(m.window_start_ms, m.product_id): (m.orders, m.units,
-                                                            round(m.revenue, 2))
-                        for m in truth.metrics}
+    on_time = on_time_panes(outputs.metrics)
+    expected_metrics = truth.window_totals()
     if on_time != expected_metrics:
         wrong = sum(on_time.get(key) != value for key, value in expected_metrics.items())
         problems.append(f'metrics: {wrong} of {len(expected_metrics)} window/product rows '

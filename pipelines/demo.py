@@ -22,7 +22,8 @@ import fastavro
 
 from connectors.kafka_topics import end_offsets, ensure_topics
 from pipelines import daily_report, streaming
-from pipelines.ground_truth import GroundTruth, write_ground_truth
+from pipelines.ground_truth import (
+    GroundTruth, dead_letter_reasons, on_time_panes, write_ground_truth)
 from pipelines.reference_data import write_reference_data
 from pipelines.traffic_config import TrafficConfig
 from pipelines.traffic_plan import plan_traffic
@@ -55,17 +56,11 @@ def compare(truth: GroundTruth, alerts, metrics, dead_letters, orders_archived,
     """Which outputs agree with the ground truth."""
     expected_alerts = {(a.rule, a.card_id, tuple(a.order_ids)) for a in truth.alerts}
     found_alerts = {(a['rule'], a['card_id'], tuple(a['order_ids'])) for a in alerts}
-    on_time = {(m['window_start'], m['product_id']): (m['orders'], m['units'],
-                                                      round(m['revenue'], 2))
-               for m in metrics if m['pane'] == 'ON_TIME'}
-    expected_metrics = {(m.window_start_ms, m.product_id): (m.orders, m.units,
-                                                            round(m.revenue, 2))
-                        for m in truth.metrics}
-    reasons = collections.Counter(f"{d['stage']}/{d['reason']}" for d in dead_letters)
     return {
         'alerts (rule, card, order ids)': found_alerts == expected_alerts,
-        'metrics (on-time panes)': on_time == expected_metrics,
-        'dead letters by reason': reasons == collections.Counter(truth.dead_letters.by_reason),
+        'metrics (on-time panes)': on_time_panes(metrics) == truth.window_totals(),
+        'dead letters by reason': (dead_letter_reasons(dead_letters)
+                                   == collections.Counter(truth.dead_letters.by_reason)),
         'orders in = archived + dead letters':
             len(orders_archived) + len(dead_letters_archived) == truth.orders.total,
     }
@@ -85,8 +80,7 @@ def summary(truth: GroundTruth, alerts, metrics, dead_letters, orders_archived,
     lines.append(f'metric rows      {len(metrics):>7,}  '
                  + ', '.join(f'{pane} {n}' for pane, n in sorted(panes.items())))
     lines.append(f'dead letters     {len(dead_letters):>7,}')
-    for reason, count in sorted(collections.Counter(
-            f"{d['stage']}/{d['reason']}" for d in dead_letters).items()):
+    for reason, count in sorted(dead_letter_reasons(dead_letters).items()):
         lines.append(f'  {reason:<32}{count:>5}')
     lines.append(f'archived         {len(orders_archived):>7,} orders, '
                  f'{len(dead_letters_archived):,} dead letters')

@@ -185,6 +185,26 @@ class GroundTruth(NamedTuple):
         """The expected alerts by alert id."""
         return {alert.alert_id: alert for alert in self.alerts}
 
+    def window_totals(self) -> Dict[Tuple[int, str], Tuple[int, int, float]]:
+        """(window start, product) -> (orders, units, revenue in cents) of every valid order:
+        what a bounded run's ON_TIME panes hold (`on_time_panes` of its metrics)."""
+        return {(m.window_start_ms, m.product_id): (m.orders, m.units, round(m.revenue, 2))
+                for m in self.metrics}
+
+
+def on_time_panes(metric_rows: Iterable[Mapping[str, Any]]
+                  ) -> Dict[Tuple[int, str], Tuple[int, int, float]]:
+    """The ON_TIME panes of `order.metrics` JSON rows, keyed and rounded as
+    `GroundTruth.window_totals`."""
+    return {(m['window_start'], m['product_id']): (m['orders'], m['units'],
+                                                   round(m['revenue'], 2))
+            for m in metric_rows if m['pane'] == 'ON_TIME'}
+
+
+def dead_letter_reasons(dead_letters: Iterable[Mapping[str, Any]]) -> collections.Counter:
+    """`stage/reason` counts of dead-letter JSON rows, as `DeadLetterTruth.by_reason`."""
+    return collections.Counter(f"{d['stage']}/{d['reason']}" for d in dead_letters)
+
 
 class ValidOrderFact(NamedTuple):
     """What the ground truth needs of a valid order."""

@@ -306,15 +306,7 @@ class _CheckCardFn(beam.DoFn):
         return alerts
 
     def _alerts_of(self, card_id: str, findings: List[Finding]) -> List[Alert]:
-        if not findings:
-            return []
-        detected_at = int(time.time() * 1000)
-        alerts = []
-        for finding in findings:
-            self._alerts[finding.rule].inc()
-            alerts.append(Alert(finding.alert_id, finding.rule, card_id, list(finding.order_ids),
-                                finding.event_time_ms, detected_at, finding.details))
-        return alerts
+        return _alerts_of(card_id, findings, self._alerts)
 
     def _forget_old(self, events: List[CardEvent]) -> None:
         """Drops events the rules can no longer look back at from the next order."""
@@ -351,19 +343,29 @@ class _CheckHistoryFn(beam.DoFn):
         self._orders.inc(len(events))
         if len(history) < len(events):
             self._repeated.inc(len(events) - len(history))
-        detected_at = int(time.time() * 1000)
         for i in range(len(history)):
-            for finding in findings_at(history, i, self._thresholds):
-                self._alerts[finding.rule].inc()
-                alert = Alert(finding.alert_id, finding.rule, card_id, list(finding.order_ids),
-                              finding.event_time_ms, detected_at, finding.details)
-                yield TimestampedValue(alert, _timestamp(finding.event_time_ms + self._lateness_ms))
+            for alert in _alerts_of(card_id, findings_at(history, i, self._thresholds),
+                                    self._alerts):
+                yield TimestampedValue(alert, _timestamp(alert.event_time + self._lateness_ms))
         self._expired.inc()  # the input ended, and with it the card's history
 
 
 def _read(card_state) -> _Card:
     stored = card_state.read()
     return _Card(None, None, None, [], []) if stored is None else _Card._make(stored)
+
+
+def _alerts_of(card_id: str, findings: List[Finding], counters) -> List[Alert]:
+    """The card's alerts of `findings`, detected now; counts each in `counters[rule]`."""
+    if not findings:
+        return []
+    detected_at = int(time.time() * 1000)
+    alerts = []
+    for finding in findings:
+        counters[finding.rule].inc()
+        alerts.append(Alert(finding.alert_id, finding.rule, card_id, list(finding.order_ids),
+                            finding.event_time_ms, detected_at, finding.details))
+    return alerts
 
 
 def _events(rows: Iterable[_EventRow]) -> List[CardEvent]:

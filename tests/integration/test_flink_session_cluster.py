@@ -14,6 +14,7 @@ import apache_beam as beam
 import pytest
 
 from pipelines import local_runtime, streaming
+from pipelines.ground_truth import on_time_panes
 from pipelines.traffic_config import TrafficConfig
 from pipelines.reference_data import write_reference_data
 from pipelines.traffic_plan import plan_traffic
@@ -116,12 +117,7 @@ def test_streaming_pipeline_on_the_session_cluster_matches_the_ground_truth(
     alerts = read_json_topic(run, 'alerts')
     assert alert_keys(alerts) == expected_alert_keys(truth)
     assert {a['alert_id'] for a in alerts} == {a.alert_id for a in truth.alerts}
-    on_time = {(m['window_start'], m['product_id']): (m['orders'], m['units'],
-                                                      round(m['revenue'], 2))
-               for m in read_json_topic(run, 'metrics') if m['pane'] == 'ON_TIME'}
-    assert on_time == {(m.window_start_ms, m.product_id): (m.orders, m.units,
-                                                           round(m.revenue, 2))
-                       for m in truth.metrics}
+    assert on_time_panes(read_json_topic(run, 'metrics')) == truth.window_totals()
 
 
 def test_daily_report_on_the_session_cluster_matches_the_ground_truth(flink_master, tmp_path):

@@ -5,6 +5,7 @@ import apache_beam as beam
 import pytest
 
 from pipelines import streaming
+from pipelines.ground_truth import dead_letter_reasons, on_time_panes
 from pipelines.traffic_config import TrafficConfig
 from pipelines.traffic_producer import produce_plan
 from tests.integration.streaming_setup import (
@@ -48,15 +49,10 @@ def test_bounded_run_matches_the_ground_truth(produced_run, runner):
     print(f'\n{runner}: {len(alerts)} alerts written, {duplicates} duplicates '
           f'(at least once: same id)')
 
-    on_time = {(m['window_start'], m['product_id']): (m['orders'], m['units'],
-                                                      round(m['revenue'], 2))
-               for m in read_json_topic(run, 'metrics') if m['pane'] == 'ON_TIME'}
-    assert on_time == {(m.window_start_ms, m.product_id): (m.orders, m.units,
-                                                           round(m.revenue, 2))
-                       for m in truth.metrics}
+    assert on_time_panes(read_json_topic(run, 'metrics')) == truth.window_totals()
 
     dead_letters = read_json_topic(run, 'dlq')
-    by_reason = collections.Counter(f"{d['stage']}/{d['reason']}" for d in dead_letters)
+    by_reason = dead_letter_reasons(dead_letters)
     assert by_reason == collections.Counter(truth.dead_letters.by_reason)
 
     archived_orders = read_archive(run, streaming.ORDERS_DATASET)

@@ -6,7 +6,8 @@ import math
 import pytest
 
 from pipelines import ground_truth
-from pipelines.ground_truth import ValidOrderFact, load_ground_truth, window_metrics
+from pipelines.ground_truth import (
+    ValidOrderFact, dead_letter_reasons, load_ground_truth, on_time_panes, window_metrics)
 from tests.pipelines.conftest import PLAN_NOW_MS
 from tests.pipelines.traffic_checks import valid_orders
 
@@ -91,3 +92,14 @@ def test_a_file_of_another_format_is_refused(tmp_path):
     path.write_text(json.dumps({'format': 99}))
     with pytest.raises(ValueError, match='format 99 is not 1'):
         load_ground_truth(path)
+
+
+def test_on_time_panes_and_dead_letter_reasons_read_output_rows_as_the_truth_keys_them():
+    rows = [{'window_start': 0, 'product_id': 'p', 'orders': 2, 'units': 3, 'revenue': 1.005,
+             'pane': 'ON_TIME'},
+            {'window_start': 0, 'product_id': 'p', 'orders': 1, 'units': 1, 'revenue': 0.5,
+             'pane': 'EARLY'}]
+    assert on_time_panes(rows) == {(0, 'p'): (2, 3, round(1.005, 2))}
+    dead = [{'stage': 'decode', 'reason': 'EMPTY'}, {'stage': 'decode', 'reason': 'EMPTY'},
+            {'stage': 'validate', 'reason': 'TAX_NEGATIVE'}]
+    assert dead_letter_reasons(dead) == {'decode/EMPTY': 2, 'validate/TAX_NEGATIVE': 1}
