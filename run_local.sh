@@ -24,7 +24,9 @@ DEPENDENCY_PLUGIN="org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
 
 VENV_LINK="$ROOT/.venv"
 KAFKA_HOME="$CACHE/kafka/${KAFKA_SCALA_VERSION}-${KAFKA_VERSION}"
-PRISM_BIN="$CACHE/prism/${BEAM_VERSION}/prism"
+# Prism is built with infra/prism/*.patch applied; the folder names the patches' hash.
+PRISM_PATCHES_KEY="$(cat "$ROOT"/infra/prism/*.patch | sha256sum | cut -c1-12)"
+PRISM_BIN="$CACHE/prism/${BEAM_VERSION}-${PRISM_PATCHES_KEY}/prism"
 FLINK_JOB_SERVER_HOME="$CACHE/flink-job-server/beam-${FLINK_RUNNER_BEAM_VERSION}-flink-${FLINK_MINOR}"
 FLINK_JOB_SERVER_JAR="$FLINK_JOB_SERVER_HOME/goldstream-flink-job-server.jar"
 FLINK_DIST_HOME="$CACHE/flink/${FLINK_VERSION}/dist"
@@ -173,20 +175,30 @@ setup_kafka() {
   touch "$KAFKA_HOME/.goldstream-complete"
 }
 
-setup_prism() {
+setup_prism() {  # Prism from the pinned Go module's source with infra/prism/*.patch applied
   if [[ -x "$PRISM_BIN" ]]; then
     say "Prism ${BEAM_VERSION} ready: $PRISM_BIN"
     return
   fi
   require_command go "Go 1.24+ (https://go.dev/doc/install, or Debian: apt-get install golang)"
-  say "Building Prism ${BEAM_VERSION} from the Go module proxy into $PRISM_BIN (first time only; a few minutes)"
-  local build_dir="$CACHE/prism/${BEAM_VERSION}.building"
+  say "Building Prism ${BEAM_VERSION} (patched: infra/prism) from the Go module proxy into $PRISM_BIN (first time only; a few minutes)"
+  local build_dir="${PRISM_BIN%/prism}.building" module="github.com/apache/beam/sdks/v2@v${BEAM_VERSION}"
+  local source_dir patch
   rm -rf "$build_dir"
   mkdir -p "$build_dir"
-  GOBIN="$build_dir" GOPATH="$CACHE/go" GOMODCACHE="$CACHE/go/mod" GOCACHE="$CACHE/go/build" \
-    GOFLAGS=-modcacherw go install "github.com/apache/beam/sdks/v2/go/cmd/prism@v${BEAM_VERSION}" \
-    || fail "go install of Prism v${BEAM_VERSION} failed." \
-      "Read Go's message above; the Go module proxy must be reachable."
+  export GOPATH="$CACHE/go" GOMODCACHE="$CACHE/go/mod" GOCACHE="$CACHE/go/build" GOFLAGS=-modcacherw
+  source_dir="$(cd "$build_dir" && go mod download -json "$module" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')" \
+    || fail "go mod download of $module failed." "Read Go's message above; the Go module proxy must be reachable."
+  [[ -d "$source_dir" ]] || fail "go mod download did not say where $module is."
+  cp -R "$source_dir" "$build_dir/src"
+  chmod -R u+w "$build_dir/src"
+  for patch in "$ROOT"/infra/prism/*.patch; do
+    patch --quiet --forward --strip=1 --directory="$build_dir/src" <"$patch" \
+      || fail "$patch does not apply to Prism ${BEAM_VERSION}." \
+        "If the pinned Beam has the fix, delete the patch (infra/prism/README.md)."
+  done
+  (cd "$build_dir/src" && go build -o "$build_dir/prism" ./go/cmd/prism) \
+    || fail "go build of Prism v${BEAM_VERSION} failed." "Read Go's message above."
   mkdir -p "$(dirname "$PRISM_BIN")"
   mv "$build_dir/prism" "$PRISM_BIN.tmp"
   mv "$PRISM_BIN.tmp" "$PRISM_BIN"

@@ -5,6 +5,7 @@ run_local.sh's cache layout under `$GOLDSTREAM_CACHE` (default `~/.cache/goldstr
 a clone has the versions file: an installed goldstream (`pip install`, a Dataflow worker) has
 no run_local.sh tools, and `in_clone()` says so.
 """
+import hashlib
 import os
 import pathlib
 from typing import Dict
@@ -41,9 +42,22 @@ def cache_dir() -> pathlib.Path:
     return pathlib.Path.home() / '.cache' / 'goldstream'
 
 
+PRISM_PATCHES = REPO_ROOT / 'infra' / 'prism'
+
+
+def prism_patches_key() -> str:
+    """The first 12 hex digits of the SHA-256 of `infra/prism/*.patch`, concatenated in name
+    order: run_local.sh builds Prism with those patches into a folder named by it."""
+    digest = hashlib.sha256()
+    for patch in sorted(PRISM_PATCHES.glob('*.patch')):
+        digest.update(patch.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def prism_binary() -> pathlib.Path:
     """The Prism binary built by `./run_local.sh setup` for the pinned Beam version."""
-    return cache_dir() / 'prism' / read_versions()['BEAM_VERSION'] / 'prism'
+    version = read_versions()['BEAM_VERSION']
+    return cache_dir() / 'prism' / f'{version}-{prism_patches_key()}' / 'prism'
 
 
 def flink_job_server_jar() -> pathlib.Path:

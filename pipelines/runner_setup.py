@@ -1,24 +1,71 @@
-"""Points Beam's runners at the tools run_local.sh built, so nothing is downloaded at run time.
+"""Points Beam's runners at the tools run_local.sh built, and sets them up for long streaming.
 
 DirectRunner (which hands most pipelines to Prism) and PrismRunner get `prism_location`;
-FlinkRunner gets `flink_job_server_jar`, `flink_version` and, for an embedded `[local]`
-Flink, the LOOPBACK environment. Whatever the user set explicitly is kept. Other runners
-(Dataflow) and an installed goldstream outside a clone (no tools built) get nothing.
+FlinkRunner gets `flink_job_server_jar`, `flink_version`, the JDK 17 flags of
+`infra/flink/jvm.options` for the job server's JVM (an embedded `[local]` Flink runs in it)
+and, for an embedded Flink, the LOOPBACK environment. Whatever the user set explicitly is
+kept. Other runners (Dataflow) and an installed goldstream outside a clone (no tools built)
+get nothing of that.
+
+Streaming, on every portable runner: `job_server_timeout` is the deadline of the job's
+state and message streams, so Beam's default (300 s) ends an unbounded run after five
+minutes (DEADLINE_EXCEEDED); it becomes a year unless the user set it. On Flink, streaming
+runs checkpoint (`--checkpointing_interval`, default 5 s: the source commits offsets after
+each completed checkpoint) and end bundles after `--max_bundle_time_mills` (100 ms) instead
+of Flink's 1 s, so alerts do not wait for a full bundle (docs/runners.md).
 """
+import logging
+import signal
+from typing import Callable, List
+
 from apache_beam.options.pipeline_options import (
-    FlinkRunnerOptions, PipelineOptions, PortableOptions, PrismRunnerOptions, StandardOptions)
+    FlinkRunnerOptions, JobServerOptions, PipelineOptions, PortableOptions, PrismRunnerOptions,
+    StandardOptions)
 
 from pipelines import local_runtime
 
 _PRISM_RUNNERS = (None, 'DirectRunner', 'PrismRunner', 'SwitchingDirectRunner')
 _FLINK_RUNNERS = ('FlinkRunner',)
+STREAMING_JOB_SERVER_TIMEOUT_S = 365 * 24 * 3600
+"""The job-service deadline of streaming runs: a year, i.e. until the job is stopped."""
+FLINK_STREAMING_CHECKPOINT_MS = 5000
+FLINK_STREAMING_BUNDLE_MS = 100
+CANCEL_DEADLINE_S = 60
+
+_LOG = logging.getLogger(__name__)
+
+
+class FlinkTuningOptions(PipelineOptions):
+    """Options of Beam's Java Flink runner that the Python SDK does not declare.
+
+    Undeclared, the Python SDK drops them ("Unparseable argument") before they reach the
+    job server; declared here, they travel with the pipeline to the Flink runner.
+    """
+
+    @classmethod
+    def _add_argparse_args(cls, parser):
+        flink = parser.add_argument_group('Flink runner')
+        flink.add_argument('--checkpointing_interval', type=int, default=None,
+                           help='Flink checkpoint interval in ms (streaming default: '
+                                f'{FLINK_STREAMING_CHECKPOINT_MS}); the Kafka source commits '
+                                'offsets after each completed checkpoint')
+        flink.add_argument('--max_bundle_time_mills', type=int, default=None,
+                           help='Flink ends a bundle after this many ms (streaming default: '
+                                f'{FLINK_STREAMING_BUNDLE_MS}; Flink\'s own: 1000)')
+        flink.add_argument('--max_bundle_size', type=int, default=None,
+                           help='Flink ends a bundle after this many elements (Flink: 1000)')
 
 
 def with_local_runners(options: PipelineOptions) -> PipelineOptions:
-    """Fills in the local Prism and Flink tools where the user gave none; returns `options`."""
+    """Fills in the local Prism and Flink tools and the streaming settings; returns `options`."""
+    runner = _runner_name(options)
+    streaming = options.view_as(StandardOptions).streaming
+    if streaming and 'job_server_timeout' not in options.get_all_options(drop_default=True):
+        options.view_as(PortableOptions).job_server_timeout = STREAMING_JOB_SERVER_TIMEOUT_S
+    if runner in _FLINK_RUNNERS:
+        _set_flink_defaults(options, streaming)
     if not local_runtime.in_clone():
         return options
-    runner = _runner_name(options)
     if runner in _PRISM_RUNNERS:
         prism = options.view_as(PrismRunnerOptions)
         if not prism.prism_location and local_runtime.prism_binary().is_file():
@@ -32,7 +79,29 @@ def with_local_runners(options: PipelineOptions) -> PipelineOptions:
         portable = options.view_as(PortableOptions)
         if not portable.environment_type:
             portable.environment_type = 'LOOPBACK'
+        jvm = options.view_as(JobServerOptions)
+        if not jvm.job_server_jvm_properties:
+            jvm.job_server_jvm_properties = flink_jdk_flags()
     return options
+
+
+def _set_flink_defaults(options: PipelineOptions, streaming: bool) -> None:
+    tuning = options.view_as(FlinkTuningOptions)
+    if streaming and tuning.checkpointing_interval is None:
+        tuning.checkpointing_interval = FLINK_STREAMING_CHECKPOINT_MS
+    if streaming and tuning.max_bundle_time_mills is None:
+        tuning.max_bundle_time_mills = FLINK_STREAMING_BUNDLE_MS
+
+
+def flink_jdk_flags() -> List[str]:
+    """The `--add-opens`/`--add-exports` flags Flink needs on JDK 17 (infra/flink/jvm.options).
+
+    Without `--add-opens=java.base/java.util=ALL-UNNAMED`, Flink's Kryo copy between chained
+    operators fails an unbounded job at once (InaccessibleObjectException).
+    """
+    path = local_runtime.REPO_ROOT / 'infra' / 'flink' / 'jvm.options'
+    return [line.strip() for line in path.read_text().splitlines()
+            if line.strip().startswith(('--add-opens', '--add-exports'))]
 
 
 def _runner_name(options: PipelineOptions):
@@ -42,12 +111,44 @@ def _runner_name(options: PipelineOptions):
     return type(runner).__name__
 
 
-def run_and_wait(options: PipelineOptions, build) -> 'PipelineResult':
+def run_and_wait(options: PipelineOptions, build: Callable) -> 'PipelineResult':
     """Builds a pipeline with `build(pipeline, options)`, runs it and waits for the end
-    (an unbounded one: until it is cancelled); returns its result."""
+    (an unbounded one: until it is cancelled); returns its result.
+
+    Ctrl-C (SIGINT) or SIGTERM cancels the job and waits for it to stop (at most a minute),
+    then exits with 130 (or 143), without a traceback.
+    """
     import apache_beam as beam  # pylint: disable=import-outside-toplevel
     pipeline = beam.Pipeline(options=options)
     build(pipeline, options)
     result = pipeline.run()
-    result.wait_until_finish()
+    stopped_by = []
+
+    def stop(signum, unused_frame):
+        stopped_by.append(signum)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        result.wait_until_finish()
+    except KeyboardInterrupt:
+        print('goldstream: stopping the job (cancel)...', flush=True)
+        cancel_and_wait(result)
+        print(f'goldstream: the job is {result.state}', flush=True)
+        raise SystemExit(128 + (stopped_by[0] if stopped_by else signal.SIGINT)) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return result
+
+
+def cancel_and_wait(result, deadline_s: float = CANCEL_DEADLINE_S) -> None:
+    """Cancels a running job and waits (at most `deadline_s`) until the runner says it ended."""
+    try:
+        result.cancel()
+        result.wait_until_finish(duration=int(deadline_s * 1000))
+    except (RuntimeError, KeyboardInterrupt):
+        # A cancelled portable job reports itself as failed in state CANCELLED; a second
+        # Ctrl-C gives up waiting.
+        pass
+    except Exception as error:  # pylint: disable=broad-except  # the runner may be gone
+        _LOG.warning('cancelling the job: %s', error)

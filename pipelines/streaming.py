@@ -83,7 +83,8 @@ def build(pipeline: beam.Pipeline, options: PipelineOptions) -> StreamingOutputs
         servers, [opts.orders_topic], group_id=opts.consumer_group, start_from=start_from,
         stop_at='end' if opts.bounded else None, event_time_ms=order_event_time_ms,
         max_out_of_orderness_s=opts.max_out_of_orderness_s,
-        idle_timeout_s=opts.idle_partition_timeout_s)
+        idle_timeout_s=opts.idle_partition_timeout_s, max_read_time_s=opts.max_read_time_s,
+        resume_delay_s=opts.resume_delay_s, poll_timeout_ms=100)
     ingested = records | 'IngestOrders' >> IngestOrders()
     orders, dead_letters = ingested[VALID], ingested[DEAD_LETTER]
 
@@ -91,7 +92,8 @@ def build(pipeline: beam.Pipeline, options: PipelineOptions) -> StreamingOutputs
     enriched = orders | 'EnrichOrders' >> EnrichOrders(opts.reference_data,
                                                        refresh_interval_s=refresh_s)
     alerts = orders | 'CheckFraud' >> CheckFraud(
-        allowed_lateness_s=opts.fraud_lateness_s, **opts.fraud_thresholds())
+        max_out_of_orderness_s=opts.fraud_out_of_orderness_s, shards=opts.fraud_shards,
+        **opts.fraud_thresholds())
     metrics = (enriched
                | 'CountPerWindow' >> CountPerWindow(
                    size_s=opts.window_size_s,

@@ -1,6 +1,7 @@
 """The options of the streaming pipeline; `python -m pipelines.streaming --help` lists them."""
 from apache_beam.options.pipeline_options import PipelineOptions
 
+from transforms.fraud import DEFAULT_SHARDS
 from transforms.fraud_rules import FraudThresholds
 
 _DEFAULTS = FraudThresholds()
@@ -33,6 +34,11 @@ class StreamingOptions(PipelineOptions):
                            help='how far behind the largest event time the watermark stays')
         kafka.add_argument('--idle_partition_timeout_s', type=float, default=10.0,
                            help='a partition quiet this long stops holding the watermark')
+        kafka.add_argument('--max_read_time_s', type=float, default=0.25,
+                           help='a partition read ends its bundle after this long: shorter '
+                                'bundles bring alerts sooner, longer ones cost less per record')
+        kafka.add_argument('--resume_delay_s', type=float, default=0.1,
+                           help='a partition with nothing to read is polled again after this')
         kafka.add_argument('--output_format', choices=('json', 'avro'), default='json',
                            help='value format of the output topics: JSON (UTF-8) or Avro in '
                                 'the Confluent wire format')
@@ -65,11 +71,15 @@ class StreamingOptions(PipelineOptions):
                            help='VELOCITY: ...within this many seconds')
         fraud.add_argument('--card_idle_timeout_s', type=float,
                            default=_DEFAULTS.idle_timeout_s,
-                           help="a card's state is cleared after this long without orders")
-        fraud.add_argument('--fraud_lateness_s', type=float, default=0.0,
-                           help='how far behind the watermark an order may arrive and still be '
-                                'checked in event-time order; alerts wait this long (0: trust '
-                                'the watermark, which already allows --max_out_of_orderness_s)')
+                           help="a card's state is cleared after this long without orders "
+                                "(24 h: IMPOSSIBLE_TRAVEL cannot fire on a longer gap)")
+        fraud.add_argument('--fraud_out_of_orderness_s', type=float, default=300.0,
+                           help="how far behind its card's latest order (event time) an order "
+                                "may arrive and still be checked against every neighbour; "
+                                "each card keeps this much more history")
+        fraud.add_argument('--fraud_shards', type=int, default=DEFAULT_SHARDS,
+                           help='state keys the cards are hashed into: one state read and '
+                                'write per shard and bundle instead of one per order')
 
         windows = parser.add_argument_group('Windowed metrics')
         windows.add_argument('--window_size_s', type=float, default=300.0,

@@ -1,9 +1,9 @@
-"""CheckFraud: orders in, fraud alerts out, per card, in event-time order."""
+"""CheckFraud: orders in, fraud alerts out, each order checked the moment it arrives."""
 
-import bisect
 import math
 import time
-from typing import Iterable, List, NamedTuple, Optional, Tuple, Union
+import zlib
+from typing import Dict, Iterable, List, Optional, Tuple, Union
 
 import apache_beam as beam
 from apache_beam.coders import FastPrimitivesCoder
@@ -13,83 +13,63 @@ from apache_beam.transforms.userstate import ReadModifyWriteStateSpec, TimerSpec
 from apache_beam.transforms.window import GlobalWindows, TimestampedValue
 from apache_beam.utils.timestamp import Timestamp
 
+from transforms.card_history import CardHistory, EventRow, check_arrival, expires_at_ms
 from transforms.fraud_rules import (
     RULES, CardEvent, Finding, FraudThresholds, findings_at, in_event_order, without_repeats)
 from transforms.records import Alert, EnrichedOrder, Order
 
-# A CardEvent as a plain tuple: how it travels keyed and sits in state.
-_EventRow = Tuple[int, str, float, float, float]
+DEFAULT_SHARDS = 16
+"""Keys of the streaming state: cards are hashed into this many shards (see CheckFraud)."""
 
 
 class CheckFraud(beam.PTransform):
     """Applies the fraud rules of ``transforms.fraud_rules`` to each card's orders.
 
-    Input: a PCollection of ``Order`` (or ``EnrichedOrder``, whose ``order``
-    is used), each at its event time (as ``ValidateOrders`` leaves them);
-    bounded or unbounded, in any windowing: orders are re-windowed into the
-    global window, because a card's history must not be cut by windows.
+    Input: a PCollection of ``Order`` (or ``EnrichedOrder``, whose ``order`` is used), each
+    at its event time (as ``ValidateOrders`` leaves them); bounded or unbounded, in any
+    windowing: orders are re-windowed into the global window, because a card's history must
+    not be cut by windows.
 
-    Output: a PCollection of ``Alert`` in the global window, each raised
-    exactly once per (rule, triggering order ids); its ``alert_id`` depends
-    only on those, so a replay gives the same ids (``detected_at``, the wall
-    clock, is the one field that differs).
+    Output: a PCollection of ``Alert`` in the global window, each stamped with its
+    ``event_time`` (the event time of its last triggering order). An alert's ``alert_id``
+    depends only on its rule and orders, so a replay or a retry gives the same ids
+    (``detected_at``, the wall clock, is the one field that differs).
 
-    How it works, unbounded input: orders are keyed by ``card_id``. A stateful DoFn buffers a
-    card's orders in its state and sets an event-time timer; when the watermark
-    passes an order's event time plus ``allowed_lateness_s``, the timer
-    evaluates the buffered orders up to there in event-time order (time,
-    then order id), each once, as the last order of a history holding the
-    card's earlier orders (only the last minute or so is kept: what the
-    rules look back at). So orders arriving out of order, even behind the
-    watermark but within the allowed lateness, give exactly the alerts they
-    give in order: those of ``fraud_rules.evaluate_history``. An on-time
-    alert's element timestamp is the evaluation time: its ``event_time``
-    plus ``allowed_lateness_s`` (never behind the watermark downstream).
+    Unbounded input (the streaming pipeline): **each order is checked in the bundle that
+    reads it**, without waiting for the watermark (``transforms.card_history``): it takes
+    its place in its card's history by event time, is checked as the last order of the
+    history up to it, and the later orders whose rules can see it are checked again, so an
+    order arriving after later ones misses nothing. In event-time order the alerts are
+    exactly those of ``fraud_rules.evaluate_history``; shuffled by up to
+    ``max_out_of_orderness_s`` per card they include all of those, plus, at most, alerts on
+    orders that were neighbours when checked. An alert is never retracted.
 
-    An order behind the watermark by more than that still takes its place if
-    the card has evaluated nothing after it. Only an order at or before an
-    order its card has already evaluated is too late to be placed: it is
-    counted as ``orders_too_late`` and evaluated at once against the history
-    kept, as the last order, at its own timestamp. Nothing is dropped, but
-    such an order's alerts may differ from in-order ones.
+    State: cards are hashed into ``shards`` keys (16); each key's one state cell holds its
+    cards' histories. Per-card keys would cost a blocking state round trip to the runner for
+    nearly every order (few orders share a card within a bundle); a shard is read once and
+    written once per bundle. A card keeps its orders of the last
+    ``max(rule windows) + max_out_of_orderness_s`` and always its latest order (the one
+    ``IMPOSSIBLE_TRAVEL`` compares the next with), and is cleared by an event-time timer
+    once the watermark is ``idle_timeout_s`` (24 h) past its latest order: state is bounded
+    by the cards active in a day. Timers only clear state; they never raise alerts.
 
-    A second event-time timer clears the card's state when the watermark
-    passes its latest order plus ``idle_timeout_s`` (1 hour) plus the
-    allowed lateness: the rules treat an hour without orders as the end of
-    the card's history, so state stays bounded by the number of active cards.
+    Bounded input (a back-fill, the daily report): one ``GroupByKey`` per card and its whole
+    history evaluated in event-time order, which gives exactly the alerts of
+    ``evaluate_history`` with no state at all. ``per_card_state`` forces either way.
 
-    An order delivered twice (same order id and event time: a redelivery by an
-    at-least-once source) is evaluated once; the repeat is counted as
-    ``orders_repeated`` if the first copy is still in the card's state (a
-    repeat of an order older than the rules' look-back would be evaluated as
-    a too-late order).
-
-    How it works, bounded input (a back-fill, the daily report): one ``GroupByKey`` per card
-    and the card's whole history evaluated in event-time order, which gives the same alerts
-    (those of ``fraud_rules.evaluate_history``) with no per-order state access. On runners
-    that do not cache state between bundles (Prism), each state access is a round trip to
-    the runner, and the stateful DoFn costs several per order; the grouping costs none.
-    ``per_card_state`` forces either way.
-
-    Counters (namespace ``CheckFraud``): ``orders``, ``orders_too_late``,
-    ``orders_repeated``, ``alerts_<RULE>``, ``cards_expired``.
-
-    Runners: Prism, Flink and Dataflow hold the output watermark for pending
-    timers. Beam's legacy in-process runner (which runs ``TestStream``) does
-    not: alerts of timers that fire only when the watermark jumps to infinity
-    reach a downstream ``GroupByKey`` (e.g. ``assert_that``) too late and are
-    dropped there. In such tests, advance the watermark past the last order
-    plus ``allowed_lateness_s`` (plus ``idle_timeout_s`` to see cards expire)
-    before advancing it to infinity.
+    Counters (namespace ``CheckFraud``): ``orders``, ``orders_too_late`` (further behind
+    their card's latest order than its history reaches), ``orders_repeated`` (a redelivered
+    order, counted once), ``alerts_<RULE>``, ``cards_expired``, ``sweeps`` (timers that
+    cleared idle cards).
     """
 
     def __init__(self, *, small_amount: float = 1.0, large_amount: float = 500.0,
                  small_then_large_window_s: float = 60.0, max_speed_kmh: float = 900.0,
                  min_distance_km: float = 500.0, velocity_count: int = 20,
-                 velocity_window_s: float = 60.0, idle_timeout_s: float = 3600.0,
-                 allowed_lateness_s: float = 0.0,
+                 velocity_window_s: float = 60.0, idle_timeout_s: float = 86400.0,
+                 max_out_of_orderness_s: float = 300.0, shards: int = DEFAULT_SHARDS,
                  per_card_state: Optional[bool] = None) -> None:
-        """Configures the rules; the defaults are DESIGN.md's.
+        """Configures the rules; the defaults are those of docs/fraud.md.
 
         Args:
             small_amount: SMALL_THEN_LARGE: amount the first order is under.
@@ -99,36 +79,35 @@ class CheckFraud(beam.PTransform):
             min_distance_km: IMPOSSIBLE_TRAVEL: distance the orders must be over.
             velocity_count: VELOCITY: orders needed within the window.
             velocity_window_s: VELOCITY: the window, in seconds.
-            idle_timeout_s: Seconds without orders after which a card's
-                history ends and its state is cleared.
-            allowed_lateness_s: How far behind the watermark (seconds) an
-                order may arrive and still be evaluated in event-time order.
-                Evaluation waits this long in event time, so alerts come
-                this much later. 0 trusts the watermark (whose source
-                already allows for out-of-order records).
-            per_card_state: True: the stateful DoFn; False: one GroupByKey
-                per card (bounded input only: it waits for the whole input);
-                None: the stateful DoFn for unbounded input, grouping for
-                bounded input.
+            idle_timeout_s: Seconds without orders after which a card's history ends and
+                its state is cleared (24 h: half the Earth's circumference at 900 km/h
+                takes 22.3 h, so IMPOSSIBLE_TRAVEL cannot fire on a longer gap).
+            max_out_of_orderness_s: Unbounded input: how far (event time) behind its
+                card's latest order an order may arrive and still be checked against every
+                neighbour; the card keeps this much more history.
+            shards: Unbounded input: how many state keys the cards are hashed into.
+            per_card_state: True: state (unbounded or not); False: one GroupByKey per card
+                (bounded input only: it waits for the whole input); None: state for
+                unbounded input, grouping for bounded input.
 
         Raises:
-            ValueError: If a threshold is invalid (see
-                ``FraudThresholds.validated``), or ``allowed_lateness_s`` is
-                negative, not finite, or not shorter than ``idle_timeout_s``.
+            ValueError: If a threshold is invalid (see ``FraudThresholds.validated``),
+                ``max_out_of_orderness_s`` is negative or not finite, or ``shards`` is not
+                a positive integer.
         """
         super().__init__()
         self.thresholds = FraudThresholds(
             small_amount, large_amount, small_then_large_window_s, max_speed_kmh,
             min_distance_km, velocity_count, velocity_window_s, idle_timeout_s).validated()
-        if (isinstance(allowed_lateness_s, bool) or not isinstance(allowed_lateness_s, (int, float))
-                or not math.isfinite(allowed_lateness_s) or allowed_lateness_s < 0):
-            raise ValueError(
-                'allowed_lateness_s must be a finite number of at least 0, '
-                f'got {allowed_lateness_s!r}')
-        if allowed_lateness_s >= idle_timeout_s:
-            raise ValueError(f'allowed_lateness_s ({allowed_lateness_s}) must be shorter than '
-                             f'idle_timeout_s ({idle_timeout_s})')
-        self.allowed_lateness_s = allowed_lateness_s
+        if (isinstance(max_out_of_orderness_s, bool)
+                or not isinstance(max_out_of_orderness_s, (int, float))
+                or not math.isfinite(max_out_of_orderness_s) or max_out_of_orderness_s < 0):
+            raise ValueError('max_out_of_orderness_s must be a finite number of at least 0, '
+                             f'got {max_out_of_orderness_s!r}')
+        if isinstance(shards, bool) or not isinstance(shards, int) or shards < 1:
+            raise ValueError(f'shards must be an integer of at least 1, got {shards!r}')
+        self.keep_ms = self.thresholds.lookback_ms + math.ceil(1000 * max_out_of_orderness_s)
+        self.shards = shards
         self.per_card_state = per_card_state
 
     def expand(self, orders: beam.PCollection[Union[Order, EnrichedOrder]]
@@ -139,242 +118,179 @@ class CheckFraud(beam.PTransform):
         elif not per_card_state and not orders.is_bounded:
             raise ValueError('CheckFraud(per_card_state=False) needs a bounded input: it '
                              'groups each card\'s whole history')
-        lateness_ms = math.ceil(1000 * self.allowed_lateness_s)
         keyed = (orders
                  | 'GlobalWindow' >> beam.WindowInto(GlobalWindows())
                  | 'KeyByCard' >> beam.Map(_keyed_by_card).with_output_types(
-                     Tuple[str, _EventRow]))
+                     Tuple[str, EventRow]))
         if per_card_state:
-            return keyed | 'EvaluateCards' >> beam.ParDo(
-                _CheckCardFn(self.thresholds, lateness_ms)).with_output_types(Alert)
+            shards = self.shards
+            return (keyed
+                    | 'KeyByShard' >> beam.Map(_keyed_by_shard, shards).with_output_types(
+                        Tuple[int, Tuple[str, EventRow]])
+                    | 'CheckOnArrival' >> beam.ParDo(
+                        _CheckOnArrivalFn(self.thresholds, self.keep_ms)).with_output_types(
+                            Alert))
         return (keyed
                 | 'GroupByCard' >> beam.GroupByKey()
                 | 'EvaluateHistories' >> beam.ParDo(
-                    _CheckHistoryFn(self.thresholds, lateness_ms)).with_output_types(Alert))
+                    _CheckHistoryFn(self.thresholds)).with_output_types(Alert))
 
 
-def _keyed_by_card(element: Union[Order, EnrichedOrder]) -> Tuple[str, _EventRow]:
+def shard_of(card_id: str, shards: int) -> int:
+    """The state key of a card: a hash that is the same in every process and run."""
+    return zlib.crc32(card_id.encode('utf-8')) % shards
+
+
+def _keyed_by_card(element: Union[Order, EnrichedOrder]) -> Tuple[str, EventRow]:
     order = element.order if isinstance(element, EnrichedOrder) else element
     return order.card_id, (order.event_time_ms, order.order_id, order.amount, order.lat, order.lon)
+
+
+def _keyed_by_shard(element: Tuple[str, EventRow], shards: int
+                    ) -> Tuple[int, Tuple[str, EventRow]]:
+    return shard_of(element[0], shards), element
 
 
 def _timestamp(millis: int) -> Timestamp:
     return Timestamp(micros=millis * 1000)
 
 
-class _Card(NamedTuple):
-    """What CheckFraud keeps of one card, in one state cell.
+class _RuleCounters:
+    """The CheckFraud counters, counted in a bundle and reported at its end."""
 
-    Attributes:
-        frontier_ms: Every order at or before this event time has been
-            evaluated (None before the first evaluation).
-        last_seen_ms: The latest event time seen.
-        scheduled_ms: The time the EVALUATE timer is set to, or None.
-        pending: Orders not evaluated yet, as rows.
-        history: Evaluated orders the rules may still look back at, as rows
-            in event-time order.
+    def __init__(self) -> None:
+        self._metrics = {name: Metrics.counter('CheckFraud', name) for name in (
+            'orders', 'orders_too_late', 'orders_repeated', 'cards_expired', 'sweeps',
+            *(f'alerts_{rule}' for rule in RULES))}
+        self._pending: Dict[str, int] = {}
+
+    def add(self, name: str, count: int = 1) -> None:
+        self._pending[name] = self._pending.get(name, 0) + count
+
+    def report(self) -> None:
+        for name, count in self._pending.items():
+            self._metrics[name].inc(count)
+        self._pending.clear()
+
+
+class _CheckOnArrivalFn(beam.DoFn):
+    """Per shard of cards: each order checked as it arrives; a timer clears idle cards.
+
+    The shard's one state cell holds ``(sweep_at_ms, {card_id: CardHistory})``. Within a
+    bundle the SDK reads it from the runner once and commits it once, at the bundle's end.
     """
 
-    frontier_ms: Optional[int]
-    last_seen_ms: Optional[int]
-    scheduled_ms: Optional[int]
-    pending: List[_EventRow]
-    history: List[_EventRow]
+    CARDS = ReadModifyWriteStateSpec('cards', FastPrimitivesCoder())
+    SWEEP = TimerSpec('sweep', TimeDomain.WATERMARK)
 
-
-
-class _CheckCardFn(beam.DoFn):
-    """Per card: buffer orders, evaluate them in event-time order when the watermark allows.
-
-    The card's state is one cell (``_Card`` as a plain tuple): one read and one
-    write per element or timer, which matters because the SDK's state cache
-    measures every value it loads or stores.
-    """
-
-    CARD = ReadModifyWriteStateSpec('card', FastPrimitivesCoder())
-    EVALUATE = TimerSpec('evaluate', TimeDomain.WATERMARK)
-    EXPIRE = TimerSpec('expire', TimeDomain.WATERMARK)
-
-    def __init__(self, thresholds: FraudThresholds, lateness_ms: int) -> None:
+    def __init__(self, thresholds: FraudThresholds, keep_ms: int) -> None:
         self._thresholds = thresholds
-        self._lateness_ms = lateness_ms
-        self._lookback_ms = thresholds.lookback_ms
+        self._keep_ms = keep_ms
         self._idle_ms = thresholds.idle_timeout_ms
+        # Idle cards are cleared in sweeps at most this often (event time), not one by one.
+        self._sweep_every_ms = max(1000, self._idle_ms // 24)
 
     def setup(self) -> None:
-        self._orders = Metrics.counter('CheckFraud', 'orders')
-        self._too_late = Metrics.counter('CheckFraud', 'orders_too_late')
-        self._expired = Metrics.counter('CheckFraud', 'cards_expired')
-        self._repeated = Metrics.counter('CheckFraud', 'orders_repeated')
-        self._alerts = {rule: Metrics.counter('CheckFraud', f'alerts_{rule}') for rule in RULES}
+        self._counters = _RuleCounters()
 
-    def process(self, element: Tuple[str, _EventRow],
-                card_state=beam.DoFn.StateParam(CARD),
-                evaluate=beam.DoFn.TimerParam(EVALUATE),
-                expire=beam.DoFn.TimerParam(EXPIRE)) -> Iterable[Alert]:
-        card_id, row = element
-        self._orders.inc()
-        event_ms = row[0]
-        card = _read(card_state)
-        if card.frontier_ms is not None and event_ms <= card.frontier_ms:
-            self._too_late.inc()
-            events = _events(card.history)
-            alerts = self._evaluate_too_late(card_id, events, CardEvent._make(row))
-            card_state.write(tuple(card._replace(history=_rows(events))))
-            yield from alerts
+    def start_bundle(self) -> None:
+        self._copied = set()
+
+    def finish_bundle(self) -> None:
+        self._counters.report()
+
+    def process(self, element: Tuple[int, Tuple[str, EventRow]],
+                cards_state=beam.DoFn.StateParam(CARDS),
+                sweep=beam.DoFn.TimerParam(SWEEP)) -> Iterable[TimestampedValue]:
+        shard, (card_id, row) = element
+        sweep_at_ms, cards = self._read(shard, cards_state)
+        stored = cards.get(card_id)
+        arrival = check_arrival(None if stored is None else CardHistory._make(stored), row,
+                                self._thresholds, self._keep_ms)
+        self._counters.add('orders')
+        if arrival.repeated:
+            self._counters.add('orders_repeated')
             return
-        card.pending.append(tuple(row))
-        last_seen = card.last_seen_ms
-        if last_seen is None or event_ms > last_seen:
-            last_seen = event_ms
-            expire.set(_timestamp(last_seen + self._idle_ms + self._lateness_ms))
-        scheduled = card.scheduled_ms
-        due_ms = event_ms + self._lateness_ms
-        if scheduled is None or due_ms < scheduled:
-            scheduled = due_ms
-            evaluate.set(_timestamp(due_ms))
-        card_state.write(tuple(card._replace(last_seen_ms=last_seen, scheduled_ms=scheduled)))
+        if arrival.too_late:
+            self._counters.add('orders_too_late')
+        cards[card_id] = tuple(arrival.card)  # plain tuples: what the state coder stores best
+        if sweep_at_ms is None:
+            sweep_at_ms = expires_at_ms(arrival.card, self._thresholds) + self._sweep_every_ms
+            sweep.set(_timestamp(sweep_at_ms))
+        cards_state.write((sweep_at_ms, cards))
+        for alert in _alerts_of(card_id, arrival.findings, self._counters):
+            yield TimestampedValue(alert, _timestamp(alert.event_time))
 
-    @on_timer(EVALUATE)
-    def on_evaluate(self, card_id=beam.DoFn.KeyParam, fired_at=beam.DoFn.TimestampParam,
-                    card_state=beam.DoFn.StateParam(CARD),
-                    evaluate=beam.DoFn.TimerParam(EVALUATE)) -> Iterable[TimestampedValue]:
-        stored = card_state.read()
+    @on_timer(SWEEP)
+    def on_sweep(self, shard=beam.DoFn.KeyParam, fired_at=beam.DoFn.TimestampParam,
+                 cards_state=beam.DoFn.StateParam(CARDS),
+                 sweep=beam.DoFn.TimerParam(SWEEP)) -> None:
+        _, cards = self._read(shard, cards_state)
+        now_ms = fired_at.micros // 1000
+        self._counters.add('sweeps')
+        kept = {card_id: card for card_id, card in cards.items()
+                if self._expires_at_ms(card) > now_ms}
+        self._counters.add('cards_expired', len(cards) - len(kept))
+        if not kept:
+            cards_state.clear()
+            return
+        sweep_at_ms = min(map(self._expires_at_ms, kept.values())) + self._sweep_every_ms
+        sweep.set(_timestamp(sweep_at_ms))
+        cards_state.write((sweep_at_ms, kept))
+
+    def _expires_at_ms(self, card: tuple) -> int:
+        return expires_at_ms(CardHistory._make(card), self._thresholds)
+
+    def _read(self, shard: int, cards_state) -> Tuple[Optional[int], Dict[str, tuple]]:
+        stored = cards_state.read()
         if stored is None:
-            return  # the card expired; nothing is left to evaluate
-        card = _Card._make(stored)
-        cutoff_ms = fired_at.micros // 1000 - self._lateness_ms
-        due, rest = [], []
-        for row in card.pending:
-            (due if row[0] <= cutoff_ms else rest).append(row)
-        history = card.history
-        if due:
-            due.sort(key=_row_order)
-            events = _events(history)
-            for row in due:
-                for alert in self._append_and_check(card_id, events, CardEvent._make(row)):
-                    yield TimestampedValue(alert, fired_at)
-            history = _rows(events)
-        scheduled = None
-        if rest:
-            scheduled = min(row[0] for row in rest) + self._lateness_ms
-            evaluate.set(_timestamp(scheduled))
-        frontier = cutoff_ms if card.frontier_ms is None else max(card.frontier_ms, cutoff_ms)
-        card_state.write((frontier, card.last_seen_ms, scheduled, rest, history))
-
-    @on_timer(EXPIRE)
-    def on_expire(self, card_id=beam.DoFn.KeyParam, fired_at=beam.DoFn.TimestampParam,
-                  card_state=beam.DoFn.StateParam(CARD),
-                  evaluate=beam.DoFn.TimerParam(EVALUATE)) -> Iterable[TimestampedValue]:
-        # Every pending order is due by now (lateness < idle timeout); a runner
-        # may still fire this timer first when both are due in one bundle.
-        card = _read(card_state)
-        if card.pending:
-            events = _events(card.history)
-            for row in sorted(card.pending, key=_row_order):
-                for alert in self._append_and_check(card_id, events, CardEvent._make(row)):
-                    yield TimestampedValue(alert, fired_at)
-        card_state.clear()
-        evaluate.clear()
-        self._expired.inc()
-
-    def _append_and_check(self, card_id: str, events: List[CardEvent],
-                          event: CardEvent) -> List[Alert]:
-        """Evaluates ``event``, not earlier than any event in ``events``, and keeps it there."""
-        if events:
-            if _row_order(events[-1]) == _row_order(event):
-                self._repeated.inc()
-                return []  # the same order again (a redelivery): it counts once
-            if event.event_time_ms - events[-1].event_time_ms >= self._idle_ms:
-                events.clear()  # the card's history ended in between
-        events.append(event)
-        alerts = self._alerts_of(card_id, findings_at(events, len(events) - 1, self._thresholds))
-        self._forget_old(events)
-        return alerts
-
-    def _evaluate_too_late(self, card_id: str, events: List[CardEvent],
-                           event: CardEvent) -> List[Alert]:
-        """Evaluates ``event``, earlier than evaluated ones, in its place in ``events``."""
-        keys = [_row_order(e) for e in events]
-        at = bisect.bisect_right(keys, _row_order(event))
-        if at and keys[at - 1] == _row_order(event):
-            self._repeated.inc()
-            return []  # the same order again (a redelivery): it counts once
-        events.insert(at, event)
-        alerts = self._alerts_of(card_id, findings_at(events, at, self._thresholds))
-        self._forget_old(events)
-        return alerts
-
-    def _alerts_of(self, card_id: str, findings: List[Finding]) -> List[Alert]:
-        return _alerts_of(card_id, findings, self._alerts)
-
-    def _forget_old(self, events: List[CardEvent]) -> None:
-        """Drops events the rules can no longer look back at from the next order."""
-        oldest_needed = events[-1].event_time_ms - self._lookback_ms
-        keep_from = 0
-        last = len(events) - 1
-        while keep_from < last and events[keep_from].event_time_ms < oldest_needed:
-            keep_from += 1
-        if keep_from:
-            del events[:keep_from]
+            self._copied.add(shard)
+            return None, {}
+        sweep_at_ms, cards = stored
+        if shard not in self._copied:
+            # The first read of the bundle: a copy, so a retried bundle never sees (in a
+            # runner's state cache) the changes of a failed attempt. The cards themselves
+            # are tuples, never changed in place.
+            self._copied.add(shard)
+            cards = dict(cards)
+            cards_state.write((sweep_at_ms, cards))
+        return sweep_at_ms, cards
 
 
 class _CheckHistoryFn(beam.DoFn):
-    """A card's whole (bounded) history in; its alerts out, as ``_CheckCardFn`` raises them.
+    """A card's whole (bounded) history in; its alerts out, each at its event time."""
 
-    Each alert is stamped with its evaluation time, ``event_time + allowed lateness``, as the
-    stateful DoFn stamps on-time alerts.
-    """
-
-    def __init__(self, thresholds: FraudThresholds, lateness_ms: int) -> None:
+    def __init__(self, thresholds: FraudThresholds) -> None:
         self._thresholds = thresholds
-        self._lateness_ms = lateness_ms
 
     def setup(self) -> None:
-        self._orders = Metrics.counter('CheckFraud', 'orders')
-        self._expired = Metrics.counter('CheckFraud', 'cards_expired')
-        self._repeated = Metrics.counter('CheckFraud', 'orders_repeated')
-        self._alerts = {rule: Metrics.counter('CheckFraud', f'alerts_{rule}') for rule in RULES}
+        self._counters = _RuleCounters()
 
-    def process(self, element: Tuple[str, Iterable[_EventRow]]) -> Iterable[TimestampedValue]:
+    def finish_bundle(self) -> None:
+        self._counters.report()
+
+    def process(self, element: Tuple[str, Iterable[EventRow]]) -> Iterable[TimestampedValue]:
         card_id, rows = element
         events = in_event_order(CardEvent._make(row) for row in rows)
         history = without_repeats(events)
-        self._orders.inc(len(events))
+        self._counters.add('orders', len(events))
         if len(history) < len(events):
-            self._repeated.inc(len(events) - len(history))
+            self._counters.add('orders_repeated', len(events) - len(history))
         for i in range(len(history)):
             for alert in _alerts_of(card_id, findings_at(history, i, self._thresholds),
-                                    self._alerts):
-                yield TimestampedValue(alert, _timestamp(alert.event_time + self._lateness_ms))
-        self._expired.inc()  # the input ended, and with it the card's history
+                                    self._counters):
+                yield TimestampedValue(alert, _timestamp(alert.event_time))
+        self._counters.add('cards_expired')  # the input ended, and with it the card's history
 
 
-def _read(card_state) -> _Card:
-    stored = card_state.read()
-    return _Card(None, None, None, [], []) if stored is None else _Card._make(stored)
-
-
-def _alerts_of(card_id: str, findings: List[Finding], counters) -> List[Alert]:
-    """The card's alerts of `findings`, detected now; counts each in `counters[rule]`."""
+def _alerts_of(card_id: str, findings: List[Finding], counters: _RuleCounters) -> List[Alert]:
+    """The card's alerts of `findings`, detected now; counts each as ``alerts_<rule>``."""
     if not findings:
         return []
     detected_at = int(time.time() * 1000)
     alerts = []
     for finding in findings:
-        counters[finding.rule].inc()
+        counters.add(f'alerts_{finding.rule}')
         alerts.append(Alert(finding.alert_id, finding.rule, card_id, list(finding.order_ids),
                             finding.event_time_ms, detected_at, finding.details))
     return alerts
-
-
-def _events(rows: Iterable[_EventRow]) -> List[CardEvent]:
-    return [CardEvent._make(row) for row in rows]
-
-
-def _rows(events: Iterable[CardEvent]) -> List[_EventRow]:
-    return [tuple(event) for event in events]
-
-
-def _row_order(row) -> Tuple[int, str]:
-    return row[0], row[1]

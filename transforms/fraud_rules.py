@@ -33,10 +33,12 @@ its bound; "under" and "over" exclude theirs):
   still at the count or more) no further alert is raised; once a window
   drops below the count, the next crossing raises a new alert.
 
-A card's history ends after ``idle_timeout_s`` (1 hour) without orders:
-``CheckFraud`` then clears the card's state, so an order that comes an hour
-or more after the previous one is compared with nothing before it (this
-matters only to ``IMPOSSIBLE_TRAVEL``; the other windows are shorter).
+A card's history ends after ``idle_timeout_s`` (24 hours) without orders:
+``CheckFraud`` then clears the card's state, so an order that comes that long
+after the previous one is compared with nothing before it. This matters only
+to ``IMPOSSIBLE_TRAVEL`` (the other windows are shorter), and with the default
+thresholds not even there: half the Earth's circumference, 20,037 km, at
+900 km/h takes 22.3 hours, so no longer gap can be impossible travel.
 
 An order delivered more than once (the same order id and event time, as
 after a retry of an at-least-once source) counts once.
@@ -95,7 +97,7 @@ class FraudThresholds(NamedTuple):
         min_distance_km: IMPOSSIBLE_TRAVEL: only distances over this count.
         velocity_count: VELOCITY: this many orders or more...
         velocity_window_s: VELOCITY: ...within this many seconds.
-        idle_timeout_s: A card's history ends after this long without orders.
+        idle_timeout_s: A card's history ends after this long without orders (24 h).
     """
 
     small_amount: float = 1.0
@@ -105,7 +107,7 @@ class FraudThresholds(NamedTuple):
     min_distance_km: float = 500.0
     velocity_count: int = 20
     velocity_window_s: float = 60.0
-    idle_timeout_s: float = 3600.0
+    idle_timeout_s: float = 86400.0
 
     def validated(self) -> 'FraudThresholds':
         """Returns self if every threshold makes sense.

@@ -115,10 +115,27 @@ def test_only_consecutive_orders_are_compared():
     assert found(impossible_travel(history, DEFAULTS)) == [(IMPOSSIBLE_TRAVEL, ('b2', 't'))]
 
 
-def test_an_hour_without_orders_ends_the_cards_history():
-    # 8900 km in 2 hours is impossible, but the card was idle for an hour in between.
-    assert not impossible_travel([ev('b', 0), ev('t', 2 * 3600, where=TOKYO)], DEFAULTS)
-    assert impossible_travel([ev('b', 0), ev('t', 3599.999, where=TOKYO)], DEFAULTS)
+NEW_YORK = (40.7128, -74.0060)
+
+
+def test_new_york_then_tokyo_three_hours_later_is_impossible():
+    # 10,850 km in 3 hours: over 3,600 km/h.
+    [finding] = impossible_travel([ev('n', 0, where=NEW_YORK), ev('t', 3 * 3600, where=TOKYO)],
+                                  DEFAULTS)
+    assert finding.order_ids == ('n', 't')
+
+
+def test_new_york_then_tokyo_twenty_three_hours_later_is_possible():
+    # 10,850 km in 23 hours is 472 km/h: a flight.
+    assert not impossible_travel([ev('n', 0, where=NEW_YORK), ev('t', 23 * 3600, where=TOKYO)],
+                                 DEFAULTS)
+
+
+def test_a_day_without_orders_ends_the_cards_history():
+    # At 100 km/h, 8,900 km in 25 hours would be impossible, but the card was idle for a day.
+    slow = DEFAULTS._replace(max_speed_kmh=100.0)
+    assert not impossible_travel([ev('b', 0), ev('t', 25 * 3600, where=TOKYO)], slow)
+    assert impossible_travel([ev('b', 0), ev('t', 24 * 3600 - 0.001, where=TOKYO)], slow)
 
 
 # VELOCITY -----------------------------------------------------------------------------------
