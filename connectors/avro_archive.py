@@ -98,6 +98,7 @@ class _KeyByHour(beam.DoFn):
         self._root = root
         self._event_time_ms = event_time_ms
         self._to_mapping = to_mapping
+        self._folders: Dict[int, str] = {}  # hour start millis -> folder: few hours, many records
 
     def process(self, record, timestamp=beam.DoFn.TimestampParam):
         if self._event_time_ms is None:
@@ -105,9 +106,13 @@ class _KeyByHour(beam.DoFn):
         else:
             millis = int(self._event_time_ms(record))
         hour_start = millis - millis % (HOUR_S * 1000)
+        folder = self._folders.get(hour_start)
+        if folder is None:
+            if len(self._folders) > 1000:
+                self._folders.clear()
+            folder = self._folders[hour_start] = hour_folder(self._root, hour_start)
         yield beam.window.TimestampedValue(
-            ((hour_folder(self._root, millis), hour_start), dict(self._to_mapping(record))),
-            millis / 1000)
+            ((folder, hour_start), dict(self._to_mapping(record))), millis / 1000)
 
 
 class _WriteHourFile(beam.DoFn):

@@ -16,6 +16,8 @@ of Flink's 1 s, so alerts do not wait for a full bundle (docs/runners.md).
 """
 import logging
 import signal
+import sys
+import threading
 from typing import Callable, List
 
 from apache_beam.options.pipeline_options import (
@@ -128,17 +130,28 @@ def run_and_wait(options: PipelineOptions, build: Callable) -> 'PipelineResult':
         stopped_by.append(signum)
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, stop)
+    # Ours, not Beam's: Beam's SIGINT handler kills the job server (Prism) under the running
+    # job; cancelling through the job service stops the job first, then the server exits.
+    previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
         result.wait_until_finish()
     except KeyboardInterrupt:
-        print('goldstream: stopping the job (cancel)...', flush=True)
+        print('goldstream: stopping the job...', file=sys.stderr, flush=True)
+        _quiet_shutdown()
         cancel_and_wait(result)
-        print(f'goldstream: the job is {result.state}', flush=True)
+        print('goldstream: stopped', file=sys.stderr, flush=True)
         raise SystemExit(128 + (stopped_by[0] if stopped_by else signal.SIGINT)) from None
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     return result
+
+
+def _quiet_shutdown() -> None:
+    """Once the user asked to stop: the SDK harness's threads and streams end with errors
+    that say only that the job was cancelled; keep them off the terminal."""
+    logging.disable(logging.ERROR)
+    threading.excepthook = lambda unused_args: None
 
 
 def cancel_and_wait(result, deadline_s: float = CANCEL_DEADLINE_S) -> None:
@@ -146,9 +159,10 @@ def cancel_and_wait(result, deadline_s: float = CANCEL_DEADLINE_S) -> None:
     try:
         result.cancel()
         result.wait_until_finish(duration=int(deadline_s * 1000))
-    except (RuntimeError, KeyboardInterrupt):
-        # A cancelled portable job reports itself as failed in state CANCELLED; a second
-        # Ctrl-C gives up waiting.
+    except (RuntimeError, KeyboardInterrupt, ValueError):
+        # A cancelled portable job reports itself as failed in state CANCELLED; on Ctrl-C,
+        # Beam has already stopped the job server it started (Prism, Flink's), whose channel
+        # is then closed (ValueError); a second Ctrl-C gives up waiting.
         pass
     except Exception as error:  # pylint: disable=broad-except  # the runner may be gone
         _LOG.warning('cancelling the job: %s', error)

@@ -15,7 +15,7 @@ from transforms.reference_data import ReferenceData, load_reference_data
 
 
 class EnrichOrders(beam.PTransform):
-    """Joins each order with its customer and product, as side inputs.
+    """Joins each order with its customer and product from reference files.
 
     Input: a PCollection of ``Order``, bounded or unbounded.
 
@@ -29,9 +29,9 @@ class EnrichOrders(beam.PTransform):
     Reference data (``transforms.reference_data``: ``customers.csv|jsonl``
     and ``products.csv|jsonl`` under ``reference_path``) is read:
 
-    * once, when ``refresh_interval_s`` is None (batch, e.g. the daily
-      report): a singleton side input in the global window; orders keep
-      their windows.
+    * once, when ``refresh_interval_s`` is None (the daily report, and the
+      streaming pipeline by default): by each worker when it starts (in
+      ``DoFn.setup``), without a side input; orders keep their windows.
     * every ``refresh_interval_s`` otherwise (streaming): the slowly-updating
       side input pattern. A ``PeriodicImpulse`` fires every interval, each
       firing re-reads the files, and the load is windowed into fixed windows
@@ -108,12 +108,8 @@ class EnrichOrders(beam.PTransform):
 
     def expand(self, orders: beam.PCollection[Order]) -> beam.PCollection[EnrichedOrder]:
         if self._interval is None:
-            reference = (
-                orders.pipeline
-                | 'ReadOnce' >> beam.Impulse()
-                | 'LoadReference' >> beam.Map(_load, self._path, self._reader))
             return orders | 'Join' >> beam.ParDo(
-                _EnrichFn(), pvalue.AsSingleton(reference)).with_output_types(EnrichedOrder)
+                _EnrichOnceFn(self._path, self._reader)).with_output_types(EnrichedOrder)
 
         if not isinstance(orders.windowing.windowfn, GlobalWindows):
             raise ValueError(
@@ -146,12 +142,17 @@ def _load(_tick, path: str, reader: Callable[[str], ReferenceData]) -> Reference
 
 
 class _EnrichFn(beam.DoFn):
+    """Orders in, joined with the reference data of the side input."""
+
     def setup(self) -> None:
         self._orders = Metrics.counter('EnrichOrders', 'orders')
         self._unknown_customer = Metrics.counter('EnrichOrders', 'unknown_customer')
         self._unknown_product = Metrics.counter('EnrichOrders', 'unknown_product')
 
     def process(self, order: Order, reference: ReferenceData) -> Iterable[EnrichedOrder]:
+        yield self._joined(order, reference)
+
+    def _joined(self, order: Order, reference: ReferenceData) -> EnrichedOrder:
         self._orders.inc()
         customer = reference.customers.get(order.customer_id)
         product = reference.products.get(order.product_id)
@@ -159,4 +160,31 @@ class _EnrichFn(beam.DoFn):
             self._unknown_customer.inc()
         if product is None:
             self._unknown_product.inc()
-        yield EnrichedOrder(order, customer, product, customer is not None, product is not None)
+        return EnrichedOrder(order, customer, product, customer is not None, product is not None)
+
+
+class _EnrichOnceFn(_EnrichFn):
+    """Orders in, joined with reference data each worker reads once, when it starts.
+
+    Read once, the reference data needs no side input: the portable Flink runner cannot
+    checkpoint an unbounded ParDo whose side input is pending (its pushed-back elements'
+    state fails to copy: docs/runners.md), and Prism stalls on some streaming side inputs.
+    """
+
+    def __init__(self, path: str, reader: Callable[[str], ReferenceData]) -> None:
+        self._path = path
+        self._reader = reader
+        self._reference: Optional[ReferenceData] = None
+
+    def setup(self) -> None:
+        super().setup()
+        self._reference = self._reader(self._path)
+        self._load_counted = False
+
+    def start_bundle(self) -> None:
+        if not self._load_counted:  # counters count in bundles, not in setup
+            Metrics.counter('EnrichOrders', 'reference_loads').inc()
+            self._load_counted = True
+
+    def process(self, order: Order) -> Iterable[EnrichedOrder]:
+        yield self._joined(order, self._reference)
