@@ -14,10 +14,13 @@ runs checkpoint (`--checkpointing_interval`, default 5 s: the source commits off
 each completed checkpoint) and end bundles after `--max_bundle_time_mills` (100 ms) instead
 of Flink's 1 s, so alerts do not wait for a full bundle (docs/runners.md).
 """
+import atexit
 import logging
+import os
 import signal
 import sys
 import threading
+import time
 from typing import Callable, List
 
 from apache_beam.options.pipeline_options import (
@@ -33,6 +36,7 @@ STREAMING_JOB_SERVER_TIMEOUT_S = 365 * 24 * 3600
 FLINK_STREAMING_CHECKPOINT_MS = 5000
 FLINK_STREAMING_BUNDLE_MS = 100
 CANCEL_DEADLINE_S = 60
+EXIT_HANDLERS_DEADLINE_S = 5
 
 _LOG = logging.getLogger(__name__)
 
@@ -118,7 +122,7 @@ def run_and_wait(options: PipelineOptions, build: Callable) -> 'PipelineResult':
     (an unbounded one: until it is cancelled); returns its result.
 
     Ctrl-C (SIGINT) or SIGTERM cancels the job and waits for it to stop (at most a minute),
-    then exits with 130 (or 143), without a traceback.
+    then ends the process with 130 (or 143), without a traceback.
     """
     import apache_beam as beam  # pylint: disable=import-outside-toplevel
     pipeline = beam.Pipeline(options=options)
@@ -140,7 +144,7 @@ def run_and_wait(options: PipelineOptions, build: Callable) -> 'PipelineResult':
         _quiet_shutdown()
         cancel_and_wait(result)
         print('goldstream: stopped', file=sys.stderr, flush=True)
-        raise SystemExit(128 + (stopped_by[0] if stopped_by else signal.SIGINT)) from None
+        _exit_now(128 + (stopped_by[0] if stopped_by else signal.SIGINT))
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
@@ -152,6 +156,69 @@ def _quiet_shutdown() -> None:
     that say only that the job was cancelled; keep them off the terminal."""
     logging.disable(logging.ERROR)
     threading.excepthook = lambda unused_args: None
+
+
+def _exit_now(code: int) -> None:
+    """Ends the process after a cancelled job, without hanging on what the job left.
+
+    The SDK harness's worker threads of a cancelled job do not always end, and Beam's exit
+    handler that stops its job server (Prism, Flink's) can block closing a gRPC channel; so
+    the job server processes this process started are terminated here, the exit handlers
+    get a few seconds, and the process ends.
+    """
+    _terminate_children()
+    handlers = threading.Thread(target=atexit._run_exitfuncs,  # pylint: disable=protected-access
+                                daemon=True)
+    handlers.start()
+    handlers.join(EXIT_HANDLERS_DEADLINE_S)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)  # pylint: disable=protected-access
+
+
+def _terminate_children(deadline_s: float = 10.0) -> None:
+    """SIGTERM to this process's child processes (Linux /proc), SIGKILL to any still there
+    after `deadline_s`."""
+    children = _child_pids()
+    for pid in children:
+        _signal(pid, signal.SIGTERM)
+    deadline = time.monotonic() + deadline_s
+    while children and time.monotonic() < deadline:
+        children = [pid for pid in children if os.path.exists(f'/proc/{pid}')
+                    and not _is_zombie(pid)]
+        time.sleep(0.1)
+    for pid in children:
+        _signal(pid, signal.SIGKILL)
+
+
+def _child_pids() -> List[int]:
+    me = os.getpid()
+    children = []
+    for entry in os.listdir('/proc') if os.path.isdir('/proc') else ():
+        if entry.isdigit():
+            try:
+                with open(f'/proc/{entry}/stat') as stat:
+                    fields = stat.read().rsplit(')', 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == me:
+                children.append(int(entry))
+    return children
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        with open(f'/proc/{pid}/stat') as stat:
+            return stat.read().rsplit(')', 1)[1].split()[0] == 'Z'
+    except OSError:
+        return True
+
+
+def _signal(pid: int, signum: int) -> None:
+    try:
+        os.kill(pid, signum)
+    except ProcessLookupError:
+        pass
 
 
 def cancel_and_wait(result, deadline_s: float = CANCEL_DEADLINE_S) -> None:
