@@ -1,12 +1,61 @@
-"""Suite-wide settings: TestPipeline never downloads a runner.
+"""Suite-wide settings: TestPipeline never downloads a runner; the long-running job.
 
 The DirectRunner hands most pipelines to Prism; without `prism_location` Beam would try to
 download a Prism release, which these machines cannot reach. Point it at the Prism that
 `./run_local.sh setup` built (a `--test-pipeline-options` given on the command line wins).
+
+Tests marked `long_running` run last; when collection finds one, a streaming job starts
+before the first test (tests/background_job.py) so that it has aged while the suite ran.
 """
+import os
+import tempfile
+import pathlib
+
+import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 
 from pipelines.local_runtime import prism_binary
+from tests.background_job import BackgroundJob
 
 if TestPipeline.pytest_test_pipeline_options is None:
     TestPipeline.pytest_test_pipeline_options = f'--prism_location={prism_binary()}'
+
+
+def pytest_configure(config):
+    config.addinivalue_line('markers', 'long_running: checks the job that runs beside the '
+                                       'whole suite; runs last')
+
+
+def pytest_collection_modifyitems(session, config, items):
+    last = [item for item in items if item.get_closest_marker('long_running')]
+    items[:] = [item for item in items if item not in last] + last
+
+
+def pytest_collection_finish(session):
+    if not any(item.get_closest_marker('long_running') for item in session.items):
+        return
+    bootstrap = os.environ.get('GOLDSTREAM_KAFKA_BOOTSTRAP', '127.0.0.1:9092')
+    folder = pathlib.Path(tempfile.mkdtemp(prefix='goldstream-long-running-'))
+    try:
+        session.config.stash[_JOB] = BackgroundJob.start(bootstrap, folder)
+    except Exception as error:  # pylint: disable=broad-except  # the test reports it
+        session.config.stash[_JOB_ERROR] = error
+
+
+def pytest_sessionfinish(session):
+    job = session.config.stash.get(_JOB, None)
+    if job is not None:
+        job.stop()
+
+
+@pytest.fixture(scope='session')
+def background_job(request) -> BackgroundJob:
+    """The streaming job started when the session's collection finished."""
+    error = request.config.stash.get(_JOB_ERROR, None)
+    if error is not None:
+        pytest.fail(f'the background streaming job did not start: {error}')
+    return request.config.stash[_JOB]
+
+
+_JOB = pytest.StashKey[BackgroundJob]()
+_JOB_ERROR = pytest.StashKey[Exception]()

@@ -8,7 +8,7 @@ from apache_beam import pvalue
 from apache_beam.metrics import Metrics
 
 from connectors.codec_errors import DecodeError
-from connectors.order_codec import OrderDecoder
+from connectors.order_codec import OrderDecoder, shared_order_decoder
 from connectors.schema_catalogue import SchemaLookup
 from transforms.dead_letters import DeadLetterCounters, make_dead_letter, origin_of
 from transforms.records import (
@@ -73,7 +73,10 @@ class _DecodeFn(beam.DoFn):
         self._decoder: Optional[OrderDecoder] = None
 
     def setup(self) -> None:
-        self._decoder = OrderDecoder(self._catalogue)
+        # The shared decoder, when it is the project's catalogue: a record the source just
+        # decoded for its event time is not decoded twice.
+        self._decoder = (shared_order_decoder() if self._catalogue is None
+                         else OrderDecoder(self._catalogue))
         self._dead_letters = DeadLetterCounters('DecodeEvents')
         self._decoded = Metrics.counter('DecodeEvents', 'decoded')
 

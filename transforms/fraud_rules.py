@@ -1,4 +1,4 @@
-"""The fraud rules of DESIGN.md as pure functions of one card's ordered history.
+"""The fraud rules (docs/fraud.md) as pure functions of one card's ordered history.
 
 A card's history is its orders as ``CardEvent`` s in **event-time order**:
 sorted by ``(event_time_ms, order_id)``, the order id breaking ties so that
@@ -87,7 +87,7 @@ class CardEvent(NamedTuple):
 
 
 class FraudThresholds(NamedTuple):
-    """The thresholds of the rules; the defaults are DESIGN.md's.
+    """The thresholds of the rules; the defaults are those of docs/fraud.md.
 
     Attributes:
         small_amount: SMALL_THEN_LARGE: the first order's amount is under this.

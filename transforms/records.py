@@ -109,7 +109,7 @@ class Order(NamedTuple):
 
     @property
     def amount(self) -> float:
-        """The order's amount: price x quantity + tax (DESIGN, "Fraud rules")."""
+        """The order's amount: price x quantity + tax (docs/fraud.md)."""
         return self.price * self.quantity + self.tax
 
 

@@ -420,3 +420,19 @@ def test_decoder_survives_pickling_with_its_cache():
     decoder = OrderDecoder()
     decoder.decode(SAMPLE_AVRO)
     assert pickle.loads(pickle.dumps(decoder)).decode(SAMPLE_AVRO) == SAMPLE_ORDER
+
+
+def test_the_same_value_object_twice_in_a_row_is_decoded_once(monkeypatch):
+    decoder = OrderDecoder()
+    calls = []
+    real = decoder._decode
+    monkeypatch.setattr(decoder, '_decode', lambda raw: calls.append(raw) or real(raw))
+    value = json.dumps(SAMPLE_ORDER).encode()
+    first = decoder.decode(value)
+    assert decoder.decode(value) is first and len(calls) == 1
+    decoder.decode(bytes(bytearray(value)))  # equal, but another object: decoded again
+    assert len(calls) == 2
+    with pytest.raises(DecodeError):
+        decoder.decode(b'')
+    with pytest.raises(DecodeError):
+        decoder.decode(b'')
