@@ -57,7 +57,7 @@ class LiveRun:
     @classmethod
     def start(cls, bootstrap: str, folder: pathlib.Path, pipeline_args: Sequence[str] = (),
               partitions: int = 3, seed: int = 7, customers: int = 500, products: int = 50,
-              prefix: Optional[str] = None, live_timeout_s: float = 180.0) -> 'LiveRun':
+              prefix: Optional[str] = None, live_timeout_s: float = 300.0) -> 'LiveRun':
         """Creates the topics and reference data, starts the job, waits until it reads.
 
         Raises:

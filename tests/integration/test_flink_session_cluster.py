@@ -22,6 +22,7 @@ from pipelines.traffic_producer import produce_plan
 from tests.integration.streaming_setup import (
     alert_keys, expected_alert_keys, prepare_run, read_json_topic)
 from tests.pipelines.report_setup import expected_report, run_report, write_archive
+from tests.integration.live_checks import check_live_run
 from tests.integration.local_scripts import free_port, run_script
 
 CONFIG = TrafficConfig(count=3_000, seed=11)
@@ -134,3 +135,10 @@ def test_daily_report_on_the_session_cluster_matches_the_ground_truth(flink_mast
     assert _overview(flink_master.split(':')[1])['jobs-finished'] == finished_before + 1
     expected = expected_report(plan, REPORT_NOW_MS, REPORT_DAY)
     assert {t: report[t] for t in REPORT_TABLES} == {t: expected[t] for t in REPORT_TABLES}
+
+
+def test_the_streaming_pipeline_runs_live_on_the_session_cluster(flink_master, kafka_bootstrap,
+                                                                 tmp_path):
+    # Unbounded, with checkpointing (5 s) and the source committing after checkpoints.
+    check_live_run(kafka_bootstrap, tmp_path, ['--runner=FlinkRunner',
+                                               f'--flink_master={flink_master}'])

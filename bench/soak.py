@@ -1,0 +1,143 @@
+"""Soak: the streaming pipeline unbounded for `--minutes` at `--rate` orders/s.
+
+Traffic is produced live in 10-second chunks (each its own plan, with fraud). Every
+`--sample-s` the table gets a row: consumer lag (orders produced less the offsets the job
+committed), the resident memory of the job's processes (the launcher with its SDK harness,
+and the runner it started: Prism or Flink's JVM), and the alerts delivered so far of those
+expected. At the end: every expected alert delivered?
+
+  ./run_local.sh broker start && .venv/bin/python -m bench.soak --minutes=30 --rate=1000
+"""
+import argparse
+import dataclasses
+import os
+import pathlib
+import sys
+import tempfile
+import threading
+import time
+from typing import Dict, List, Set
+
+from kafka import KafkaConsumer, TopicPartition
+
+from bench.live_latency import RUNNERS
+from bench.results_table import context, publish
+from connectors.kafka_topics import end_offsets
+from pipelines.live_run import LiveRun
+from pipelines.traffic_config import TrafficConfig
+
+CHUNK_S = 10
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of `pid` and its descendants, MB (Linux /proc)."""
+    parents: Dict[int, int] = {}
+    rss: Dict[int, int] = {}
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f'/proc/{entry}/stat') as stat:
+                fields = stat.read().rsplit(')', 1)[1].split()
+            parents[int(entry)] = int(fields[1])
+            rss[int(entry)] = int(fields[21]) * os.sysconf('SC_PAGE_SIZE')
+        except (OSError, IndexError, ValueError):
+            continue
+    tree, frontier = {pid}, [pid]
+    while frontier:
+        parent = frontier.pop()
+        for child, its_parent in parents.items():
+            if its_parent == parent and child not in tree:
+                tree.add(child)
+                frontier.append(child)
+    return sum(rss.get(p, 0) for p in tree) / 1e6
+
+
+class Feeder(threading.Thread):
+    """Produces chunk after chunk at the rate; remembers the alerts they must raise."""
+
+    def __init__(self, run: LiveRun, rate: int, seconds: float) -> None:
+        super().__init__(daemon=True, name='soak-traffic')
+        self.run, self.rate, self.seconds = run, rate, seconds
+        self.expected: Set[str] = set()
+        self.produced = 0
+        self.error = None
+
+    def run_chunks(self) -> None:
+        deadline = time.monotonic() + self.seconds
+        chunk = 0
+        while time.monotonic() < deadline:
+            config = TrafficConfig(count=self.rate * CHUNK_S, seed=5000 + chunk,
+                                   events_per_second=self.rate, fraud_scenarios=1,
+                                   late_orders=0, too_late_orders=0)
+            plan, report = self.run.produce(config, self.rate)
+            self.expected |= {alert.alert_id for alert in plan.ground_truth.alerts}
+            self.produced += report.sent
+            chunk += 1
+
+    def run(self) -> None:  # threading.Thread's entry point
+        try:
+            self.run_chunks()
+        except Exception as error:  # pylint: disable=broad-except  # reported in the table
+            self.error = error
+
+
+def committed(run: LiveRun, consumer: KafkaConsumer) -> int:
+    topic = run.topic('orders')
+    return sum(consumer.committed(TopicPartition(topic, p)) or 0
+               for p in end_offsets(run.bootstrap, topic))
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--bootstrap', default=os.environ.get('GOLDSTREAM_KAFKA_BOOTSTRAP',
+                                                              '127.0.0.1:9092'))
+    parser.add_argument('--runner', default='DirectRunner', choices=sorted(RUNNERS))
+    parser.add_argument('--rate', type=int, default=1000)
+    parser.add_argument('--minutes', type=float, default=30)
+    parser.add_argument('--sample-s', type=float, default=60)
+    parser.add_argument('--name', default='soak')
+    args = parser.parse_args(argv)
+    folder = pathlib.Path(tempfile.mkdtemp(prefix='goldstream-soak-'))
+    run = LiveRun.start(args.bootstrap, folder, RUNNERS[args.runner])
+    consumer = KafkaConsumer(bootstrap_servers=args.bootstrap, group_id=run.topic('group'),
+                             enable_auto_commit=False)
+    feeder = Feeder(run, args.rate, args.minutes * 60)
+    rows: List[list] = []
+    started = time.monotonic()
+    feeder.start()
+    try:
+        while feeder.is_alive():
+            time.sleep(args.sample_s)  # a benchmark's sampling interval, not a wait for a result
+            produced = sum(end_offsets(args.bootstrap, run.topic('orders')).values())
+            lag = produced - committed(run, consumer)
+            delivered = len(feeder.expected & {r.value['alert_id'] for r in run.read('alerts')})
+            rows.append([round((time.monotonic() - started) / 60, 1), produced, lag,
+                         round(rss_mb(run.process.pid)), f'{delivered} of {len(feeder.expected)}',
+                         round(os.getloadavg()[0], 1)])
+            log(' | '.join(map(str, rows[-1])))
+            if not run.running():
+                log('the job ended:\n' + run.log_tail())
+                break
+        alerts = run.wait_for_alerts(feeder.expected, timeout_s=120)
+        final = f'{len(feeder.expected & set(alerts))} of {len(feeder.expected)}'
+    finally:
+        running = run.running()
+        run.stop()
+        consumer.close()
+    path = publish(args.name, f'Soak: {args.runner} at {args.rate:,} orders/s',
+                   ['minute', 'orders produced', 'consumer lag', 'job RSS MB',
+                    'alerts delivered', 'load (1 min)'], rows,
+                   context(runner=args.runner, rate=args.rate, minutes=args.minutes,
+                           alerts_delivered_at_end=final, job_running_at_end=running,
+                           feeder_error=repr(feeder.error) if feeder.error else None))
+    log(f'written to {path}')
+
+
+if __name__ == '__main__':
+    main()
