@@ -62,7 +62,7 @@ class Feeder(threading.Thread):
 
     def __init__(self, run: LiveRun, rate: int, seconds: float) -> None:
         super().__init__(daemon=True, name='soak-traffic')
-        self.run, self.rate, self.seconds = run, rate, seconds
+        self.live, self.rate, self.seconds = run, rate, seconds
         self.expected: Set[str] = set()
         self.produced = 0
         self.error = None
@@ -73,8 +73,9 @@ class Feeder(threading.Thread):
         while time.monotonic() < deadline:
             config = TrafficConfig(count=self.rate * CHUNK_S, seed=5000 + chunk,
                                    events_per_second=self.rate, fraud_scenarios=1,
-                                   late_orders=0, too_late_orders=0)
-            plan, report = self.run.produce(config, self.rate)
+                                   late_orders=0, too_late_orders=0,
+                                   card_prefix=f'card{chunk}')
+            plan, report = self.live.produce(config, self.rate)
             self.expected |= {alert.alert_id for alert in plan.ground_truth.alerts}
             self.produced += report.sent
             chunk += 1
@@ -115,7 +116,7 @@ def main(argv=None) -> None:
         while feeder.is_alive():
             time.sleep(args.sample_s)  # a benchmark's sampling interval, not a wait for a result
             produced = sum(end_offsets(args.bootstrap, run.topic('orders')).values())
-            lag = produced - committed(run, consumer)
+            lag = max(0, produced - committed(run, consumer))
             delivered = len(feeder.expected & {r.value['alert_id'] for r in run.read('alerts')})
             rows.append([round((time.monotonic() - started) / 60, 1), produced, lag,
                          round(rss_mb(run.process.pid)), f'{delivered} of {len(feeder.expected)}',

@@ -69,6 +69,9 @@ class TrafficConfig:
         customers: Customers in the reference data.
         products: Products in the reference data.
         thresholds: The fraud thresholds the pipeline runs with.
+        card_prefix: Card ids are ``<card_prefix>-NNNNNN``. Plans produced one after the
+            other to the same topic need prefixes of their own, or their cards' histories
+            would run into each other and the ground truth of each would not hold.
     """
 
     count: int = 10_000
@@ -89,6 +92,7 @@ class TrafficConfig:
     customers: int = 500
     products: int = 50
     thresholds: FraudThresholds = FraudThresholds()
+    card_prefix: str = 'card'
 
     @property
     def span_ms(self) -> int:
@@ -115,6 +119,8 @@ class TrafficConfig:
                      'out_of_order_max_ms', 'start_ms'):
             if getattr(self, name) < 0:
                 raise ValueError(f'{name} must be 0 or more, got {getattr(self, name)}')
+        if not isinstance(self.card_prefix, str) or not self.card_prefix:
+            raise ValueError(f'card_prefix must be a non-empty string, got {self.card_prefix!r}')
         if self.fmt not in FORMATS:
             raise ValueError(f'fmt must be one of {", ".join(FORMATS)}, got {self.fmt!r}')
         _require_range('events_per_second', self.events_per_second, 0.001, 1_000_000.0)

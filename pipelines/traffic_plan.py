@@ -174,7 +174,7 @@ class _Planner:
         self._min_price = max(100, math.ceil(config.thresholds.small_amount * 100))
         self._seq = itertools.count()
         _, card_factory = self._factory('cards')
-        self.cards = [card_factory.card(f'card-{n:06d}') for n in range(background_cards(config))]
+        self.cards = [card_factory.card(f'{self.config.card_prefix}-{n:06d}') for n in range(background_cards(config))]
         self._new_cards = itertools.count(len(self.cards))
 
     def _factory(self, part: str) -> Tuple[random.Random, OrderFactory]:
@@ -182,7 +182,7 @@ class _Planner:
         return rng, OrderFactory(rng, self._reference, self.config.fmt, self._min_price)
 
     def _new_card(self, factory: OrderFactory) -> Card:
-        return factory.card(f'card-{next(self._new_cards):06d}')
+        return factory.card(f'{self.config.card_prefix}-{next(self._new_cards):06d}')
 
     def _add(self, release_ms: int, kind: str, draft: OrderDraft,
              malformation: Optional[Malformation] = None) -> int:

@@ -44,7 +44,9 @@ class BackgroundJob:
     def _feed(self) -> None:
         try:
             while not self._stop.is_set():
-                self.run.produce(dataclasses.replace(TRICKLE, seed=1000 + self.chunks_sent),
+                chunk = self.chunks_sent
+                self.run.produce(dataclasses.replace(TRICKLE, seed=1000 + chunk,
+                                                     card_prefix=f'trickle{chunk}'),
                                  TRICKLE_RATE)
                 self.chunks_sent += 1
         except BaseException as error:  # pylint: disable=broad-except  # reported by the test

@@ -8,7 +8,7 @@ from pipelines.traffic_config import TrafficConfig
 
 MIN_AGE_S = 6 * 60 + 10
 BURST = TrafficConfig(count=600, seed=99, events_per_second=100, fraud_scenarios=1,
-                      late_orders=0, too_late_orders=0)
+                      late_orders=0, too_late_orders=0, card_prefix='burst')
 
 
 @pytest.mark.long_running
