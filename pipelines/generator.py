@@ -56,7 +56,7 @@ _THRESHOLD_HELP = {
     'min_distance_km': 'IMPOSSIBLE_TRAVEL: only distances over this count',
     'velocity_count': 'VELOCITY: this many orders...',
     'velocity_window_s': 'VELOCITY: ...within this many seconds',
-    'idle_timeout_s': "a card's history ends after this long without orders",
+    'idle_timeout_s': "a card's history ends after this long without orders (24 h)",
 }
 
 
@@ -101,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
                          help='scenarios injected per fraud rule (default: %(default)s)')
     traffic.add_argument('--malformed-rate', type=float, default=defaults.malformed_rate,
                          help='share of records that are malformed, 0 to 1 (default: %(default)s)')
+    traffic.add_argument('--card-prefix', default=defaults.card_prefix,
+                         help='card ids are <prefix>-NNNNNN; give each run producing to the '
+                              'same topic its own (default: %(default)s)')
     for name, (parse, text) in _MORE_TRAFFIC_OPTIONS.items():
         traffic.add_argument('--' + name.replace('_', '-'), type=parse,
                              default=getattr(defaults, name),
