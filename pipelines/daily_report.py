@@ -72,18 +72,22 @@ An archived order that fails re-validation or lies outside the day is reported a
 letter (`report_figures.ArchivedOrders`), never dropped: the archive's folder says it is of
 the day.
 """
+import datetime
 import logging
 import sys
-from typing import NamedTuple, Tuple
+from typing import List, NamedTuple, Tuple
 
 import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
 from connectors.avro_archive import ReadAvroArchive
 from pipelines.daily_report_options import (
-    SOURCE_KAFKA, DailyReportOptions, ReportSettings, report_settings)
+    SOURCE_ARCHIVE, SOURCE_KAFKA, DailyReportOptions, ReportSettings, report_settings)
 from pipelines.options_help import exit_with_help_if_asked
-from pipelines.report_figures import ArchivedOrders, ComputeReportFigures
+from pipelines.report_comparison import load_previous_report
+from pipelines.report_currency import load_rates
+from pipelines.report_figures import ArchivedOrders, ComputeReportFigures, ReportContext
 from pipelines.report_kafka_source import ReadKafkaDay
 from pipelines.report_writers import WriteReport
 from pipelines.runner_setup import run_and_wait, with_local_runners
@@ -103,9 +107,12 @@ class DailyReportOutputs(NamedTuple):
 def build(pipeline: beam.Pipeline, options: PipelineOptions) -> DailyReportOutputs:
     """Adds the daily report's steps to `pipeline`; returns the report dict and file paths.
 
+    Reads the rates file and the previous day's `report.json` (for the comparison) now,
+    while the graph is built.
+
     Raises:
-        ValueError: If `--date` is missing or malformed, or a threshold, `--source` or
-            `--kafka_margin_s` is invalid.
+        ValueError: If `--date` is missing or malformed, a threshold, `--source`,
+            `--kafka_margin_s` or the rates file is invalid.
     """
     opts = report_settings(options)
     day = opts.day
@@ -116,10 +123,27 @@ def build(pipeline: beam.Pipeline, options: PipelineOptions) -> DailyReportOutpu
     enriched = orders | 'EnrichOrders' >> EnrichOrders(opts.reference_data,
                                                        refresh_interval_s=None)
     alerts = orders | 'CheckFraud' >> CheckFraud(**opts.fraud_thresholds)
+    context = ReportContext(rates=load_rates(opts.rates_file),
+                            previous=load_previous_report(opts.reports_path, day),
+                            source=source_description(opts),
+                            runner=runner_name(options))
     report = ((enriched, alerts, dead_letters)
-              | 'ComputeReportFigures' >> ComputeReportFigures(day))
+              | 'ComputeReportFigures' >> ComputeReportFigures(day, context=context))
     files = report | 'WriteReport' >> WriteReport(opts.reports_path)
     return DailyReportOutputs(report, files)
+
+
+def source_description(opts: ReportSettings) -> str:
+    """Where the report's day is read from, for the report's footer."""
+    if opts.source == SOURCE_KAFKA:
+        return f'kafka topic {opts.kafka.topic} on {opts.kafka.brokers}'
+    return f'archive {opts.archive_path}'
+
+
+def runner_name(options: PipelineOptions) -> str:
+    """The runner's name as given (DirectRunner when none is)."""
+    runner = options.view_as(StandardOptions).runner or 'DirectRunner'
+    return runner if isinstance(runner, str) else type(runner).__name__
 
 
 def _read_archive(pipeline: beam.Pipeline,
@@ -144,20 +168,71 @@ def _read_kafka(pipeline: beam.Pipeline,
     return day[VALID], day[DEAD_LETTER]
 
 
+def check_sources(opts: ReportSettings) -> None:
+    """Fails fast on an archive root that is not there.
+
+    A missing day folder under an existing archive is an empty day; a missing archive
+    root is a wrong path, and reporting it as "no orders" would hide the mistake.
+
+    Raises:
+        ValueError: If `--source=archive` and `--archive_path` does not exist.
+    """
+    if opts.source == SOURCE_ARCHIVE and not FileSystems.exists(opts.archive_path):
+        raise ValueError(f'--archive_path {opts.archive_path} does not exist: point it at the '
+                         'folder the streaming pipeline archives into (it holds dt=YYYY-MM-DD '
+                         'folders), or read the day from Kafka with --source=kafka')
+
+
 def pipeline_options(argv=None) -> PipelineOptions:
-    """Parses the command line; a batch pipeline; local runners need no download."""
+    """Parses the command line for one day; a batch pipeline; local runners need no download.
+
+    Raises:
+        ValueError: If an option is missing or wrong, or the archive is not there.
+    """
     exit_with_help_if_asked(argv, __doc__, DailyReportOptions, StreamingOptions)
     options = PipelineOptions(argv)
-    report_settings(options)  # fail fast on a missing or bad --date, source or margin
+    check_sources(report_settings(options))  # fail fast on a bad --date, source or path
     options.view_as(StandardOptions).streaming = False
     return with_local_runners(options)
 
 
-def run(argv=None) -> beam.runners.runner.PipelineResult:
-    """Builds and runs the report for one day; waits for it to finish."""
-    return run_and_wait(pipeline_options(argv), build)
+def days_options(argv=None) -> List[PipelineOptions]:
+    """The options of each day asked for (`--date`, or `--from` to `--to`), in day order.
+
+    Raises:
+        ValueError: As `pipeline_options`, or for a bad range.
+    """
+    exit_with_help_if_asked(argv, __doc__, DailyReportOptions, StreamingOptions)
+    days = PipelineOptions(argv).view_as(DailyReportOptions).report_days()
+    return [_one_day(argv, day) for day in days]
+
+
+def _one_day(argv, day: datetime.date) -> PipelineOptions:
+    options = PipelineOptions(argv)
+    report = options.view_as(DailyReportOptions)
+    report.date, report.from_date, report.to_date = day.isoformat(), None, None
+    check_sources(report_settings(options))
+    options.view_as(StandardOptions).streaming = False
+    return with_local_runners(options)
+
+
+def run(argv=None) -> List[beam.runners.runner.PipelineResult]:
+    """Builds and runs the report of each day asked for, one after the other (so each
+    day's comparison reads the day before); waits for each to finish."""
+    return [run_and_wait(options, build) for options in days_options(argv)]
+
+
+def main(argv=None) -> int:
+    """The command line: runs the report; a wrong option or path is one line on stderr and
+    exit code 2, not a traceback."""
+    try:
+        run(argv)
+    except ValueError as error:
+        print(f'error: {error}', file=sys.stderr)
+        return 2
+    return 0
 
 
 if __name__ == '__main__':
     logging.getLogger().setLevel(logging.WARNING)
-    run(sys.argv[1:])
+    sys.exit(main(sys.argv[1:]))
