@@ -21,12 +21,18 @@ Settings: see `goldstream_dag.settings` (per-run params, Airflow Variables
 `goldstream_report_<name>`, and environment variables for retries and back-off) and the
 project's `docs/scheduling.md`.
 """
-import datetime
 import logging
 import pathlib
+import sys
 
 from airflow.sdk import DAG, Param, TriggerRule, Variable, task
 from airflow.sdk.exceptions import AirflowFailException
+
+# Airflow puts its DAG folder on sys.path, but this file may sit in a sub-folder of an
+# existing deployment's DAG folder: its helper package is found next to it either way.
+DAG_FOLDER = pathlib.Path(__file__).resolve().parent
+if str(DAG_FOLDER) not in sys.path:
+    sys.path.insert(0, str(DAG_FOLDER))
 
 from goldstream_dag.command import ReportFailed, report_day, run_report
 from goldstream_dag.mail import Mail, failure_mail, report_mail
@@ -36,7 +42,6 @@ from goldstream_dag.settings import (
 DAG_ID = 'goldstream_daily_report'
 SCHEDULE = '0 2 * * *'
 """02:00 UTC every day (Airflow's default time zone is UTC)."""
-DAG_FOLDER = pathlib.Path(__file__).resolve().parent
 ERROR_XCOM = 'error'
 """The XCom key under which `build_report` leaves its last error for `email_failure`."""
 
