@@ -44,7 +44,7 @@ KAFKA_CONFIG="$KAFKA_STATE/server.properties"
 AIRFLOW_REQUIREMENTS="$ROOT/infra/airflow/requirements.txt"
 AIRFLOW_CONSTRAINTS="$ROOT/infra/airflow/constraints.txt"
 AIRFLOW_STATE="$STATE/airflow"
-AIRFLOW_PID_FILE="$AIRFLOW_STATE/standalone.pid"
+AIRFLOW_PID_FILE="$AIRFLOW_STATE/airflow.pid"
 AIRFLOW_URL="http://127.0.0.1:${AIRFLOW_PORT}"
 
 usage() {
@@ -64,10 +64,10 @@ Usage: ./run_local.sh [command]
                          the local one-node KRaft broker on 127.0.0.1:\$GOLDSTREAM_KAFKA_PORT
                          (status exits 0 when up, 3 when down)
   airflow start|stop|status
-                         Airflow ${AIRFLOW_VERSION} standalone (scheduler, DAG processor, API server
-                         and web UI on 127.0.0.1:\$GOLDSTREAM_AIRFLOW_PORT) with the daily report's
-                         DAG from dags/; start prints the UI's address and login; state in
-                         .local/airflow (status exits 0 when up, 3 when down)
+                         Airflow ${AIRFLOW_VERSION} as standalone runs it (API server and web UI on
+                         127.0.0.1:\$GOLDSTREAM_AIRFLOW_PORT, scheduler, DAG processor, triggerer)
+                         with the daily report's DAG from dags/; start prints the UI's address
+                         and login; state in .local/airflow (status exits 0 when up, 3 when down)
   flink start|stop|status
                          a Flink ${FLINK_VERSION} session cluster (one JobManager, one TaskManager)
                          with its REST API and web UI on 127.0.0.1:\$GOLDSTREAM_FLINK_REST_PORT;
@@ -667,28 +667,36 @@ cmd_flink() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# Airflow standalone, for its web UI and the scheduled daily report
+# Airflow (what standalone runs), for its web UI and the scheduled daily report
 
 airflow_settings() {  # Airflow's settings for this clone, as NAME=value lines for env
   printf '%s\n' "AIRFLOW_HOME=$AIRFLOW_STATE/home" "AIRFLOW__CORE__DAGS_FOLDER=$ROOT/dags" \
-    AIRFLOW__CORE__LOAD_EXAMPLES=False \
+    AIRFLOW__CORE__LOAD_EXAMPLES=False AIRFLOW__CORE__EXECUTOR=LocalExecutor \
     "AIRFLOW__CORE__EXECUTION_API_SERVER_URL=$AIRFLOW_URL/execution/" \
     AIRFLOW__API__HOST=127.0.0.1 "AIRFLOW__API__PORT=$AIRFLOW_PORT" \
-    "AIRFLOW__API__BASE_URL=$AIRFLOW_URL" "PATH=$(airflow_venv_dir)/bin:$PATH"
+    "AIRFLOW__API__BASE_URL=$AIRFLOW_URL" NO_COLOR=1 "PATH=$(airflow_venv_dir)/bin:$PATH"
 }
 
-airflow_pid() {  # prints the pid of the standalone Airflow this clone started, if it runs
+airflow_cli() {  # airflow <args> with this clone's settings
+  local settings
+  mapfile -t settings < <(airflow_settings)
+  env "${settings[@]}" "$(airflow_venv_dir)/bin/airflow" "$@"
+}
+
+airflow_pid() {  # prints the pid of the Airflow process group this clone started, if it runs
   [[ -f "$AIRFLOW_PID_FILE" ]] || return 1
   local pid
   pid="$(cat "$AIRFLOW_PID_FILE")"
   [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "airflow standalone" || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "goldstream-airflow" || return 1
   printf '%s\n' "$pid"
 }
 
-airflow_answers() { curl -fsS --max-time 2 "$AIRFLOW_URL/api/v2/monitor/health" >/dev/null 2>&1; }
+airflow_answers() {
+  curl -fsS --noproxy '*' --max-time 2 "$AIRFLOW_URL/api/v2/monitor/health" >/dev/null 2>&1
+}
 
-airflow_login() {  # prints "user / password" of the admin user standalone generated
+airflow_login() {  # prints "user / password" of the admin user the API server generated
   local file="$AIRFLOW_STATE/home/simple_auth_manager_passwords.json.generated"
   [[ -s "$file" ]] || { printf '(see %s)\n' "$file"; return; }
   venv_python - "$file" <<'EOF'
@@ -712,25 +720,37 @@ airflow_start() {
       "Pick a free one: GOLDSTREAM_AIRFLOW_PORT=18280 ./run_local.sh airflow start;" \
       "'ss -ltnp' shows who holds $AIRFLOW_PORT."
   fi
-  mkdir -p "$AIRFLOW_STATE/home"
-  say "Starting Airflow ${AIRFLOW_VERSION} standalone on $AIRFLOW_URL (DAGs: $ROOT/dags; log: $AIRFLOW_STATE/standalone.log)"
+  local logs="$AIRFLOW_STATE/logs"
+  mkdir -p "$AIRFLOW_STATE/home" "$logs"
+  say "Preparing Airflow's database in $AIRFLOW_STATE/home"
+  airflow_cli db migrate >"$logs/db-migrate.log" 2>&1 \
+    || { tail -n 30 "$logs/db-migrate.log" >&2; fail "airflow db migrate failed; its log is above."; }
+  # What `airflow standalone` runs (API server and UI, scheduler, DAG processor, triggerer), one
+  # process group, each started here so the log servers of the scheduler and the triggerer stay
+  # off: standalone cannot skip them, and they listen on every interface. Task logs are read
+  # from $AIRFLOW_STATE/home/logs by the API server instead.
+  say "Starting Airflow ${AIRFLOW_VERSION} (API server, scheduler, DAG processor, triggerer) on $AIRFLOW_URL (logs: $logs)"
   local settings
   mapfile -t settings < <(airflow_settings)
-  env "${settings[@]}" setsid "$(airflow_venv_dir)/bin/airflow" standalone \
-    >"$AIRFLOW_STATE/standalone.log" 2>&1 </dev/null &
+  env "${settings[@]}" setsid bash -c '
+    airflow api-server >"$1/api-server.log" 2>&1 &
+    airflow scheduler --skip-serve-logs >"$1/scheduler.log" 2>&1 &
+    airflow dag-processor >"$1/dag-processor.log" 2>&1 &
+    airflow triggerer --skip-serve-logs >"$1/triggerer.log" 2>&1 &
+    wait' goldstream-airflow "$logs" </dev/null >/dev/null 2>&1 &
   pid=$!
   echo "$pid" >"$AIRFLOW_PID_FILE"
   local deadline=$((SECONDS + AIRFLOW_START_DEADLINE_S))
   until airflow_answers; do
     if ! kill -0 "$pid" 2>/dev/null; then
       rm -f "$AIRFLOW_PID_FILE"
-      tail -n 40 "$AIRFLOW_STATE/standalone.log" >&2
-      fail "Airflow standalone exited during start-up; its log is above."
+      tail -n 30 "$logs"/*.log >&2
+      fail "Airflow exited during start-up; its logs are above."
     fi
     if ((SECONDS >= deadline)); then
-      tail -n 40 "$AIRFLOW_STATE/standalone.log" >&2
+      tail -n 30 "$logs"/*.log >&2
       airflow_stop
-      fail "Airflow's API server did not answer within ${AIRFLOW_START_DEADLINE_S} s; its log is above."
+      fail "Airflow's API server did not answer within ${AIRFLOW_START_DEADLINE_S} s; the logs are above."
     fi
     sleep 1
   done
@@ -751,13 +771,10 @@ airflow_stop() {
     say "Airflow is not running (nothing started from $AIRFLOW_STATE)"
     return
   fi
-  say "Stopping Airflow standalone (pid $pid and the components it started)"
-  kill -INT "$pid" 2>/dev/null || true  # standalone stops its components on Ctrl-C
-  local deadline=$((SECONDS + 30))
-  while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
-  # whatever is left of its process group (setsid made $pid its leader)
+  say "Stopping Airflow (process group $pid)"
+  # setsid made $pid the leader of a group holding every Airflow process this clone started
   kill -TERM -- "-$pid" 2>/dev/null || true
-  deadline=$((SECONDS + 15))
+  local deadline=$((SECONDS + 45))
   while pgrep -g "$pid" >/dev/null 2>&1; do
     if ((SECONDS >= deadline)); then
       say "Airflow's processes did not stop within 45 s; killing them"
@@ -773,8 +790,8 @@ airflow_stop() {
 airflow_status() {
   local pid
   if pid="$(airflow_pid)" && airflow_answers; then
-    printf 'up (pid %s, UI %s, home %s, log %s)\n' "$pid" "$AIRFLOW_URL" "$AIRFLOW_STATE/home" \
-      "$AIRFLOW_STATE/standalone.log"
+    printf 'up (pid %s, UI %s, home %s, logs %s)\n' "$pid" "$AIRFLOW_URL" "$AIRFLOW_STATE/home" \
+      "$AIRFLOW_STATE/logs"
     return 0
   fi
   printf 'down\n'
