@@ -1,7 +1,8 @@
 """Prints the daily report DAG's shape as JSON, as Airflow's own DagBag loads it.
 
-Run with Airflow's interpreter (`test_dag_integrity` does): `python dag_shape.py <dags>`.
-Output: `{"import_errors": {...}, "dags": {dag_id: {...settings, "tasks": {...}}}}`.
+Run with Airflow's interpreter (`test_dag_integrity` does): `python dag_shape.py <dags> <out>`
+writes `{"import_errors": {...}, "dags": {dag_id: {...settings, "tasks": {...}}}}` to the file
+`<out>` (Airflow logs to stdout, so the JSON goes to a file of its own).
 """
 import json
 import pathlib
@@ -29,7 +30,7 @@ def _attribute(timetable, name):
     return None
 
 
-def main(dags_folder: str) -> None:
+def main(dags_folder: str, out: str) -> None:
     bag = DagBag(dag_folder=dags_folder, bundle_path=pathlib.Path(dags_folder))
     shape = {'import_errors': {str(k): str(v) for k, v in bag.import_errors.items()},
              'dags': {}}
@@ -43,8 +44,9 @@ def main(dags_folder: str) -> None:
             'start_date': dag.start_date.isoformat(), 'tags': sorted(dag.tags),
             'params': sorted(dag.params.keys()),
             'tasks': {task.task_id: _task(task) for task in dag.tasks}}
-    json.dump(shape, sys.stdout, indent=1, sort_keys=True)
+    with open(out, 'w', encoding='utf-8') as handle:
+        json.dump(shape, handle, indent=1, sort_keys=True)
 
 
 if __name__ == '__main__':
-    main(sys.argv[1])
+    main(sys.argv[1], sys.argv[2])

@@ -12,11 +12,12 @@ def _shape(airflow_bin, tmp_path, **environ):
     env = airflow_cli.base_env(tmp_path / 'home')
     env.update(environ)
     python = airflow_bin.parent / 'python'
+    out = tmp_path / 'shape.json'
     done = subprocess.run([str(python), str(ROOT / 'tests' / 'dags' / 'dag_shape.py'),
-                           str(DAGS)], env=env, cwd=ROOT, capture_output=True, text=True,
-                          timeout=120, check=False)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout)
+                           str(DAGS), str(out)], env=env, cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    return json.loads(out.read_text(encoding='utf-8'))
 
 
 @pytest.fixture(scope='module')
