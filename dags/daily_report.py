@@ -25,6 +25,7 @@ import logging
 import pathlib
 import sys
 
+from airflow.providers.smtp.hooks.smtp import SmtpHook
 from airflow.sdk import DAG, Param, TriggerRule, Variable, task
 from airflow.sdk.exceptions import AirflowFailException
 
@@ -58,7 +59,6 @@ def _settings(context) -> JobSettings:
 
 
 def _send(mail: Mail, recipients, settings: JobSettings, what: str) -> None:
-    from airflow.providers.smtp.hooks.smtp import SmtpHook  # pylint: disable=import-outside-toplevel
     if not recipients:
         raise ValueError(f'no one to send the {what} to: set the Airflow Variable '
                          f'{VARIABLE_PREFIX}recipients to e-mail addresses separated by commas')

@@ -4,11 +4,12 @@ Nothing is fetched when the page is viewed: no scripts, fonts, images or style s
 elsewhere, and no URL at all (inline SVG in HTML needs no namespace URL).
 
 The page, top to bottom: the notes; the headline figures, each beside the previous day's
-and its change in %; revenue per currency; for each currency shown (each currency of the
+and its change in %, with revenue and average order value per currency in a table; what
+needs attention: alerts per rule, the day's alerts listed (time, rule, card, orders) and
+dead letters with what their reason means; for each currency shown (each currency of the
 day, or the one report currency of a rates file) the charts of revenue per hour, top
-products and revenue per category; alerts per rule; then every table (the day's alerts
-listed with time, rule, card and orders; dead letters with what their reason means); and a
-footer saying when, from which source and by which runner the report was made. An empty
+products and revenue per category; then the other tables; and a footer saying when, from
+which source and by which runner the report was made. An empty
 day gives a page that says so, with the charts showing "no data".
 """
 import html
@@ -30,6 +31,7 @@ figure{margin:1.5em 0} figcaption{font-weight:bold;margin-bottom:.4em}
 svg text{font-size:11px;fill:#333} .bar{fill:#3b7dd8} .empty{fill:#888}
 table{border-collapse:collapse;margin:.5em 0 1.5em} th,td{border:1px solid #ccc;padding:.25em .6em}
 td.n{text-align:right} caption{font-weight:bold;text-align:left;padding:.3em 0}
+#table-alerts td:nth-child(-n+3){white-space:nowrap}
 """
 
 _TABLES: Tuple[Tuple[str, str, Tuple[str, ...]], ...] = (
@@ -37,7 +39,7 @@ _TABLES: Tuple[Tuple[str, str, Tuple[str, ...]], ...] = (
      ('figure', 'currency', 'value', 'previous', 'change_pct')),
     ('revenue_per_currency', 'Revenue per currency',
      ('currency', 'orders', 'units', 'revenue', 'average_order_value')),
-    ('alerts', 'Fraud alerts of the day', ('time', 'rule', 'card_id', 'order_ids')),
+    ('alerts', 'Fraud alerts of the day (time UTC)', ('time', 'rule', 'card_id', 'order_ids')),
     ('alerts_per_rule', 'Fraud alerts per rule', ('rule', 'alerts')),
     ('dead_letters_per_reason', 'Dead letters per reason',
      ('stage', 'reason', 'meaning', 'dead_letters')),
@@ -86,8 +88,8 @@ def chart_id(kind: str, currency: Optional[str]) -> str:
 
 def chart_ids(report: Mapping[str, Any]) -> List[str]:
     """The `id`s of every chart `<svg>` of the report's page, in page order."""
-    return [chart_id(kind, currency) for currency in report_currencies(report)
-            for kind in CURRENCY_CHARTS] + [ALERTS_CHART]
+    return [ALERTS_CHART] + [chart_id(kind, currency) for currency in report_currencies(report)
+                             for kind in CURRENCY_CHARTS]
 
 
 def _no_data(chart_id: str, width: int, title: str) -> str:
@@ -176,12 +178,18 @@ def _cell(row: Mapping[str, Any], column: str) -> str:
         return _fmt(row['figure'], row[column])
     if column == 'figure':
         return _FIGURE_NAMES.get(row[column], row[column])
+    if column == 'time' and 'alert_id' in row:
+        return row['time'][11:23]  # the day is the report's: HH:MM:SS.mmm (UTC)
     return _fmt(column, row[column])
 
 
 def _headline_cards(report: Mapping[str, Any]) -> str:
+    """One card per count, and per amount when converted into one currency (per-currency
+    amounts go in `_currency_comparison`'s table instead of a card each)."""
     cards = []
     for row in report['headlines']:
+        if row['currency'] is not None and not report['currency']:
+            continue
         name = _FIGURE_NAMES.get(row['figure'], row['figure'])
         if row['currency']:
             name = f'{name} ({row["currency"]})'
@@ -194,6 +202,36 @@ def _headline_cards(report: Mapping[str, Any]) -> str:
         cards.append(f'<div>{html.escape(name)}<b>{html.escape(value)}</b>'
                      f'<small>{html.escape(before)}</small></div>')
     return f'<section class="summary" id="headlines">{"".join(cards)}</section>'
+
+
+def _change(before: Any, change: Any, figure: str) -> str:
+    if before is None:
+        return 'n/a'
+    return f'{_fmt(figure, before)} ({_fmt("change_pct", change) or "n/a"})'
+
+
+def _currency_comparison(report: Mapping[str, Any]) -> str:
+    """Revenue and average order value per currency beside the previous day's: a table."""
+    if report['currency'] or not report['revenue_per_currency']:
+        return ''
+    headlines = {(row['figure'], row['currency']): row for row in report['headlines']}
+    head = ''.join(f'<th>{html.escape(name)}</th>' for name in (
+        'currency', 'orders', 'revenue', 'previous day', 'average order value', 'previous day'))
+    body = []
+    for row in report['revenue_per_currency']:
+        revenue = headlines.get(('revenue', row['currency']), {})
+        average = headlines.get(('average_order_value', row['currency']), {})
+        cells = [('t', row['currency']), ('n', _fmt('orders', row['orders'])),
+                 ('n', _fmt('revenue', row['revenue'])),
+                 ('n', _change(revenue.get('previous'), revenue.get('change_pct'), 'revenue')),
+                 ('n', _fmt('average_order_value', row['average_order_value'])),
+                 ('n', _change(average.get('previous'), average.get('change_pct'),
+                               'average_order_value'))]
+        body.append('<tr>' + ''.join(f'<td class="{kind}">{html.escape(text)}</td>'
+                                     for kind, text in cells) + '</tr>')
+    return ('<table id="currency-comparison"><caption>Revenue and average order value per '
+            f'currency, beside the previous day</caption><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table>')
 
 
 def _currency_charts(report: Mapping[str, Any], currency: Optional[str]) -> List[str]:
@@ -227,13 +265,16 @@ def render_html(report: Mapping[str, Any]) -> str:
     else:
         amounts = 'per currency, never added up across currencies'
     notes = ''.join(f'<p class="notes">{html.escape(note)}</p>' for note in report['notes'])
+    alerts_chart = _figure('Fraud alerts per rule', horizontal_bars(
+        ALERTS_CHART, 'Alerts per rule',
+        [(row['rule'], row['alerts']) for row in report['alerts_per_rule']], 'alerts'))
     charts: List[str] = []
     for currency in report_currencies(report):
         charts += _currency_charts(report, currency)
-    charts.append(_figure('Fraud alerts per rule', horizontal_bars(
-        ALERTS_CHART, 'Alerts per rule',
-        [(row['rule'], row['alerts']) for row in report['alerts_per_rule']], 'alerts')))
-    tables = [_table(key, caption, columns, report[key]) for key, caption, columns in _TABLES]
+    tables = {key: _table(key, caption, columns, report[key])
+              for key, caption, columns in _TABLES}
+    # what needs someone's attention first: the alerts and the dead letters
+    action = [alerts_chart, tables.pop('alerts'), tables.pop('dead_letters_per_reason')]
     made = report['made']
     footer = (f'<footer id="made">Made {html.escape(made["at"])} from '
               f'{html.escape(made["source"] or "an unnamed source")} by '
@@ -242,5 +283,7 @@ def render_html(report: Mapping[str, Any]) -> str:
             f'<title>goldstream daily report {day}</title><style>{_STYLE}</style></head>'
             f'<body><h1>Daily report {day}</h1><p>UTC day {day}; revenue is price x quantity '
             f'+ tax, {amounts}.</p>{notes}{_headline_cards(report)}'
+            f'{_currency_comparison(report)}<section class="action">{"".join(action)}</section>'
             f'<section class="charts">{"".join(charts)}</section>'
-            f'<section class="tables">{"".join(tables)}</section>{footer}</body></html>\n')
+            f'<section class="tables">{"".join(tables.values())}</section>{footer}'
+            '</body></html>\n')

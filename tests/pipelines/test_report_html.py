@@ -111,9 +111,9 @@ def parse(page: str) -> _Page:
 def test_every_chart_is_an_inline_svg_with_bars_and_each_currency_has_its_own():
     page = parse(render_html(SAMPLE_REPORT))
     assert list(page.svgs) == chart_ids(SAMPLE_REPORT) == [
+        'alerts-per-rule',
         'revenue-per-hour-eur', 'top-products-eur', 'revenue-per-category-eur',
-        'revenue-per-hour-usd', 'top-products-usd', 'revenue-per-category-usd',
-        'alerts-per-rule']
+        'revenue-per-hour-usd', 'top-products-usd', 'revenue-per-category-usd']
     for chart in page.svgs:
         assert page.svgs[chart].count('rect') >= 1, chart
     for currency in ('eur', 'usd'):
@@ -150,19 +150,28 @@ def test_headlines_show_the_previous_day_and_the_change():
         DAY, per_currency=[_row('EUR', 4, 300.25), _row('USD', 2, 110.25)], hourly=[],
         top_products=[], top_customers=[], unique_customers=1, categories=[],
         product_names={}, customer_names={}, alerts=[], dead_letters=[], previous=previous)
-    text = ''.join(parse(render_html(today)).text)
+    page = parse(render_html(today))
+    text = ''.join(page.text)
     assert 'Orders6previous day: 5 (+20.0%)' in text
-    assert 'Revenue (EUR)300.25previous day: 200.50 (+49.8%)' in text
-    assert 'Revenue (USD)110.25previous day: n/a' in text
+    # amounts per currency in one table, not a card each
+    assert page.tables['currency-comparison'] == 1 + 2
+    assert 'EUR4300.25200.50 (+49.8%)75.0640.10 (+87.2%)' in text
+    assert 'USD2110.25n/a55.12n/a' in text
+    assert 'Revenue (EUR)' not in text
     assert 'Unique customers1previous day: 2 (-50.0%)' in text
     assert 'Dead letters0previous day: 3 (-100.0%)' in text
 
 
 def test_alerts_dead_letter_meanings_and_the_footer_are_on_the_page():
-    page = parse(render_html(SAMPLE_REPORT))
+    page_text = render_html(SAMPLE_REPORT)
+    page = parse(page_text)
     text = ''.join(page.text)
+    # what needs attention comes before the charts of each currency
+    assert page_text.index('id="table-alerts"') < page_text.index('id="revenue-per-hour-eur"')
+    assert page_text.index('id="table-dead-letters-per-reason"') < \
+        page_text.index('id="revenue-per-hour-eur"')
     assert page.tables['table-alerts'] == 1 + 3
-    assert '2026-11-18T08:00:00.000ZVELOCITYcard-000001ord-1 ord-2' in text
+    assert '08:00:00.000VELOCITYcard-000001ord-1 ord-2' in text
     assert 'not valid JSON' in text
     assert 'Made 2026-11-19T02:00:05Z from archive /data/archive by DirectRunner.' in text
     assert 'per currency, never added up across currencies' in text
@@ -179,8 +188,8 @@ def test_an_empty_day_says_so_and_draws_no_bars():
     text = ''.join(page.text)
     assert 'the day is empty' in text
     assert list(page.svgs) == chart_ids(EMPTY_REPORT) == [
-        'revenue-per-hour-all', 'top-products-all', 'revenue-per-category-all',
-        'alerts-per-rule']
+        'alerts-per-rule', 'revenue-per-hour-all', 'top-products-all',
+        'revenue-per-category-all']
     assert all('rect' not in shapes for shapes in page.svgs.values())
     assert text.count('no data') == 4
     assert page.tables['table-top-products'] == 2  # header, "none"
