@@ -4,6 +4,8 @@
       --reference_data=reference --reports_path=reports
   python -m pipelines.daily_report --date=2026-11-18 --source=kafka --brokers=127.0.0.1:9092 \\
       --orders_topic=orders --reference_data=reference --reports_path=reports
+  python -m pipelines.daily_report --from=2026-11-10 --to=2026-11-18 --archive_path=archive \\
+      --reference_data=reference --rates_file=rates.json
 
 Two sources give the same figures:
 
@@ -39,34 +41,55 @@ order (orders of the previous day are not used).
 Output, in `<reports_path>/<date>/`: `report.json`, `summary.csv`, one CSV per table
 (`<table>.csv`, columns as in the JSON rows) and `report.html` (self-contained, inline SVG).
 
-`report.json` (format 1); revenue is price x quantity + tax summed exactly over every
-currency, then rounded to cents::
+`report.json` (format 2). Revenue is price x quantity + tax, summed exactly and rounded to
+cents, and never across currencies: per currency, or, with `--rates_file`, of every amount
+converted into the file's currency (`report_currency`); the tables with amounts then hold
+that one currency. `<currency>` below is the order's currency, or the report currency::
 
     {
-      "format": 1,
+      "format": 2,
       "date": "2026-11-18",
       "empty": false,              # true: no order, alert or dead letter that day
-      "notes": ["..."],            # sentences for people, e.g. that the day is empty
-      "summary": {"orders": 2940, "units": 8123, "revenue": 123456.78,
-                  "unique_customers": 498,
-                  "average_order_value": 41.99,     # revenue / orders; null without orders
+      "notes": ["..."],            # sentences for people: an empty day, no previous report...
+      "currency": null,            # the report currency of --rates_file, or null
+      "made": {"at": "2026-11-19T02:00:41Z", "source": "archive /data/archive",
+               "runner": "DirectRunner"},
+      "summary": {"orders": 2940, "units": 8123, "unique_customers": 498,
                   "fraud_alerts": 9, "dead_letters": 60},
-      "revenue_per_hour": [        # always 24 rows, hour 0..23, zeros included
-        {"hour": 0, "start": "2026-11-18T00:00:00Z", "orders": 0, "units": 0, "revenue": 0.0}],
-      "top_products": [            # at most 10, by revenue descending, ties by product_id
-        {"rank": 1, "product_id": "prod-0003", "name": "...",   # name null: unknown product
-         "orders": 120, "units": 300, "revenue": 4567.89}],
-      "top_customers": [           # at most 10, by revenue descending, ties by customer_id
-        {"rank": 1, "customer_id": "cust-00042", "name": "...", "orders": 9, "units": 20,
-         "revenue": 999.99}],
-      "revenue_per_category": [    # by revenue descending, ties by category;
-        {"category": "books", "orders": 300, "units": 800, "revenue": 12345.67}],
-                                   # unknown products under "(unknown product)"
+                                   # + "revenue", "average_order_value" with --rates_file
+      "revenue_per_currency": [    # each currency of the day, its own amounts, by code
+        {"currency": "EUR", "orders": 1056, "units": 2301, "revenue": 155740.94,
+         "average_order_value": 147.48}],      # revenue / orders
+      "revenue_per_hour": [        # 24 rows per <currency>, hour 0..23, zeros included
+        {"currency": "EUR", "hour": 0, "start": "2026-11-18T00:00:00Z", "orders": 0,
+         "units": 0, "revenue": 0.0}],         # (an empty day: 24 rows, currency null)
+      "top_products": [            # per <currency>: at most 10, by revenue, ties by id
+        {"currency": "EUR", "rank": 1, "product_id": "prod-0003", "name": "...",
+         "orders": 120, "units": 300, "revenue": 4567.89}],   # name null: unknown product
+      "top_customers": [           # per <currency>, as top_products
+        {"currency": "EUR", "rank": 1, "customer_id": "cust-00042", "name": "...",
+         "orders": 9, "units": 20, "revenue": 999.99}],
+      "revenue_per_category": [    # per <currency>, by revenue, ties by category;
+        {"currency": "EUR", "category": "books", "orders": 300, "units": 800,
+         "revenue": 12345.67}],    # unknown products under "(unknown product)"
       "alerts_per_rule": [         # every rule, zeros included, by rule name
         {"rule": "IMPOSSIBLE_TRAVEL", "alerts": 3}],
+      "alerts": [                  # the day's alerts (the same CheckFraud), by time
+        {"time": "2026-11-18T08:19:34.901Z", "rule": "SMALL_THEN_LARGE",
+         "card_id": "card-000050", "order_ids": ["ord-5-00000228", "ord-5-00000234"],
+         "alert_id": "..."}],
       "dead_letters_per_reason": [ # by count descending, ties by stage then reason
-        {"stage": "decode", "reason": "BAD_JSON", "dead_letters": 7}]
-    }
+        {"stage": "decode", "reason": "BAD_JSON", "meaning": "The record was text but ...",
+         "dead_letters": 7}],
+      "headlines": [               # each summary figure, then revenue and average order
+        {"figure": "orders", "currency": null, "value": 2940,   # value per <currency>
+         "previous": 2800, "change_pct": 5.0}]  # previous: the day before's report.json
+    }                                           # under --reports_path (null: none)
+
+`--from` and `--to` (instead of `--date`) make each day of a range, one pipeline after the
+other, so each day's comparison reads the report made just before it. An `--archive_path`
+that does not exist is an error (a missing day folder under it is an empty day); `main`
+prints a wrong option or path as one `error:` line and exits 2.
 
 An archived order that fails re-validation or lies outside the day is reported as a dead
 letter (`report_figures.ArchivedOrders`), never dropped: the archive's folder says it is of

@@ -9,7 +9,7 @@ import csv
 import io
 import json
 import uuid
-from typing import Any, Dict, Iterable, List, Mapping, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 import apache_beam as beam
 from apache_beam.io.filesystem import CompressionTypes
@@ -51,7 +51,7 @@ def render_json(report: Mapping[str, Any]) -> str:
 AMOUNT_COLUMNS = ('revenue', 'average_order_value')
 
 
-def _cell(column: str, value: Any, row: Mapping[str, Any] = None) -> str:
+def _cell(column: str, value: Any, row: Optional[Mapping[str, Any]] = None) -> str:
     """A CSV cell: amounts with two decimals, lists space-separated, None empty.
 
     In `headlines` the `value` and `previous` columns are amounts on the amount rows.
