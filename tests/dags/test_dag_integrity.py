@@ -1,5 +1,6 @@
 """The DAG file as Airflow loads it: no import errors, the schedule, retries and catch-up."""
 import json
+import re
 import subprocess
 
 import pytest
@@ -71,3 +72,17 @@ def test_a_bad_setting_is_an_import_error_that_names_it(airflow_bin, tmp_path):
     assert shape['dags'] == {}
     [error] = shape['import_errors'].values()
     assert "GOLDSTREAM_REPORT_RETRIES must be a number of at least 0, got 'many'" in error
+
+
+def test_a_backfill_makes_one_run_per_day_of_the_range(airflow_home):
+    # the runs at 02:00 of 11 to 13 November, which report on 10 to 12 November
+    env = airflow_cli.base_env(airflow_home)
+    done = airflow_cli.run(['dags', 'reserialize'], env)
+    assert done.returncode == 0, done.stdout[-3000:]
+    done = airflow_cli.run(['backfill', 'create', '--dag-id', DAG_ID,
+                            '--from-date', '2026-11-11', '--to-date', '2026-11-13T02:00:00+00:00',
+                            '--dry-run'], env)
+    assert done.returncode == 0, done.stdout[-3000:]
+    runs = re.findall(r'^\| (2026-\S+ \S+) ', done.stdout, flags=re.MULTILINE)
+    assert runs == ['2026-11-11 02:00:00+00:00', '2026-11-12 02:00:00+00:00',
+                    '2026-11-13 02:00:00+00:00']
