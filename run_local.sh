@@ -774,10 +774,10 @@ airflow_stop() {
   say "Stopping Airflow (process group $pid)"
   # setsid made $pid the leader of a group holding every Airflow process this clone started
   kill -TERM -- "-$pid" 2>/dev/null || true
-  local deadline=$((SECONDS + 45))
+  local deadline=$((SECONDS + 20))
   while pgrep -g "$pid" >/dev/null 2>&1; do
     if ((SECONDS >= deadline)); then
-      say "Airflow's processes did not stop within 45 s; killing them"
+      say "Airflow's processes did not stop within 20 s; killing them"
       kill -KILL -- "-$pid" 2>/dev/null || true
       break
     fi
