@@ -87,8 +87,9 @@ that one currency. `<currency>` below is the order's currency, or the report cur
     }                                           # under --reports_path (null: none)
 
 `--from` and `--to` (instead of `--date`) make each day of a range, one pipeline after the
-other, so each day's comparison reads the report made just before it. An `--archive_path`
-that does not exist is an error (a missing day folder under it is an empty day); `main`
+other, so each day's comparison reads the report made just before it. A local
+`--archive_path` that does not exist is an error (a missing day folder under it is an empty
+day; a remote one is not checked while the graph is built); `main`
 prints a wrong option or path as one `error:` line and exits 2.
 
 An archived order that fails re-validation or lies outside the day is reported as a dead
@@ -108,7 +109,7 @@ from connectors.avro_archive import ReadAvroArchive
 from pipelines.daily_report_options import (
     SOURCE_ARCHIVE, SOURCE_KAFKA, DailyReportOptions, ReportSettings, report_settings)
 from pipelines.options_help import exit_with_help_if_asked
-from pipelines.report_comparison import load_previous_report
+from pipelines.report_comparison import previous_report_path
 from pipelines.report_currency import load_rates
 from pipelines.report_figures import ArchivedOrders, ComputeReportFigures, ReportContext
 from pipelines.report_kafka_source import ReadKafkaDay
@@ -130,8 +131,8 @@ class DailyReportOutputs(NamedTuple):
 def build(pipeline: beam.Pipeline, options: PipelineOptions) -> DailyReportOutputs:
     """Adds the daily report's steps to `pipeline`; returns the report dict and file paths.
 
-    Reads the rates file and the previous day's `report.json` (for the comparison) now,
-    while the graph is built.
+    Reads the rates file now, while the graph is built; the previous day's `report.json`
+    (for the comparison) is read when the pipeline runs.
 
     Raises:
         ValueError: If `--date` is missing or malformed, a threshold, `--source`,
@@ -147,7 +148,7 @@ def build(pipeline: beam.Pipeline, options: PipelineOptions) -> DailyReportOutpu
                                                        refresh_interval_s=None)
     alerts = orders | 'CheckFraud' >> CheckFraud(**opts.fraud_thresholds)
     context = ReportContext(rates=load_rates(opts.rates_file),
-                            previous=load_previous_report(opts.reports_path, day),
+                            previous_report=previous_report_path(opts.reports_path, day),
                             source=source_description(opts),
                             runner=runner_name(options))
     report = ((enriched, alerts, dead_letters)
@@ -192,15 +193,19 @@ def _read_kafka(pipeline: beam.Pipeline,
 
 
 def check_sources(opts: ReportSettings) -> None:
-    """Fails fast on an archive root that is not there.
+    """Fails fast on a local archive root that is not there.
 
     A missing day folder under an existing archive is an empty day; a missing archive
-    root is a wrong path, and reporting it as "no orders" would hide the mistake.
+    root is a wrong path, and reporting it as "no orders" would hide the mistake. A remote
+    archive (`gs://...`, any path with a scheme) is not looked at here: building the
+    pipeline must not need the network or credentials (the offline Dataflow job
+    description builds it).
 
     Raises:
-        ValueError: If `--source=archive` and `--archive_path` does not exist.
+        ValueError: If `--source=archive` and a local `--archive_path` does not exist.
     """
-    if opts.source == SOURCE_ARCHIVE and not FileSystems.exists(opts.archive_path):
+    if (opts.source == SOURCE_ARCHIVE and '://' not in opts.archive_path
+            and not FileSystems.exists(opts.archive_path)):
         raise ValueError(f'--archive_path {opts.archive_path} does not exist: point it at the '
                          'folder the streaming pipeline archives into (it holds dt=YYYY-MM-DD '
                          'folders), or read the day from Kafka with --source=kafka')

@@ -3,8 +3,8 @@
 The headline figures are the day's orders, units, unique customers, fraud alerts and dead
 letters, and revenue and average order value: per currency, or once in the report currency
 when a rates file converts them. The previous day's values come from its `report.json`
-(read by `load_previous_report` when the report is built), so a back-filled range compares
-each day with the one before it as long as days are made in order. A figure the previous
+(`previous_report_path`, read with `read_report` while the pipeline runs), so a back-filled
+range compares each day with the one before it as long as days are made in order. A figure the previous
 report does not have (no such report, another currency, an older format) is shown without
 a previous value, and its change is null.
 """
@@ -68,10 +68,12 @@ def previous_report_path(reports_path: str, day: datetime.date) -> str:
     return FileSystems.join(reports_path, before, 'report.json')
 
 
-def load_previous_report(reports_path: str, day: datetime.date) -> Optional[Dict[str, Any]]:
-    """The previous day's report dict, or None when it has not been made (or is unreadable:
-    that is logged, and the day is reported without comparison)."""
-    path = previous_report_path(reports_path, day)
+def read_report(path: str) -> Optional[Dict[str, Any]]:
+    """The report dict at `path` (any Beam filesystem), or None when there is none there.
+
+    A report that exists but cannot be read is logged and treated as missing: the day's
+    report is still made, without the comparison, and its notes say there was none.
+    """
     if not FileSystems.exists(path):
         return None
     try:

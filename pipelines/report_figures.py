@@ -20,6 +20,7 @@ from apache_beam.transforms.window import GlobalWindows, TimestampedValue
 from connectors.avro_archive import as_mapping
 from pipelines.dead_letter_reasons import OUTSIDE_DAY, STAGE_ARCHIVE
 from pipelines.report_assemble import assemble_report, made_stamp, rank_by_revenue as _rank
+from pipelines.report_comparison import read_report
 from pipelines.report_currency import ByCurrency, ConvertedAmount, CurrencyRates, split_key
 from pipelines.report_day import DAY_S, HOUR_S, day_bounds_ms
 from transforms.records import (
@@ -142,12 +143,14 @@ class ReportContext(NamedTuple):
 
     Attributes:
         rates: Conversion into one report currency, or None to keep currencies apart.
-        previous: The previous day's `report.json` (a dict), or None when there is none.
+        previous_report: Where the previous day's `report.json` is (or would be), read when
+            the pipeline runs (so building the graph needs no access to the reports), or
+            None for no comparison.
         source: Where the day was read from, for people (e.g. `archive /data/archive`).
         runner: The Beam runner that made the report.
     """
     rates: Optional[CurrencyRates] = None
-    previous: Optional[Dict[str, Any]] = None
+    previous_report: Optional[str] = None
     source: str = ''
     runner: str = ''
 
@@ -218,10 +221,15 @@ class ComputeReportFigures(beam.PTransform):
                                    | 'DeadLetterReason' >> beam.Map(dead_letter_reason)
                                    | 'DeadLettersPerReason' >> beam.combiners.Count.PerElement())
 
+        previous = (pipeline
+                    | 'PreviousReportPath' >> beam.Create([self._context.previous_report])
+                    | 'ReadPreviousReport' >> beam.Map(_read_previous))
+
         return (pipeline
                 | 'ReportDay' >> beam.Create([self._day.isoformat()])
                 | 'AssembleReport' >> beam.Map(
                     _assemble, self._top_n, self._context,
+                    previous=pvalue.AsSingleton(previous),
                     per_currency=pvalue.AsList(per_currency),
                     converted=pvalue.AsList(converted), hourly=pvalue.AsList(hourly),
                     top_products=pvalue.AsList(top('TopProducts', products)),
@@ -235,7 +243,10 @@ class ComputeReportFigures(beam.PTransform):
                     dead_letters=pvalue.AsList(dead_letters_per_reason)))
 
 
+def _read_previous(path: Optional[str]) -> Optional[Dict[str, Any]]:
+    return read_report(path) if path else None
+
+
 def _assemble(day: str, top_n: int, context: ReportContext, **figures) -> Dict:
-    return assemble_report(datetime.date.fromisoformat(day), top_n=top_n,
-                           rates=context.rates, previous=context.previous,
+    return assemble_report(datetime.date.fromisoformat(day), top_n=top_n, rates=context.rates,
                            made=made_stamp(context.source, context.runner), **figures)
