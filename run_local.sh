@@ -19,6 +19,8 @@ KAFKA_START_DEADLINE_S="${GOLDSTREAM_KAFKA_START_DEADLINE_S:-120}"
 FLINK_REST_PORT="${GOLDSTREAM_FLINK_REST_PORT:-8081}"
 FLINK_RPC_PORT="${GOLDSTREAM_FLINK_RPC_PORT:-$((FLINK_REST_PORT + 1))}"
 FLINK_START_DEADLINE_S="${GOLDSTREAM_FLINK_START_DEADLINE_S:-90}"
+AIRFLOW_PORT="${GOLDSTREAM_AIRFLOW_PORT:-8280}"
+AIRFLOW_START_DEADLINE_S="${GOLDSTREAM_AIRFLOW_START_DEADLINE_S:-180}"
 SYSTEM_PYTHON="${GOLDSTREAM_PYTHON:-python3}"
 DEPENDENCY_PLUGIN="org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
 
@@ -41,6 +43,11 @@ KAFKA_PID_FILE="$KAFKA_STATE/kafka.pid"
 KAFKA_LOG_DIR="$KAFKA_STATE/logs"
 KAFKA_DATA_DIR="$KAFKA_STATE/data"
 KAFKA_CONFIG="$KAFKA_STATE/server.properties"
+AIRFLOW_REQUIREMENTS="$ROOT/infra/airflow/requirements.txt"
+AIRFLOW_CONSTRAINTS="$ROOT/infra/airflow/constraints.txt"
+AIRFLOW_STATE="$STATE/airflow"
+AIRFLOW_PID_FILE="$AIRFLOW_STATE/airflow.pid"
+AIRFLOW_URL="http://127.0.0.1:${AIRFLOW_PORT}"
 
 usage() {
   cat <<EOF
@@ -49,15 +56,20 @@ Usage: ./run_local.sh [command]
   (none)                 the demo: set up, start Kafka, generate traffic with every fraud
                          scenario, run the streaming pipeline over it and print a summary
                          that compares the outputs with the generator's ground truth
-  setup                  build the venv, fetch Kafka and the Flink job server through Maven,
-                         build Prism, unpack the Flink distribution from PyPI's
-                         apache-flink-libraries; install Debian's chromium with apt-get
-                         unless it is there; a second run downloads and builds nothing
+  setup                  build the venv and Airflow's venv, fetch Kafka and the Flink job
+                         server through Maven, build Prism, unpack the Flink distribution
+                         from PyPI's apache-flink-libraries; install Debian's chromium with
+                         apt-get unless it is there; a second run downloads and builds nothing
   test [pytest args]     setup, start Kafka, run the whole pytest suite, stop Kafka;
                          exits with pytest's code
   broker start|stop|status
                          the local one-node KRaft broker on 127.0.0.1:\$GOLDSTREAM_KAFKA_PORT
                          (status exits 0 when up, 3 when down)
+  airflow start|stop|status
+                         Airflow ${AIRFLOW_VERSION} as standalone runs it (API server and web UI on
+                         127.0.0.1:\$GOLDSTREAM_AIRFLOW_PORT, scheduler, DAG processor, triggerer)
+                         with the daily report's DAG from dags/; start prints the UI's address
+                         and login; state in .local/airflow (status exits 0 when up, 3 when down)
   flink start|stop|status
                          a Flink ${FLINK_VERSION} session cluster (one JobManager, one TaskManager)
                          with its REST API and web UI on 127.0.0.1:\$GOLDSTREAM_FLINK_REST_PORT;
@@ -72,6 +84,8 @@ Environment:
   GOLDSTREAM_FLINK_REST_PORT
                          Flink REST API and web UI port (default 8081); the JobManager's RPC
                          uses port+1 unless GOLDSTREAM_FLINK_RPC_PORT is set
+  GOLDSTREAM_AIRFLOW_PORT
+                         Airflow's API server and web UI port (default 8280)
   GOLDSTREAM_STATE_DIR   broker data, Flink config, logs and pid files (default .local/ in
                          the clone)
   GOLDSTREAM_CHROMIUM    the Chromium the report page test runs (default /usr/bin/chromium,
@@ -149,6 +163,40 @@ setup_venv() {
       "Move it aside (mv .venv .venv.old) and run this again."
   fi
   say "Python venv ready: .venv -> $venv_dir"
+}
+
+airflow_venv_dir() {  # the cache folder of Airflow's venv: its version, Python, pins
+  local py_version key
+  py_version="$("$SYSTEM_PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+  key="$(cat "$AIRFLOW_REQUIREMENTS" "$AIRFLOW_CONSTRAINTS" | sha256sum | cut -c1-12)"
+  printf '%s/airflow/%s-py%s-%s' "$CACHE" "$AIRFLOW_VERSION" "$py_version" "$key"
+}
+
+setup_airflow() {  # Airflow in a venv of its own (see infra/airflow/requirements.txt)
+  require_python
+  local venv_dir stamp
+  venv_dir="$(airflow_venv_dir)"
+  stamp="$venv_dir/.goldstream-complete"
+  if [[ -f "$stamp" ]]; then
+    say "Airflow ${AIRFLOW_VERSION} venv ready: $venv_dir"
+    return
+  fi
+  say "Building Airflow ${AIRFLOW_VERSION}'s venv from infra/airflow/ into $venv_dir (first time only; a minute or two)"
+  rm -rf "$venv_dir"
+  mkdir -p "$(dirname "$venv_dir")" "$CACHE/pip"
+  "$SYSTEM_PYTHON" -m venv "$venv_dir"
+  PIP_CACHE_DIR="$CACHE/pip" "$venv_dir/bin/pip" install --progress-bar off --quiet \
+    --upgrade pip setuptools wheel \
+    || fail "pip could not upgrade itself in $venv_dir." "Check the network or pip's message above."
+  PIP_CACHE_DIR="$CACHE/pip" "$venv_dir/bin/pip" install --progress-bar off --quiet \
+    -r "$AIRFLOW_REQUIREMENTS" -c "$AIRFLOW_CONSTRAINTS" \
+    || fail "pip could not install infra/airflow/requirements.txt into $venv_dir." \
+      "See pip's message above."
+  "$venv_dir/bin/airflow" version >/dev/null 2>&1 \
+    || fail "Airflow was installed into $venv_dir but 'airflow version' fails." \
+      "Delete $venv_dir and run this again."
+  touch "$stamp"
+  say "Airflow ${AIRFLOW_VERSION} venv ready: $venv_dir ($(du -sh "$venv_dir" | cut -f1))"
 }
 
 maven_copy_dependencies() {  # pom, output dir, extra -D flags...
@@ -326,6 +374,7 @@ cmd_setup() {
       "Check for a stuck run_local.sh (ps aux | grep run_local), stop it, then run this again."
   fi
   setup_venv
+  setup_airflow
   setup_kafka
   setup_prism
   setup_flink_job_server
@@ -630,6 +679,147 @@ cmd_flink() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# Airflow (what standalone runs), for its web UI and the scheduled daily report
+
+airflow_settings() {  # Airflow's settings for this clone, as NAME=value lines for env
+  printf '%s\n' "AIRFLOW_HOME=$AIRFLOW_STATE/home" "AIRFLOW__CORE__DAGS_FOLDER=$ROOT/dags" \
+    AIRFLOW__CORE__LOAD_EXAMPLES=False AIRFLOW__CORE__EXECUTOR=LocalExecutor \
+    "AIRFLOW__CORE__EXECUTION_API_SERVER_URL=$AIRFLOW_URL/execution/" \
+    AIRFLOW__API__HOST=127.0.0.1 "AIRFLOW__API__PORT=$AIRFLOW_PORT" \
+    "AIRFLOW__API__BASE_URL=$AIRFLOW_URL" NO_COLOR=1 "PATH=$(airflow_venv_dir)/bin:$PATH"
+}
+
+airflow_cli() {  # airflow <args> with this clone's settings
+  local settings
+  mapfile -t settings < <(airflow_settings)
+  env "${settings[@]}" "$(airflow_venv_dir)/bin/airflow" "$@"
+}
+
+airflow_pid() {  # prints the pid of the Airflow process group this clone started, if it runs
+  [[ -f "$AIRFLOW_PID_FILE" ]] || return 1
+  local pid
+  pid="$(cat "$AIRFLOW_PID_FILE")"
+  [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "goldstream-airflow" || return 1
+  printf '%s\n' "$pid"
+}
+
+airflow_answers() {
+  curl -fsS --noproxy '*' --max-time 2 "$AIRFLOW_URL/api/v2/monitor/health" >/dev/null 2>&1
+}
+
+airflow_login() {  # prints "user / password" of the admin user the API server generated
+  local file="$AIRFLOW_STATE/home/simple_auth_manager_passwords.json.generated"
+  [[ -s "$file" ]] || { printf '(see %s)\n' "$file"; return; }
+  venv_python - "$file" <<'EOF'
+import json, sys
+users = json.load(open(sys.argv[1]))
+print(', '.join(f'{user} / {password}' for user, password in users.items()))
+EOF
+}
+
+airflow_start() {
+  local pid
+  if pid="$(airflow_pid)"; then
+    say "Airflow already up (pid $pid); UI $AIRFLOW_URL, login $(airflow_login)"
+    return
+  fi
+  require_command curl "curl (e.g. Debian: apt-get install curl)"
+  setup_venv
+  setup_airflow
+  if port_in_use "$AIRFLOW_PORT"; then
+    fail "port $AIRFLOW_PORT on 127.0.0.1 is already taken by another process." \
+      "Pick a free one: GOLDSTREAM_AIRFLOW_PORT=18280 ./run_local.sh airflow start;" \
+      "'ss -ltnp' shows who holds $AIRFLOW_PORT."
+  fi
+  local logs="$AIRFLOW_STATE/logs"
+  mkdir -p "$AIRFLOW_STATE/home" "$logs"
+  say "Preparing Airflow's database in $AIRFLOW_STATE/home"
+  airflow_cli db migrate >"$logs/db-migrate.log" 2>&1 \
+    || { tail -n 30 "$logs/db-migrate.log" >&2; fail "airflow db migrate failed; its log is above."; }
+  # What `airflow standalone` runs (API server and UI, scheduler, DAG processor, triggerer), one
+  # process group, each started here so the log servers of the scheduler and the triggerer stay
+  # off: standalone cannot skip them, and they listen on every interface. Task logs are read
+  # from $AIRFLOW_STATE/home/logs by the API server instead.
+  say "Starting Airflow ${AIRFLOW_VERSION} (API server, scheduler, DAG processor, triggerer) on $AIRFLOW_URL (logs: $logs)"
+  local settings
+  mapfile -t settings < <(airflow_settings)
+  env "${settings[@]}" setsid bash -c '
+    airflow api-server >"$1/api-server.log" 2>&1 &
+    airflow scheduler --skip-serve-logs >"$1/scheduler.log" 2>&1 &
+    airflow dag-processor >"$1/dag-processor.log" 2>&1 &
+    airflow triggerer --skip-serve-logs >"$1/triggerer.log" 2>&1 &
+    wait' goldstream-airflow "$logs" </dev/null >/dev/null 2>&1 &
+  pid=$!
+  echo "$pid" >"$AIRFLOW_PID_FILE"
+  local deadline=$((SECONDS + AIRFLOW_START_DEADLINE_S))
+  until airflow_answers; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      rm -f "$AIRFLOW_PID_FILE"
+      tail -n 30 "$logs"/*.log >&2
+      fail "Airflow exited during start-up; its logs are above."
+    fi
+    if ((SECONDS >= deadline)); then
+      tail -n 30 "$logs"/*.log >&2
+      airflow_stop
+      fail "Airflow's API server did not answer within ${AIRFLOW_START_DEADLINE_S} s; the logs are above."
+    fi
+    sleep 1
+  done
+  say "Airflow up (pid $pid) after $((SECONDS + AIRFLOW_START_DEADLINE_S - deadline)) s"
+  cat <<EOF
+Airflow UI     $AIRFLOW_URL
+login          $(airflow_login)
+DAG            goldstream_daily_report (paused; unpause it in the UI to run nightly at 02:00 UTC)
+settings       Airflow Variables goldstream_report_* and the connection goldstream_smtp
+               (see docs/scheduling.md); stop with ./run_local.sh airflow stop
+EOF
+}
+
+airflow_stop() {
+  local pid
+  if ! pid="$(airflow_pid)"; then
+    rm -f "$AIRFLOW_PID_FILE"
+    say "Airflow is not running (nothing started from $AIRFLOW_STATE)"
+    return
+  fi
+  say "Stopping Airflow (process group $pid)"
+  # setsid made $pid the leader of a group holding every Airflow process this clone started
+  kill -TERM -- "-$pid" 2>/dev/null || true
+  local deadline=$((SECONDS + 20))
+  while pgrep -g "$pid" >/dev/null 2>&1; do
+    if ((SECONDS >= deadline)); then
+      say "Airflow's processes did not stop within 20 s; killing them"
+      kill -KILL -- "-$pid" 2>/dev/null || true
+      break
+    fi
+    sleep 0.2
+  done
+  rm -f "$AIRFLOW_PID_FILE"
+  say "Airflow stopped"
+}
+
+airflow_status() {
+  local pid
+  if pid="$(airflow_pid)" && airflow_answers; then
+    printf 'up (pid %s, UI %s, home %s, logs %s)\n' "$pid" "$AIRFLOW_URL" "$AIRFLOW_STATE/home" \
+      "$AIRFLOW_STATE/logs"
+    return 0
+  fi
+  printf 'down\n'
+  return 3
+}
+
+cmd_airflow() {
+  case "${1:-}" in
+    start) airflow_start ;;
+    stop) airflow_stop ;;
+    status) airflow_status ;;
+    *) usage >&2; fail "airflow needs one of: start, stop, status." ;;
+  esac
+}
+
+# ---------------------------------------------------------------------------------------------
 # The test suite and the demo
 
 export_runtime_env() {
@@ -637,6 +827,8 @@ export_runtime_env() {
   export GOLDSTREAM_KAFKA_BOOTSTRAP="$KAFKA_BOOTSTRAP" GOLDSTREAM_KAFKA_PORT="$KAFKA_PORT"
   export GOLDSTREAM_PRISM_BIN="$PRISM_BIN" GOLDSTREAM_FLINK_JOB_SERVER_JAR="$FLINK_JOB_SERVER_JAR"
   export GOLDSTREAM_CHROMIUM="$CHROMIUM_BIN"
+  GOLDSTREAM_AIRFLOW_BIN="$(airflow_venv_dir)/bin/airflow"
+  export GOLDSTREAM_AIRFLOW_BIN
 }
 
 cmd_test() {
@@ -685,6 +877,7 @@ main() {
     test) cmd_test "$@" ;;
     broker) cmd_broker "$@" ;;
     flink) cmd_flink "$@" ;;
+    airflow) cmd_airflow "$@" ;;
     help | -h | --help) usage ;;
     *) usage >&2; fail "unknown command '$command'." ;;
   esac

@@ -4,6 +4,8 @@
       --reference_data=reference --reports_path=reports
   python -m pipelines.daily_report --date=2026-11-18 --source=kafka --brokers=127.0.0.1:9092 \\
       --orders_topic=orders --reference_data=reference --reports_path=reports
+  python -m pipelines.daily_report --from=2026-11-10 --to=2026-11-18 --archive_path=archive \\
+      --reference_data=reference --rates_file=rates.json
 
 Two sources give the same figures:
 
@@ -39,51 +41,77 @@ order (orders of the previous day are not used).
 Output, in `<reports_path>/<date>/`: `report.json`, `summary.csv`, one CSV per table
 (`<table>.csv`, columns as in the JSON rows) and `report.html` (self-contained, inline SVG).
 
-`report.json` (format 1); revenue is price x quantity + tax summed exactly over every
-currency, then rounded to cents::
+`report.json` (format 2). Revenue is price x quantity + tax, summed exactly and rounded to
+cents, and never across currencies: per currency, or, with `--rates_file`, of every amount
+converted into the file's currency (`report_currency`); the tables with amounts then hold
+that one currency. `<currency>` below is the order's currency, or the report currency::
 
     {
-      "format": 1,
+      "format": 2,
       "date": "2026-11-18",
       "empty": false,              # true: no order, alert or dead letter that day
-      "notes": ["..."],            # sentences for people, e.g. that the day is empty
-      "summary": {"orders": 2940, "units": 8123, "revenue": 123456.78,
-                  "unique_customers": 498,
-                  "average_order_value": 41.99,     # revenue / orders; null without orders
+      "notes": ["..."],            # sentences for people: an empty day, no previous report...
+      "currency": null,            # the report currency of --rates_file, or null
+      "made": {"at": "2026-11-19T02:00:41Z", "source": "archive /data/archive",
+               "runner": "DirectRunner"},
+      "summary": {"orders": 2940, "units": 8123, "unique_customers": 498,
                   "fraud_alerts": 9, "dead_letters": 60},
-      "revenue_per_hour": [        # always 24 rows, hour 0..23, zeros included
-        {"hour": 0, "start": "2026-11-18T00:00:00Z", "orders": 0, "units": 0, "revenue": 0.0}],
-      "top_products": [            # at most 10, by revenue descending, ties by product_id
-        {"rank": 1, "product_id": "prod-0003", "name": "...",   # name null: unknown product
-         "orders": 120, "units": 300, "revenue": 4567.89}],
-      "top_customers": [           # at most 10, by revenue descending, ties by customer_id
-        {"rank": 1, "customer_id": "cust-00042", "name": "...", "orders": 9, "units": 20,
-         "revenue": 999.99}],
-      "revenue_per_category": [    # by revenue descending, ties by category;
-        {"category": "books", "orders": 300, "units": 800, "revenue": 12345.67}],
-                                   # unknown products under "(unknown product)"
+                                   # + "revenue", "average_order_value" with --rates_file
+      "revenue_per_currency": [    # each currency of the day, its own amounts, by code
+        {"currency": "EUR", "orders": 1056, "units": 2301, "revenue": 155740.94,
+         "average_order_value": 147.48}],      # revenue / orders
+      "revenue_per_hour": [        # 24 rows per <currency>, hour 0..23, zeros included
+        {"currency": "EUR", "hour": 0, "start": "2026-11-18T00:00:00Z", "orders": 0,
+         "units": 0, "revenue": 0.0}],         # (an empty day: 24 rows, currency null)
+      "top_products": [            # per <currency>: at most 10, by revenue, ties by id
+        {"currency": "EUR", "rank": 1, "product_id": "prod-0003", "name": "...",
+         "orders": 120, "units": 300, "revenue": 4567.89}],   # name null: unknown product
+      "top_customers": [           # per <currency>, as top_products
+        {"currency": "EUR", "rank": 1, "customer_id": "cust-00042", "name": "...",
+         "orders": 9, "units": 20, "revenue": 999.99}],
+      "revenue_per_category": [    # per <currency>, by revenue, ties by category;
+        {"currency": "EUR", "category": "books", "orders": 300, "units": 800,
+         "revenue": 12345.67}],    # unknown products under "(unknown product)"
       "alerts_per_rule": [         # every rule, zeros included, by rule name
         {"rule": "IMPOSSIBLE_TRAVEL", "alerts": 3}],
+      "alerts": [                  # the day's alerts (the same CheckFraud), by time
+        {"time": "2026-11-18T08:19:34.901Z", "rule": "SMALL_THEN_LARGE",
+         "card_id": "card-000050", "order_ids": ["ord-5-00000228", "ord-5-00000234"],
+         "alert_id": "..."}],
       "dead_letters_per_reason": [ # by count descending, ties by stage then reason
-        {"stage": "decode", "reason": "BAD_JSON", "dead_letters": 7}]
-    }
+        {"stage": "decode", "reason": "BAD_JSON", "meaning": "The record was text but ...",
+         "dead_letters": 7}],
+      "headlines": [               # each summary figure, then revenue and average order
+        {"figure": "orders", "currency": null, "value": 2940,   # value per <currency>
+         "previous": 2800, "change_pct": 5.0}]  # previous: the day before's report.json
+    }                                           # under --reports_path (null: none)
+
+`--from` and `--to` (instead of `--date`) make each day of a range, one pipeline after the
+other, so each day's comparison reads the report made just before it. A local
+`--archive_path` that does not exist is an error (a missing day folder under it is an empty
+day; a remote one is not checked while the graph is built); `main`
+prints a wrong option or path as one `error:` line and exits 2.
 
 An archived order that fails re-validation or lies outside the day is reported as a dead
 letter (`report_figures.ArchivedOrders`), never dropped: the archive's folder says it is of
 the day.
 """
+import datetime
 import logging
 import sys
-from typing import NamedTuple, Tuple
+from typing import List, NamedTuple, Tuple
 
 import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
 from connectors.avro_archive import ReadAvroArchive
 from pipelines.daily_report_options import (
-    SOURCE_KAFKA, DailyReportOptions, ReportSettings, report_settings)
+    SOURCE_ARCHIVE, SOURCE_KAFKA, DailyReportOptions, ReportSettings, report_settings)
 from pipelines.options_help import exit_with_help_if_asked
-from pipelines.report_figures import ArchivedOrders, ComputeReportFigures
+from pipelines.report_comparison import previous_report_path
+from pipelines.report_currency import load_rates
+from pipelines.report_figures import ArchivedOrders, ComputeReportFigures, ReportContext
 from pipelines.report_kafka_source import ReadKafkaDay
 from pipelines.report_writers import WriteReport
 from pipelines.runner_setup import run_and_wait, with_local_runners
@@ -103,9 +131,12 @@ class DailyReportOutputs(NamedTuple):
 def build(pipeline: beam.Pipeline, options: PipelineOptions) -> DailyReportOutputs:
     """Adds the daily report's steps to `pipeline`; returns the report dict and file paths.
 
+    Reads the rates file now, while the graph is built; the previous day's `report.json`
+    (for the comparison) is read when the pipeline runs.
+
     Raises:
-        ValueError: If `--date` is missing or malformed, or a threshold, `--source` or
-            `--kafka_margin_s` is invalid.
+        ValueError: If `--date` is missing or malformed, a threshold, `--source`,
+            `--kafka_margin_s` or the rates file is invalid.
     """
     opts = report_settings(options)
     day = opts.day
@@ -116,10 +147,27 @@ def build(pipeline: beam.Pipeline, options: PipelineOptions) -> DailyReportOutpu
     enriched = orders | 'EnrichOrders' >> EnrichOrders(opts.reference_data,
                                                        refresh_interval_s=None)
     alerts = orders | 'CheckFraud' >> CheckFraud(**opts.fraud_thresholds)
+    context = ReportContext(rates=load_rates(opts.rates_file),
+                            previous_report=previous_report_path(opts.reports_path, day),
+                            source=source_description(opts),
+                            runner=runner_name(options))
     report = ((enriched, alerts, dead_letters)
-              | 'ComputeReportFigures' >> ComputeReportFigures(day))
+              | 'ComputeReportFigures' >> ComputeReportFigures(day, context=context))
     files = report | 'WriteReport' >> WriteReport(opts.reports_path)
     return DailyReportOutputs(report, files)
+
+
+def source_description(opts: ReportSettings) -> str:
+    """Where the report's day is read from, for the report's footer."""
+    if opts.source == SOURCE_KAFKA:
+        return f'kafka topic {opts.kafka.topic} on {opts.kafka.brokers}'
+    return f'archive {opts.archive_path}'
+
+
+def runner_name(options: PipelineOptions) -> str:
+    """The runner's name as given (DirectRunner when none is)."""
+    runner = options.view_as(StandardOptions).runner or 'DirectRunner'
+    return runner if isinstance(runner, str) else type(runner).__name__
 
 
 def _read_archive(pipeline: beam.Pipeline,
@@ -144,20 +192,75 @@ def _read_kafka(pipeline: beam.Pipeline,
     return day[VALID], day[DEAD_LETTER]
 
 
+def check_sources(opts: ReportSettings) -> None:
+    """Fails fast on a local archive root that is not there.
+
+    A missing day folder under an existing archive is an empty day; a missing archive
+    root is a wrong path, and reporting it as "no orders" would hide the mistake. A remote
+    archive (`gs://...`, any path with a scheme) is not looked at here: building the
+    pipeline must not need the network or credentials (the offline Dataflow job
+    description builds it).
+
+    Raises:
+        ValueError: If `--source=archive` and a local `--archive_path` does not exist.
+    """
+    if (opts.source == SOURCE_ARCHIVE and '://' not in opts.archive_path
+            and not FileSystems.exists(opts.archive_path)):
+        raise ValueError(f'--archive_path {opts.archive_path} does not exist: point it at the '
+                         'folder the streaming pipeline archives into (it holds dt=YYYY-MM-DD '
+                         'folders), or read the day from Kafka with --source=kafka')
+
+
 def pipeline_options(argv=None) -> PipelineOptions:
-    """Parses the command line; a batch pipeline; local runners need no download."""
+    """Parses the command line for one day; a batch pipeline; local runners need no download.
+
+    Raises:
+        ValueError: If an option is missing or wrong, or the archive is not there.
+    """
     exit_with_help_if_asked(argv, __doc__, DailyReportOptions, StreamingOptions)
     options = PipelineOptions(argv)
-    report_settings(options)  # fail fast on a missing or bad --date, source or margin
+    check_sources(report_settings(options))  # fail fast on a bad --date, source or path
     options.view_as(StandardOptions).streaming = False
     return with_local_runners(options)
 
 
-def run(argv=None) -> beam.runners.runner.PipelineResult:
-    """Builds and runs the report for one day; waits for it to finish."""
-    return run_and_wait(pipeline_options(argv), build)
+def days_options(argv=None) -> List[PipelineOptions]:
+    """The options of each day asked for (`--date`, or `--from` to `--to`), in day order.
+
+    Raises:
+        ValueError: As `pipeline_options`, or for a bad range.
+    """
+    exit_with_help_if_asked(argv, __doc__, DailyReportOptions, StreamingOptions)
+    days = PipelineOptions(argv).view_as(DailyReportOptions).report_days()
+    return [_one_day(argv, day) for day in days]
+
+
+def _one_day(argv, day: datetime.date) -> PipelineOptions:
+    options = PipelineOptions(argv)
+    report = options.view_as(DailyReportOptions)
+    report.date, report.from_date, report.to_date = day.isoformat(), None, None
+    check_sources(report_settings(options))
+    options.view_as(StandardOptions).streaming = False
+    return with_local_runners(options)
+
+
+def run(argv=None) -> List[beam.runners.runner.PipelineResult]:
+    """Builds and runs the report of each day asked for, one after the other (so each
+    day's comparison reads the day before); waits for each to finish."""
+    return [run_and_wait(options, build) for options in days_options(argv)]
+
+
+def main(argv=None) -> int:
+    """The command line: runs the report; a wrong option or path is one line on stderr and
+    exit code 2, not a traceback."""
+    try:
+        run(argv)
+    except ValueError as error:
+        print(f'error: {error}', file=sys.stderr)
+        return 2
+    return 0
 
 
 if __name__ == '__main__':
     logging.getLogger().setLevel(logging.WARNING)
-    run(sys.argv[1:])
+    sys.exit(main(sys.argv[1:]))

@@ -1,6 +1,7 @@
 """The options of the daily report; `python -m pipelines.daily_report --help` lists them.
 
-`DailyReportOptions` adds `--date`, `--reports_path`, `--source` and `--kafka_margin_s`. The
+`DailyReportOptions` adds `--date` (or a range, `--from` and `--to`), `--reports_path`,
+`--source`, `--kafka_margin_s` and `--rates_file`. The
 report shares the rest with the streaming pipeline by composition: `--archive_path`,
 `--reference_data`, the fraud thresholds (`--small_amount` ... `--card_idle_timeout_s`) and,
 for `--source=kafka`, `--brokers`, `--orders_topic`, `--allowed_lateness_s` and
@@ -10,10 +11,11 @@ parses every options class over every command line: defining them twice would cl
 `report_settings` gathers what the report uses.
 """
 import datetime
-from typing import Any, Dict, NamedTuple, Optional
+from typing import Any, Dict, List, NamedTuple, Optional
 
 from apache_beam.options.pipeline_options import PipelineOptions
 
+from pipelines.report_day import days_between
 from pipelines.streaming_options import StreamingOptions
 
 SOURCE_ARCHIVE = 'archive'
@@ -35,6 +37,17 @@ class DailyReportOptions(PipelineOptions):
         # required flag here would break other pipelines; `report_day` checks it instead.
         report.add_argument('--date', default=None,
                             help='the UTC day to report on, YYYY-MM-DD (required)')
+        report.add_argument('--from', dest='from_date', default=None,
+                            help='with --to instead of --date: report every UTC day from this '
+                                 'one (YYYY-MM-DD) to --to, both included, in order (so each '
+                                 'day is compared with the one before)')
+        report.add_argument('--to', dest='to_date', default=None,
+                            help='the last day of a --from range, YYYY-MM-DD')
+        report.add_argument('--rates_file', default=None,
+                            help='a JSON file {"currency": "EUR", "rates": {"USD": 0.92, ...}} '
+                                 '(1 USD = 0.92 EUR): every amount is converted into its '
+                                 'currency; without it, amounts are reported per currency and '
+                                 'never added up across currencies')
         report.add_argument('--reports_path', default='reports',
                             help='reports are written to <reports_path>/YYYY-MM-DD/ (any Beam '
                                  'filesystem: a local folder, gs://..., ...)')
@@ -58,11 +71,33 @@ class DailyReportOptions(PipelineOptions):
             ValueError: If it is missing or not YYYY-MM-DD.
         """
         if not self.date:
-            raise ValueError('--date is required: the UTC day to report on, YYYY-MM-DD')
-        try:
-            return datetime.date.fromisoformat(self.date)
-        except (TypeError, ValueError):
-            raise ValueError(f'--date must be YYYY-MM-DD, got {self.date!r}') from None
+            raise ValueError('--date is required: the UTC day to report on, YYYY-MM-DD '
+                             '(or --from and --to for a range of days)')
+        return _parse_day('--date', self.date)
+
+    def report_days(self) -> List[datetime.date]:
+        """The days asked for: `--date` alone, or every day from `--from` to `--to`.
+
+        Raises:
+            ValueError: If neither or both ways are given, only one end of a range, a day is
+                not YYYY-MM-DD, or the range ends before it starts.
+        """
+        ranged = self.from_date is not None or self.to_date is not None
+        if ranged and self.date:
+            raise ValueError('give either --date or --from and --to, not both')
+        if not ranged:
+            return [self.report_day()]
+        if self.from_date is None or self.to_date is None:
+            raise ValueError('a range needs both --from and --to (YYYY-MM-DD, both included)')
+        return days_between(_parse_day('--from', self.from_date),
+                            _parse_day('--to', self.to_date))
+
+
+def _parse_day(flag: str, text: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(text)
+    except (TypeError, ValueError):
+        raise ValueError(f'{flag} must be YYYY-MM-DD, got {text!r}') from None
 
 
 class KafkaSourceSettings(NamedTuple):
@@ -81,6 +116,7 @@ class ReportSettings(NamedTuple):
     fraud_thresholds: Dict[str, Any]
     source: str = SOURCE_ARCHIVE
     kafka: Optional[KafkaSourceSettings] = None  # only with --source=kafka
+    rates_file: Optional[str] = None
 
 
 def report_settings(options: PipelineOptions) -> ReportSettings:
@@ -104,4 +140,4 @@ def report_settings(options: PipelineOptions) -> ReportSettings:
         kafka = KafkaSourceSettings(shared.brokers, shared.orders_topic, float(margin_s))
     return ReportSettings(report.report_day(), shared.archive_path, shared.reference_data,
                           report.reports_path, shared.fraud_thresholds(), report.source,
-                          kafka)
+                          kafka, report.rates_file)

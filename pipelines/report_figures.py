@@ -3,13 +3,14 @@
 `ArchivedOrders` turns the archive's order dicts back into `Order`s at their event time;
 `ComputeReportFigures` computes every figure with combiners (the streaming pipeline's
 `CountPerWindow` with hour and day windows, `Top`, `Count`) and gathers them, as side inputs,
-into one report dict: the JSON document that `pipelines.daily_report` describes.
+into one report dict (`report_assemble.assemble_report`): the JSON document that
+`pipelines.daily_report` describes.
 """
 import base64
 import datetime
 import json
 import time
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import Any, Dict, Iterable, NamedTuple, Optional, Tuple
 
 import apache_beam as beam
 from apache_beam import pvalue
@@ -17,31 +18,20 @@ from apache_beam.metrics import Metrics
 from apache_beam.transforms.window import GlobalWindows, TimestampedValue
 
 from connectors.avro_archive import as_mapping
-from transforms.fraud_rules import RULES
+from pipelines.dead_letter_reasons import OUTSIDE_DAY, STAGE_ARCHIVE
+from pipelines.report_assemble import assemble_report, made_stamp, rank_by_revenue as _rank
+from pipelines.report_comparison import read_report
+from pipelines.report_currency import ByCurrency, ConvertedAmount, CurrencyRates, split_key
+from pipelines.report_day import DAY_S, HOUR_S, day_bounds_ms
 from transforms.records import (
     DEAD_LETTER, STAGE_VALIDATE, VALID, DeadLetter, EnrichedOrder, WindowCount)
 from transforms.validation_rules import ValidationError, validate_order
 from transforms.windowed_counts import CountPerWindow, product_id_of
 
-REPORT_FORMAT = 1
 TOP_N = 10
-HOUR_S = 3600
-DAY_S = 24 * HOUR_S
-DAY_MS = DAY_S * 1000
 UNKNOWN_CATEGORY = '(unknown product)'
 """The category of orders whose product is not in the reference data."""
-STAGE_ARCHIVE = 'archive'
-"""Dead-letter stage of archived orders the report cannot place in its day."""
-OUTSIDE_DAY = 'OUTSIDE_DAY'
-"""Reason of an archived order whose event time is not in the archive folder's day."""
 _ALL = 'all'
-
-
-def day_bounds_ms(day: datetime.date) -> Tuple[int, int]:
-    """[start, end) of a UTC day, epoch milliseconds."""
-    start = datetime.datetime(day.year, day.month, day.day, tzinfo=datetime.timezone.utc)
-    start_ms = int(start.timestamp()) * 1000
-    return start_ms, start_ms + DAY_MS
 
 
 class ArchivedOrders(beam.PTransform):
@@ -119,6 +109,14 @@ def alert_rule(alert: Any) -> str:
     return as_mapping(alert)['rule']
 
 
+def alert_row(alert: Any) -> Dict[str, Any]:
+    """An `Alert` (or alert dict) as a row of the report's `alerts` list."""
+    fields = as_mapping(alert)
+    return {'event_time_ms': int(fields['event_time']), 'rule': fields['rule'],
+            'card_id': fields['card_id'], 'order_ids': list(fields['order_ids']),
+            'alert_id': fields['alert_id']}
+
+
 def _product_name(element: EnrichedOrder) -> Tuple[str, Optional[str]]:
     return element.order.product_id, element.product.name if element.product else None
 
@@ -127,13 +125,34 @@ def _customer_name(element: EnrichedOrder) -> Tuple[str, Optional[str]]:
     return element.order.customer_id, element.customer.name if element.customer else None
 
 
-def _rank(row: WindowCount) -> Tuple[float, str]:
-    """Top.Of(reverse=True) keeps the smallest: highest revenue in cents first, ties by id.
+def _order_currency(element: EnrichedOrder) -> str:
+    return element.order.currency
 
-    Ranking by the revenue shown (cents), not the exact sum, makes equal revenues in the
-    outputs always come in id order.
+
+def _customer_of_key(row: WindowCount) -> str:
+    return split_key(row.key)[1]
+
+
+def _by_currency(row: WindowCount) -> Tuple[str, WindowCount]:
+    return split_key(row.key)[0], row
+
+
+class ReportContext(NamedTuple):
+    """What the report states besides the day's figures: how amounts are shown, the day
+    before, and where the report came from.
+
+    Attributes:
+        rates: Conversion into one report currency, or None to keep currencies apart.
+        previous_report: Where the previous day's `report.json` is (or would be), read when
+            the pipeline runs (so building the graph needs no access to the reports), or
+            None for no comparison.
+        source: Where the day was read from, for people (e.g. `archive /data/archive`).
+        runner: The Beam runner that made the report.
     """
-    return -cents(row.revenue), row.key
+    rates: Optional[CurrencyRates] = None
+    previous_report: Optional[str] = None
+    source: str = ''
+    runner: str = ''
 
 
 class ComputeReportFigures(beam.PTransform):
@@ -144,134 +163,90 @@ class ComputeReportFigures(beam.PTransform):
     archived dead-letter dicts), in any windowing.
 
     Output: a PCollection of exactly one dict, in the global window: the report of
-    `pipelines.daily_report` (format `REPORT_FORMAT`), also for an empty day. Sums are
-    exact (`CountPerWindow`); revenue is rounded to cents only in the report dict.
+    `pipelines.daily_report` (`report_assemble.REPORT_FORMAT`), also for an empty day.
+    Sums are exact (`CountPerWindow`) and never mix currencies: they are per currency, or
+    of amounts converted with `context.rates`. Revenue is rounded to cents only in the
+    report dict.
     """
 
-    def __init__(self, day: datetime.date, top_n: int = TOP_N):
+    def __init__(self, day: datetime.date, top_n: int = TOP_N,
+                 context: ReportContext = ReportContext()):
         super().__init__()
         if not isinstance(top_n, int) or top_n < 1:
             raise ValueError(f'top_n must be an int of at least 1, got {top_n!r}')
         self._day = day
         self._top_n = top_n
+        self._context = context
 
     def expand(self, inputs) -> beam.PCollection[Dict]:
         enriched, alerts, dead_letters = inputs
         pipeline = enriched.pipeline
+        rates = self._context.rates
 
-        def per_key(label, key_fn, size_s=DAY_S):
+        def per_key(label, key_fn, size_s=DAY_S, value_fn=ConvertedAmount(rates)):
             return (enriched
-                    | label >> CountPerWindow(key_fn, size_s=size_s)
+                    | label >> CountPerWindow(key_fn, value_fn, size_s=size_s)
                     | f'{label}Global' >> beam.WindowInto(GlobalWindows()))
 
-        totals = per_key('Totals', everything)
-        hourly = per_key('RevenuePerHour', everything, size_s=HOUR_S)
-        products = per_key('RevenuePerProduct', product_id_of)
-        customers = per_key('RevenuePerCustomer', customer_id_of)
-        categories = per_key('RevenuePerCategory', category_of)
-        top_products = products | 'TopProducts' >> beam.combiners.Top.Of(
-            self._top_n, key=_rank, reverse=True)
-        top_customers = customers | 'TopCustomers' >> beam.combiners.Top.Of(
-            self._top_n, key=_rank, reverse=True)
-        unique_customers = customers | 'UniqueCustomers' >> beam.combiners.Count.Globally()
+        def top(label, rows):
+            return (rows
+                    | f'{label}ByCurrency' >> beam.Map(_by_currency)
+                    | label >> beam.combiners.Top.PerKey(self._top_n, key=_rank, reverse=True))
+
+        per_currency = per_key('RevenuePerCurrency', _order_currency,
+                               value_fn=ConvertedAmount(None))
+        if rates is not None:
+            converted = per_key('ConvertedTotal', everything)
+        else:
+            converted = pipeline | 'NoConversion' >> beam.Create([])
+        hourly = per_key('RevenuePerHour', ByCurrency(everything, rates), size_s=HOUR_S)
+        products = per_key('RevenuePerProduct', ByCurrency(product_id_of, rates))
+        customers = per_key('RevenuePerCustomer', ByCurrency(customer_id_of, rates))
+        categories = per_key('RevenuePerCategory', ByCurrency(category_of, rates))
+        unique_customers = (customers
+                            | 'CustomerIds' >> beam.Map(_customer_of_key)
+                            | 'DistinctCustomers' >> beam.Distinct()
+                            | 'UniqueCustomers' >> beam.combiners.Count.Globally())
         product_names = (enriched | 'ProductNames' >> beam.Map(_product_name)
                          | 'DistinctProductNames' >> beam.Distinct())
         customer_names = (enriched | 'CustomerNames' >> beam.Map(_customer_name)
                           | 'DistinctCustomerNames' >> beam.Distinct())
-        alerts_per_rule = (alerts
-                           | 'AlertsGlobal' >> beam.WindowInto(GlobalWindows())
+        global_alerts = alerts | 'AlertsGlobal' >> beam.WindowInto(GlobalWindows())
+        alerts_per_rule = (global_alerts
                            | 'AlertRule' >> beam.Map(alert_rule)
                            | 'AlertsPerRule' >> beam.combiners.Count.PerElement())
+        alert_rows = global_alerts | 'AlertRows' >> beam.Map(alert_row)
         dead_letters_per_reason = (dead_letters
                                    | 'DeadLettersGlobal' >> beam.WindowInto(GlobalWindows())
                                    | 'DeadLetterReason' >> beam.Map(dead_letter_reason)
                                    | 'DeadLettersPerReason' >> beam.combiners.Count.PerElement())
 
+        previous = (pipeline
+                    | 'PreviousReportPath' >> beam.Create([self._context.previous_report])
+                    | 'ReadPreviousReport' >> beam.Map(_read_previous))
+
         return (pipeline
                 | 'ReportDay' >> beam.Create([self._day.isoformat()])
                 | 'AssembleReport' >> beam.Map(
-                    _assemble, self._top_n,
-                    totals=pvalue.AsList(totals), hourly=pvalue.AsList(hourly),
-                    top_products=pvalue.AsSingleton(top_products),
-                    top_customers=pvalue.AsSingleton(top_customers),
+                    _assemble, self._top_n, self._context,
+                    previous=pvalue.AsSingleton(previous),
+                    per_currency=pvalue.AsList(per_currency),
+                    converted=pvalue.AsList(converted), hourly=pvalue.AsList(hourly),
+                    top_products=pvalue.AsList(top('TopProducts', products)),
+                    top_customers=pvalue.AsList(top('TopCustomers', customers)),
                     unique_customers=pvalue.AsSingleton(unique_customers),
                     categories=pvalue.AsList(categories),
                     product_names=pvalue.AsDict(product_names),
                     customer_names=pvalue.AsDict(customer_names),
                     alerts=pvalue.AsList(alerts_per_rule),
+                    alert_rows=pvalue.AsList(alert_rows),
                     dead_letters=pvalue.AsList(dead_letters_per_reason)))
 
 
-def _assemble(day: str, top_n: int, **figures) -> Dict:
-    return assemble_report(datetime.date.fromisoformat(day), top_n=top_n, **figures)
+def _read_previous(path: Optional[str]) -> Optional[Dict[str, Any]]:
+    return read_report(path) if path else None
 
 
-def cents(amount: float) -> float:
-    """An amount rounded to cents, as every output gives revenue."""
-    return round(amount, 2)
-
-
-def _sales(row: Optional[WindowCount]) -> Dict[str, Any]:
-    if row is None:
-        return {'orders': 0, 'units': 0, 'revenue': 0.0}
-    return {'orders': row.orders, 'units': row.units, 'revenue': cents(row.revenue)}
-
-
-def assemble_report(day: datetime.date, *, totals: List[WindowCount],
-                    hourly: List[WindowCount], top_products: List[WindowCount],
-                    top_customers: List[WindowCount], unique_customers: int,
-                    categories: List[WindowCount], product_names: Mapping[str, Optional[str]],
-                    customer_names: Mapping[str, Optional[str]],
-                    alerts: List[Tuple[str, int]], dead_letters: List[Tuple[str, int]],
-                    top_n: int = TOP_N) -> Dict[str, Any]:
-    """The report dict from the gathered figures (plain Python; sorts and rounds only)."""
-    start_ms, _ = day_bounds_ms(day)
-    total = _sales(totals[0] if totals else None)
-    exact_revenue = totals[0].revenue if totals else 0.0
-    by_hour = {(row.window_start - start_ms) // (HOUR_S * 1000): row for row in hourly}
-    alert_counts = dict.fromkeys(RULES, 0)
-    alert_counts.update(dict(alerts))
-    dead_letter_rows = []
-    for key, count in sorted(dead_letters, key=lambda item: (-item[1], item[0])):
-        stage, _, reason = key.partition('/')
-        dead_letter_rows.append({'stage': stage, 'reason': reason, 'dead_letters': count})
-    alert_total = sum(alert_counts.values())
-    dead_letter_total = sum(row['dead_letters'] for row in dead_letter_rows)
-
-    notes = []
-    if not total['orders']:
-        if dead_letter_total or alert_total:
-            notes.append(f'No valid orders on {day.isoformat()}; '
-                         f'{dead_letter_total} dead letters.')
-        else:
-            notes.append(f'No orders, alerts or dead letters were found for '
-                         f'{day.isoformat()}: the day is empty.')
-    return {
-        'format': REPORT_FORMAT,
-        'date': day.isoformat(),
-        'empty': not (total['orders'] or alert_total or dead_letter_total),
-        'notes': notes,
-        'summary': dict(
-            total, unique_customers=unique_customers,
-            average_order_value=(cents(exact_revenue / total['orders'])
-                                 if total['orders'] else None),
-            fraud_alerts=alert_total, dead_letters=dead_letter_total),
-        'revenue_per_hour': [
-            dict({'hour': hour,
-                  'start': f'{day.isoformat()}T{hour:02d}:00:00Z'}, **_sales(by_hour.get(hour)))
-            for hour in range(24)],
-        'top_products': [
-            dict({'rank': rank, 'product_id': row.key, 'name': product_names.get(row.key)},
-                 **_sales(row))
-            for rank, row in enumerate(sorted(top_products, key=_rank)[:top_n], start=1)],
-        'top_customers': [
-            dict({'rank': rank, 'customer_id': row.key, 'name': customer_names.get(row.key)},
-                 **_sales(row))
-            for rank, row in enumerate(sorted(top_customers, key=_rank)[:top_n], start=1)],
-        'revenue_per_category': [
-            dict({'category': row.key}, **_sales(row))
-            for row in sorted(categories, key=_rank)],
-        'alerts_per_rule': [{'rule': rule, 'alerts': count}
-                            for rule, count in sorted(alert_counts.items())],
-        'dead_letters_per_reason': dead_letter_rows,
-    }
+def _assemble(day: str, top_n: int, context: ReportContext, **figures) -> Dict:
+    return assemble_report(datetime.date.fromisoformat(day), top_n=top_n, rates=context.rates,
+                           made=made_stamp(context.source, context.runner), **figures)

@@ -9,7 +9,7 @@ import csv
 import io
 import json
 import uuid
-from typing import Any, Dict, Iterable, List, Mapping, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 import apache_beam as beam
 from apache_beam.io.filesystem import CompressionTypes
@@ -19,12 +19,15 @@ from apache_beam.metrics import Metrics
 from pipelines.report_html import render_html
 
 TABLE_COLUMNS: Dict[str, Tuple[str, ...]] = {
-    'revenue_per_hour': ('hour', 'start', 'orders', 'units', 'revenue'),
-    'top_products': ('rank', 'product_id', 'name', 'orders', 'units', 'revenue'),
-    'top_customers': ('rank', 'customer_id', 'name', 'orders', 'units', 'revenue'),
-    'revenue_per_category': ('category', 'orders', 'units', 'revenue'),
+    'headlines': ('figure', 'currency', 'value', 'previous', 'change_pct'),
+    'revenue_per_currency': ('currency', 'orders', 'units', 'revenue', 'average_order_value'),
+    'revenue_per_hour': ('currency', 'hour', 'start', 'orders', 'units', 'revenue'),
+    'top_products': ('currency', 'rank', 'product_id', 'name', 'orders', 'units', 'revenue'),
+    'top_customers': ('currency', 'rank', 'customer_id', 'name', 'orders', 'units', 'revenue'),
+    'revenue_per_category': ('currency', 'category', 'orders', 'units', 'revenue'),
     'alerts_per_rule': ('rule', 'alerts'),
-    'dead_letters_per_reason': ('stage', 'reason', 'dead_letters'),
+    'alerts': ('time', 'rule', 'card_id', 'order_ids', 'alert_id'),
+    'dead_letters_per_reason': ('stage', 'reason', 'meaning', 'dead_letters'),
 }
 """Each table of the report and its CSV columns, in order."""
 SUMMARY_CSV = 'summary.csv'
@@ -45,10 +48,20 @@ def render_json(report: Mapping[str, Any]) -> str:
     return json.dumps(report, indent=2, ensure_ascii=False) + '\n'
 
 
-def _cell(column: str, value: Any) -> str:
+AMOUNT_COLUMNS = ('revenue', 'average_order_value')
+
+
+def _cell(column: str, value: Any, row: Optional[Mapping[str, Any]] = None) -> str:
+    """A CSV cell: amounts with two decimals, lists space-separated, None empty.
+
+    In `headlines` the `value` and `previous` columns are amounts on the amount rows.
+    """
     if value is None:
         return ''
-    if column == 'revenue' or column == 'average_order_value':
+    if isinstance(value, (list, tuple)):
+        return ' '.join(str(item) for item in value)
+    amount_row = row is not None and row.get('figure') in AMOUNT_COLUMNS
+    if column in AMOUNT_COLUMNS or (amount_row and column in ('value', 'previous')):
         return f'{value:.2f}'
     return str(value)
 
@@ -60,18 +73,22 @@ def render_table_csv(report: Mapping[str, Any], table: str) -> str:
     writer = csv.writer(out, lineterminator='\n')
     writer.writerow(columns)
     for row in report[table]:
-        writer.writerow([_cell(column, row[column]) for column in columns])
+        writer.writerow([_cell(column, row[column], row) for column in columns])
     return out.getvalue()
 
 
 def render_summary_csv(report: Mapping[str, Any]) -> str:
-    """The summary as `metric,value` rows, the date first."""
+    """The summary as `metric,value` rows: the date, the report currency (empty when
+    amounts are per currency), the figures, then when and from what the report was made."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator='\n')
     writer.writerow(('metric', 'value'))
     writer.writerow(('date', report['date']))
+    writer.writerow(('currency', report['currency'] or ''))
     for metric, value in report['summary'].items():
         writer.writerow((metric, _cell(metric, value)))
+    for stamp, value in report['made'].items():
+        writer.writerow((f'made_{stamp}', value))
     return out.getvalue()
 
 

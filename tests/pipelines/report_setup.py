@@ -9,13 +9,14 @@ import collections
 import datetime
 import json
 import pathlib
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import apache_beam as beam
 
 from connectors.avro_archive import WriteAvroArchive
 from connectors.order_codec import decode_order
 from pipelines import daily_report, streaming
+from pipelines.dead_letter_reasons import meaning
 from pipelines.reference_data import build_reference_data, write_reference_data
 from pipelines.traffic_config import TrafficConfig
 from pipelines.traffic_plan import TrafficPlan, plan_traffic
@@ -97,61 +98,120 @@ def run_report(day: str, archive: pathlib.Path, reference: pathlib.Path,
     return json.loads((reports / day / 'report.json').read_text(encoding='utf-8'))
 
 
+def _utc(epoch_ms: int) -> str:
+    moment = datetime.datetime.fromtimestamp(epoch_ms / 1000, tz=datetime.timezone.utc)
+    return moment.isoformat(timespec='milliseconds').replace('+00:00', 'Z')
+
+
 def _cents(value: float) -> int:
     return round(value * 100)
 
 
-def expected_report(plan: TrafficPlan, now_ms: int, day: datetime.date) -> Dict[str, Any]:
-    """The figures a report of `day` must show for the plan (revenue in currency units)."""
-    config = plan.config
-    reference = build_reference_data(config.seed, config.customers, config.products)
-    categories = {p.product_id: p.category for p in reference.products}
-    product_names = {p.product_id: p.name for p in reference.products}
-    customer_names = {c.customer_id: c.name for c in reference.customers}
-    zero = lambda: [0, 0, 0]  # noqa: E731  (orders, units, cents)
-    hours, products, customers, per_category = (collections.defaultdict(zero) for _ in range(4))
-    total = [0, 0, 0]
+def _planned_orders(plan: TrafficPlan, now_ms: int, day: datetime.date):
+    """The plan's valid orders whose event time is in `day`, with their UTC time."""
     for record in plan.records:
         if record.order_id is None:
             continue
         order = validate_order(decode_order(record.value), now_ms)
         moment = datetime.datetime.fromtimestamp(order.event_time_ms / 1000,
                                                  tz=datetime.timezone.utc)
-        if moment.date() != day:
-            continue
-        amount = _cents(order.price) * order.quantity + _cents(order.tax)
-        for row in (total, hours[moment.hour], products[order.product_id],
-                    customers[order.customer_id],
-                    per_category[categories.get(order.product_id, '(unknown product)')]):
+        if moment.date() == day:
+            yield order, moment
+
+
+def expected_report(plan: TrafficPlan, now_ms: int, day: datetime.date,
+                    rates: Optional[Dict[str, float]] = None,
+                    report_currency: Optional[str] = None) -> Dict[str, Any]:
+    """The figures a report of `day` must show for the plan (revenue in currency units).
+
+    Amounts are summed per currency, in integer cents; with `rates` (currency -> value in
+    `report_currency`) each order's amount is converted first and the tables hold
+    `report_currency` alone.
+    """
+    config = plan.config
+    reference = build_reference_data(config.seed, config.customers, config.products)
+    categories = {p.product_id: p.category for p in reference.products}
+    product_names = {p.product_id: p.name for p in reference.products}
+    customer_names = {c.customer_id: c.name for c in reference.customers}
+    zero = lambda: [0, 0, 0]  # noqa: E731  (orders, units, cents or converted amount)
+    hours, products, customers, per_category, per_currency = (
+        collections.defaultdict(zero) for _ in range(5))
+    converted = [0, 0, 0.0]
+    customer_ids = set()
+    for order, moment in _planned_orders(plan, now_ms, day):
+        cents = _cents(order.price) * order.quantity + _cents(order.tax)
+        if rates is None:
+            label, amount = order.currency, cents
+        else:
+            label, amount = report_currency, order.amount * rates[order.currency]
+        customer_ids.add(order.customer_id)
+        row = per_currency[order.currency]
+        row[0] += 1
+        row[1] += order.quantity
+        row[2] += cents
+        for row in (hours[label, moment.hour], products[label, order.product_id],
+                    customers[label, order.customer_id],
+                    per_category[label, categories.get(order.product_id, '(unknown product)')],
+                    converted):
             row[0] += 1
             row[1] += order.quantity
             row[2] += amount
+    scale = 100 if rates is None else 1
+    labels = [report_currency] if rates is not None else sorted(per_currency) or [None]
+
+    def money(value):
+        return round(value / scale, 2)
 
     def ranked(table, names, id_column):
-        order = sorted(table.items(), key=lambda item: (-item[1][2], item[0]))[:10]
-        return [{'rank': rank, id_column: key, 'name': names.get(key), 'orders': row[0],
-                 'units': row[1], 'revenue': row[2] / 100}
-                for rank, (key, row) in enumerate(order, start=1)]
+        rows = []
+        for label in labels:
+            mine = sorted(((key, row) for (currency, key), row in table.items()
+                           if currency == label), key=lambda item: (-money(item[1][2]), item[0]))
+            rows += [{'currency': label, 'rank': rank, id_column: key, 'name': names.get(key),
+                      'orders': row[0], 'units': row[1], 'revenue': money(row[2])}
+                     for rank, (key, row) in enumerate(mine[:10], start=1)]
+        return rows
 
     alerts = collections.Counter(alert.rule for alert in plan.ground_truth.alerts)
     dead_letters = plan.ground_truth.dead_letters.by_reason
+    summary = {'orders': sum(row[0] for row in per_currency.values()),
+               'units': sum(row[1] for row in per_currency.values()),
+               'unique_customers': len(customer_ids),
+               'fraud_alerts': sum(alerts.values()),
+               'dead_letters': sum(dead_letters.values())}
+    if rates is not None:
+        summary.update(revenue=round(converted[2], 2),
+                       average_order_value=round(converted[2] / converted[0], 2))
     return {
-        'summary': {'orders': total[0], 'units': total[1], 'revenue': total[2] / 100,
-                    'unique_customers': len(customers),
-                    'average_order_value': round(total[2] / 100 / total[0], 2),
-                    'fraud_alerts': sum(alerts.values()),
-                    'dead_letters': sum(dead_letters.values())},
+        'currency': report_currency if rates is not None else None,
+        'summary': summary,
+        'revenue_per_currency': [
+            {'currency': currency, 'orders': row[0], 'units': row[1], 'revenue': row[2] / 100,
+             'average_order_value': round(row[2] / 100 / row[0], 2)}
+            for currency, row in sorted(per_currency.items())],
         'revenue_per_hour': [
-            {'hour': h, 'start': f'{day.isoformat()}T{h:02d}:00:00Z', 'orders': hours[h][0],
-             'units': hours[h][1], 'revenue': hours[h][2] / 100} for h in range(24)],
+            {'currency': label, 'hour': h, 'start': f'{day.isoformat()}T{h:02d}:00:00Z',
+             'orders': hours[label, h][0], 'units': hours[label, h][1],
+             'revenue': money(hours[label, h][2])}
+            for label in labels for h in range(24)],
         'top_products': ranked(products, product_names, 'product_id'),
         'top_customers': ranked(customers, customer_names, 'customer_id'),
         'revenue_per_category': [
-            {'category': key, 'orders': row[0], 'units': row[1], 'revenue': row[2] / 100}
-            for key, row in sorted(per_category.items(), key=lambda i: (-i[1][2], i[0]))],
+            {'currency': label, 'category': key, 'orders': row[0], 'units': row[1],
+             'revenue': money(row[2])}
+            for label in labels
+            for key, row in sorted(((key, row) for (currency, key), row in per_category.items()
+                                    if currency == label),
+                                   key=lambda i: (-money(i[1][2]), i[0]))],
         'alerts_per_rule': [{'rule': rule, 'alerts': alerts.get(rule, 0)}
                             for rule in sorted(RULES)],
+        'alerts': [
+            {'time': _utc(alert.event_time_ms), 'rule': alert.rule, 'card_id': alert.card_id,
+             'order_ids': list(alert.order_ids), 'alert_id': alert.alert_id}
+            for alert in sorted(plan.ground_truth.alerts,
+                                key=lambda a: (a.event_time_ms, a.rule, a.card_id, a.alert_id))],
         'dead_letters_per_reason': [
-            {'stage': key.split('/')[0], 'reason': key.split('/')[1], 'dead_letters': count}
+            {'stage': key.split('/')[0], 'reason': key.split('/')[1],
+             'meaning': meaning(*key.split('/')), 'dead_letters': count}
             for key, count in sorted(dead_letters.items(), key=lambda i: (-i[1], i[0]))],
     }

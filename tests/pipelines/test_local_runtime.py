@@ -10,7 +10,7 @@ from pipelines import local_runtime
 def test_versions_file_names_every_pin_the_scripts_use():
     versions = local_runtime.read_versions()
     for key in ('BEAM_VERSION', 'KAFKA_VERSION', 'KAFKA_SCALA_VERSION', 'FLINK_MINOR',
-                'FLINK_VERSION', 'FLINK_RUNNER_BEAM_VERSION'):
+                'FLINK_VERSION', 'FLINK_RUNNER_BEAM_VERSION', 'AIRFLOW_VERSION'):
         assert re.fullmatch(r'\d+(\.\d+)+', versions[key]), key
     assert versions['FLINK_VERSION'].startswith(versions['FLINK_MINOR'] + '.')
 
@@ -20,6 +20,16 @@ def test_requirements_pin_the_beam_version_that_is_installed():
     requirements = (local_runtime.REPO_ROOT / 'requirements.txt').read_text()
     assert f'apache-beam=={beam}\n' in requirements
     assert apache_beam.__version__ == beam
+
+
+def test_airflows_requirements_and_constraints_pin_the_airflow_version():
+    airflow = local_runtime.read_versions()['AIRFLOW_VERSION']
+    folder = local_runtime.REPO_ROOT / 'infra' / 'airflow'
+    for name in ('requirements.txt', 'constraints.txt'):
+        lines = (folder / name).read_text().splitlines()
+        assert f'apache-airflow=={airflow}' in lines, name
+        pins = [line for line in lines if line.strip() and not line.startswith('#')]
+        assert all(re.fullmatch(r'[A-Za-z0-9_.-]+==[0-9][0-9A-Za-z.+-]*', p) for p in pins), name
 
 
 def test_every_requirement_is_pinned_exactly():

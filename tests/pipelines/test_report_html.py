@@ -4,9 +4,11 @@ import html.parser
 import re
 from typing import Dict, List
 
-from pipelines.report_figures import assemble_report, day_bounds_ms
+from pipelines.report_assemble import assemble_report, made_stamp
+from pipelines.report_currency import KEY_SEPARATOR
+from pipelines.report_day import day_bounds_ms
 from pipelines import report_html
-from pipelines.report_html import CHARTS, render_html
+from pipelines.report_html import chart_ids, render_html
 from pipelines.report_writers import TABLE_COLUMNS
 from transforms.records import WindowCount
 
@@ -18,19 +20,31 @@ def _row(key, orders, revenue, start=START_MS, size_ms=86_400_000):
     return WindowCount(start, start + size_ms, key, orders, orders * 2, revenue, 'ON_TIME', 0)
 
 
+def _in(currency, key):
+    return f'{currency}{KEY_SEPARATOR}{key}'
+
+
 SAMPLE_REPORT = assemble_report(
-    DAY, totals=[_row('all', 6, 410.5)],
-    hourly=[_row('all', 4, 300.25, START_MS + 8 * 3_600_000, 3_600_000),
-            _row('all', 2, 110.25, START_MS + 9 * 3_600_000, 3_600_000)],
-    top_products=[_row('prod-0001', 4, 300.25), _row('prod-9001', 2, 110.25)],
-    top_customers=[_row('cust-00001', 6, 410.5)], unique_customers=1,
-    categories=[_row('books', 4, 300.25), _row('(unknown product)', 2, 110.25)],
+    DAY, per_currency=[_row('EUR', 4, 300.25), _row('USD', 2, 110.25)],
+    hourly=[_row(_in('EUR', 'all'), 4, 300.25, START_MS + 8 * 3_600_000, 3_600_000),
+            _row(_in('USD', 'all'), 2, 110.25, START_MS + 9 * 3_600_000, 3_600_000)],
+    top_products=[('EUR', [_row(_in('EUR', 'prod-0001'), 4, 300.25)]),
+                  ('USD', [_row(_in('USD', 'prod-9001'), 2, 110.25)])],
+    top_customers=[('EUR', [_row(_in('EUR', 'cust-00001'), 4, 300.25)]),
+                   ('USD', [_row(_in('USD', 'cust-00001'), 2, 110.25)])], unique_customers=1,
+    categories=[_row(_in('EUR', 'books'), 4, 300.25),
+                _row(_in('USD', '(unknown product)'), 2, 110.25)],
     product_names={'prod-0001': 'Atlas <&> "Maps"', 'prod-9001': None},
     customer_names={'cust-00001': 'Ada'},
     alerts=[('VELOCITY', 2), ('SMALL_THEN_LARGE', 1)],
-    dead_letters=[('decode/BAD_JSON', 3)])
+    alert_rows=[{'event_time_ms': START_MS + 8 * 3_600_000 + n, 'rule': rule,
+                 'card_id': 'card-000001', 'order_ids': ['ord-1', 'ord-2'], 'alert_id': f'a{n}'}
+                for n, rule in enumerate(['VELOCITY', 'VELOCITY', 'SMALL_THEN_LARGE'])],
+    dead_letters=[('decode/BAD_JSON', 3)],
+    made=made_stamp('archive /data/archive', 'DirectRunner',
+                    datetime.datetime(2026, 11, 19, 2, 0, 5, tzinfo=datetime.timezone.utc)))
 EMPTY_REPORT = assemble_report(
-    DAY, totals=[], hourly=[], top_products=[], top_customers=[], unique_customers=0,
+    DAY, per_currency=[], hourly=[], top_products=[], top_customers=[], unique_customers=0,
     categories=[], product_names={}, customer_names={}, alerts=[], dead_letters=[])
 
 
@@ -94,14 +108,18 @@ def parse(page: str) -> _Page:
     return parser
 
 
-def test_every_chart_is_an_inline_svg_with_bars():
+def test_every_chart_is_an_inline_svg_with_bars_and_each_currency_has_its_own():
     page = parse(render_html(SAMPLE_REPORT))
-    assert list(page.svgs) == list(CHARTS)
-    for chart in CHARTS:
+    assert list(page.svgs) == chart_ids(SAMPLE_REPORT) == [
+        'alerts-per-rule',
+        'revenue-per-hour-eur', 'top-products-eur', 'revenue-per-category-eur',
+        'revenue-per-hour-usd', 'top-products-usd', 'revenue-per-category-usd']
+    for chart in page.svgs:
         assert page.svgs[chart].count('rect') >= 1, chart
-    assert page.svgs['revenue-per-hour'].count('rect') == 24  # zero hours drawn flat
-    assert page.svgs['top-products'].count('rect') == 2
-    assert page.svgs['revenue-per-category'].count('rect') == 2
+    for currency in ('eur', 'usd'):
+        assert page.svgs[f'revenue-per-hour-{currency}'].count('rect') == 24  # zeros flat
+        assert page.svgs[f'top-products-{currency}'].count('rect') == 1
+        assert page.svgs[f'revenue-per-category-{currency}'].count('rect') == 1
     assert page.svgs['alerts-per-rule'].count('rect') == 3
 
 
@@ -120,7 +138,43 @@ def test_every_table_is_there_with_its_rows():
         table_id = 'table-' + table.replace('_', '-')
         # a header row plus one per report row
         assert page.tables[table_id] == 1 + len(SAMPLE_REPORT[table]), table
-    assert page.tables['table-revenue-per-hour'] == 25
+    assert page.tables['table-revenue-per-hour'] == 1 + 2 * 24
+
+
+def test_headlines_show_the_previous_day_and_the_change():
+    previous = assemble_report(
+        DAY, per_currency=[_row('EUR', 5, 200.5)], hourly=[], top_products=[],
+        top_customers=[], unique_customers=2, categories=[], product_names={},
+        customer_names={}, alerts=[], dead_letters=[('decode/BAD_JSON', 3)])
+    today = assemble_report(
+        DAY, per_currency=[_row('EUR', 4, 300.25), _row('USD', 2, 110.25)], hourly=[],
+        top_products=[], top_customers=[], unique_customers=1, categories=[],
+        product_names={}, customer_names={}, alerts=[], dead_letters=[], previous=previous)
+    page = parse(render_html(today))
+    text = ''.join(page.text)
+    assert 'Orders6previous day: 5 (+20.0%)' in text
+    # amounts per currency in one table, not a card each
+    assert page.tables['currency-comparison'] == 1 + 2
+    assert 'EUR4300.25200.50 (+49.8%)75.0640.10 (+87.2%)' in text
+    assert 'USD2110.25n/a55.12n/a' in text
+    assert 'Revenue (EUR)' not in text
+    assert 'Unique customers1previous day: 2 (-50.0%)' in text
+    assert 'Dead letters0previous day: 3 (-100.0%)' in text
+
+
+def test_alerts_dead_letter_meanings_and_the_footer_are_on_the_page():
+    page_text = render_html(SAMPLE_REPORT)
+    page = parse(page_text)
+    text = ''.join(page.text)
+    # what needs attention comes before the charts of each currency
+    assert page_text.index('id="table-alerts"') < page_text.index('id="revenue-per-hour-eur"')
+    assert page_text.index('id="table-dead-letters-per-reason"') < \
+        page_text.index('id="revenue-per-hour-eur"')
+    assert page.tables['table-alerts'] == 1 + 3
+    assert '08:00:00.000VELOCITYcard-000001ord-1 ord-2' in text
+    assert 'not valid JSON' in text
+    assert 'Made 2026-11-19T02:00:05Z from archive /data/archive by DirectRunner.' in text
+    assert 'per currency, never added up across currencies' in text
 
 
 def test_text_is_escaped():
@@ -133,9 +187,11 @@ def test_an_empty_day_says_so_and_draws_no_bars():
     page = parse(render_html(EMPTY_REPORT))
     text = ''.join(page.text)
     assert 'the day is empty' in text
-    assert list(page.svgs) == list(CHARTS)
+    assert list(page.svgs) == chart_ids(EMPTY_REPORT) == [
+        'alerts-per-rule', 'revenue-per-hour-all', 'top-products-all',
+        'revenue-per-category-all']
     assert all('rect' not in shapes for shapes in page.svgs.values())
-    assert text.count('no data') == len(CHARTS)
+    assert text.count('no data') == 4
     assert page.tables['table-top-products'] == 2  # header, "none"
 
 
