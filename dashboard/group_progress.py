@@ -129,7 +129,7 @@ class GroupProgress:
                 f'The pipeline is not running: consumer group {self.group!r} has committed no '
                 f'offsets on this topic ({lag:,} orders wait). Start the streaming pipeline '
                 f'with --consumer_group={self.group}, or watch the group it uses (--group).'))
-        still_s = reading.at_s - (self._last_move_s or reading.at_s)
+        still_s = reading.at_s - (reading.at_s if self._last_move_s is None else self._last_move_s)
         if lag > 0 and still_s >= self.stall_s:
             return Verdict(NOT_RUNNING, (
                 f'The pipeline is not running (or is stuck): group {self.group!r} has not '

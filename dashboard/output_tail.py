@@ -10,8 +10,9 @@ import time
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from kafka import KafkaConsumer, TopicPartition
+from kafka.errors import KafkaError
 
-from dashboard.kafka_access import KafkaAccess
+from dashboard.kafka_access import BrokerUnreachable, KafkaAccess, unreachable_message
 from dashboard.output_view import OutputView
 from dashboard.record_kinds import ALERT, DEAD_LETTER, METRIC, decode_kind
 
@@ -49,6 +50,13 @@ class OutputTail:
         """Records skipped because they did not decode as their topic's kind."""
 
     def refresh_assignment(self) -> None:
+        """See `_refresh_assignment`; Kafka errors become BrokerUnreachable."""
+        try:
+            self._refresh_assignment()
+        except (KafkaError, OSError) as error:
+            raise BrokerUnreachable(unreachable_message(self._access.bootstrap, error)) from None
+
+    def _refresh_assignment(self) -> None:
         """Assigns the partitions of the output topics that exist and are not yet assigned
         (new ones from `lookback_s` ago). Once every topic is there, this looks again only
         every `TOPIC_RECHECK_S`. Raises BrokerUnreachable."""
@@ -80,8 +88,12 @@ class OutputTail:
         timestamp ms) of each record that decodes as its topic's kind, for `apply`."""
         if self._consumer is None or not self._consumer.assignment():
             return []
+        try:
+            batches = self._consumer.poll(timeout_ms=POLL_TIMEOUT_MS)
+        except (KafkaError, OSError) as error:
+            raise BrokerUnreachable(unreachable_message(self._access.bootstrap, error)) from None
         decoded = []
-        for tp, records in self._consumer.poll(timeout_ms=POLL_TIMEOUT_MS).items():
+        for tp, records in batches.items():
             kind = self._kind_of_topic[tp.topic]
             for record in records:
                 fields = decode_kind(record.value, kind)
