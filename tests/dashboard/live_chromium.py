@@ -85,11 +85,17 @@ class LiveChromium:
             except OSError:
                 pass
 
-    def open(self, url: str) -> None:
-        """Navigates the tab to `url` (returns once the navigation is committed)."""
+    def open(self, url: str, timeout_s: float = COMMAND_TIMEOUT_S) -> None:
+        """Navigates the tab to `url` and returns once the page has loaded."""
         reply = self._call('Page.navigate', {'url': url}, session=True)
         if reply.get('errorText'):
             raise AssertionError(f'chromium could not open {url}: {reply["errorText"]}')
+        deadline = time.monotonic() + timeout_s
+        while self.evaluate(f'location.href === {json.dumps(url)} && '
+                            f'document.readyState === "complete"') is not True:
+            if time.monotonic() > deadline:
+                raise AssertionError(f'{url} did not finish loading within {timeout_s:.0f} s')
+            time.sleep(0.05)  # between two looks at the page's load state
 
     def evaluate(self, expression: str) -> Any:
         """The value of a JavaScript expression in the page (JSON-serializable)."""
