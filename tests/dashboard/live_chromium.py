@@ -45,25 +45,26 @@ class LiveChromium:
     def __enter__(self) -> 'LiveChromium':
         to_chromium_read, self._to_chromium = os.pipe()
         self._from_chromium, from_chromium_write = os.pipe()
-
-        def child_fds() -> None:  # runs in the child: its fd 3 reads commands, fd 4 replies
-            command_fd = fcntl.fcntl(to_chromium_read, fcntl.F_DUPFD, 10)
-            reply_fd = fcntl.fcntl(from_chromium_write, fcntl.F_DUPFD, 10)
-            os.dup2(command_fd, 3)
-            os.dup2(reply_fd, 4)
-            os.close(command_fd)
-            os.close(reply_fd)
-
+        # Chromium wants the pipe on fds 3 and 4. A preexec_fn could dup2 them, but forking
+        # with a function to run is unsafe once other threads run (gRPC's, with a pipeline):
+        # bash moves them instead, after an exec-safe fork (fds 10+ so no move overwrites).
+        command_fd = fcntl.fcntl(to_chromium_read, fcntl.F_DUPFD, 10)
+        reply_fd = fcntl.fcntl(from_chromium_write, fcntl.F_DUPFD, 10)
+        for fd in (to_chromium_read, from_chromium_write):
+            os.close(fd)
         command = [str(chromium_binary()), *FLAGS, *NO_NETWORK_FLAGS,
                    f'--user-data-dir={self._profile}', '--remote-debugging-pipe',
                    '--hide-scrollbars', f'--window-size={self._window[0]},{self._window[1]}',
                    'about:blank']
-        self._process = subprocess.Popen(command, stdin=subprocess.DEVNULL,
-                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                         preexec_fn=child_fds, close_fds=False,
-                                         start_new_session=True)
-        os.close(to_chromium_read)
-        os.close(from_chromium_write)
+        move_fds = f'exec "$0" "$@" 3<&{command_fd} 4>&{reply_fd} {command_fd}<&- {reply_fd}>&-'
+        try:
+            self._process = subprocess.Popen(
+                ['bash', '-c', move_fds, *command], stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                pass_fds=(command_fd, reply_fd), start_new_session=True)
+        finally:
+            os.close(command_fd)
+            os.close(reply_fd)
         target = self._call('Target.createTarget', {'url': 'about:blank'})['targetId']
         self._session = self._call('Target.attachToTarget',
                                    {'targetId': target, 'flatten': True})['sessionId']
