@@ -659,11 +659,12 @@ dashboard_start() {  # consumer group to watch; starts it in the background unle
       "Pick another: GOLDSTREAM_DASHBOARD_PORT=18050 ./run_local.sh ...; 'ss -ltnp' shows who holds it."
   fi
   mkdir -p "$DASHBOARD_STATE"
-  (cd "$ROOT" && PYTHONUNBUFFERED=1 setsid "$VENV_LINK/bin/python" -m dashboard \
+  # The subshell execs into the dashboard, so $! is its pid and no shell holds our output.
+  (cd "$ROOT" && PYTHONUNBUFFERED=1 exec setsid "$VENV_LINK/bin/python" -m dashboard \
     --brokers "$KAFKA_BOOTSTRAP" --group "$group" --host "$DASHBOARD_HOST" \
-    --port "$DASHBOARD_PORT" >"$DASHBOARD_LOG" 2>&1 </dev/null &
-    echo $! >"$DASHBOARD_PID_FILE")
-  pid="$(cat "$DASHBOARD_PID_FILE")"
+    --port "$DASHBOARD_PORT") >"$DASHBOARD_LOG" 2>&1 </dev/null &
+  pid=$!
+  echo "$pid" >"$DASHBOARD_PID_FILE"
   local deadline=$((SECONDS + DASHBOARD_START_DEADLINE_S))
   until [[ -n "$(dashboard_url)" ]]; do
     if ! kill -0 "$pid" 2>/dev/null; then

@@ -114,13 +114,13 @@ class OutputTail:
             else:
                 self._view.add_dead_letter(fields)
 
-    def fetch_requests(self) -> int:
-        """Fetch requests the consumer has sent so far (from kafka-python's own metrics)."""
+    def request_rate(self) -> float:
+        """Requests per second the tail consumer sends (fetches, metadata, offsets), as
+        kafka-python's own metrics measure it (over its last 30 s or so)."""
         if self._consumer is None:
-            return 0
-        metrics = self._consumer.metrics()
-        total = metrics.get('consumer-fetch-manager-metrics', {}).get('fetch-total')
-        return int(total or 0)
+            return 0.0
+        rate = self._consumer.metrics().get('consumer-metrics', {}).get('request-rate')
+        return float(rate or 0.0)
 
     def close(self) -> None:
         if self._consumer is not None:

@@ -14,7 +14,8 @@ A collector reads the watcher's counters at each scrape (no second bookkeeping):
 | `goldstream_metric_rows_total` | counter | |
 | `goldstream_pipeline_up` | gauge | 1 when the verdict is ok or lagging, 0 otherwise |
 | `goldstream_dashboard_broker_up` | gauge | 0 while the broker is unreachable |
-| `goldstream_dashboard_kafka_requests_total` | counter | kind: metadata/offsets or fetch |
+| `goldstream_dashboard_offset_requests_total` | counter | metadata, offset and group requests |
+| `goldstream_dashboard_tail_requests_per_second` | gauge | the output-topic consumer's requests/s |
 
 Counters count from the dashboard's start (the output topics from `--lookback-s` back), so
 `rate()` of them gives orders/s in and out, alerts/s and dead letters/s.
@@ -80,10 +81,12 @@ class DashboardCollector(Collector):
         yield _gauge('goldstream_dashboard_broker_up',
                      '1 when the dashboard reaches the Kafka broker, else 0.',
                      0 if figures['verdict'] == UNREACHABLE else 1)
-        yield _counter('goldstream_dashboard_kafka_requests',
-                       'Requests the dashboard sent to Kafka, by kind.',
-                       {('metadata',): figures['kafka_requests'],
-                        ('fetch',): figures['fetch_requests']}, ['kind'])
+        yield _counter('goldstream_dashboard_offset_requests',
+                       'Metadata, offset and group requests the dashboard sent to Kafka.',
+                       {(): figures['kafka_requests']}, [])
+        yield _gauge('goldstream_dashboard_tail_requests_per_second',
+                     "Requests per second of the dashboard's output-topic consumer "
+                     "(kafka-python's own measure).", figures['tail_request_rate'])
 
 
 def _counter(name: str, documentation: str, values: Dict[tuple, float],

@@ -99,7 +99,7 @@ class Watcher:
                     'dead_letters_by_reason': dict(self.view.dead_letters_by_reason),
                     'metric_rows': self.view.metric_rows,
                     'kafka_requests': self.access.requests,
-                    'fetch_requests': self._tail.fetch_requests(),
+                    'tail_request_rate': self._tail.request_rate(),
                     'undecodable': self._tail.undecodable}
 
     def _verdict(self) -> Verdict:

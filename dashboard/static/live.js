@@ -81,6 +81,8 @@ function drawDeadLetters(byReason) {
               plugins: {legend: {display: false}}, scales: {x: {beginAtZero: true}}},
   });
   if (deadLettersChart) {
+    // One bar per reason, each tall enough for its label.
+    deadLettersChart.canvas.parentNode.style.height = `${Math.max(150, 40 + 18 * entries.length)}px`;
     deadLettersChart.data.labels = entries.map(([reason]) => reason);
     deadLettersChart.data.datasets[0].data = entries.map(([, count]) => count);
     deadLettersChart.update();

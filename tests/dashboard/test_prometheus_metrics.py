@@ -11,7 +11,7 @@ COUNTERS = {
                     'lag': 9}],
     'orders_in': 59, 'orders_out': 20, 'alerts_by_rule': {'VELOCITY': 2, 'IMPOSSIBLE_TRAVEL': 1},
     'dead_letters_by_reason': {'decode/INVALID_JSON': 4}, 'metric_rows': 11,
-    'kafka_requests': 70, 'fetch_requests': 12, 'undecodable': 0}
+    'kafka_requests': 70, 'tail_request_rate': 4.5, 'undecodable': 0}
 
 
 def samples(counters):
@@ -35,6 +35,8 @@ def test_every_figure_is_exposed_with_its_labels():
                   (('reason', 'INVALID_JSON'), ('stage', 'decode')))] == 4
     assert found[('goldstream_pipeline_up', ())] == 1
     assert found[('goldstream_dashboard_broker_up', ())] == 1
+    assert found[('goldstream_dashboard_offset_requests_total', ())] == 70
+    assert found[('goldstream_dashboard_tail_requests_per_second', ())] == 4.5
 
 
 def test_an_unreachable_broker_shows_as_down():
