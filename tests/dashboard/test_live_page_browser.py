@@ -10,6 +10,7 @@ It also measures, and writes to `live_page_figures.json` in that folder, how fre
 dashboard costs the broker (its requests per second, from its own /metrics).
 """
 import json
+import math
 import statistics
 import time
 
@@ -175,4 +176,5 @@ def summary(milliseconds) -> dict:
     """Count, median, 90th percentile and maximum of some durations, ms."""
     values = sorted(milliseconds)
     return {'n': len(values), 'p50': round(statistics.median(values)),
-            'p90': round(values[int(0.9 * (len(values) - 1))]), 'max': round(values[-1])}
+            'p90': round(values[math.ceil(0.9 * len(values)) - 1]),  # nearest rank
+            'max': round(values[-1])}
