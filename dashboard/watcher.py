@@ -4,14 +4,15 @@ Each turn it polls the output topics (waiting at most `POLL_TIMEOUT_MS`), and ev
 `refresh_s` it reads the orders topic's end offsets and the group's offsets and members. A
 failed read marks the broker unreachable (the page says so and keeps the last figures) and is
 retried every `refresh_s`; when the broker answers again the figures move on. Web handlers
-never touch Kafka: they take `snapshot()`, a JSON-ready dict, and wait on `version`.
+never touch Kafka: they take `snapshot()`, a JSON-ready dict, when `version` has moved.
 """
 import logging
 import threading
 import time
 from typing import Any, Callable, Dict, Optional
 
-from dashboard.group_progress import UNREACHABLE, GroupProgress, OffsetReading, Verdict
+from dashboard.group_progress import (
+    NOT_RUNNING, UNREACHABLE, GroupProgress, OffsetReading, Verdict)
 from dashboard.kafka_access import BrokerUnreachable, KafkaAccess, TopicNotFound
 from dashboard.output_tail import OutputTail
 from dashboard.output_view import OutputView
@@ -41,7 +42,6 @@ class Watcher:
                                 settings.lookback_s)
         self._clock = clock
         self._lock = threading.Lock()
-        self._changed = threading.Condition(self._lock)
         self._stop = threading.Event()
         self._thread: Optional[threading.Thread] = None
         self._unreachable: Optional[str] = None
@@ -49,7 +49,7 @@ class Watcher:
         self._next_refresh = 0.0
         self._described_at = 0.0
         self.version = 0
-        """Bumped whenever the figures change; `wait_for_change` waits on it."""
+        """Bumped whenever the figures change."""
 
     def start(self) -> 'Watcher':
         self._thread = threading.Thread(target=self._run, name='dashboard-watcher', daemon=True)
@@ -62,13 +62,6 @@ class Watcher:
             self._thread.join(timeout_s)
         self._tail.close()
         self.access.close()
-
-    def wait_for_change(self, seen_version: int, timeout_s: float) -> int:
-        """Blocks until `version` differs from `seen_version` or `timeout_s` passes; returns
-        the version then."""
-        with self._changed:
-            self._changed.wait_for(lambda: self.version != seen_version, timeout_s)
-            return self.version
 
     def snapshot(self) -> Dict[str, Any]:
         """What the page shows, JSON-ready."""
@@ -106,7 +99,7 @@ class Watcher:
         if self._unreachable:
             return Verdict(UNREACHABLE, self._unreachable)
         if self._topic_missing:
-            return Verdict('not_running', self._topic_missing)
+            return Verdict(NOT_RUNNING, self._topic_missing)
         return self.progress.verdict()
 
     def _run(self) -> None:
@@ -170,6 +163,5 @@ class Watcher:
             self._bump()
 
     def _bump(self) -> None:
-        with self._changed:
+        with self._lock:
             self.version += 1
-            self._changed.notify_all()
