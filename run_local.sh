@@ -33,6 +33,9 @@ FLINK_JOB_SERVER_HOME="$CACHE/flink-job-server/beam-${FLINK_RUNNER_BEAM_VERSION}
 FLINK_JOB_SERVER_JAR="$FLINK_JOB_SERVER_HOME/goldstream-flink-job-server.jar"
 FLINK_DIST_HOME="$CACHE/flink/${FLINK_VERSION}/dist"
 CHROMIUM_BIN="${GOLDSTREAM_CHROMIUM:-/usr/bin/chromium}"
+DASHBOARD_HOST="${GOLDSTREAM_DASHBOARD_HOST:-127.0.0.1}"
+DASHBOARD_PORT="${GOLDSTREAM_DASHBOARD_PORT:-8050}"
+DASHBOARD_START_DEADLINE_S=60
 APT_ARCHIVES="$CACHE/apt/archives"
 FLINK_STATE="$STATE/flink"
 FLINK_CONF_DIR="$FLINK_STATE/conf"
@@ -43,6 +46,9 @@ KAFKA_PID_FILE="$KAFKA_STATE/kafka.pid"
 KAFKA_LOG_DIR="$KAFKA_STATE/logs"
 KAFKA_DATA_DIR="$KAFKA_STATE/data"
 KAFKA_CONFIG="$KAFKA_STATE/server.properties"
+DASHBOARD_STATE="$STATE/dashboard"
+DASHBOARD_PID_FILE="$DASHBOARD_STATE/dashboard.pid"
+DASHBOARD_LOG="$DASHBOARD_STATE/dashboard.log"
 AIRFLOW_REQUIREMENTS="$ROOT/infra/airflow/requirements.txt"
 AIRFLOW_CONSTRAINTS="$ROOT/infra/airflow/constraints.txt"
 AIRFLOW_STATE="$STATE/airflow"
@@ -75,6 +81,14 @@ Usage: ./run_local.sh [command]
                          with its REST API and web UI on 127.0.0.1:\$GOLDSTREAM_FLINK_REST_PORT;
                          run pipelines on it with --runner=FlinkRunner
                          --flink_master=127.0.0.1:<port> (status exits 0 when up, 3 when down)
+  dashboard [options]    the live page, topic browser and Prometheus /metrics of a running
+                         pipeline, in the foreground, on http://127.0.0.1:\$GOLDSTREAM_DASHBOARD_PORT/
+                         (python -m dashboard --help lists the options: --group, topics,
+                         --lag-warning, Kafka security)
+  dashboard start|stop|status
+                         the same in the background, watching group \$GOLDSTREAM_DASHBOARD_GROUP
+                         (default goldstream-demo); the demo starts it (status exits 0 when
+                         up, 3 when down)
   help                   this text
 
 Environment:
@@ -90,6 +104,9 @@ Environment:
                          the clone)
   GOLDSTREAM_CHROMIUM    the Chromium the report page test runs (default /usr/bin/chromium,
                          Debian's chromium package, which setup installs when it is missing)
+  GOLDSTREAM_DASHBOARD_PORT
+                         the live page's port (default 8050); GOLDSTREAM_DASHBOARD_HOST its
+                         address (default 127.0.0.1)
 EOF
 }
 
@@ -820,6 +837,93 @@ cmd_airflow() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# The live page (dashboard/)
+
+dashboard_pid() {  # prints the pid of the dashboard this clone started, if it is still running
+  [[ -f "$DASHBOARD_PID_FILE" ]] || return 1
+  local pid
+  pid="$(cat "$DASHBOARD_PID_FILE")"
+  [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "-m dashboard" || return 1
+  printf '%s\n' "$pid"
+}
+
+dashboard_url() { sed -n 's/^dashboard: //p' "$DASHBOARD_LOG" 2>/dev/null | tail -n1; }
+
+dashboard_start() {  # consumer group to watch; starts it in the background unless it runs
+  local group="${1:-${GOLDSTREAM_DASHBOARD_GROUP:-goldstream-demo}}" pid
+  if pid="$(dashboard_pid)"; then
+    say "Live page already up (pid $pid): $(dashboard_url)"
+    return
+  fi
+  if port_in_use "$DASHBOARD_PORT"; then
+    fail "port $DASHBOARD_PORT on 127.0.0.1 is already taken by another process." \
+      "Pick another: GOLDSTREAM_DASHBOARD_PORT=18050 ./run_local.sh ...; 'ss -ltnp' shows who holds it."
+  fi
+  mkdir -p "$DASHBOARD_STATE"
+  # The subshell execs into the dashboard, so $! is its pid and no shell holds our output.
+  (cd "$ROOT" && PYTHONUNBUFFERED=1 exec setsid "$VENV_LINK/bin/python" -m dashboard \
+    --brokers "$KAFKA_BOOTSTRAP" --group "$group" --host "$DASHBOARD_HOST" \
+    --port "$DASHBOARD_PORT") >"$DASHBOARD_LOG" 2>&1 </dev/null &
+  pid=$!
+  echo "$pid" >"$DASHBOARD_PID_FILE"
+  local deadline=$((SECONDS + DASHBOARD_START_DEADLINE_S))
+  until [[ -n "$(dashboard_url)" ]]; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      rm -f "$DASHBOARD_PID_FILE"
+      tail -n 20 "$DASHBOARD_LOG" >&2
+      fail "the dashboard exited during start-up; its log is above."
+    fi
+    if ((SECONDS >= deadline)); then
+      dashboard_stop
+      fail "the dashboard printed no address within ${DASHBOARD_START_DEADLINE_S} s (log: $DASHBOARD_LOG)."
+    fi
+    sleep 0.2
+  done
+  say "Live page (pid $pid, group $group): $(dashboard_url)"
+}
+
+dashboard_stop() {
+  local pid
+  if ! pid="$(dashboard_pid)"; then
+    rm -f "$DASHBOARD_PID_FILE"
+    say "Live page is not running (nothing started from $DASHBOARD_STATE)"
+    return
+  fi
+  say "Stopping the live page (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || true
+  local deadline=$((SECONDS + 20))
+  while kill -0 "$pid" 2>/dev/null; do
+    if ((SECONDS >= deadline)); then
+      kill -KILL "$pid" 2>/dev/null || true
+      break
+    fi
+    sleep 0.2
+  done
+  rm -f "$DASHBOARD_PID_FILE"
+}
+
+cmd_dashboard() {
+  case "${1:-}" in
+    start) setup_venv; dashboard_start ;;
+    stop) dashboard_stop ;;
+    status)
+      local pid
+      if pid="$(dashboard_pid)"; then
+        printf 'up (pid %s, %s, log %s)\n' "$pid" "$(dashboard_url)" "$DASHBOARD_LOG"
+        return 0
+      fi
+      printf 'down\n'
+      return 3 ;;
+    *)
+      setup_venv
+      say "Live page for the pipeline on $KAFKA_BOOTSTRAP (Ctrl-C stops it)"
+      cd "$ROOT" && exec "$VENV_LINK/bin/python" -m dashboard --brokers "$KAFKA_BOOTSTRAP" \
+        --host "$DASHBOARD_HOST" --port "$DASHBOARD_PORT" "$@" ;;
+  esac
+}
+
+# ---------------------------------------------------------------------------------------------
 # The test suite and the demo
 
 export_runtime_env() {
@@ -851,6 +955,7 @@ cmd_demo() {
   local started=$SECONDS
   cmd_setup
   broker_start
+  dashboard_start goldstream-demo
   export_runtime_env
   say "Demo: generated traffic -> the streaming pipeline (bounded, Prism) -> summary"
   local code=0
@@ -859,6 +964,7 @@ cmd_demo() {
     --runner "${GOLDSTREAM_DEMO_RUNNER:-PrismRunner}") || code=$?
   cat <<EOF
 Kafka broker   $KAFKA_BOOTSTRAP (pid $(broker_pid || echo '?')); stop it with ./run_local.sh broker stop
+live page      $(dashboard_url) (pid $(dashboard_pid || echo '?')); stop it with ./run_local.sh dashboard stop
 broker logs    $KAFKA_LOG_DIR/server.log
 broker data    $KAFKA_DATA_DIR
 demo files     $STATE/demo (ground truth, reference data, archive)
@@ -877,6 +983,7 @@ main() {
     test) cmd_test "$@" ;;
     broker) cmd_broker "$@" ;;
     flink) cmd_flink "$@" ;;
+    dashboard) cmd_dashboard "$@" ;;
     airflow) cmd_airflow "$@" ;;
     help | -h | --help) usage ;;
     *) usage >&2; fail "unknown command '$command'." ;;
