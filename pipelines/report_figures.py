@@ -10,7 +10,7 @@ import base64
 import datetime
 import json
 import time
-from typing import Any, Dict, Iterable, NamedTuple, Optional, Tuple
+from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Tuple
 
 import apache_beam as beam
 from apache_beam import pvalue
@@ -223,13 +223,13 @@ class ComputeReportFigures(beam.PTransform):
 
         previous = (pipeline
                     | 'PreviousReportPath' >> beam.Create([self._context.previous_report])
-                    | 'ReadPreviousReport' >> beam.Map(_read_previous))
+                    | 'ReadPreviousReport' >> beam.FlatMap(_read_previous))
 
         return (pipeline
                 | 'ReportDay' >> beam.Create([self._day.isoformat()])
                 | 'AssembleReport' >> beam.Map(
                     _assemble, self._top_n, self._context,
-                    previous=pvalue.AsSingleton(previous),
+                    previous=pvalue.AsSingleton(previous, default_value=None),
                     per_currency=pvalue.AsList(per_currency),
                     converted=pvalue.AsList(converted), hourly=pvalue.AsList(hourly),
                     top_products=pvalue.AsList(top('TopProducts', products)),
@@ -243,8 +243,11 @@ class ComputeReportFigures(beam.PTransform):
                     dead_letters=pvalue.AsList(dead_letters_per_reason)))
 
 
-def _read_previous(path: Optional[str]) -> Optional[Dict[str, Any]]:
-    return read_report(path) if path else None
+def _read_previous(path: Optional[str]) -> List[Dict[str, Any]]:
+    """The previous day's report, or nothing: a side input holding None reaches the portable
+    Flink runner as a null, which it refuses (NullPointerException)."""
+    report = read_report(path) if path else None
+    return [] if report is None else [report]
 
 
 def _assemble(day: str, top_n: int, context: ReportContext, **figures) -> Dict:
