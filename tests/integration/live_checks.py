@@ -16,7 +16,8 @@ LIVE_TRAFFIC = TrafficConfig(count=3_000, seed=17, events_per_second=300, fraud_
 RATE = 300  # orders/s: event time moves with the wall clock
 
 
-def check_live_run(bootstrap: str, folder: pathlib.Path, runner_args: Sequence[str]) -> None:
+def check_live_run(bootstrap: str, folder: pathlib.Path, runner_args: Sequence[str],
+                   alert_deadline_s: float = ALERT_DEADLINE_S) -> None:
     run = LiveRun.start(bootstrap, folder, [*runner_args, f'--early_firing_s={EARLY_FIRING_S}',
                                             '--archive_flush_s=5'])
     try:
@@ -24,10 +25,10 @@ def check_live_run(bootstrap: str, folder: pathlib.Path, runner_args: Sequence[s
         truth = plan.ground_truth
         expected = {alert.alert_id for alert in truth.alerts}
         assert expected, 'the traffic must hold fraud'
-        alerts = run.wait_for_alerts(expected, timeout_s=ALERT_DEADLINE_S)
+        alerts = run.wait_for_alerts(expected, timeout_s=alert_deadline_s)
         assert expected <= set(alerts), (
             f'{len(expected - set(alerts))} of {len(expected)} alerts missing after '
-            f'{ALERT_DEADLINE_S} s:\n{run.log_tail()}')
+            f'{alert_deadline_s} s:\n{run.log_tail()}')
         # Shuffled arrival may add alerts on orders that were neighbours when checked
         # (docs/fraud.md), but only on the scenarios' cards: background cards never alert.
         fraud_cards = {alert.card_id for alert in truth.alerts}

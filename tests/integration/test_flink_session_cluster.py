@@ -140,5 +140,8 @@ def test_daily_report_on_the_session_cluster_matches_the_ground_truth(flink_mast
 def test_the_streaming_pipeline_runs_live_on_the_session_cluster(flink_master, kafka_bootstrap,
                                                                  tmp_path):
     # Unbounded, with checkpointing (5 s) and the source committing after checkpoints.
+    # A longer deadline than embedded Flink's: the cluster's TaskManager runs beside the
+    # job servers the module's earlier tests left in this process.
     check_live_run(kafka_bootstrap, tmp_path, ['--runner=FlinkRunner',
-                                               f'--flink_master={flink_master}'])
+                                               f'--flink_master={flink_master}'],
+                   alert_deadline_s=240)
