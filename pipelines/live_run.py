@@ -9,6 +9,9 @@ their Kafka timestamps, so that "produce to alert" is measured from outside the 
     plan, report = run.produce(TrafficConfig(...), rate=1000)
     alerts = run.wait_for_alerts(expected_ids, timeout_s=60)
     run.stop()
+
+`GOLDSTREAM_LIVE_LAUNCHER` replaces `<python> -m pipelines.streaming` as the command that
+starts the job (e.g. a script that sets up logging first, to see a job server's own log).
 """
 import dataclasses
 import json
