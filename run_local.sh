@@ -546,11 +546,18 @@ flink_pid() {  # jobmanager|taskmanager; prints its pid if the process this clon
   printf '%s\n' "$pid"
 }
 
-flink_taskmanagers() {  # prints how many TaskManagers the REST API reports; fails if it does not answer
-  local overview
+flink_taskmanagers() {  # prints how many TaskManagers the REST API reports with their slots
+  # registered (a TaskManager is listed a moment before its slots are); fails if it does
+  # not answer
+  local overview taskmanagers
   overview="$(curl -fsS --max-time 2 "$FLINK_REST_URL/overview" 2>/dev/null)" || return 1
   [[ "$overview" =~ \"taskmanagers\":([0-9]+) ]] || return 1
-  printf '%s\n' "${BASH_REMATCH[1]}"
+  taskmanagers="${BASH_REMATCH[1]}"
+  [[ "$overview" =~ \"slots-total\":([0-9]+) ]] || return 1
+  if ((BASH_REMATCH[1] == 0)); then
+    taskmanagers=0
+  fi
+  printf '%s\n' "$taskmanagers"
 }
 
 show_flink_log_tail() {
