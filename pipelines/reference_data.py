@@ -4,7 +4,7 @@
 arguments give the same rows. ``write_reference_data`` writes them where the
 streaming pipeline's reference-data option points: ``customers.csv`` and
 ``products.jsonl`` by default (either file may be written in the other format,
-CSV with a header row or JSON lines). The fields are DESIGN.md's:
+CSV with a header row or JSON lines). The fields are these:
 
 * customers: ``customer_id``, ``name``, ``segment``, ``home_country``,
   ``signup_date`` (ISO 8601 date);
@@ -94,7 +94,7 @@ _LAST_SIGNUP = datetime.date(2026, 10, 31)
 
 
 class CustomerRow(NamedTuple):
-    """A row of ``customers.csv`` (DESIGN.md, "Reference data")."""
+    """A row of ``customers.csv``."""
 
     customer_id: str
     name: str
@@ -104,7 +104,7 @@ class CustomerRow(NamedTuple):
 
 
 class ProductRow(NamedTuple):
-    """A row of ``products.jsonl`` (DESIGN.md, "Reference data")."""
+    """A row of ``products.jsonl``."""
 
     product_id: str
     name: str

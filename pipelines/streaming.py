@@ -31,7 +31,7 @@ from transforms.records import DEAD_LETTER, VALID, MetricRow
 from transforms.validation_rules import parse_event_time
 from transforms.windowed_counts import CountPerWindow
 
-MAX_FUTURE_MS = 24 * 3600 * 1000  # DESIGN: a timestamp at most 1 day in the future
+MAX_FUTURE_MS = 24 * 3600 * 1000  # a timestamp at most 1 day in the future (schemas/order.v2.avsc)
 ORDERS_DATASET = 'orders'
 DEAD_LETTERS_DATASET = 'deadletters'
 

@@ -2,7 +2,7 @@
 
 Each builder returns a ``Scenario``: its orders (drafts, each with the delay
 after its event time at which it is produced) and which of them the alert
-names, worked out from the rule text of DESIGN.md (and checked against
+names, worked out from the rule text of docs/fraud.md (and checked against
 ``transforms.fraud_rules`` by the tests). A card of a scenario has no other
 orders, and everything else on it stays far from every threshold:
 

@@ -22,7 +22,7 @@ from transforms.validation_rules import ValidationError, validate_order
 
 
 class ValidateOrders(beam.PTransform):
-    """Checks decoded orders against the value rules of DESIGN.md and types them.
+    """Checks decoded orders against the value rules of schemas/order.v2.avsc and types them.
 
     Input: a PCollection of ``DecodedEvent`` (``DecodeEvents``' valid output),
     bounded or unbounded, in any windowing.

@@ -1,4 +1,4 @@
-"""The value rules of an order (DESIGN.md, "Events"), as plain functions.
+"""The value rules of an order (schemas/order.v2.avsc, the data dictionary), as plain functions.
 
 ``validate_order`` turns a decoded version 2 order dict (``connectors.order_codec``:
 types already checked) into a typed ``Order``, or raises ``ValidationError``

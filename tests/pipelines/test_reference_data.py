@@ -1,4 +1,4 @@
-"""Reference data: DESIGN's fields, deterministic, in CSV or JSON lines."""
+"""Reference data: the documented fields, deterministic, in CSV or JSON lines."""
 import csv
 import json
 
