@@ -65,6 +65,18 @@ def end_offsets(bootstrap: str, topic: str) -> Dict[int, int]:
         consumer.close()
 
 
+def committed_offsets(bootstrap: str, group: str, topic: str) -> Dict[int, int]:
+    """Returns partition -> `group`'s committed offset on `topic`, for the partitions where
+    the group has committed one."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id='goldstream-offsets')
+    try:
+        offsets = admin.list_group_offsets(group).get(group, {})
+    finally:
+        admin.close()
+    return {tp.partition: meta.offset for tp, meta in offsets.items()
+            if tp.topic == topic and meta.offset is not None and meta.offset >= 0}
+
+
 def broker_answers(bootstrap: str, timeout_s: float = 3.0) -> bool:
     """Returns True when a broker at `bootstrap` returns cluster metadata within `timeout_s`."""
     timeout_ms = int(timeout_s * 1000)

@@ -26,7 +26,7 @@ from typing import Callable, Dict, Iterable, List, NamedTuple, Optional, Sequenc
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from connectors.kafka_topics import end_offsets, ensure_topics
+from connectors.kafka_topics import committed_offsets, end_offsets, ensure_topics
 from pipelines.reference_data import write_reference_data
 from pipelines.traffic_config import TrafficConfig
 from pipelines.traffic_plan import TrafficPlan, plan_traffic
@@ -93,6 +93,11 @@ class LiveRun:
     def topic(self, name: str) -> str:
         return f'{self.prefix}.{name}'
 
+    @property
+    def group(self) -> str:
+        """The job's consumer group."""
+        return f'{self.prefix}.group'
+
     def _wait_until_reading(self, timeout_s: float) -> None:
         """Sends one empty record (a dead letter, EMPTY) and waits until it is on the DLQ."""
         producer = KafkaProducer(bootstrap_servers=self.bootstrap, acks='all')
@@ -112,6 +117,33 @@ class LiveRun:
         report = produce_plan(self.bootstrap, self.topic('orders'), plan, rate=rate,
                               progress=progress)
         return plan, report
+
+    def progress(self) -> str:
+        """Where the job's consumer group stands on the orders topic, per partition:
+        ``p0 committed/end (lag)``; what to look at when outputs do not arrive."""
+        ends = end_offsets(self.bootstrap, self.topic('orders'))
+        committed = committed_offsets(self.bootstrap, self.group, self.topic('orders'))
+        return ', '.join(f'p{p} {committed.get(p, "-")}/{end} '
+                         f'(lag {end - committed.get(p, 0)})' for p, end in sorted(ends.items()))
+
+    def wait_until_caught_up(self, timeout_s: float) -> None:
+        """Waits until the group has committed every partition up to where the orders topic
+        ended when called (the job finalizes what it read; later records may keep coming).
+
+        Raises:
+            RuntimeError: Not within `timeout_s`; the message has the progress per
+                partition and the log's tail.
+        """
+        target = end_offsets(self.bootstrap, self.topic('orders'))
+
+        def caught_up() -> bool:
+            committed = committed_offsets(self.bootstrap, self.group, self.topic('orders'))
+            return all(committed.get(p, 0) >= end for p, end in target.items() if end > 0)
+
+        if not self.poll(caught_up, timeout_s, None):
+            raise RuntimeError(f'the job did not catch up within {timeout_s:.0f} s with the '
+                               f'orders topic (target {target}; now {self.progress()}):\n'
+                               f'{self.log_tail()}')
 
     def read(self, name: str) -> List[OutputRecord]:
         """Every record on an output topic so far, JSON-decoded."""
