@@ -12,6 +12,9 @@ from kafka import KafkaConsumer, KafkaProducer
 _TOPIC_CHARS = frozenset('abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-')
 SECURITY_PROTOCOLS = ('PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL')
 SASL_MECHANISMS = ('PLAIN', 'GSSAPI', 'OAUTHBEARER', 'SCRAM-SHA-256', 'SCRAM-SHA-512')
+# Clients of a broker that restarts reconnect within a second or two of its return, not
+# after kafka-python's default back-off of up to 30 s (an option the user gives wins).
+RECONNECT_SETTINGS = {'reconnect_backoff_max_ms': 1000}
 # Options the connectors set themselves; a user value would break their guarantees.
 _OWNED_BY_CONNECTOR = frozenset({
     'bootstrap_servers', 'group_id', 'enable_auto_commit', 'key_deserializer',
@@ -55,7 +58,7 @@ class KafkaConnection:
 
     def _client_config(self, known: Mapping, connector_settings) -> Dict[str, Any]:
         config = {'bootstrap_servers': list(self.bootstrap_servers),
-                  'security_protocol': self.security_protocol}
+                  'security_protocol': self.security_protocol, **RECONNECT_SETTINGS}
         config.update((k, v) for k, v in self.client_options.items() if k in known)
         config.update(connector_settings)
         return config

@@ -4,6 +4,11 @@ A splittable DoFn with one restriction per topic-partition, real on every portab
 unbounded by default (it self-checkpoints and resumes after a delay when there is nothing to
 read), or bounded for tests and back-fills. Offsets are committed to the consumer group only
 when the runner finalizes the bundle that read them.
+
+An unbounded read rides out a broker that is down or restarting: it connects on its first
+read, not at set-up, and a read that meets a connection error claims nothing more, drops its
+consumer and resumes later with a new one, from the first offset it did not emit. (A bundle
+that failed instead would fail the whole job on Prism, which does not retry bundles.)
 """
 import logging
 import time
@@ -14,6 +19,7 @@ from apache_beam.metrics import Metrics
 from apache_beam.transforms.window import TimestampedValue
 from apache_beam.utils.timestamp import MIN_TIMESTAMP, Duration, Timestamp
 from kafka import KafkaConsumer, TopicPartition
+from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
 from connectors.kafka_config import KafkaConnection, checked_topics
@@ -163,12 +169,15 @@ class _ReadPartition(beam.DoFn):
         self._event_time_ms = event_time_ms
         self._poll_timeout_ms = poll_timeout_ms
         self._resume_delay = Duration.of(resume_delay_s)
+        self._outage_delay_s = max(1.0, resume_delay_s)
         self._max_read_time_s = max_read_time_s
         self._watermarks = watermarks
         self._consumer = None
         self._committer = None
         self._committed = {}
         self._records_read = Metrics.counter('ReadFromKafka', 'records_read')
+        self._broker_unavailable = Metrics.counter('ReadFromKafka', 'reads_broker_unavailable')
+        self._commit_failures = Metrics.counter('ReadFromKafka', 'commit_failures')
         self._without_event_time = Metrics.counter('ReadFromKafka', 'records_without_event_time')
 
     # The DoFn is its own watermark estimator provider, so the bound and idle timeout are the
@@ -183,14 +192,25 @@ class _ReadPartition(beam.DoFn):
         return self._watermarks.estimator_state_coder()
 
     def setup(self):
-        self._consumer = KafkaConsumer(**self._connection.consumer_config(
-            enable_auto_commit=False, client_id='goldstream-reader'))
+        self._consumer = self._committer = None  # connected on first use
 
     def teardown(self):
-        for client in (self._consumer, self._committer):
-            if client is not None:
-                client.close()
-        self._consumer = self._committer = None
+        self._drop_consumer()
+        self._drop_committer()
+
+    def _connected_consumer(self) -> KafkaConsumer:
+        if self._consumer is None:
+            self._consumer = KafkaConsumer(**self._connection.consumer_config(
+                enable_auto_commit=False, client_id='goldstream-reader'))
+        return self._consumer
+
+    def _drop_consumer(self) -> None:
+        consumer, self._consumer = self._consumer, None
+        _close_quietly(consumer)
+
+    def _drop_committer(self) -> None:
+        committer, self._committer = self._committer, None
+        _close_quietly(committer)
 
     def process(self, element: PartitionRead,
                 tracker=beam.DoFn.RestrictionParam(_restrictions),
@@ -202,41 +222,56 @@ class _ReadPartition(beam.DoFn):
         if restriction.start >= restriction.stop:
             return
         tp = TopicPartition(element.topic, element.partition)
-        self._seek(tp, restriction.start)
-        deadline = time.monotonic() + self._max_read_time_s
-        next_offset = restriction.start
-        emitted = 0
+        progress = _ReadProgress(restriction.start)
         try:
-            while True:
-                batch = self._consumer.poll(timeout_ms=self._poll_timeout_ms).get(tp, ())
-                for message in batch:
-                    if not tracker.try_claim(message.offset):
-                        return
-                    record = _to_record(message)
-                    yield TimestampedValue(record, self._event_time(record, watermark))
-                    next_offset = message.offset + 1
-                    emitted += 1
-                if not batch:
-                    if restriction.stop != UNBOUNDED_STOP:
-                        if self._consumer.position(tp) >= restriction.stop:
-                            tracker.try_claim(restriction.stop)  # only gaps were left: done
-                            return
-                    else:
-                        tracker.defer_remainder(self._resume_delay)
-                        return
-                if time.monotonic() >= deadline:
-                    tracker.defer_remainder()
-                    return
+            try:
+                yield from self._read_records(tp, restriction, tracker, watermark, progress)
+            except KafkaError as error:
+                if restriction.stop != UNBOUNDED_STOP:
+                    raise  # a bounded read (a batch job) fails, for its runner to retry
+                # The broker is down or restarting: nothing more is claimed; a new consumer
+                # resumes from the first offset not emitted.
+                self._broker_unavailable.inc()
+                _LOG.warning('Kafka read of %s paused (%s: %s); resuming in %.1f s',
+                             tp, type(error).__name__, error, self._outage_delay_s)
+                self._drop_consumer()
+                tracker.defer_remainder(Duration.of(self._outage_delay_s))
         finally:
             # The records emitted, not those polled: a batch can run past the restriction's
             # stop (a bounded read by time, a split).
-            self._records_read.inc(emitted)
+            self._records_read.inc(progress.emitted)
             # Registered even when nothing was read: Prism asks every bundle of a stage that
             # declares a finalizer to finalize, and fails those the SDK has already released.
-            self._commit_when_finalized(finalizer, tp, next_offset)
+            self._commit_when_finalized(finalizer, tp, progress.next_offset)
 
-    def _seek(self, tp: TopicPartition, offset: int) -> None:
-        consumer = self._consumer
+    def _read_records(self, tp: TopicPartition, restriction, tracker, watermark,
+                      progress: '_ReadProgress') -> Iterable[TimestampedValue]:
+        consumer = self._connected_consumer()
+        self._seek(consumer, tp, restriction.start)
+        deadline = time.monotonic() + self._max_read_time_s
+        while True:
+            batch = consumer.poll(timeout_ms=self._poll_timeout_ms).get(tp, ())
+            for message in batch:
+                if not tracker.try_claim(message.offset):
+                    return
+                record = _to_record(message)
+                yield TimestampedValue(record, self._event_time(record, watermark))
+                progress.emitted += 1
+                progress.next_offset = message.offset + 1
+            if not batch:
+                if restriction.stop != UNBOUNDED_STOP:
+                    if consumer.position(tp) >= restriction.stop:
+                        tracker.try_claim(restriction.stop)  # only gaps were left: done
+                        return
+                else:
+                    tracker.defer_remainder(self._resume_delay)
+                    return
+            if time.monotonic() >= deadline:
+                tracker.defer_remainder()
+                return
+
+    @staticmethod
+    def _seek(consumer: KafkaConsumer, tp: TopicPartition, offset: int) -> None:
         if consumer.assignment() == {tp} and consumer.position(tp) == offset:
             return  # keeps what the consumer already fetched ahead
         consumer.assign([tp])
@@ -270,11 +305,17 @@ class _ReadPartition(beam.DoFn):
     def _commit(self, tp: TopicPartition, next_offset: int) -> None:
         if self._committed.get(tp, -1) >= next_offset:
             return  # nothing new, or a later bundle's commit already went through
-        if self._committer is None:
-            self._committer = KafkaConsumer(**self._connection.consumer_config(
-                group_id=self._commit_group, enable_auto_commit=False,
-                client_id='goldstream-committer'))
-        self._committer.commit({tp: OffsetAndMetadata(next_offset, '', -1)})
+        try:
+            if self._committer is None:
+                self._committer = KafkaConsumer(**self._connection.consumer_config(
+                    group_id=self._commit_group, enable_auto_commit=False,
+                    client_id='goldstream-committer'))
+            self._committer.commit({tp: OffsetAndMetadata(next_offset, '', -1)})
+        except KafkaError:
+            # The broker is away: a later bundle's finalization commits a later offset.
+            self._commit_failures.inc()
+            self._drop_committer()
+            return
         self._committed[tp] = next_offset
 
 
@@ -302,6 +343,25 @@ class _ReadPartitionUnbounded(_ReadPartition):
                 tracker=beam.DoFn.RestrictionParam(_ReadPartition._restrictions),
                 watermark=beam.DoFn.WatermarkEstimatorParam()) -> Iterable[KafkaRecord]:
         yield from self._read(element, tracker, watermark, finalizer)
+
+
+class _ReadProgress:
+    """What one read emitted so far: how many records, and the offset after the last."""
+
+    __slots__ = ('emitted', 'next_offset')
+
+    def __init__(self, start: int) -> None:
+        self.emitted = 0
+        self.next_offset = start
+
+
+def _close_quietly(client) -> None:
+    if client is None:
+        return
+    try:
+        client.close()
+    except (KafkaError, OSError):
+        pass  # closing a client of a broker that is gone; nothing to keep
 
 
 def _to_record(message) -> KafkaRecord:
