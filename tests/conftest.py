@@ -16,6 +16,7 @@ from apache_beam.testing.test_pipeline import TestPipeline
 
 from pipelines.local_runtime import prism_binary
 from tests.background_job import BackgroundJob
+from tests.integration.local_scripts import free_port, run_script
 
 if TestPipeline.pytest_test_pipeline_options is None:
     TestPipeline.pytest_test_pipeline_options = f'--prism_location={prism_binary()}'
@@ -46,6 +47,20 @@ def pytest_sessionfinish(session):
     job = session.config.stash.get(_JOB, None)
     if job is not None:
         job.stop()
+
+
+@pytest.fixture
+def own_broker(tmp_path):
+    """A second broker of the test's own (ports and state), for tests that stop and start it
+    without disturbing the suite's broker: yields (script environment, bootstrap)."""
+    env = dict(os.environ)
+    env['GOLDSTREAM_STATE_DIR'] = str(tmp_path / 'state')
+    env['GOLDSTREAM_KAFKA_PORT'] = str(free_port())
+    env['GOLDSTREAM_KAFKA_CONTROLLER_PORT'] = str(free_port())
+    started = run_script(env, 'broker', 'start')
+    assert started.returncode == 0, started.stderr
+    yield env, f"127.0.0.1:{env['GOLDSTREAM_KAFKA_PORT']}"
+    run_script(env, 'broker', 'stop')  # never leave it running, whatever the test did
 
 
 @pytest.fixture(scope='session')

@@ -2,30 +2,15 @@
 is unreachable (and /metrics says broker_up 0), and once it is back the figures move on
 without restarting the dashboard. A second broker of its own (ports and state of the test) is
 stopped and started, so the suite's broker is never disturbed."""
-import os
-
-import pytest
 from kafka import KafkaProducer
 
 from connectors.kafka_topics import ensure_topics
 from pipelines.output_encoding import value_encoder
 from tests.dashboard.dashboard_process import poll_until, start_dashboard, stop_dashboard
 from tests.dashboard.samples import SAMPLE_ALERT
-from tests.integration.local_scripts import free_port, run_script
+from tests.integration.local_scripts import run_script
 
 DEADLINE_S = 60
-
-
-@pytest.fixture
-def own_broker(tmp_path):
-    env = dict(os.environ)
-    env['GOLDSTREAM_STATE_DIR'] = str(tmp_path / 'state')
-    env['GOLDSTREAM_KAFKA_PORT'] = str(free_port())
-    env['GOLDSTREAM_KAFKA_CONTROLLER_PORT'] = str(free_port())
-    started = run_script(env, 'broker', 'start')
-    assert started.returncode == 0, started.stderr
-    yield env, f"127.0.0.1:{env['GOLDSTREAM_KAFKA_PORT']}"
-    run_script(env, 'broker', 'stop')  # never leave it running, whatever the test did
 
 
 def send_alert(bootstrap: str, topic: str, alert_id: str) -> None:

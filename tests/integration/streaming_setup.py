@@ -53,8 +53,13 @@ def read_json_topic(run: StreamingRun, name: str) -> List[Dict]:
 
 
 def read_archive(run: StreamingRun, dataset: str) -> List[Dict]:
+    return read_avro_files(run.archive, dataset)
+
+
+def read_avro_files(archive: pathlib.Path, dataset: str) -> List[Dict]:
+    """Every record of the archive's closed files of `dataset` (e.g. 'orders')."""
     records = []
-    for path in sorted(run.archive.rglob(f'{dataset}-*.avro')):
+    for path in sorted(archive.rglob(f'{dataset}-*.avro')):
         with open(path, 'rb') as handle:
             records.extend(fastavro.reader(handle))
     return records
