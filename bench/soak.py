@@ -9,7 +9,6 @@ expected. At the end: every expected alert delivered?
   ./run_local.sh broker start && .venv/bin/python -m bench.soak --minutes=30 --rate=1000
 """
 import argparse
-import dataclasses
 import os
 import pathlib
 import sys

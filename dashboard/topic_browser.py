@@ -13,7 +13,7 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
 from dashboard.kafka_access import (
-    BrokerUnreachable, KafkaAccess, TopicNotFound, unreachable_message)
+    BrokerUnreachable, KafkaAccess, unreachable_message)
 from dashboard.record_kinds import decode_value
 
 READ_DEADLINE_MS = 5_000

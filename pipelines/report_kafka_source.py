@@ -19,7 +19,7 @@ another day is dropped silently: both belong to another day's report, and are co
 `DailyReport/orders_of_other_days` and `DailyReport/dead_letters_of_other_days`.
 """
 import datetime
-from typing import Dict, Iterable, Sequence, Tuple, Union
+from typing import Iterable, Sequence, Tuple, Union
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
@@ -82,7 +82,7 @@ class IngestKafkaDay(beam.PTransform):
             raise ValueError(f'day must be a datetime.date, got {day!r}')
         self._day = day
 
-    def expand(self, records: beam.PCollection[KafkaRecord]) -> Dict[str, beam.PCollection]:
+    def expand(self, records: beam.PCollection[KafkaRecord]):  # a dict: see the class
         start_ms, end_ms = day_bounds_ms(self._day)
         ingested = records | 'IngestOrders' >> IngestOrders(clock=DayEndClock(self._day))
         orders = ingested[VALID] | 'OrdersOfTheDay' >> beam.ParDo(
@@ -143,6 +143,6 @@ class ReadKafkaDay(beam.PTransform):
         self._read = ReadFromKafka(bootstrap_servers, [topic], group_id=None,
                                    start_from=start_ms, stop_at=stop_ms, commit_offsets=False)
 
-    def expand(self, pbegin: beam.pvalue.PBegin) -> Dict[str, beam.PCollection]:
+    def expand(self, pbegin: beam.pvalue.PBegin):  # a dict of PCollections: see the class
         records = pbegin | 'ReadOrders' >> self._read
         return records | 'IngestKafkaDay' >> self._ingest

@@ -26,6 +26,7 @@ from typing import Callable, List
 from apache_beam.options.pipeline_options import (
     FlinkRunnerOptions, JobServerOptions, PipelineOptions, PortableOptions, PrismRunnerOptions,
     StandardOptions)
+from apache_beam.runners.runner import PipelineResult
 
 from pipelines import local_runtime
 
@@ -117,7 +118,7 @@ def _runner_name(options: PipelineOptions):
     return type(runner).__name__
 
 
-def run_and_wait(options: PipelineOptions, build: Callable) -> 'PipelineResult':
+def run_and_wait(options: PipelineOptions, build: Callable) -> PipelineResult:
     """Builds a pipeline with `build(pipeline, options)`, runs it and waits for the end
     (an unbounded one: until it is cancelled); returns its result.
 

@@ -62,7 +62,7 @@ class DecodeEvents(beam.PTransform):
         super().__init__()
         self._catalogue = catalogue
 
-    def expand(self, records: beam.PCollection[RawRecord]) -> pvalue.DoOutputsTuple:
+    def expand(self, records: beam.PCollection[RawRecord]):  # tagged outputs: see the class
         return records | 'Decode' >> beam.ParDo(_DecodeFn(self._catalogue)).with_output_types(
             DecodedEvent, **{DEAD_LETTER: DeadLetter}).with_outputs(DEAD_LETTER, main=VALID)
 

@@ -1,7 +1,7 @@
 """IngestOrders: DecodeEvents then ValidateOrders, with one stream of dead letters."""
 
 import time
-from typing import Callable, Dict, Optional, Union
+from typing import Callable, Optional, Union
 
 import apache_beam as beam
 
@@ -44,8 +44,7 @@ class IngestOrders(beam.PTransform):
         self._decode = DecodeEvents(catalogue)
         self._validate = ValidateOrders(clock)
 
-    def expand(self, records: beam.PCollection[Union[KafkaRecord, bytes]]
-               ) -> Dict[str, beam.PCollection]:
+    def expand(self, records: beam.PCollection[Union[KafkaRecord, bytes]]):  # a dict: see the class
         decoded = records | 'DecodeEvents' >> self._decode
         validated = decoded[VALID] | 'ValidateOrders' >> self._validate
         dead_letters = (

@@ -64,7 +64,7 @@ class ValidateOrders(beam.PTransform):
             raise ValueError(f'clock must be callable, got {clock!r}')
         self._clock = clock
 
-    def expand(self, events: beam.PCollection[DecodedEvent]) -> pvalue.DoOutputsTuple:
+    def expand(self, events: beam.PCollection[DecodedEvent]):  # tagged outputs: see the class
         return events | 'Validate' >> beam.ParDo(_ValidateFn(self._clock)).with_output_types(
             Order, **{DEAD_LETTER: DeadLetter}).with_outputs(DEAD_LETTER, main=VALID)
 

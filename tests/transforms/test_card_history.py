@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from tests.transforms.helpers import T0_MS
 from transforms.card_history import CardHistory, check_arrival, expires_at_ms
 from transforms.fraud_rules import (
-    IMPOSSIBLE_TRAVEL, SMALL_THEN_LARGE, VELOCITY, CardEvent, FraudThresholds, alert_id,
+    IMPOSSIBLE_TRAVEL, SMALL_THEN_LARGE, CardEvent, FraudThresholds, alert_id,
     evaluate_history)
 
 RULES = FraudThresholds(velocity_count=4, velocity_window_s=10).validated()
