@@ -28,7 +28,7 @@ from transforms.enrich import EnrichOrders
 from transforms.fraud import CheckFraud
 from transforms.order_ingest import IngestOrders
 from transforms.records import DEAD_LETTER, VALID, MetricRow
-from transforms.validation_rules import parse_event_time
+from transforms.validation_rules import MIN_EVENT_TIME_MS, parse_event_time
 from transforms.windowed_counts import CountPerWindow
 
 MAX_FUTURE_MS = 24 * 3600 * 1000  # a timestamp at most 1 day in the future (schemas/order.v2.avsc)
@@ -48,15 +48,16 @@ class StreamingOutputs(NamedTuple):
 def order_event_time_ms(record: KafkaRecord) -> Optional[int]:
     """The event time of a raw order record: its `timestamp` field, if it can be trusted.
 
-    None for a record that is not a readable order or whose timestamp is more than a day in
-    the future (ValidateOrders rejects both): ReadFromKafka then stamps it with the current
-    watermark, so a bad record never moves event time.
+    None for a record that is not a readable order or whose timestamp is before 1970 or more
+    than a day in the future (ValidateOrders rejects all of them): ReadFromKafka then stamps
+    it with the current watermark, so a bad record never moves event time, and no element
+    gets a negative timestamp, which Prism cannot hold (docs/poison_pills.md).
     """
     try:
         millis = parse_event_time(decode_order(record.value)['timestamp'])
     except (ValueError, TypeError):
         return None
-    if millis > time.time() * 1000 + MAX_FUTURE_MS:
+    if millis < MIN_EVENT_TIME_MS or millis > time.time() * 1000 + MAX_FUTURE_MS:
         return None
     return millis
 
@@ -66,7 +67,8 @@ def order_archive_record(order) -> dict:
     fields = order._asdict()
     fields.pop('event_time_ms')
     timestamp = fields['timestamp']
-    fields['timestamp'] = int(timestamp) if timestamp.isdigit() else timestamp
+    is_millis = timestamp.removeprefix('-').isdigit()  # epoch millis stay a number
+    fields['timestamp'] = int(timestamp) if is_millis else timestamp
     return fields
 
 
