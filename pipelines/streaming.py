@@ -108,7 +108,7 @@ def build(pipeline: beam.Pipeline, options: PipelineOptions) -> StreamingOutputs
         prefix=ORDERS_DATASET, flush_interval_s=opts.archive_flush_s,
         allowed_lateness_s=opts.allowed_lateness_s, to_mapping=order_archive_record)
     archived_dead_letters = dead_letters | 'ArchiveDeadLetters' >> WriteAvroArchive(
-        opts.archive_path, load_schema('dead_letter.v1.avsc'), prefix=DEAD_LETTERS_DATASET,
+        opts.archive_path, load_schema('dead_letter.v2.avsc'), prefix=DEAD_LETTERS_DATASET,
         flush_interval_s=opts.archive_flush_s, allowed_lateness_s=opts.allowed_lateness_s)
     archived = ((archived_orders, archived_dead_letters)
                 | 'ArchivedFiles' >> beam.Flatten())
