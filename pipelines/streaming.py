@@ -17,13 +17,18 @@ from apache_beam.options.pipeline_options import PipelineOptions, StandardOption
 from connectors.avro_archive import WriteAvroArchive
 from connectors.kafka_read import ReadFromKafka
 from connectors.kafka_record import KafkaRecord
-from connectors.kafka_write import WriteToKafka
+from connectors.kafka_write import (
+    DEFAULT_MAX_RECORD_BYTES,
+    REQUEST_OVERHEAD_BYTES,
+    WriteToKafka,
+)
 from connectors.order_codec import decode_order
 from pipelines import output_encoding
 from pipelines.options_help import exit_with_help_if_asked
 from pipelines.runner_setup import run_and_wait, with_local_runners
 from pipelines.streaming_options import StreamingOptions
 from schemas import load_schema
+from transforms.dead_letter_fit import FitDeadLetter
 from transforms.enrich import EnrichOrders
 from transforms.fraud import CheckFraud
 from transforms.order_ingest import IngestOrders
@@ -114,16 +119,28 @@ def build(pipeline: beam.Pipeline, options: PipelineOptions) -> StreamingOutputs
                 | 'ArchivedFiles' >> beam.Flatten())
 
     fmt = opts.output_format
+    sized = sink_size_settings(opts.max_record_bytes)
     _ = alerts | 'WriteAlerts' >> WriteToKafka(
         servers, opts.alerts_topic, output_encoding.value_encoder('alert', fmt),
-        output_encoding.card_key)
+        output_encoding.card_key, **sized)
     _ = metrics | 'WriteMetrics' >> WriteToKafka(
         servers, opts.metrics_topic, output_encoding.value_encoder('metric', fmt),
-        output_encoding.product_key)
+        output_encoding.product_key, **sized)
+    dead_letter_value = output_encoding.value_encoder('dead_letter', fmt)
     _ = dead_letters | 'WriteDeadLetters' >> WriteToKafka(
-        servers, opts.dead_letter_topic, output_encoding.value_encoder('dead_letter', fmt),
-        output_encoding.original_key)
+        servers, opts.dead_letter_topic, dead_letter_value, output_encoding.original_key,
+        fit_fn=FitDeadLetter(dead_letter_value), **sized)
     return StreamingOutputs(orders, dead_letters, alerts, metrics, archived)
+
+
+def sink_size_settings(max_record_bytes: int) -> dict:
+    """WriteToKafka settings for records of up to `max_record_bytes`: a limit above the
+    producer's default request size raises that too."""
+    settings = {'max_record_bytes': max_record_bytes}
+    if max_record_bytes > DEFAULT_MAX_RECORD_BYTES:
+        settings['client_options'] = {
+            'max_request_size': max_record_bytes + REQUEST_OVERHEAD_BYTES}
+    return settings
 
 
 def pipeline_options(argv=None) -> PipelineOptions:

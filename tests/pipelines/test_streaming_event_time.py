@@ -1,12 +1,13 @@
-"""The streaming pipeline's own element functions: the source's event time of a raw record,
-and an accepted order as the archive stores it."""
+"""The streaming pipeline's own helpers: the source's event time of a raw record, the sinks' size
+settings, and an accepted order as the archive stores it."""
 import json
 import time
 
 import pytest
 
 from connectors.kafka_record import KafkaRecord
-from pipelines.streaming import order_archive_record, order_event_time_ms
+from connectors.kafka_write import DEFAULT_MAX_RECORD_BYTES, WriteToKafka
+from pipelines.streaming import order_archive_record, order_event_time_ms, sink_size_settings
 from tests.transforms.helpers import raw_order
 from transforms.records import Order
 
@@ -41,3 +42,14 @@ def test_an_unreadable_record_has_no_event_time():
 def test_epoch_millis_are_archived_as_numbers_whatever_their_sign(timestamp, archived):
     order = Order('o', 'c', 'p', 1, 1.0, 'EUR', 'card', 0.0, 0.0, timestamp, 0.0, 2, 0)
     assert order_archive_record(order)['timestamp'] == archived
+
+
+def test_the_default_record_limit_keeps_the_producers_default_request_size():
+    assert sink_size_settings(DEFAULT_MAX_RECORD_BYTES) == {
+        'max_record_bytes': DEFAULT_MAX_RECORD_BYTES}
+
+
+def test_a_bigger_record_limit_raises_the_producers_request_size_with_it():
+    settings = sink_size_settings(5_000_000)
+    assert settings['client_options']['max_request_size'] > 5_000_000
+    WriteToKafka('127.0.0.1:9', 'out', value_fn=bytes, **settings)
