@@ -1,6 +1,7 @@
 """Poison pills through the real pipeline: no input kills the job (docs/poison_pills.md).
 
-One unbounded streaming job on the default runner (Prism) reads valid orders, then every kind
+A bounded run over every poison pill ends and balances (an order before 1970 made Prism panic
+there and fail the job). One unbounded streaming job on the default runner (Prism) reads valid orders, then every kind
 of input that once failed a job or could (orders before 1970, at Beam's minimum and maximum
 timestamps, a 2 MB record, non-finite numbers, deep nesting), then valid orders again. The
 job must go on: the later orders are archived, and every record read is archived or
@@ -14,6 +15,7 @@ import math
 import time
 import uuid
 
+import apache_beam as beam
 import fastavro
 import pytest
 from kafka import KafkaProducer
@@ -21,7 +23,9 @@ from kafka.admin import KafkaAdminClient, NewTopic
 
 from connectors.order_codec import encode_order_avro
 from pipelines import streaming
-from pipelines.live_run import LiveRun
+from pipelines.live_run import OUTPUTS, LiveRun
+from pipelines.reference_data import write_reference_data
+from connectors.kafka_topics import ensure_topics
 
 BIG_BYTES = 2 * 1024 * 1024
 ORDERS_TOPIC_MAX_BYTES = 3 * 1024 * 1024  # so the orders topic takes the 2 MB record
@@ -75,15 +79,55 @@ POISON_PILLS = {
 }
 
 
-@pytest.fixture
-def live_run(kafka_bootstrap, tmp_path):
-    prefix = f'pills.{uuid.uuid4().hex[:8]}'
-    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+def create_orders_topic(bootstrap: str, prefix: str) -> None:
+    """`<prefix>.orders`, one partition, taking records of up to ORDERS_TOPIC_MAX_BYTES."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
     try:
         admin.create_topics([NewTopic(f'{prefix}.orders', 1, 1, topic_configs={
             'max.message.bytes': str(ORDERS_TOPIC_MAX_BYTES)})])
     finally:
         admin.close()
+
+
+def produce(bootstrap: str, topic: str, values) -> None:
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks='all',
+                             max_request_size=ORDERS_TOPIC_MAX_BYTES)
+    try:
+        for value in values:
+            producer.send(topic, key=b'pill', value=value).get(30)
+    finally:
+        producer.close()
+
+
+def test_a_bounded_run_over_every_poison_pill_ends_and_balances(kafka_bootstrap, tmp_path):
+    prefix = f'pills.{uuid.uuid4().hex[:8]}'
+    create_orders_topic(kafka_bootstrap, prefix)
+    ensure_topics(kafka_bootstrap, {f'{prefix}.{name}': 1 for name in OUTPUTS})
+    write_reference_data(tmp_path / 'reference', seed=7, customers=10, products=5)
+    valid = [encoded(order(f'valid-{i}')) for i in range(3)]
+    produce(kafka_bootstrap, f'{prefix}.orders',
+            [*valid, *(pill for pill, _ in POISON_PILLS.values())])
+
+    options = streaming.pipeline_options([
+        '--runner=DirectRunner', '--bounded', f'--brokers={kafka_bootstrap}',
+        f'--orders_topic={prefix}.orders', f'--alerts_topic={prefix}.alerts',
+        f'--metrics_topic={prefix}.metrics', f'--dead_letter_topic={prefix}.dlq',
+        f'--consumer_group={prefix}.group', f'--reference_data={tmp_path / "reference"}',
+        f'--archive_path={tmp_path / "archive"}'])
+    with beam.Pipeline(options=options) as pipeline:
+        streaming.build(pipeline, options)
+
+    archived = read_archive_in(tmp_path / 'archive', streaming.ORDERS_DATASET)
+    dead = read_archive_in(tmp_path / 'archive', streaming.DEAD_LETTERS_DATASET)
+    assert sorted(o['order_id'] for o in archived) == [f'valid-{i}' for i in range(3)]
+    assert (sorted(f"{d['stage']}/{d['reason']}" for d in dead)
+            == sorted(reason for _, reason in POISON_PILLS.values()))
+
+
+@pytest.fixture
+def live_run(kafka_bootstrap, tmp_path):
+    prefix = f'pills.{uuid.uuid4().hex[:8]}'
+    create_orders_topic(kafka_bootstrap, prefix)
     run = LiveRun.start(kafka_bootstrap, tmp_path, ['--runner=DirectRunner', '--archive_flush_s=1',
                                                     '--early_firing_s=2'], prefix=prefix)
     try:
@@ -98,13 +142,8 @@ def test_no_poison_pill_kills_the_job_and_every_record_is_archived_or_dead_lette
     assert len(POISON_PILLS['two_megabytes'][0]) == BIG_BYTES
     before = [encoded(order(f'before-{i}')) for i in range(3)]
     after = [encoded(order(f'after-{i}')) for i in range(3)]
-    producer = KafkaProducer(bootstrap_servers=live_run.bootstrap, acks='all',
-                             max_request_size=ORDERS_TOPIC_MAX_BYTES)
-    try:
-        for value in [*before, *(pill for pill, _ in POISON_PILLS.values()), *after]:
-            producer.send(live_run.topic('orders'), key=b'pill', value=value).get(30)
-    finally:
-        producer.close()
+    produce(live_run.bootstrap, live_run.topic('orders'),
+            [*before, *(pill for pill, _ in POISON_PILLS.values()), *after])
 
     expected_orders = {json.loads(v)['order_id'] for v in before + after}
     expected_dead = len(POISON_PILLS) + 1  # and the probe LiveRun.start sent (EMPTY)
@@ -147,9 +186,14 @@ def test_no_poison_pill_kills_the_job_and_every_record_is_archived_or_dead_lette
 
 
 def read_archive_of(run: LiveRun, dataset: str):
+    """Every record of one archive dataset of a live run so far."""
+    return read_archive_in(run.folder / 'archive', dataset)
+
+
+def read_archive_in(archive, dataset: str):
     """Every record of one archive dataset so far (a file appears whole: it is renamed)."""
     records = []
-    for path in sorted((run.folder / 'archive').rglob(f'{dataset}-*.avro')):
+    for path in sorted(archive.rglob(f'{dataset}-*.avro')):
         with open(path, 'rb') as handle:
             records.extend(fastavro.reader(handle))
     return records
