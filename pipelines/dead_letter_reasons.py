@@ -46,6 +46,9 @@ MEANINGS: Dict[Tuple[str, str], str] = {
         'An order, customer, product or card id was blank: the order cannot be attributed.',
     (STAGE_VALIDATE, ValidationReason.ORDER_ID_TOO_LONG.value):
         'The order id was longer than 64 characters.',
+    (STAGE_VALIDATE, ValidationReason.ID_TOO_LONG.value):
+        'A customer, product or card id was longer than 256 characters: a producer put '
+        'something else (a document, a payload) in an id.',
     (STAGE_VALIDATE, ValidationReason.QUANTITY_OUT_OF_RANGE.value):
         'The quantity was below 1.',
     (STAGE_VALIDATE, ValidationReason.NOT_FINITE.value):

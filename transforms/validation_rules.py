@@ -10,12 +10,12 @@ record breaking several rules always gets the same reason:
 field               rule (reason when broken)
 ==================  =============================================================
 order_id            not blank (EMPTY_FIELD); at most 64 characters (ORDER_ID_TOO_LONG)
-customer_id         not blank (EMPTY_FIELD)
-product_id          not blank (EMPTY_FIELD)
+customer_id         not blank (EMPTY_FIELD); at most 256 characters (ID_TOO_LONG)
+product_id          not blank (EMPTY_FIELD); at most 256 characters (ID_TOO_LONG)
 quantity            at least 1 (QUANTITY_OUT_OF_RANGE)
 price               finite (NOT_FINITE); greater than 0 (PRICE_NOT_POSITIVE)
 currency            an ISO 4217 code, upper case (UNKNOWN_CURRENCY)
-card_id             not blank (EMPTY_FIELD)
+card_id             not blank (EMPTY_FIELD); at most 256 characters (ID_TOO_LONG)
 lat                 finite (NOT_FINITE); -90 to 90 inclusive (LAT_OUT_OF_RANGE)
 lon                 finite (NOT_FINITE); -180 to 180 inclusive (LON_OUT_OF_RANGE)
 timestamp           ISO 8601 date-time with a zone, or integer epoch millis
@@ -32,7 +32,9 @@ An event time before 1970 is readable data, but no event-time stage may hold it:
 Prism 2.77 panics on a negative element timestamp in a grouping (the whole job
 fails), and a streaming job's watermark has long passed it, so windows would drop
 it as too late. Such an order is therefore a dead letter, whole and replayable,
-never a crash or a silent drop (docs/poison_pills.md). The amount bound keeps
+never a crash or a silent drop (docs/poison_pills.md). The id bounds keep the
+records keyed by an id (metrics by product, alerts by card) far under Kafka's 1 MB
+record limit, which a 600 KB product id would break at every retry. The amount bound keeps
 every sum of amounts (revenue per window, per day) finite: a price of 1e308
 times a quantity of 2 is infinite, which no JSON metric can carry.
 
@@ -54,6 +56,8 @@ from transforms.currencies import ISO_4217_CODES
 from transforms.records import Order
 
 MAX_ORDER_ID_LENGTH = 64
+MAX_ID_LENGTH = 256
+"""The most characters of a customer, product or card id."""
 MAX_FUTURE_MS = 24 * 60 * 60 * 1000
 """How far after the wall clock an event time may be: 1 day, inclusive."""
 MIN_EVENT_TIME_MS = 0
@@ -82,6 +86,8 @@ class ValidationReason(str, enum.Enum):
     """order_id, customer_id, product_id or card_id is empty or blank."""
     ORDER_ID_TOO_LONG = 'ORDER_ID_TOO_LONG'
     """order_id has more than 64 characters."""
+    ID_TOO_LONG = 'ID_TOO_LONG'
+    """customer_id, product_id or card_id has more than 256 characters."""
     QUANTITY_OUT_OF_RANGE = 'QUANTITY_OUT_OF_RANGE'
     """quantity is less than 1."""
     NOT_FINITE = 'NOT_FINITE'
@@ -153,9 +159,9 @@ def validate_order(fields: Mapping[str, Any], now_ms: int) -> Order:
             f'order_id has {len(order_id)} characters; at most {MAX_ORDER_ID_LENGTH} are allowed',
             'order_id')
     customer_id = fields['customer_id']
-    _require_not_blank('customer_id', customer_id)
+    _require_id('customer_id', customer_id)
     product_id = fields['product_id']
-    _require_not_blank('product_id', product_id)
+    _require_id('product_id', product_id)
     quantity = fields['quantity']
     if quantity < 1:
         raise ValidationError(ValidationReason.QUANTITY_OUT_OF_RANGE,
@@ -172,7 +178,7 @@ def validate_order(fields: Mapping[str, Any], now_ms: int) -> Order:
             ValidationReason.UNKNOWN_CURRENCY,
             f'currency {currency[:16]!r} is not an ISO 4217 code{hint}', 'currency')
     card_id = fields['card_id']
-    _require_not_blank('card_id', card_id)
+    _require_id('card_id', card_id)
     lat = fields['lat']
     _require_finite('lat', lat)
     if not -90.0 <= lat <= 90.0:
@@ -275,6 +281,14 @@ def _require_not_blank(name: str, value: str) -> None:
         raise ValidationError(ValidationReason.EMPTY_FIELD,
                               f'{name} is {"blank" if value else "empty"}; it is required',
                               name)
+
+
+def _require_id(name: str, value: str) -> None:
+    _require_not_blank(name, value)
+    if len(value) > MAX_ID_LENGTH:
+        raise ValidationError(
+            ValidationReason.ID_TOO_LONG,
+            f'{name} has {len(value)} characters; at most {MAX_ID_LENGTH} are allowed', name)
 
 
 def _require_finite(name: str, value: float) -> None:

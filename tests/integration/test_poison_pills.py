@@ -73,6 +73,8 @@ POISON_PILLS = {
                           'validate/BAD_TIMESTAMP'),
     'avro_pre_1970': (encode_order_avro(order('p13', timestamp=-86_400_000)),
                       'validate/EVENT_TIME_OUT_OF_RANGE'),
+    'huge_product_id': (encoded(order('p14', product_id='x' * 600_000)),
+                        'validate/ID_TOO_LONG'),
     'deep_array': (b'[' * 200_000, 'decode/BAD_JSON'),
     'deep_object': (nested(100_000), 'decode/BAD_JSON'),
     'two_megabytes': (b'{"order_id": "' + b'x' * (BIG_BYTES - 14), 'decode/BAD_JSON'),

@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 from connectors.codec_errors import DecodeError
 from connectors.order_codec import decode_order, encode_order_avro
-from pipelines.output_encoding import json_value
+from connectors.kafka_write import DEFAULT_MAX_RECORD_BYTES
+from pipelines.output_encoding import json_value, product_key
 from tests.strategies import orders as valid_orders
 from tests.transforms.helpers import NOW_S
 from transforms.dead_letters import make_dead_letter
@@ -38,10 +39,11 @@ extreme_numbers = st.sampled_from([
     -1, 0, -(2**63), 2**63 - 1, 2**63, -(2**31) - 1, 2**31, -9_223_372_036_854_775,
     9_223_372_036_854_775, 1e308, -1e308, 1.7976931348623157e308, 5e-324, float('nan'),
     float('inf'), float('-inf'), -0.0, 10**400])
+long_texts = st.integers(min_value=0, max_value=1_500_000).map(lambda n: 'x' * n)
 
 
 def check(raw: bytes) -> None:
-    """The property: typed errors only, and an accepted order is safe downstream."""
+    """The property: typed errors only, and an accepted order is safe downstream (and its metric far under Kafka's record limit)."""
     try:
         fields = decode_order(raw)
     except DecodeError:
@@ -59,6 +61,7 @@ def check(raw: bytes) -> None:
     metric = MetricRow(0, 300_000, order.product_id, 2**31, 2**40, order.amount * 2**31,
                        'EARLY', 0)
     json.loads(json_value(metric))
+    assert len(json_value(metric)) + len(product_key(metric)) < DEFAULT_MAX_RECORD_BYTES // 100
 
 
 @FUZZ
@@ -68,9 +71,10 @@ def test_any_bytes_decode_and_validate_to_an_order_or_a_typed_error(raw):
 
 
 @FUZZ
-@given(valid_orders(), st.sampled_from(['order_id', 'quantity', 'price', 'currency', 'lat',
-                                         'lon', 'timestamp', 'tax', 'version', 'card_id']),
-       json_values | extreme_numbers)
+@given(valid_orders(), st.sampled_from(['order_id', 'customer_id', 'product_id', 'quantity',
+                                         'price', 'currency', 'lat', 'lon', 'timestamp', 'tax',
+                                         'version', 'card_id']),
+       json_values | extreme_numbers | long_texts)
 def test_an_order_with_any_json_value_in_a_field_is_an_order_or_a_typed_error(order, field,
                                                                               value):
     check(json.dumps({**order, field: value}).encode())

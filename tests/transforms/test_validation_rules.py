@@ -12,6 +12,7 @@ from transforms.currencies import ISO_4217_CODES
 from transforms.records import Order
 from transforms.validation_rules import (
     MAX_FUTURE_MS,
+    MAX_ID_LENGTH,
     MAX_ORDER_AMOUNT,
     ValidationError,
     ValidationReason,
@@ -221,6 +222,13 @@ def test_amounts_over_the_bound_or_infinite_are_out_of_range(overrides):
 def test_an_amount_at_the_bound_is_valid():
     order = validate_order(raw_order(price=MAX_ORDER_AMOUNT / 4, quantity=4, tax=0.0), NOW_MS)
     assert order.amount == MAX_ORDER_AMOUNT
+
+
+@pytest.mark.parametrize('field', ['customer_id', 'product_id', 'card_id'])
+def test_ids_longer_than_256_characters_are_too_long(field):
+    assert validate_order(raw_order(**{field: 'x' * MAX_ID_LENGTH}), NOW_MS)
+    assert reason_of(**{field: 'x' * (MAX_ID_LENGTH + 1)}) is ValidationReason.ID_TOO_LONG
+    assert reason_of(**{field: 'x' * 600_000}) is ValidationReason.ID_TOO_LONG
 
 
 def test_timestamps_up_to_one_day_ahead_are_valid_and_later_ones_are_in_the_future():
