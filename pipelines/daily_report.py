@@ -10,8 +10,8 @@
 Two sources give the same figures:
 
 * `--source=archive` (the default) reads `<archive_path>/dt=<date>/hour=*/orders-*.avro`
-  (the order v2 fields) and `deadletters-*.avro` (`dead_letter.v1.avsc`), which the
-  streaming pipeline writes, and types the orders again with `validate_order`
+  (the order v2 fields) and `deadletters-*.avro` (`dead_letter.v2.avsc`, v1 in older
+  files), which the streaming pipeline writes, and types the orders again with `validate_order`
   (`report_figures.ArchivedOrders`).
 * `--source=kafka` reads `--orders_topic` on `--brokers`, bounded: each partition from the
   first offset whose Kafka timestamp is at or after the day's start less `--kafka_margin_s`,

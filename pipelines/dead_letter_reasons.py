@@ -46,6 +46,9 @@ MEANINGS: Dict[Tuple[str, str], str] = {
         'An order, customer, product or card id was blank: the order cannot be attributed.',
     (STAGE_VALIDATE, ValidationReason.ORDER_ID_TOO_LONG.value):
         'The order id was longer than 64 characters.',
+    (STAGE_VALIDATE, ValidationReason.ID_TOO_LONG.value):
+        'A customer, product or card id was longer than 256 characters: a producer put '
+        'something else (a document, a payload) in an id.',
     (STAGE_VALIDATE, ValidationReason.QUANTITY_OUT_OF_RANGE.value):
         'The quantity was below 1.',
     (STAGE_VALIDATE, ValidationReason.NOT_FINITE.value):
@@ -67,6 +70,12 @@ MEANINGS: Dict[Tuple[str, str], str] = {
         'The tax was negative.',
     (STAGE_VALIDATE, ValidationReason.UNKNOWN_VERSION.value):
         'The order said it was of a schema version other than 1 or 2.',
+    (STAGE_VALIDATE, ValidationReason.EVENT_TIME_OUT_OF_RANGE.value):
+        'The order time was before 1970-01-01: a producer sent a default or wrong date. Such '
+        'an order cannot be placed in a window, so it is kept here whole for replay.',
+    (STAGE_VALIDATE, ValidationReason.AMOUNT_OUT_OF_RANGE.value):
+        'The amount (price x quantity + tax) was over 10^15 or infinite: a producer sent a '
+        'price or quantity that no real order has; summed, it would break every total.',
     (STAGE_ARCHIVE, OUTSIDE_DAY):
         'An archived order\'s time was not in the day of its archive folder: the archive '
         'was written by other code or moved by hand.',

@@ -13,9 +13,20 @@ from connectors.avro_records import encode_avro_record
 FORMATS = ('json', 'avro')
 
 
+SCHEMA_VERSIONS = {'alert': 1, 'metric': 1, 'dead_letter': 2}
+"""The catalogue version each subject is written with (schemas/catalogue.json)."""
+
+
 def json_value(record: NamedTuple) -> bytes:
-    """The record's fields as a compact JSON object."""
-    return json.dumps(record._asdict(), separators=(',', ':'), ensure_ascii=False).encode()
+    """The record's fields as a compact JSON object.
+
+    Raises:
+        ValueError: If a float is NaN or infinite: JSON has no such numbers, and a consumer's
+            parser would refuse the record. Validation keeps them out (an order's amount is
+            bounded), so this fails loudly rather than publish what no one can read.
+    """
+    return json.dumps(record._asdict(), separators=(',', ':'), ensure_ascii=False,
+                      allow_nan=False).encode()
 
 
 def value_encoder(subject: str, fmt: str) -> Callable[[NamedTuple], bytes]:
@@ -32,7 +43,8 @@ class _AvroValue:
         self._subject = subject
 
     def __call__(self, record: NamedTuple) -> bytes:
-        return encode_avro_record(self._subject, record._asdict(), version=1)
+        return encode_avro_record(self._subject, record._asdict(),
+                                  version=SCHEMA_VERSIONS[self._subject])
 
 
 def card_key(alert) -> bytes:

@@ -23,6 +23,7 @@ from pipelines.report_assemble import assemble_report, made_stamp, rank_by_reven
 from pipelines.report_comparison import read_report
 from pipelines.report_currency import ByCurrency, ConvertedAmount, CurrencyRates, split_key
 from pipelines.report_day import DAY_S, HOUR_S, day_bounds_ms
+from transforms.dead_letters import sha256_hex
 from transforms.records import (
     DEAD_LETTER, STAGE_VALIDATE, VALID, DeadLetter, EnrichedOrder, WindowCount)
 from transforms.validation_rules import ValidationError, validate_order
@@ -84,7 +85,7 @@ class _TypeOrderFn(beam.DoFn):
         raw = json.dumps(dict(fields), sort_keys=True, default=str).encode('utf-8')
         return pvalue.TaggedOutput(DEAD_LETTER, DeadLetter(
             stage, reason, message, base64.b64encode(raw).decode('ascii'), None, None, None,
-            int(time.time() * 1000), None))
+            int(time.time() * 1000), None, len(raw), sha256_hex(raw), False))
 
 
 def customer_id_of(element: EnrichedOrder) -> str:

@@ -45,7 +45,7 @@ def report_files(report: Mapping[str, Any]) -> List[Tuple[str, str]]:
 
 def render_json(report: Mapping[str, Any]) -> str:
     """The report as indented JSON, keys in the documented order."""
-    return json.dumps(report, indent=2, ensure_ascii=False) + '\n'
+    return json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False) + '\n'
 
 
 AMOUNT_COLUMNS = ('revenue', 'average_order_value')

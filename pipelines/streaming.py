@@ -17,18 +17,23 @@ from apache_beam.options.pipeline_options import PipelineOptions, StandardOption
 from connectors.avro_archive import WriteAvroArchive
 from connectors.kafka_read import ReadFromKafka
 from connectors.kafka_record import KafkaRecord
-from connectors.kafka_write import WriteToKafka
+from connectors.kafka_write import (
+    DEFAULT_MAX_RECORD_BYTES,
+    REQUEST_OVERHEAD_BYTES,
+    WriteToKafka,
+)
 from connectors.order_codec import decode_order
 from pipelines import output_encoding
 from pipelines.options_help import exit_with_help_if_asked
 from pipelines.runner_setup import run_and_wait, with_local_runners
 from pipelines.streaming_options import StreamingOptions
 from schemas import load_schema
+from transforms.dead_letter_fit import FitDeadLetter
 from transforms.enrich import EnrichOrders
 from transforms.fraud import CheckFraud
 from transforms.order_ingest import IngestOrders
 from transforms.records import DEAD_LETTER, VALID, MetricRow
-from transforms.validation_rules import parse_event_time
+from transforms.validation_rules import MIN_EVENT_TIME_MS, parse_event_time
 from transforms.windowed_counts import CountPerWindow
 
 MAX_FUTURE_MS = 24 * 3600 * 1000  # a timestamp at most 1 day in the future (schemas/order.v2.avsc)
@@ -48,15 +53,16 @@ class StreamingOutputs(NamedTuple):
 def order_event_time_ms(record: KafkaRecord) -> Optional[int]:
     """The event time of a raw order record: its `timestamp` field, if it can be trusted.
 
-    None for a record that is not a readable order or whose timestamp is more than a day in
-    the future (ValidateOrders rejects both): ReadFromKafka then stamps it with the current
-    watermark, so a bad record never moves event time.
+    None for a record that is not a readable order or whose timestamp is before 1970 or more
+    than a day in the future (ValidateOrders rejects all of them): ReadFromKafka then stamps
+    it with the current watermark, so a bad record never moves event time, and no element
+    gets a negative timestamp, which Prism cannot hold (docs/poison_pills.md).
     """
     try:
         millis = parse_event_time(decode_order(record.value)['timestamp'])
     except (ValueError, TypeError):
         return None
-    if millis > time.time() * 1000 + MAX_FUTURE_MS:
+    if millis < MIN_EVENT_TIME_MS or millis > time.time() * 1000 + MAX_FUTURE_MS:
         return None
     return millis
 
@@ -66,7 +72,8 @@ def order_archive_record(order) -> dict:
     fields = order._asdict()
     fields.pop('event_time_ms')
     timestamp = fields['timestamp']
-    fields['timestamp'] = int(timestamp) if timestamp.isdigit() else timestamp
+    is_millis = timestamp.removeprefix('-').isdigit()  # epoch millis stay a number
+    fields['timestamp'] = int(timestamp) if is_millis else timestamp
     return fields
 
 
@@ -106,22 +113,34 @@ def build(pipeline: beam.Pipeline, options: PipelineOptions) -> StreamingOutputs
         prefix=ORDERS_DATASET, flush_interval_s=opts.archive_flush_s,
         allowed_lateness_s=opts.allowed_lateness_s, to_mapping=order_archive_record)
     archived_dead_letters = dead_letters | 'ArchiveDeadLetters' >> WriteAvroArchive(
-        opts.archive_path, load_schema('dead_letter.v1.avsc'), prefix=DEAD_LETTERS_DATASET,
+        opts.archive_path, load_schema('dead_letter.v2.avsc'), prefix=DEAD_LETTERS_DATASET,
         flush_interval_s=opts.archive_flush_s, allowed_lateness_s=opts.allowed_lateness_s)
     archived = ((archived_orders, archived_dead_letters)
                 | 'ArchivedFiles' >> beam.Flatten())
 
     fmt = opts.output_format
+    sized = sink_size_settings(opts.max_record_bytes)
     _ = alerts | 'WriteAlerts' >> WriteToKafka(
         servers, opts.alerts_topic, output_encoding.value_encoder('alert', fmt),
-        output_encoding.card_key)
+        output_encoding.card_key, **sized)
     _ = metrics | 'WriteMetrics' >> WriteToKafka(
         servers, opts.metrics_topic, output_encoding.value_encoder('metric', fmt),
-        output_encoding.product_key)
+        output_encoding.product_key, **sized)
+    dead_letter_value = output_encoding.value_encoder('dead_letter', fmt)
     _ = dead_letters | 'WriteDeadLetters' >> WriteToKafka(
-        servers, opts.dead_letter_topic, output_encoding.value_encoder('dead_letter', fmt),
-        output_encoding.original_key)
+        servers, opts.dead_letter_topic, dead_letter_value, output_encoding.original_key,
+        fit_fn=FitDeadLetter(dead_letter_value), **sized)
     return StreamingOutputs(orders, dead_letters, alerts, metrics, archived)
+
+
+def sink_size_settings(max_record_bytes: int) -> dict:
+    """WriteToKafka settings for records of up to `max_record_bytes`: a limit above the
+    producer's default request size raises that too."""
+    settings = {'max_record_bytes': max_record_bytes}
+    if max_record_bytes > DEFAULT_MAX_RECORD_BYTES:
+        settings['client_options'] = {
+            'max_request_size': max_record_bytes + REQUEST_OVERHEAD_BYTES}
+    return settings
 
 
 def pipeline_options(argv=None) -> PipelineOptions:

@@ -1,6 +1,7 @@
 """The options of the streaming pipeline; `python -m pipelines.streaming --help` lists them."""
 from apache_beam.options.pipeline_options import PipelineOptions
 
+from connectors.kafka_write import DEFAULT_MAX_RECORD_BYTES
 from transforms.fraud import DEFAULT_SHARDS
 from transforms.fraud_rules import FraudThresholds
 
@@ -42,6 +43,11 @@ class StreamingOptions(PipelineOptions):
         kafka.add_argument('--output_format', choices=('json', 'avro'), default='json',
                            help='value format of the output topics: JSON (UTF-8) or Avro in '
                                 'the Confluent wire format')
+        kafka.add_argument('--max_record_bytes', type=int, default=DEFAULT_MAX_RECORD_BYTES,
+                           help='largest record (key plus value) written to an output topic: '
+                                "under the topics' max.message.bytes (Kafka's default is "
+                                '1,048,588); a dead letter over it is written with its raw '
+                                'bytes cut to fit (the archive keeps them whole)')
 
         reference = parser.add_argument_group('Reference data')
         reference.add_argument('--reference_data', default='reference',

@@ -239,6 +239,29 @@ def _unknown_version(rng: Rng, draft: OrderDraft, order_id: str, now_ms: int) ->
     return _json(_fields(draft, order_id, version=rng.choice((0, 3, 4, -1))))
 
 
+def _event_time_out_of_range(rng: Rng, draft: OrderDraft, order_id: str,
+                              now_ms: int) -> bytes:
+    return _as_drafted(draft, order_id, timestamp=rng.choice((
+        -1,                                        # a producer's "no time"
+        -rng.randrange(1, 62_135_596_800_000),     # any time from year 1 to 1969
+        '1969-07-20T20:17:40Z',
+        '1970-01-01T00:59:59.999+01:00',           # 1969-12-31T23:59:59.999Z
+    )))
+
+
+def _amount_out_of_range(rng: Rng, draft: OrderDraft, order_id: str, now_ms: int) -> bytes:
+    return _as_drafted(draft, order_id, **rng.choice((
+        {'price': 1e308, 'quantity': 2},           # overflows to infinity
+        {'price': 1.5e15},                         # over 10^15 however many
+        {'price': 1e12, 'quantity': rng.randint(1_001, 100_000)},
+    )))
+
+
+def _id_too_long(rng: Rng, draft: OrderDraft, order_id: str, now_ms: int) -> bytes:
+    name = rng.choice(('customer_id', 'product_id', 'card_id'))
+    return _as_drafted(draft, order_id, **{name: 'x' * rng.randint(257, 2_000)})
+
+
 MALFORMATIONS: Tuple[Malformation, ...] = (
     Malformation(STAGE_DECODE, DecodeReason.EMPTY.value, _empty),
     Malformation(STAGE_DECODE, DecodeReason.NOT_UTF8.value, _not_utf8),
@@ -263,5 +286,8 @@ MALFORMATIONS: Tuple[Malformation, ...] = (
     Malformation(STAGE_VALIDATE, 'TIMESTAMP_IN_FUTURE', _timestamp_in_future),
     Malformation(STAGE_VALIDATE, 'TAX_NEGATIVE', _tax_negative),
     Malformation(STAGE_VALIDATE, 'UNKNOWN_VERSION', _unknown_version),
+    Malformation(STAGE_VALIDATE, 'EVENT_TIME_OUT_OF_RANGE', _event_time_out_of_range),
+    Malformation(STAGE_VALIDATE, 'AMOUNT_OUT_OF_RANGE', _amount_out_of_range),
+    Malformation(STAGE_VALIDATE, 'ID_TOO_LONG', _id_too_long),
 )
 """Every malformation, decode stage first; ``MALFORMATIONS[k % len]`` is the k-th one dealt."""

@@ -1,13 +1,14 @@
 """Building ``DeadLetter`` records: one shape for every stage.
 
 A dead letter keeps the record value byte for byte (base64, as published on
-``orders.dlq``), its Kafka origin and key, the stage and reason code, and a
+``orders.dlq``), its size and SHA-256, its Kafka origin and key, the stage and reason code, and a
 sentence for people. Stages count their dead letters with
 ``Metrics.counter(<stage transform>, <reason>)``; ``DeadLetterCounters``
 keeps those counters.
 """
 
 import base64
+import hashlib
 from typing import Dict, Optional, Union
 
 from apache_beam.metrics import Metrics
@@ -65,7 +66,13 @@ def make_dead_letter(stage: str, reason: str, message: str, origin: RecordOrigin
         The ``DeadLetter``.
     """
     return DeadLetter(stage, str(reason), message, b64(origin.raw), origin.topic,
-                      origin.partition, origin.offset, failed_at_ms, b64(origin.key))
+                      origin.partition, origin.offset, failed_at_ms, b64(origin.key),
+                      len(origin.raw), sha256_hex(origin.raw), False)
+
+
+def sha256_hex(data: bytes) -> str:
+    """The SHA-256 of ``data`` as 64 lower-case hex digits (``DeadLetter.raw_sha256``)."""
+    return hashlib.sha256(data).hexdigest()
 
 
 class DeadLetterCounters:

@@ -13,7 +13,7 @@ and nested rows; ``typing.Optional`` is used on purpose instead of
 
 The records that leave the pipeline match the Avro schemas of ``schemas/``
 field for field and in order (``Alert`` -> ``alert.v1.avsc``, ``MetricRow``
--> ``metric.v1.avsc``, ``DeadLetter`` -> ``dead_letter.v1.avsc``), so a sink
+-> ``metric.v1.avsc``, ``DeadLetter`` -> ``dead_letter.v2.avsc``), so a sink
 writes ``record._asdict()`` with ``connectors.avro_records``.
 
 Tags of the tagged outputs (``result[VALID]``, ``result[DEAD_LETTER]``) are
@@ -114,7 +114,7 @@ class Order(NamedTuple):
 
 
 class DeadLetter(NamedTuple):
-    """A record a stage could not process, kept with its origin (``dead_letter.v1.avsc``).
+    """A record a stage could not process, kept with its origin (``dead_letter.v2.avsc``).
 
     Attributes:
         stage: The stage that rejected it: ``STAGE_DECODE`` or ``STAGE_VALIDATE``.
@@ -129,6 +129,11 @@ class DeadLetter(NamedTuple):
         offset: The Kafka offset, or None.
         failed_at: Wall-clock time of the rejection, epoch milliseconds.
         key: The original record key, base64, or None when it had none.
+        raw_size: Size of the whole record value in bytes; None when unknown.
+        raw_sha256: SHA-256 of the whole record value, hex; None when unknown.
+        raw_truncated: True when ``raw`` holds only the value's first bytes
+            (cut to fit a topic's maximum record size; see
+            ``transforms.dead_letter_fit``).
     """
 
     stage: str
@@ -140,6 +145,9 @@ class DeadLetter(NamedTuple):
     offset: Optional[int]
     failed_at: int
     key: Optional[str]
+    raw_size: Optional[int] = None
+    raw_sha256: Optional[str] = None
+    raw_truncated: bool = False
 
 
 class Customer(NamedTuple):

@@ -31,7 +31,8 @@ class ValidateOrders(beam.PTransform):
 
     * ``result[VALID]``: ``Order``, one per event that passes every rule of
       ``transforms.validation_rules`` (ids, lengths, ranges, ISO 4217
-      currency, coordinates, timestamp format, at most 1 day in the future).
+      currency, coordinates, timestamp format, not before 1970 and at most 1 day
+      in the future, an amount of at most 10^15).
       **Each order's element timestamp is set to its event time**
       (``Order.event_time_ms``, the ``timestamp`` field, not the Kafka record
       time): this is where event time starts, because the field is only

@@ -10,19 +10,33 @@ record breaking several rules always gets the same reason:
 field               rule (reason when broken)
 ==================  =============================================================
 order_id            not blank (EMPTY_FIELD); at most 64 characters (ORDER_ID_TOO_LONG)
-customer_id         not blank (EMPTY_FIELD)
-product_id          not blank (EMPTY_FIELD)
+customer_id         not blank (EMPTY_FIELD); at most 256 characters (ID_TOO_LONG)
+product_id          not blank (EMPTY_FIELD); at most 256 characters (ID_TOO_LONG)
 quantity            at least 1 (QUANTITY_OUT_OF_RANGE)
 price               finite (NOT_FINITE); greater than 0 (PRICE_NOT_POSITIVE)
 currency            an ISO 4217 code, upper case (UNKNOWN_CURRENCY)
-card_id             not blank (EMPTY_FIELD)
+card_id             not blank (EMPTY_FIELD); at most 256 characters (ID_TOO_LONG)
 lat                 finite (NOT_FINITE); -90 to 90 inclusive (LAT_OUT_OF_RANGE)
 lon                 finite (NOT_FINITE); -180 to 180 inclusive (LON_OUT_OF_RANGE)
 timestamp           ISO 8601 date-time with a zone, or integer epoch millis
-                    (BAD_TIMESTAMP); at most 1 day after ``now`` (TIMESTAMP_IN_FUTURE)
+                    (BAD_TIMESTAMP); not before 1970-01-01T00:00:00Z
+                    (EVENT_TIME_OUT_OF_RANGE); at most 1 day after ``now``
+                    (TIMESTAMP_IN_FUTURE)
 tax                 finite (NOT_FINITE); at least 0 (TAX_NEGATIVE)
 version             1 or 2 (UNKNOWN_VERSION)
+(amount)            price x quantity + tax at most ``MAX_ORDER_AMOUNT``
+                    (AMOUNT_OUT_OF_RANGE); checked last
 ==================  =============================================================
+
+An event time before 1970 is readable data, but no event-time stage may hold it:
+Prism 2.77 panics on a negative element timestamp in a grouping (the whole job
+fails), and a streaming job's watermark has long passed it, so windows would drop
+it as too late. Such an order is therefore a dead letter, whole and replayable,
+never a crash or a silent drop (docs/poison_pills.md). The id bounds keep the
+records keyed by an id (metrics by product, alerts by card) far under Kafka's 1 MB
+record limit, which a 600 KB product id would break at every retry. The amount bound keeps
+every sum of amounts (revenue per window, per day) finite: a price of 1e308
+times a quantity of 2 is infinite, which no JSON metric can carry.
 
 Blank means empty or only whitespace. An ISO 8601 timestamp is a calendar
 date, ``T``, a time (hours, optional minutes, seconds and fraction) and a
@@ -42,8 +56,18 @@ from transforms.currencies import ISO_4217_CODES
 from transforms.records import Order
 
 MAX_ORDER_ID_LENGTH = 64
+MAX_ID_LENGTH = 256
+"""The most characters of a customer, product or card id."""
 MAX_FUTURE_MS = 24 * 60 * 60 * 1000
 """How far after the wall clock an event time may be: 1 day, inclusive."""
+MIN_EVENT_TIME_MS = 0
+"""The earliest event time an order may have: 1970-01-01T00:00:00Z, inclusive."""
+MAX_ORDER_AMOUNT = 1e15
+"""The largest amount (price x quantity + tax) of one order, in its currency, inclusive.
+
+Far above any real order (a thousand trillion), and small enough that adding up
+amounts can never overflow a double: that would take 1e293 orders.
+"""
 SUPPORTED_VERSIONS = (1, 2)
 
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
@@ -62,6 +86,8 @@ class ValidationReason(str, enum.Enum):
     """order_id, customer_id, product_id or card_id is empty or blank."""
     ORDER_ID_TOO_LONG = 'ORDER_ID_TOO_LONG'
     """order_id has more than 64 characters."""
+    ID_TOO_LONG = 'ID_TOO_LONG'
+    """customer_id, product_id or card_id has more than 256 characters."""
     QUANTITY_OUT_OF_RANGE = 'QUANTITY_OUT_OF_RANGE'
     """quantity is less than 1."""
     NOT_FINITE = 'NOT_FINITE'
@@ -82,6 +108,10 @@ class ValidationReason(str, enum.Enum):
     """tax is less than 0."""
     UNKNOWN_VERSION = 'UNKNOWN_VERSION'
     """version is neither 1 nor 2."""
+    EVENT_TIME_OUT_OF_RANGE = 'EVENT_TIME_OUT_OF_RANGE'
+    """timestamp is before 1970-01-01T00:00:00Z, which event-time stages cannot hold."""
+    AMOUNT_OUT_OF_RANGE = 'AMOUNT_OUT_OF_RANGE'
+    """price x quantity + tax is over MAX_ORDER_AMOUNT (or overflows to infinity)."""
 
     def __str__(self) -> str:
         return self.value
@@ -129,9 +159,9 @@ def validate_order(fields: Mapping[str, Any], now_ms: int) -> Order:
             f'order_id has {len(order_id)} characters; at most {MAX_ORDER_ID_LENGTH} are allowed',
             'order_id')
     customer_id = fields['customer_id']
-    _require_not_blank('customer_id', customer_id)
+    _require_id('customer_id', customer_id)
     product_id = fields['product_id']
-    _require_not_blank('product_id', product_id)
+    _require_id('product_id', product_id)
     quantity = fields['quantity']
     if quantity < 1:
         raise ValidationError(ValidationReason.QUANTITY_OUT_OF_RANGE,
@@ -148,7 +178,7 @@ def validate_order(fields: Mapping[str, Any], now_ms: int) -> Order:
             ValidationReason.UNKNOWN_CURRENCY,
             f'currency {currency[:16]!r} is not an ISO 4217 code{hint}', 'currency')
     card_id = fields['card_id']
-    _require_not_blank('card_id', card_id)
+    _require_id('card_id', card_id)
     lat = fields['lat']
     _require_finite('lat', lat)
     if not -90.0 <= lat <= 90.0:
@@ -161,6 +191,12 @@ def validate_order(fields: Mapping[str, Any], now_ms: int) -> Order:
                               f'lon must be from -180 to 180, got {lon!r}', 'lon')
     timestamp = fields['timestamp']
     event_time_ms = parse_event_time(timestamp)
+    if event_time_ms < MIN_EVENT_TIME_MS:
+        raise ValidationError(
+            ValidationReason.EVENT_TIME_OUT_OF_RANGE,
+            f'timestamp {_shown(timestamp)!r} is before 1970-01-01T00:00:00Z; the pipeline '
+            'keeps such an order as a dead letter (its event time cannot be windowed)',
+            'timestamp')
     if event_time_ms - now_ms > MAX_FUTURE_MS:
         ahead_h = (event_time_ms - now_ms) / 3_600_000
         raise ValidationError(
@@ -176,6 +212,12 @@ def validate_order(fields: Mapping[str, Any], now_ms: int) -> Order:
     if version not in SUPPORTED_VERSIONS:
         raise ValidationError(ValidationReason.UNKNOWN_VERSION,
                               f'version must be 1 or 2, got {version!r}', 'version')
+    amount = price * quantity + tax
+    if not amount <= MAX_ORDER_AMOUNT:  # also catches an overflow to inf
+        raise ValidationError(
+            ValidationReason.AMOUNT_OUT_OF_RANGE,
+            f'price x quantity + tax is {amount!r}; at most {MAX_ORDER_AMOUNT:g} is allowed',
+            'price')
     return Order(order_id, customer_id, product_id, quantity, price, currency, card_id,
                  lat, lon, str(timestamp), tax, version, event_time_ms)
 
@@ -206,7 +248,7 @@ def parse_event_time(timestamp: Any) -> int:
             ValidationReason.BAD_TIMESTAMP,
             f'timestamp must be an ISO 8601 string or epoch millis, got '
             f'{type(timestamp).__name__}', 'timestamp')
-    shown = timestamp if len(timestamp) <= 40 else timestamp[:37] + '...'
+    shown = _shown(timestamp)
     if not _ISO_DATE_TIME.fullmatch(timestamp):
         if timestamp.isdigit():
             detail = 'epoch millis must be a number, not a string'
@@ -227,11 +269,26 @@ def parse_event_time(timestamp: Any) -> int:
     return delta.days * 86_400_000 + delta.seconds * 1000 + delta.microseconds // 1000
 
 
+def _shown(timestamp: Any) -> Any:
+    """A timestamp as a message quotes it: text over 40 characters is cut."""
+    if isinstance(timestamp, str) and len(timestamp) > 40:
+        return timestamp[:37] + '...'
+    return timestamp
+
+
 def _require_not_blank(name: str, value: str) -> None:
     if not value or value.isspace():
         raise ValidationError(ValidationReason.EMPTY_FIELD,
                               f'{name} is {"blank" if value else "empty"}; it is required',
                               name)
+
+
+def _require_id(name: str, value: str) -> None:
+    _require_not_blank(name, value)
+    if len(value) > MAX_ID_LENGTH:
+        raise ValidationError(
+            ValidationReason.ID_TOO_LONG,
+            f'{name} has {len(value)} characters; at most {MAX_ID_LENGTH} are allowed', name)
 
 
 def _require_finite(name: str, value: float) -> None:

@@ -16,7 +16,7 @@ from connectors.schema_catalogue import (
 from schemas import SCHEMA_DIR
 
 EXPECTED_IDS = {("order", 1): 1, ("order", 2): 2, ("alert", 1): 3, ("metric", 1): 4,
-                ("dead_letter", 1): 5}
+                ("dead_letter", 1): 5, ("dead_letter", 2): 6}
 
 
 @pytest.fixture(name="catalogue")

@@ -77,13 +77,13 @@ def write_archive(archive: pathlib.Path, plan: TrafficPlan, now_ms: int,
             str(archive), load_schema('order.v2.avsc'), streaming.event_time_of,
             prefix=streaming.ORDERS_DATASET, to_mapping=streaming.order_archive_record)
         _ = ingested[DEAD_LETTER] | 'ArchiveDeadLetters' >> WriteAvroArchive(
-            str(archive), load_schema('dead_letter.v1.avsc'),
+            str(archive), load_schema('dead_letter.v2.avsc'),
             prefix=streaming.DEAD_LETTERS_DATASET)
         if extra_dead_letters:
             _ = (pipeline
                  | 'Extra' >> beam.Create(list(extra_dead_letters))
                  | 'ArchiveExtra' >> WriteAvroArchive(
-                     str(archive), load_schema('dead_letter.v1.avsc'), _dead_letter_time,
+                     str(archive), load_schema('dead_letter.v2.avsc'), _dead_letter_time,
                      prefix=streaming.DEAD_LETTERS_DATASET))
 
 

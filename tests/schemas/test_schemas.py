@@ -29,7 +29,8 @@ def _records(schema: Any) -> Iterator[dict[str, Any]]:
 
 
 def test_the_expected_schemas_exist():
-    assert SCHEMA_FILES == ["alert.v1.avsc", "dead_letter.v1.avsc", "metric.v1.avsc",
+    assert SCHEMA_FILES == ["alert.v1.avsc", "dead_letter.v1.avsc", "dead_letter.v2.avsc",
+                            "metric.v1.avsc",
                             "order.v1.avsc", "order.v2.avsc"]
 
 

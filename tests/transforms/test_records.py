@@ -25,7 +25,7 @@ SAMPLE_DEAD_LETTER = DeadLetter('validate', 'UNKNOWN_CURRENCY', 'currency is unk
 
 
 @pytest.mark.parametrize('record_type, schema_file', [
-    (Alert, 'alert.v1.avsc'), (MetricRow, 'metric.v1.avsc'), (DeadLetter, 'dead_letter.v1.avsc'),
+    (Alert, 'alert.v1.avsc'), (MetricRow, 'metric.v1.avsc'), (DeadLetter, 'dead_letter.v2.avsc'),
 ])
 def test_published_records_have_the_fields_of_their_schema_in_order(record_type, schema_file):
     assert list(record_type._fields) == [f['name'] for f in load_schema(schema_file)['fields']]
@@ -63,3 +63,12 @@ def test_typed_records_are_beam_rows(value):
 
 def test_an_order_amount_is_price_times_quantity_plus_tax():
     assert Order('o', 'c', 'p', 3, 2.5, 'EUR', 'k', 0.0, 0.0, '0', 1.25, 2, 0).amount == 8.75
+
+
+def test_a_version_1_dead_letter_reads_as_version_2_with_the_defaults():
+    v1 = SAMPLE_DEAD_LETTER._asdict()
+    for name in ('raw_size', 'raw_sha256', 'raw_truncated'):
+        del v1[name]
+    decoded = decode_avro_record(encode_avro_record('dead_letter', v1, version=1),
+                                 'dead_letter', reader_version=2)
+    assert DeadLetter(**decoded) == SAMPLE_DEAD_LETTER

@@ -1,6 +1,7 @@
 """Tests of ValidateOrders: decoded events in, orders at their event time or dead letters out."""
 
 import base64
+import hashlib
 
 import apache_beam as beam
 import pytest
@@ -74,7 +75,8 @@ def test_a_dead_letter_keeps_the_raw_record_and_its_origin():
                     equal_to([(
                         'validate', 'QUANTITY_OUT_OF_RANGE', '',
                         base64.b64encode(ORIGIN.raw).decode(), 'orders', 0, 12,
-                        int(NOW_S * 1000), base64.b64encode(b'card-0001').decode())]))
+                        int(NOW_S * 1000), base64.b64encode(b'card-0001').decode(),
+                        len(ORIGIN.raw), hashlib.sha256(ORIGIN.raw).hexdigest(), False)]))
 
 
 def test_the_future_is_judged_against_the_injected_clock():

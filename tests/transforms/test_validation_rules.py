@@ -12,6 +12,8 @@ from transforms.currencies import ISO_4217_CODES
 from transforms.records import Order
 from transforms.validation_rules import (
     MAX_FUTURE_MS,
+    MAX_ID_LENGTH,
+    MAX_ORDER_AMOUNT,
     ValidationError,
     ValidationReason,
     parse_event_time,
@@ -178,6 +180,55 @@ def test_a_naive_timestamp_is_told_to_add_a_zone():
 
 def test_epoch_millis_before_year_one_are_bad():
     assert reason_of(timestamp=-62_135_596_800_001) is ValidationReason.BAD_TIMESTAMP
+
+
+@pytest.mark.parametrize('timestamp', [
+    -1,                              # 1969-12-31T23:59:59.999Z
+    -62_135_596_800_000,             # 0001-01-01T00:00:00Z, the earliest readable
+    '1969-12-31T23:59:59.999Z',
+    '1970-01-01T00:59:59+01:00',     # 1969-12-31T23:59:59Z
+    '0001-01-01T00:00:00Z',
+])
+def test_event_times_before_1970_are_out_of_range(timestamp):
+    assert reason_of(timestamp=timestamp) is ValidationReason.EVENT_TIME_OUT_OF_RANGE
+
+
+def test_the_epoch_itself_is_a_valid_event_time():
+    assert validate_order(raw_order(timestamp=0), NOW_MS).event_time_ms == 0
+    assert validate_order(raw_order(timestamp='1970-01-01T01:00:00+01:00'),
+                          NOW_MS).event_time_ms == 0
+
+
+@pytest.mark.parametrize('millis, reason', [
+    (-9_223_372_036_854_775, ValidationReason.BAD_TIMESTAMP),         # Beam's MIN_TIMESTAMP
+    (9_223_372_036_854_775, ValidationReason.TIMESTAMP_IN_FUTURE),    # Beam's MAX_TIMESTAMP
+    (-(2**63), ValidationReason.BAD_TIMESTAMP),                       # Avro long's minimum
+    (2**63 - 1, ValidationReason.TIMESTAMP_IN_FUTURE),                # Avro long's maximum
+])
+def test_the_edges_of_beams_timestamp_range_are_dead_letters(millis, reason):
+    assert reason_of(timestamp=millis) is reason
+
+
+@pytest.mark.parametrize('overrides', [
+    {'price': 1e308, 'quantity': 2},                # overflows to inf
+    {'price': 1.7e308, 'tax': 1.7e308},             # so does the tax added
+    {'price': MAX_ORDER_AMOUNT, 'quantity': 1, 'tax': 1.0},
+    {'price': 1e12, 'quantity': 2**31 - 1},
+])
+def test_amounts_over_the_bound_or_infinite_are_out_of_range(overrides):
+    assert reason_of(**overrides) is ValidationReason.AMOUNT_OUT_OF_RANGE
+
+
+def test_an_amount_at_the_bound_is_valid():
+    order = validate_order(raw_order(price=MAX_ORDER_AMOUNT / 4, quantity=4, tax=0.0), NOW_MS)
+    assert order.amount == MAX_ORDER_AMOUNT
+
+
+@pytest.mark.parametrize('field', ['customer_id', 'product_id', 'card_id'])
+def test_ids_longer_than_256_characters_are_too_long(field):
+    assert validate_order(raw_order(**{field: 'x' * MAX_ID_LENGTH}), NOW_MS)
+    assert reason_of(**{field: 'x' * (MAX_ID_LENGTH + 1)}) is ValidationReason.ID_TOO_LONG
+    assert reason_of(**{field: 'x' * 600_000}) is ValidationReason.ID_TOO_LONG
 
 
 def test_timestamps_up_to_one_day_ahead_are_valid_and_later_ones_are_in_the_future():
