@@ -21,6 +21,7 @@ from connectors.kafka_partitions import (
     COMMITTED, EARLIEST, LATEST, PartitionRead, StartFrom, StopAt, check_start_and_stop,
     plan_partition_reads)
 from connectors.kafka_record import KafkaHeader, KafkaRecord
+from connectors.kafka_security import KafkaSecurity
 from connectors.kafka_restriction import (
     UNBOUNDED_STOP, EventTimeWatermarkProvider, PartitionRestrictionProvider)
 
@@ -55,7 +56,8 @@ class ReadFromKafka(beam.PTransform):
                  max_out_of_orderness_s: float = 5.0, idle_timeout_s: float = 10.0,
                  poll_timeout_ms: int = 200, resume_delay_s: float = 0.5,
                  max_read_time_s: float = 1.0, security_protocol: str = 'PLAINTEXT',
-                 client_options: Optional[dict] = None):
+                 client_options: Optional[dict] = None,
+                 security: Optional[KafkaSecurity] = None):
         """Checks the configuration; raises ValueError saying what to fix.
 
         Args:
@@ -83,10 +85,14 @@ class ReadFromKafka(beam.PTransform):
           max_read_time_s: a read stops (self-checkpoints) after this long, so bundles end.
           security_protocol: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.
           client_options: more kafka-python consumer options (SASL, SSL, tuning).
+          security: how to authenticate and encrypt (what every command line's Kafka
+            security options give); the password is read on the worker, when its client is
+            made, from the variable or file the settings name. Instead of `security_protocol`
+            and the SASL/SSL `client_options`.
         """
         super().__init__()
         self._connection = KafkaConnection.of(bootstrap_servers, security_protocol,
-                                              client_options)
+                                              client_options, security)
         self._topics = checked_topics(topics)
         check_start_and_stop(start_from, stop_at)
         if committed_fallback not in (EARLIEST, LATEST):

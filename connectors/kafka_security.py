@@ -21,6 +21,8 @@ import os
 import pathlib
 from typing import Any, Dict, List, Mapping, Optional
 
+from connectors.kafka_log_redaction import redact_in_kafka_logs
+
 SECURITY_PROTOCOLS = ('PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL')
 SASL_MECHANISMS = ('PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512')
 ENV_PREFIX = 'GOLDSTREAM_KAFKA_'
@@ -141,9 +143,11 @@ class KafkaSecurity:
         """
         config: Dict[str, Any] = {'security_protocol': self.security_protocol}
         if self.uses_sasl:
+            password = self.read_password()
+            redact_in_kafka_logs(password)  # kafka-python logs its config at DEBUG
             config.update(sasl_mechanism=self.sasl_mechanism,
                           sasl_plain_username=self.username,
-                          sasl_plain_password=self.read_password())
+                          sasl_plain_password=password)
         for option in ('ssl_cafile', 'ssl_certfile', 'ssl_keyfile'):
             if getattr(self, option):
                 config[option] = getattr(self, option)

@@ -11,6 +11,7 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
 from connectors.kafka_config import KafkaConnection, checked_topics
+from connectors.kafka_security import KafkaSecurity
 
 
 class KafkaWriteError(RuntimeError):
@@ -31,7 +32,8 @@ class WriteToKafka(beam.PTransform):
                  value_fn: Callable[[Any], Optional[bytes]],
                  key_fn: Optional[Callable[[Any], Optional[bytes]]] = None,
                  security_protocol: str = 'PLAINTEXT', client_options: Optional[dict] = None,
-                 flush_timeout_s: float = 60.0):
+                 flush_timeout_s: float = 60.0,
+                 security: Optional[KafkaSecurity] = None):
         """Checks the configuration; raises ValueError saying what to fix.
 
         Args:
@@ -42,10 +44,14 @@ class WriteToKafka(beam.PTransform):
           security_protocol: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.
           client_options: more kafka-python producer options (SASL, SSL, linger_ms, ...).
           flush_timeout_s: how long `finish_bundle` waits for acknowledgements.
+          security: how to authenticate and encrypt (what every command line's Kafka
+            security options give); the password is read on the worker, when its client is
+            made, from the variable or file the settings name. Instead of `security_protocol`
+            and the SASL/SSL `client_options`.
         """
         super().__init__()
         self._connection = KafkaConnection.of(bootstrap_servers, security_protocol,
-                                              client_options)
+                                              client_options, security)
         (self._topic,) = checked_topics([topic])
         if not callable(value_fn) or (key_fn is not None and not callable(key_fn)):
             raise ValueError('value_fn and key_fn must be functions of an element')
