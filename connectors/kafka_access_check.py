@@ -26,6 +26,10 @@ class KafkaAccessError(ConnectionError):
     check."""
 
 
+class KafkaUnreachable(KafkaAccessError):
+    """No bootstrap server accepts a TCP connection: nothing listens there."""
+
+
 def check_kafka_access(bootstrap_servers: Union[str, Sequence[str]],
                        security: Optional[KafkaSecurity] = None,
                        timeout_s: float = 10.0) -> None:
@@ -37,8 +41,9 @@ def check_kafka_access(bootstrap_servers: Union[str, Sequence[str]],
       timeout_s: how long each step may take.
 
     Raises:
-      KafkaAccessError: no server accepts a TCP connection, the TLS handshake fails, the
-        SASL login is refused, or no metadata comes back.
+      KafkaUnreachable: no server accepts a TCP connection.
+      KafkaAccessError: the TLS handshake fails, the SASL login is refused, or no metadata
+        comes back.
       ValueError: a server is not host:port, or the password's variable or file is missing.
     """
     security = security or KafkaSecurity()
@@ -46,7 +51,7 @@ def check_kafka_access(bootstrap_servers: Union[str, Sequence[str]],
     listed = ','.join(servers)
     reachable = [server for server in servers if _accepts_tcp(server, timeout_s)]
     if not reachable:
-        raise KafkaAccessError(f'no Kafka broker accepts connections at {listed}: check '
+        raise KafkaUnreachable(f'no Kafka broker accepts connections at {listed}: check '
                                f'--brokers and that the broker runs')
     if security.security_protocol.endswith('SSL'):
         _check_tls(reachable[0], security, timeout_s)

@@ -237,10 +237,12 @@ def add_arguments(parser: argparse.ArgumentParser,
         f'{ENV_PREFIX}<OPTION> environment variables (e.g. {ENV_PREFIX}SECURITY_PROTOCOL). '
         'The password is never an option: name its environment variable or its file.')
     option('security_protocol', choices=SECURITY_PROTOCOLS, fallback='PLAINTEXT',
-           help='how to talk to the brokers (default %(default)s)')
-    option('sasl_mechanism', choices=SASL_MECHANISMS,
-           help='SASL mechanism, with SASL_PLAINTEXT or SASL_SSL')
-    option('sasl_username', help='SASL user name')
+           metavar='PROTOCOL', help=f'how to talk to the brokers: '
+                                    f'{", ".join(SECURITY_PROTOCOLS)} (default %(default)s)')
+    option('sasl_mechanism', choices=SASL_MECHANISMS, metavar='MECHANISM',
+           help=f'SASL mechanism, with SASL_PLAINTEXT or SASL_SSL: '
+                f'{", ".join(SASL_MECHANISMS)}')
+    option('sasl_username', metavar='USER', help='SASL user name')
     option('sasl_password_env', metavar='VARIABLE',
            help='name of the environment variable that holds the SASL password')
     option('sasl_password_file', metavar='PATH',
