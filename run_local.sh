@@ -495,9 +495,9 @@ secure_user_args() {  # the storage tool's options that create the SCRAM users
   done
 }
 
-secure_client_options() {  # the options every goldstream Kafka client takes to reach it
-  printf -- '--brokers=%s --security_protocol=SASL_SSL --sasl_mechanism=SCRAM-SHA-512 --sasl_username=goldstream --sasl_password_file=%s --ssl_cafile=%s --ssl_certfile=%s --ssl_keyfile=%s\n' \
-    "$KAFKA_BOOTSTRAP" "$KAFKA_SECRETS_DIR/goldstream.password" "$KAFKA_TLS_DIR/ca.pem" \
+secure_client_options() {  # the security options every goldstream Kafka client takes to reach it
+  printf -- '--security_protocol=SASL_SSL --sasl_mechanism=SCRAM-SHA-512 --sasl_username=goldstream --sasl_password_file=%s --ssl_cafile=%s --ssl_certfile=%s --ssl_keyfile=%s\n' \
+    "$KAFKA_SECRETS_DIR/goldstream.password" "$KAFKA_TLS_DIR/ca.pem" \
     "$KAFKA_TLS_DIR/client.pem" "$KAFKA_TLS_DIR/client.key"
 }
 
