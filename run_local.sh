@@ -16,7 +16,7 @@ KAFKA_PORT="${GOLDSTREAM_KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${GOLDSTREAM_KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}"
 KAFKA_BOOTSTRAP="127.0.0.1:${KAFKA_PORT}"
 KAFKA_START_DEADLINE_S="${GOLDSTREAM_KAFKA_START_DEADLINE_S:-120}"
-KAFKA_SECURE_PORT="${GOLDSTREAM_KAFKA_SECURE_PORT:-9094}"
+KAFKA_SECURE_PORT="${GOLDSTREAM_KAFKA_SECURE_PORT:-$((KAFKA_PORT + 2))}"
 KAFKA_SECURE_CONTROLLER_PORT="${GOLDSTREAM_KAFKA_SECURE_CONTROLLER_PORT:-$((KAFKA_SECURE_PORT + 1))}"
 FLINK_REST_PORT="${GOLDSTREAM_FLINK_REST_PORT:-8081}"
 FLINK_RPC_PORT="${GOLDSTREAM_FLINK_RPC_PORT:-$((FLINK_REST_PORT + 1))}"
@@ -105,7 +105,8 @@ Environment:
   GOLDSTREAM_KAFKA_PORT  broker port (default 9092); the controller uses port+1 unless
                          GOLDSTREAM_KAFKA_CONTROLLER_PORT is set
   GOLDSTREAM_KAFKA_SECURE_PORT
-                         the secured broker's SASL_SSL port (default 9094); its controller
+                         the secured broker's SASL_SSL port (default the broker's port+2,
+                         9094); its controller
                          uses port+1 unless GOLDSTREAM_KAFKA_SECURE_CONTROLLER_PORT is set
   GOLDSTREAM_FLINK_REST_PORT
                          Flink REST API and web UI port (default 8081); the JobManager's RPC

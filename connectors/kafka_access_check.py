@@ -14,7 +14,7 @@ import socket
 import ssl
 from typing import Iterator, List, Optional, Sequence, Union
 
-from connectors.kafka_config import _servers
+from connectors.kafka_config import parse_servers
 from connectors.kafka_security import KafkaSecurity
 from connectors.kafka_topics import broker_answers
 
@@ -47,7 +47,7 @@ def check_kafka_access(bootstrap_servers: Union[str, Sequence[str]],
       ValueError: a server is not host:port, or the password's variable or file is missing.
     """
     security = security or KafkaSecurity()
-    servers = _servers(bootstrap_servers)
+    servers = parse_servers(bootstrap_servers)
     listed = ','.join(servers)
     reachable = [server for server in servers if _accepts_tcp(server, timeout_s)]
     if not reachable:

@@ -51,7 +51,7 @@ class KafkaConnection:
            client_options: Mapping[str, Any] = None,
            security: Optional[KafkaSecurity] = None) -> 'KafkaConnection':
         """Builds and checks a connection; raises ValueError saying what to fix."""
-        servers = _servers(bootstrap_servers)
+        servers = parse_servers(bootstrap_servers)
         if security_protocol not in SECURITY_PROTOCOLS:
             raise ValueError(f'security_protocol {security_protocol!r} is not one of '
                              f'{", ".join(SECURITY_PROTOCOLS)}')
@@ -100,7 +100,8 @@ class KafkaConnection:
     __str__ = __repr__
 
 
-def _servers(bootstrap_servers) -> tuple:
+def parse_servers(bootstrap_servers) -> tuple:
+    """The servers as a tuple of `host:port`; raises ValueError for an empty or bad one."""
     if isinstance(bootstrap_servers, str):
         bootstrap_servers = bootstrap_servers.split(',')
     servers = tuple(s.strip() for s in (bootstrap_servers or ()) if s and s.strip())

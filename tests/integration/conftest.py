@@ -29,7 +29,7 @@ def topic_name(request) -> str:
 @pytest.fixture(scope='session')
 def secured_kafka() -> Iterator[secure_kafka.SecureKafka]:
     """The secured broker (SASL_SSL, SCRAM-SHA-512, client certificates) on
-    $GOLDSTREAM_KAFKA_SECURE_PORT: started for the session unless it runs, and then stopped
+    $GOLDSTREAM_KAFKA_SECURE_PORT (default the plaintext port + 2): started for the session unless it runs, and then stopped
     at its end."""
     started = secure_kafka.start()
     try:

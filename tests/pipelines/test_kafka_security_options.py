@@ -28,11 +28,10 @@ def password_in_the_environment(monkeypatch):
 
 
 def help_of(command) -> None:
-    """Runs a command with --help: a pipeline module (Beam options) or a plain command.
+    """Runs a command with --help: a pipeline module (Beam options) or a plain command."""
     with pytest.raises(SystemExit) as stopped:
         command(['--help'])
     assert stopped.value.code == 0
-
 
 
 @pytest.mark.parametrize('command', [
