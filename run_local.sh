@@ -16,6 +16,8 @@ KAFKA_PORT="${GOLDSTREAM_KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${GOLDSTREAM_KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}"
 KAFKA_BOOTSTRAP="127.0.0.1:${KAFKA_PORT}"
 KAFKA_START_DEADLINE_S="${GOLDSTREAM_KAFKA_START_DEADLINE_S:-120}"
+KAFKA_SECURE_PORT="${GOLDSTREAM_KAFKA_SECURE_PORT:-$((KAFKA_PORT + 2))}"
+KAFKA_SECURE_CONTROLLER_PORT="${GOLDSTREAM_KAFKA_SECURE_CONTROLLER_PORT:-$((KAFKA_SECURE_PORT + 1))}"
 FLINK_REST_PORT="${GOLDSTREAM_FLINK_REST_PORT:-8081}"
 FLINK_RPC_PORT="${GOLDSTREAM_FLINK_RPC_PORT:-$((FLINK_REST_PORT + 1))}"
 FLINK_START_DEADLINE_S="${GOLDSTREAM_FLINK_START_DEADLINE_S:-90}"
@@ -46,6 +48,9 @@ KAFKA_PID_FILE="$KAFKA_STATE/kafka.pid"
 KAFKA_LOG_DIR="$KAFKA_STATE/logs"
 KAFKA_DATA_DIR="$KAFKA_STATE/data"
 KAFKA_CONFIG="$KAFKA_STATE/server.properties"
+KAFKA_SECURE=0          # 1 after use_secure_broker: the broker functions act on the secured broker
+KAFKA_READY_ARGS=()     # the security options of infra/kafka_ready.py for the secured broker
+KAFKA_FORMAT_ARGS=()    # more options of the storage format (the secured broker's SCRAM users)
 DASHBOARD_STATE="$STATE/dashboard"
 DASHBOARD_PID_FILE="$DASHBOARD_STATE/dashboard.pid"
 DASHBOARD_LOG="$DASHBOARD_STATE/dashboard.log"
@@ -68,9 +73,13 @@ Usage: ./run_local.sh [command]
                          apt-get unless it is there; a second run downloads and builds nothing
   test [pytest args]     setup, start Kafka, run the whole pytest suite, stop Kafka;
                          exits with pytest's code
-  broker start|stop|status
+  broker start|stop|status [--secure]
                          the local one-node KRaft broker on 127.0.0.1:\$GOLDSTREAM_KAFKA_PORT
-                         (status exits 0 when up, 3 when down)
+                         (status exits 0 when up, 3 when down); with --secure a second,
+                         secured one on 127.0.0.1:\$GOLDSTREAM_KAFKA_SECURE_PORT: SASL_SSL with
+                         SCRAM-SHA-512 and client certificates, its CA, certificates and
+                         users created on the first start in .local/kafka-secure (status
+                         prints the client options that connect to it)
   airflow start|stop|status
                          Airflow ${AIRFLOW_VERSION} as standalone runs it (API server and web UI on
                          127.0.0.1:\$GOLDSTREAM_AIRFLOW_PORT, scheduler, DAG processor, triggerer)
@@ -95,6 +104,10 @@ Environment:
   GOLDSTREAM_CACHE       downloads and builds (default ~/.cache/goldstream)
   GOLDSTREAM_KAFKA_PORT  broker port (default 9092); the controller uses port+1 unless
                          GOLDSTREAM_KAFKA_CONTROLLER_PORT is set
+  GOLDSTREAM_KAFKA_SECURE_PORT
+                         the secured broker's SASL_SSL port (default the broker's port+2,
+                         9094); its controller
+                         uses port+1 unless GOLDSTREAM_KAFKA_SECURE_CONTROLLER_PORT is set
   GOLDSTREAM_FLINK_REST_PORT
                          Flink REST API and web UI port (default 8081); the JobManager's RPC
                          uses port+1 unless GOLDSTREAM_FLINK_RPC_PORT is set
@@ -418,7 +431,76 @@ broker_pid() {  # prints the pid of the broker this clone started, if it is stil
   printf '%s\n' "$pid"
 }
 
-broker_answers() { venv_python "$ROOT/infra/kafka_ready.py" "$KAFKA_BOOTSTRAP" "${1:-3}"; }
+broker_answers() {
+  venv_python "$ROOT/infra/kafka_ready.py" "$KAFKA_BOOTSTRAP" "${1:-3}" "${KAFKA_READY_ARGS[@]}"
+}
+
+use_secure_broker() {  # points the broker functions at the secured broker (--secure)
+  KAFKA_SECURE=1
+  KAFKA_PORT="$KAFKA_SECURE_PORT"
+  KAFKA_CONTROLLER_PORT="$KAFKA_SECURE_CONTROLLER_PORT"
+  KAFKA_BOOTSTRAP="127.0.0.1:${KAFKA_PORT}"
+  KAFKA_STATE="$STATE/kafka-secure"
+  KAFKA_PID_FILE="$KAFKA_STATE/kafka.pid"
+  KAFKA_LOG_DIR="$KAFKA_STATE/logs"
+  KAFKA_DATA_DIR="$KAFKA_STATE/data"
+  KAFKA_CONFIG="$KAFKA_STATE/server.properties"
+  KAFKA_TLS_DIR="$KAFKA_STATE/tls"
+  KAFKA_SECRETS_DIR="$KAFKA_STATE/secrets"
+  # The readiness check logs in as the client user, so a start also proves the client set-up.
+  KAFKA_READY_ARGS=(--security_protocol=SASL_SSL --sasl_mechanism=SCRAM-SHA-512
+    --sasl_username=goldstream --sasl_password_file="$KAFKA_SECRETS_DIR/goldstream.password"
+    --ssl_cafile="$KAFKA_TLS_DIR/ca.pem" --ssl_certfile="$KAFKA_TLS_DIR/client.pem"
+    --ssl_keyfile="$KAFKA_TLS_DIR/client.key")
+}
+
+secure_materials_once() {  # the secured broker's CA, certificates, store password and users
+  [[ -f "$KAFKA_TLS_DIR/.goldstream-complete" ]] && return
+  say "Creating a CA, the broker's and a client's certificates and the SCRAM users' passwords in $KAFKA_STATE (first start)"
+  # New users need a new storage format (the users are written into it), so the data goes too.
+  rm -rf "$KAFKA_TLS_DIR" "$KAFKA_SECRETS_DIR" "$KAFKA_DATA_DIR"
+  mkdir -p "$KAFKA_TLS_DIR" "$KAFKA_SECRETS_DIR"
+  chmod 700 "$KAFKA_TLS_DIR" "$KAFKA_SECRETS_DIR"
+  (
+    umask 077
+    local name
+    for name in store admin goldstream; do
+      openssl rand -hex 24 >"$KAFKA_SECRETS_DIR/$name.password"
+    done
+    cd "$KAFKA_TLS_DIR"
+    openssl req -x509 -newkey rsa:2048 -noenc -days 3650 -subj '/CN=goldstream local CA' \
+      -keyout ca.key -out ca.pem
+    openssl req -newkey rsa:2048 -noenc -subj '/CN=127.0.0.1' -keyout broker.key -out broker.csr
+    openssl x509 -req -in broker.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 3650 \
+      -extfile <(printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n') -out broker.pem
+    openssl req -newkey rsa:2048 -noenc -subj '/CN=goldstream' -keyout client.key -out client.csr
+    openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 3650 \
+      -out client.pem
+    openssl pkcs12 -export -in broker.pem -inkey broker.key -certfile ca.pem -name broker \
+      -passout "file:$KAFKA_SECRETS_DIR/store.password" -out broker.p12
+    keytool -importcert -noprompt -alias goldstream-ca -file ca.pem -storetype PKCS12 \
+      -keystore truststore.p12 -storepass:file "$KAFKA_SECRETS_DIR/store.password"
+    rm -f broker.csr client.csr
+  ) >"$KAFKA_LOG_DIR/secure-setup.out" 2>&1 \
+    || { tail -n 20 "$KAFKA_LOG_DIR/secure-setup.out" >&2
+         fail "could not create the secured broker's certificates (openssl, keytool); the output is above."; }
+  touch "$KAFKA_TLS_DIR/.goldstream-complete"
+}
+
+secure_user_args() {  # the storage tool's options that create the SCRAM users
+  local name
+  KAFKA_FORMAT_ARGS=()
+  for name in admin goldstream; do
+    KAFKA_FORMAT_ARGS+=(--add-scram
+      "SCRAM-SHA-512=[name=$name,password=$(cat "$KAFKA_SECRETS_DIR/$name.password")]")
+  done
+}
+
+secure_client_options() {  # the security options every goldstream Kafka client takes to reach it
+  printf -- '--security_protocol=SASL_SSL --sasl_mechanism=SCRAM-SHA-512 --sasl_username=goldstream --sasl_password_file=%s --ssl_cafile=%s --ssl_certfile=%s --ssl_keyfile=%s\n' \
+    "$KAFKA_SECRETS_DIR/goldstream.password" "$KAFKA_TLS_DIR/ca.pem" \
+    "$KAFKA_TLS_DIR/client.pem" "$KAFKA_TLS_DIR/client.key"
+}
 
 show_log_tail() {
   local log
@@ -431,8 +513,16 @@ show_log_tail() {
 
 write_broker_config() {
   mkdir -p "$KAFKA_LOG_DIR" "$KAFKA_DATA_DIR"
-  sed -e "s|@PORT@|$KAFKA_PORT|g" -e "s|@CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
-    -e "s|@DATA_DIR@|$KAFKA_DATA_DIR|g" "$ROOT/infra/kafka/server.properties.template" >"$KAFKA_CONFIG"
+  local templates=("$ROOT/infra/kafka/server.properties.template") secrets=()
+  if ((KAFKA_SECURE)); then
+    templates+=("$ROOT/infra/kafka/secure.properties.template")
+    secrets=(-e "s|@TLS_DIR@|$KAFKA_TLS_DIR|g"
+      -e "s|@STORE_PASSWORD@|$(cat "$KAFKA_SECRETS_DIR/store.password")|g"
+      -e "s|@ADMIN_PASSWORD@|$(cat "$KAFKA_SECRETS_DIR/admin.password")|g")
+  fi
+  (umask 077 && cat "${templates[@]}" | sed -e "s|@PORT@|$KAFKA_PORT|g" \
+    -e "s|@CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" -e "s|@DATA_DIR@|$KAFKA_DATA_DIR|g" \
+    "${secrets[@]}" >"$KAFKA_CONFIG")
 }
 
 format_storage_once() {
@@ -442,7 +532,8 @@ format_storage_once() {
   cluster_id="$(java -cp "$KAFKA_HOME/libs/*" kafka.tools.StorageTool random-uuid 2>/dev/null)"
   java -cp "$KAFKA_HOME/libs/*" -Dlog4j2.configurationFile="$ROOT/infra/kafka/log4j2.properties" \
     -Dkafka.logs.dir="$KAFKA_LOG_DIR" kafka.tools.StorageTool format \
-    --cluster-id "$cluster_id" --config "$KAFKA_CONFIG" --ignore-formatted >/dev/null \
+    --cluster-id "$cluster_id" --config "$KAFKA_CONFIG" --ignore-formatted \
+    "${KAFKA_FORMAT_ARGS[@]}" >/dev/null \
     || fail "Kafka's storage tool could not format $KAFKA_DATA_DIR." \
       "Delete $KAFKA_DATA_DIR and try again."
 }
@@ -458,11 +549,18 @@ broker_start() {
   local port
   for port in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
     if port_in_use "$port"; then
+      local variable=GOLDSTREAM_KAFKA_PORT example=19092
+      ((KAFKA_SECURE)) && variable=GOLDSTREAM_KAFKA_SECURE_PORT example=19094
       fail "port $port on 127.0.0.1 is already taken by another process." \
-        "Pick free ports: GOLDSTREAM_KAFKA_PORT=19092 ./run_local.sh ... (the controller uses port+1," \
-        "or set GOLDSTREAM_KAFKA_CONTROLLER_PORT); 'ss -ltnp' shows who holds $port."
+        "Pick free ports: $variable=$example ./run_local.sh ... (the controller uses port+1," \
+        "or set ${variable/_PORT/_CONTROLLER_PORT}); 'ss -ltnp' shows who holds $port."
     fi
   done
+  if ((KAFKA_SECURE)); then
+    mkdir -p "$KAFKA_LOG_DIR"
+    secure_materials_once
+    secure_user_args
+  fi
   write_broker_config
   format_storage_once
   say "Starting Kafka ${KAFKA_VERSION} on $KAFKA_BOOTSTRAP (logs: $KAFKA_LOG_DIR)"
@@ -515,6 +613,9 @@ broker_status() {
   local pid
   if pid="$(broker_pid)"; then
     printf 'up (pid %s, %s, data %s, logs %s)\n' "$pid" "$KAFKA_BOOTSTRAP" "$KAFKA_DATA_DIR" "$KAFKA_LOG_DIR"
+    if ((KAFKA_SECURE)); then
+      printf 'client options: %s\n' "$(secure_client_options)"
+    fi
     return 0
   fi
   printf 'down\n'
@@ -522,11 +623,17 @@ broker_status() {
 }
 
 cmd_broker() {
-  case "${1:-}" in
+  local action="${1:-}"
+  case "${2:-}" in
+    --secure) use_secure_broker ;;
+    '') ;;
+    *) usage >&2; fail "broker $action takes only --secure, not '$2'." ;;
+  esac
+  case "$action" in
     start) broker_start ;;
     stop) broker_stop ;;
     status) broker_status ;;
-    *) usage >&2; fail "broker needs one of: start, stop, status." ;;
+    *) usage >&2; fail "broker needs one of: start, stop, status (and --secure for the secured one)." ;;
   esac
 }
 

@@ -1,13 +1,18 @@
 """Connection settings shared by ReadFromKafka and WriteToKafka, checked when built.
 
-Security settings and any other kafka-python client option pass through to the consumer or
-producer unchanged, after a check that kafka-python knows them, so a typo fails at pipeline
-construction instead of on a worker.
+Security comes as a `KafkaSecurity` (connectors/kafka_security.py, what every command line
+gives), whose password is read only when a worker builds its client; or, for code that sets
+kafka-python options itself, as `security_protocol` and `client_options`. Any other
+kafka-python client option passes through to the consumer or producer unchanged, after a
+check that kafka-python knows it, so a typo fails at pipeline construction instead of on a
+worker. `repr` never shows a password.
 """
 import dataclasses
-from typing import Any, Dict, Mapping, Sequence, Union
+from typing import Any, Dict, Mapping, Optional, Sequence, Union
 
 from kafka import KafkaConsumer, KafkaProducer
+
+from connectors.kafka_security import KafkaSecurity
 
 _TOPIC_CHARS = frozenset('abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-')
 SECURITY_PROTOCOLS = ('PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL')
@@ -19,34 +24,54 @@ RECONNECT_SETTINGS = {'reconnect_backoff_max_ms': 1000}
 _OWNED_BY_CONNECTOR = frozenset({
     'bootstrap_servers', 'group_id', 'enable_auto_commit', 'key_deserializer',
     'value_deserializer', 'key_serializer', 'value_serializer', 'acks'})
+# Options a KafkaSecurity gives; with one, client_options may not give them too.
+_GIVEN_BY_SECURITY = frozenset({
+    'security_protocol', 'sasl_mechanism', 'sasl_plain_username', 'sasl_plain_password',
+    'ssl_cafile', 'ssl_certfile', 'ssl_keyfile'})
+# Options whose values repr never shows.
+_SECRET_OPTIONS = frozenset({'sasl_plain_password', 'ssl_password', 'sasl_oauth_token_provider'})
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, repr=False)
 class KafkaConnection:
     """Where the brokers are and how to talk to them.
 
     Attributes:
       bootstrap_servers: `host:port` list (or one comma-separated string).
       security_protocol: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.
-      client_options: more kafka-python client options, e.g. `sasl_mechanism`,
-        `sasl_plain_username`, `ssl_cafile`, `request_timeout_ms`, `max_poll_records`.
+      client_options: more kafka-python client options, e.g. `request_timeout_ms`,
+        `max_poll_records` (or, without `security`, `sasl_mechanism`, `ssl_cafile`, ...).
+      security: the client's security settings; its password is read when a client is made.
     """
     bootstrap_servers: tuple
     security_protocol: str = 'PLAINTEXT'
     client_options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    security: Optional[KafkaSecurity] = None
 
     @classmethod
     def of(cls, bootstrap_servers: Union[str, Sequence[str]],
            security_protocol: str = 'PLAINTEXT',
-           client_options: Mapping[str, Any] = None) -> 'KafkaConnection':
+           client_options: Mapping[str, Any] = None,
+           security: Optional[KafkaSecurity] = None) -> 'KafkaConnection':
         """Builds and checks a connection; raises ValueError saying what to fix."""
-        servers = _servers(bootstrap_servers)
+        servers = parse_servers(bootstrap_servers)
         if security_protocol not in SECURITY_PROTOCOLS:
             raise ValueError(f'security_protocol {security_protocol!r} is not one of '
                              f'{", ".join(SECURITY_PROTOCOLS)}')
         options = dict(client_options or {})
-        _check_options(options, security_protocol)
-        return cls(servers, security_protocol, options)
+        if security is not None:
+            if not isinstance(security, KafkaSecurity):
+                raise ValueError(f'security must be a KafkaSecurity, got {type(security)}')
+            if security_protocol != 'PLAINTEXT':
+                raise ValueError('give the security protocol in security=KafkaSecurity(...) '
+                                 'or as security_protocol, not both')
+            given_twice = sorted(set(options) & _GIVEN_BY_SECURITY)
+            if given_twice:
+                raise ValueError(f'option(s) {given_twice} come from security=KafkaSecurity'
+                                 f'(...); do not give them in client_options too')
+            security_protocol = security.security_protocol
+        _check_options(options, security_protocol, security is not None)
+        return cls(servers, security_protocol, options, security)
 
     def consumer_config(self, **connector_settings) -> Dict[str, Any]:
         """kafka-python KafkaConsumer keyword arguments."""
@@ -59,6 +84,8 @@ class KafkaConnection:
     def _client_config(self, known: Mapping, connector_settings) -> Dict[str, Any]:
         config = {'bootstrap_servers': list(self.bootstrap_servers),
                   'security_protocol': self.security_protocol, **RECONNECT_SETTINGS}
+        if self.security is not None:
+            config.update(self.security.client_config())  # reads the password now
         config.update((k, v) for k, v in self.client_options.items() if k in known)
         config.update(connector_settings)
         return config
@@ -66,8 +93,18 @@ class KafkaConnection:
     def describe(self) -> str:
         return ','.join(self.bootstrap_servers)
 
+    def __repr__(self) -> str:
+        options = {key: '***' if key in _SECRET_OPTIONS else value
+                   for key, value in self.client_options.items()}
+        return (f'KafkaConnection(bootstrap_servers={self.bootstrap_servers!r}, '
+                f'security_protocol={self.security_protocol!r}, client_options={options!r}, '
+                f'security={self.security!r})')
 
-def _servers(bootstrap_servers) -> tuple:
+    __str__ = __repr__
+
+
+def parse_servers(bootstrap_servers) -> tuple:
+    """The servers as a tuple of `host:port`; raises ValueError for an empty or bad one."""
     if isinstance(bootstrap_servers, str):
         bootstrap_servers = bootstrap_servers.split(',')
     servers = tuple(s.strip() for s in (bootstrap_servers or ()) if s and s.strip())
@@ -82,7 +119,8 @@ def _servers(bootstrap_servers) -> tuple:
     return servers
 
 
-def _check_options(options: Dict[str, Any], security_protocol: str) -> None:
+def _check_options(options: Dict[str, Any], security_protocol: str,
+                   checked_by_security: bool) -> None:
     known = set(KafkaConsumer.DEFAULT_CONFIG) | set(KafkaProducer.DEFAULT_CONFIG)
     unknown = sorted(set(options) - known)
     if unknown:
@@ -94,7 +132,9 @@ def _check_options(options: Dict[str, Any], security_protocol: str) -> None:
         raise ValueError(f'option(s) {owned} are set by the connector itself; use its own '
                          f'arguments instead')
     mechanism = options.get('sasl_mechanism')
-    if security_protocol.startswith('SASL_'):
+    if checked_by_security:
+        pass  # KafkaSecurity checked the protocol, mechanism, user and password
+    elif security_protocol.startswith('SASL_'):
         if mechanism not in SASL_MECHANISMS:
             raise ValueError(f'security_protocol {security_protocol} needs sasl_mechanism, one '
                              f'of {", ".join(SASL_MECHANISMS)}; got {mechanism!r}')

@@ -19,7 +19,7 @@ from apache_beam.metrics import Metrics
 from apache_beam.transforms.window import TimestampedValue
 from apache_beam.utils.timestamp import MIN_TIMESTAMP, Duration, Timestamp
 from kafka import KafkaConsumer, TopicPartition
-from kafka.errors import KafkaError
+from kafka.errors import KafkaError, NoBrokersAvailable
 from kafka.structs import OffsetAndMetadata
 
 from connectors.kafka_config import KafkaConnection, checked_topics
@@ -27,6 +27,7 @@ from connectors.kafka_partitions import (
     COMMITTED, EARLIEST, LATEST, PartitionRead, StartFrom, StopAt, check_start_and_stop,
     plan_partition_reads)
 from connectors.kafka_record import KafkaHeader, KafkaRecord
+from connectors.kafka_security import KafkaSecurity
 from connectors.kafka_restriction import (
     UNBOUNDED_STOP, EventTimeWatermarkProvider, PartitionRestrictionProvider)
 
@@ -61,7 +62,8 @@ class ReadFromKafka(beam.PTransform):
                  max_out_of_orderness_s: float = 5.0, idle_timeout_s: float = 10.0,
                  poll_timeout_ms: int = 200, resume_delay_s: float = 0.5,
                  max_read_time_s: float = 1.0, security_protocol: str = 'PLAINTEXT',
-                 client_options: Optional[dict] = None):
+                 client_options: Optional[dict] = None,
+                 security: Optional[KafkaSecurity] = None):
         """Checks the configuration; raises ValueError saying what to fix.
 
         Args:
@@ -89,10 +91,14 @@ class ReadFromKafka(beam.PTransform):
           max_read_time_s: a read stops (self-checkpoints) after this long, so bundles end.
           security_protocol: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.
           client_options: more kafka-python consumer options (SASL, SSL, tuning).
+          security: how to authenticate and encrypt (what every command line's Kafka
+            security options give); the password is read on the worker, when its client is
+            made, from the variable or file the settings name. Instead of `security_protocol`
+            and the SASL/SSL `client_options`.
         """
         super().__init__()
         self._connection = KafkaConnection.of(bootstrap_servers, security_protocol,
-                                              client_options)
+                                              client_options, security)
         self._topics = checked_topics(topics)
         check_start_and_stop(start_from, stop_at)
         if committed_fallback not in (EARLIEST, LATEST):
@@ -227,8 +233,10 @@ class _ReadPartition(beam.DoFn):
             try:
                 yield from self._read_records(tp, restriction, tracker, watermark, progress)
             except KafkaError as error:
-                if restriction.stop != UNBOUNDED_STOP:
-                    raise  # a bounded read (a batch job) fails, for its runner to retry
+                if restriction.stop != UNBOUNDED_STOP or not _broker_away(error):
+                    # A bounded read (a batch job) fails, for its runner to retry; so does a
+                    # refusal no wait can cure (a wrong password, a topic not allowed).
+                    raise
                 # The broker is down or restarting: nothing more is claimed; a new consumer
                 # resumes from the first offset not emitted.
                 self._broker_unavailable.inc()
@@ -343,6 +351,12 @@ class _ReadPartitionUnbounded(_ReadPartition):
                 tracker=beam.DoFn.RestrictionParam(_ReadPartition._restrictions),
                 watermark=beam.DoFn.WatermarkEstimatorParam()) -> Iterable[KafkaRecord]:
         yield from self._read(element, tracker, watermark, finalizer)
+
+
+def _broker_away(error: KafkaError) -> bool:
+    """Whether the error says the broker is down or restarting (retriable), as opposed to a
+    refusal that waiting cannot cure."""
+    return bool(getattr(error, 'retriable', False)) or isinstance(error, NoBrokersAvailable)
 
 
 class _ReadProgress:

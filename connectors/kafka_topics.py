@@ -1,14 +1,23 @@
-"""Creating and inspecting Kafka topics with kafka-python's admin client."""
+"""Creating and inspecting Kafka topics with kafka-python's admin client.
+
+Every function takes the client's `KafkaSecurity` (plaintext when None).
+"""
 import time
-from typing import Dict, Mapping
+from typing import Any, Dict, Mapping, Optional
 
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
+from connectors.kafka_security import KafkaSecurity
+
+
+def _security_config(security: Optional[KafkaSecurity]) -> Dict[str, Any]:
+    return (security or KafkaSecurity()).client_config()
+
 
 def ensure_topics(bootstrap: str, partitions_by_topic: Mapping[str, int],
-                  timeout_s: float = 30.0) -> None:
+                  timeout_s: float = 30.0, security: Optional[KafkaSecurity] = None) -> None:
     """Creates each missing topic and waits until the broker reports all its partitions.
 
     Args:
@@ -16,11 +25,13 @@ def ensure_topics(bootstrap: str, partitions_by_topic: Mapping[str, int],
       partitions_by_topic: topic name to partition count, for topics to create when missing.
         An existing topic is left as it is, whatever its partition count.
       timeout_s: how long to wait for the broker to show the new topics' partitions.
+      security: how to connect.
 
     Raises:
       TimeoutError: the partitions did not appear in time.
     """
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id='goldstream-topics')
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id='goldstream-topics',
+                             **_security_config(security))
     try:
         existing = set(admin.list_topics())
         missing = [NewTopic(name, partitions, 1)
@@ -33,11 +44,13 @@ def ensure_topics(bootstrap: str, partitions_by_topic: Mapping[str, int],
                 pass  # another client created it meanwhile: what we wanted
     finally:
         admin.close()
-    _wait_for_partitions(bootstrap, list(partitions_by_topic), timeout_s)
+    _wait_for_partitions(bootstrap, list(partitions_by_topic), timeout_s, security)
 
 
-def _wait_for_partitions(bootstrap: str, topics: list, timeout_s: float) -> None:
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, client_id='goldstream-topics')
+def _wait_for_partitions(bootstrap: str, topics: list, timeout_s: float,
+                         security: Optional[KafkaSecurity]) -> None:
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, client_id='goldstream-topics',
+                             **_security_config(security))
     try:
         deadline = time.monotonic() + timeout_s
         while True:
@@ -52,9 +65,11 @@ def _wait_for_partitions(bootstrap: str, topics: list, timeout_s: float) -> None
         consumer.close()
 
 
-def end_offsets(bootstrap: str, topic: str) -> Dict[int, int]:
+def end_offsets(bootstrap: str, topic: str,
+                security: Optional[KafkaSecurity] = None) -> Dict[int, int]:
     """Returns partition -> the offset the next record will get, for every partition of `topic`."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, client_id='goldstream-offsets')
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, client_id='goldstream-offsets',
+                             **_security_config(security))
     try:
         partitions = consumer.partitions_for_topic(topic)
         if not partitions:
@@ -77,13 +92,15 @@ def committed_offsets(bootstrap: str, group: str, topic: str) -> Dict[int, int]:
             if tp.topic == topic and meta.offset is not None and meta.offset >= 0}
 
 
-def broker_answers(bootstrap: str, timeout_s: float = 3.0) -> bool:
+def broker_answers(bootstrap: str, timeout_s: float = 3.0,
+                   security: Optional[KafkaSecurity] = None) -> bool:
     """Returns True when a broker at `bootstrap` returns cluster metadata within `timeout_s`."""
     timeout_ms = int(timeout_s * 1000)
     try:
         admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=timeout_ms,
                                  bootstrap_timeout_ms=timeout_ms,
-                                 client_id='goldstream-ready-check')
+                                 client_id='goldstream-ready-check',
+                                 **_security_config(security))
     except (KafkaError, OSError, ValueError):
         return False
     try:

@@ -21,6 +21,7 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
 from connectors.kafka_config import KafkaConnection, checked_topics
+from connectors.kafka_security import KafkaSecurity
 
 
 DEFAULT_MAX_RECORD_BYTES = 1_000_000
@@ -61,7 +62,8 @@ class WriteToKafka(beam.PTransform):
                  security_protocol: str = 'PLAINTEXT', client_options: Optional[dict] = None,
                  flush_timeout_s: float = 300.0,
                  max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
-                 fit_fn: Optional[Callable[[Any, int], Any]] = None):
+                 fit_fn: Optional[Callable[[Any, int], Any]] = None,
+                 security: Optional[KafkaSecurity] = None):
         """Checks the configuration; raises ValueError saying what to fix.
 
         Args:
@@ -81,10 +83,14 @@ class WriteToKafka(beam.PTransform):
             an element whose record is over `max_record_bytes` (the key is kept as it is). An
             oversized element without `fit_fn`, or still too big after it, raises
             `RecordTooLargeError` (the bundle fails) rather than being dropped.
+          security: how to authenticate and encrypt (what every command line's Kafka
+            security options give); the password is read on the worker, when its client is
+            made, from the variable or file the settings name. Instead of `security_protocol`
+            and the SASL/SSL `client_options`.
         """
         super().__init__()
         self._connection = KafkaConnection.of(bootstrap_servers, security_protocol,
-                                              client_options)
+                                              client_options, security)
         (self._topic,) = checked_topics([topic])
         if not callable(value_fn) or (key_fn is not None and not callable(key_fn)):
             raise ValueError('value_fn and key_fn must be functions of an element')

@@ -106,8 +106,10 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
 from connectors.avro_archive import ReadAvroArchive
+from connectors.kafka_access_check import KafkaAccessError
 from pipelines.daily_report_options import (
     SOURCE_ARCHIVE, SOURCE_KAFKA, DailyReportOptions, ReportSettings, report_settings)
+from pipelines.kafka_security_options import KafkaSecurityOptions, check_kafka_at_launch
 from pipelines.options_help import exit_with_help_if_asked
 from pipelines.report_comparison import previous_report_path
 from pipelines.report_currency import load_rates
@@ -188,7 +190,7 @@ def _read_kafka(pipeline: beam.Pipeline,
     """The day's orders and dead letters from a bounded read of the orders topic."""
     kafka = opts.kafka
     day = pipeline | 'ReadKafkaDay' >> ReadKafkaDay(kafka.brokers, kafka.topic, opts.day,
-                                                    kafka.margin_s)
+                                                    kafka.margin_s, kafka.security)
     return day[VALID], day[DEAD_LETTER]
 
 
@@ -217,7 +219,8 @@ def pipeline_options(argv=None) -> PipelineOptions:
     Raises:
         ValueError: If an option is missing or wrong, or the archive is not there.
     """
-    exit_with_help_if_asked(argv, __doc__, DailyReportOptions, StreamingOptions)
+    exit_with_help_if_asked(argv, __doc__, DailyReportOptions, StreamingOptions,
+                            KafkaSecurityOptions)
     options = PipelineOptions(argv)
     check_sources(report_settings(options))  # fail fast on a bad --date, source or path
     options.view_as(StandardOptions).streaming = False
@@ -230,7 +233,8 @@ def days_options(argv=None) -> List[PipelineOptions]:
     Raises:
         ValueError: As `pipeline_options`, or for a bad range.
     """
-    exit_with_help_if_asked(argv, __doc__, DailyReportOptions, StreamingOptions)
+    exit_with_help_if_asked(argv, __doc__, DailyReportOptions, StreamingOptions,
+                            KafkaSecurityOptions)
     days = PipelineOptions(argv).view_as(DailyReportOptions).report_days()
     return [_one_day(argv, day) for day in days]
 
@@ -246,16 +250,27 @@ def _one_day(argv, day: datetime.date) -> PipelineOptions:
 
 def run(argv=None) -> List[beam.runners.runner.PipelineResult]:
     """Builds and runs the report of each day asked for, one after the other (so each
-    day's comparison reads the day before); waits for each to finish."""
-    return [run_and_wait(options, build) for options in days_options(argv)]
+    day's comparison reads the day before); waits for each to finish.
+
+    Raises:
+        KafkaAccessError: `--source=kafka` and the brokers cannot be used with the security
+            options (checked before the first day runs, except on Dataflow).
+        ValueError: an option is wrong.
+    """
+    days = days_options(argv)
+    kafka = report_settings(days[0]).kafka
+    if kafka is not None:
+        check_kafka_at_launch(days[0], kafka.brokers)
+    return [run_and_wait(options, build) for options in days]
 
 
 def main(argv=None) -> int:
-    """The command line: runs the report; a wrong option or path is one line on stderr and
-    exit code 2, not a traceback."""
+    """The command line: runs the report; a wrong option or path, or a Kafka that refuses
+    the security options (a wrong password, CA or port), is one line on stderr and exit code
+    2, not a traceback."""
     try:
         run(argv)
-    except ValueError as error:
+    except (ValueError, KafkaAccessError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 2
     return 0

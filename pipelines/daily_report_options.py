@@ -6,8 +6,10 @@ report shares the rest with the streaming pipeline by composition: `--archive_pa
 `--reference_data`, the fraud thresholds (`--small_amount` ... `--card_idle_timeout_s`) and,
 for `--source=kafka`, `--brokers`, `--orders_topic`, `--allowed_lateness_s` and
 `--max_out_of_orderness_s` are `StreamingOptions`' own, read with
-`options.view_as(StreamingOptions)`, so one set of settings runs both pipelines alike (Beam
-parses every options class over every command line: defining them twice would clash).
+`options.view_as(StreamingOptions)`, and the Kafka security options (`--security_protocol`,
+`--sasl_username`, `--sasl_password_file`, ...) are `KafkaSecurityOptions`', so one set of
+settings runs both pipelines alike (Beam parses every options class over every command line:
+defining them twice would clash).
 `report_settings` gathers what the report uses.
 """
 import datetime
@@ -15,6 +17,8 @@ from typing import Any, Dict, List, NamedTuple, Optional
 
 from apache_beam.options.pipeline_options import PipelineOptions
 
+from connectors.kafka_security import KafkaSecurity
+from pipelines.kafka_security_options import kafka_security
 from pipelines.report_day import days_between
 from pipelines.streaming_options import StreamingOptions
 
@@ -101,10 +105,12 @@ def _parse_day(flag: str, text: str) -> datetime.date:
 
 
 class KafkaSourceSettings(NamedTuple):
-    """Where `--source=kafka` reads: the orders topic and the margin around the day."""
+    """Where `--source=kafka` reads: the orders topic and the margin around the day, and how
+    to connect (the password stays where the options name it)."""
     brokers: str
     topic: str
     margin_s: float
+    security: KafkaSecurity = KafkaSecurity()
 
 
 class ReportSettings(NamedTuple):
@@ -137,7 +143,8 @@ def report_settings(options: PipelineOptions) -> ReportSettings:
             margin_s = shared.allowed_lateness_s + shared.max_out_of_orderness_s
         if not margin_s >= 0:
             raise ValueError(f'--kafka_margin_s must be 0 or more seconds, got {margin_s!r}')
-        kafka = KafkaSourceSettings(shared.brokers, shared.orders_topic, float(margin_s))
+        kafka = KafkaSourceSettings(shared.brokers, shared.orders_topic, float(margin_s),
+                                    kafka_security(options))
     return ReportSettings(report.report_day(), shared.archive_path, shared.reference_data,
                           report.reports_path, shared.fraud_thresholds(), report.source,
                           kafka, report.rates_file)

@@ -2,6 +2,8 @@
 and a summary that compares what came out with the generator's ground truth.
 
   python -m pipelines.demo --bootstrap 127.0.0.1:9092 --workdir .local/demo --runner PrismRunner
+  python -m pipelines.demo --bootstrap 127.0.0.1:9094 --security_protocol SASL_SSL ...
+      (the options `./run_local.sh broker status --secure` prints reach the secured broker)
 
 The run reads only the records it produced (from a start timestamp), so earlier demo runs on
 the same topics do not disturb it.
@@ -20,6 +22,8 @@ from typing import Dict, List
 import apache_beam as beam
 import fastavro
 
+from connectors.kafka_access_check import KafkaAccessError, check_kafka_access
+from connectors.kafka_security import KafkaSecurity, add_arguments, from_arguments
 from connectors.kafka_topics import end_offsets, ensure_topics
 from pipelines import daily_report, streaming
 from pipelines.ground_truth import (
@@ -37,10 +41,12 @@ def say(message: str) -> None:
     print(f'==> {message}', file=sys.stderr, flush=True)
 
 
-def read_new(bootstrap: str, topic: str, since: Dict[int, int]) -> List[dict]:
+def read_new(bootstrap: str, topic: str, since: Dict[int, int],
+             security: KafkaSecurity) -> List[dict]:
     """The JSON values written to `topic` after the offsets `since`."""
     return [json.loads(value) for _, value in
-            read_range(bootstrap, topic, since, end_offsets(bootstrap, topic))]
+            read_range(bootstrap, topic, since, end_offsets(bootstrap, topic, security),
+                       security=security)]
 
 
 def archived(archive: pathlib.Path, dataset: str) -> List[dict]:
@@ -106,12 +112,25 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--seed', type=int, default=7, help='same seed, same traffic')
     parser.add_argument('--reports', default='reports',
                         help='the daily report goes to <reports>/YYYY-MM-DD/')
+    add_arguments(parser)
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> int:
+    """The demo; a wrong security option or a Kafka that refuses it is one `error:` line and
+    exit code 2."""
     args = parse_args(argv)
     logging.basicConfig(level=logging.ERROR)  # the summary is the output; Beam's chatter is not
+    try:
+        security = from_arguments(args)
+        check_kafka_access(args.bootstrap, security)
+    except (ValueError, KafkaAccessError) as error:
+        print(f'error: {error}', file=sys.stderr)
+        return 2
+    return _demo(args, security)
+
+
+def _demo(args: argparse.Namespace, security: KafkaSecurity) -> int:
     workdir = pathlib.Path(args.workdir).resolve()
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
@@ -125,12 +144,14 @@ def main(argv=None) -> int:
     plan = plan_traffic(TrafficConfig(count=args.count, seed=args.seed))
     write_reference_data(workdir / 'reference', seed=args.seed)
     write_ground_truth(paths['ground truth'], plan.ground_truth)
-    ensure_topics(args.bootstrap, {topic: 3 for topic in TOPICS.values()})
-    before = {name: end_offsets(args.bootstrap, topic) for name, topic in TOPICS.items()}
+    ensure_topics(args.bootstrap, {topic: 3 for topic in TOPICS.values()}, security=security)
+    before = {name: end_offsets(args.bootstrap, topic, security)
+              for name, topic in TOPICS.items()}
     start_ms = int(time.time() * 1000) - 1
 
     say(f"Producing to '{TOPICS['orders']}' on {args.bootstrap}")
-    produce_plan(args.bootstrap, TOPICS['orders'], plan, progress=ProgressBar(len(plan.records)))
+    produce_plan(args.bootstrap, TOPICS['orders'], plan, progress=ProgressBar(len(plan.records)),
+                 security=security)
 
     say(f'Running the streaming pipeline (bounded) on {args.runner}')
     started = time.monotonic()
@@ -139,14 +160,15 @@ def main(argv=None) -> int:
         f'--brokers={args.bootstrap}', f'--orders_topic={TOPICS["orders"]}',
         f'--alerts_topic={TOPICS["alerts"]}', f'--metrics_topic={TOPICS["metrics"]}',
         f'--dead_letter_topic={TOPICS["dlq"]}', '--consumer_group=goldstream-demo',
-        f'--reference_data={paths["reference data"]}', f'--archive_path={paths["archive"]}'])
+        f'--reference_data={paths["reference data"]}', f'--archive_path={paths["archive"]}',
+        *security.to_arguments()])
     with beam.Pipeline(options=options) as pipeline:
         streaming.build(pipeline, options)
     say(f'Pipeline finished in {time.monotonic() - started:.0f} s; reading the outputs back')
 
-    alerts = read_new(args.bootstrap, TOPICS['alerts'], before['alerts'])
-    metrics = read_new(args.bootstrap, TOPICS['metrics'], before['metrics'])
-    dead_letters = read_new(args.bootstrap, TOPICS['dlq'], before['dlq'])
+    alerts = read_new(args.bootstrap, TOPICS['alerts'], before['alerts'], security)
+    metrics = read_new(args.bootstrap, TOPICS['metrics'], before['metrics'], security)
+    dead_letters = read_new(args.bootstrap, TOPICS['dlq'], before['dlq'], security)
     orders_archived = archived(workdir / 'archive', streaming.ORDERS_DATASET)
     dead_letters_archived = archived(workdir / 'archive', streaming.DEAD_LETTERS_DATASET)
     agreement = compare(plan.ground_truth, alerts, metrics, dead_letters, orders_archived,

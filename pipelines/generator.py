@@ -9,6 +9,9 @@ count or at a rate, keyed by card id, with headers gen_id and produced_at_ms.
   python -m pipelines.generator --count 10000 --seed 7
   python -m pipelines.generator --count 200000 --rate 2000 --events-per-second 2000
   python -m pipelines.generator --count 2000 --plan-only   # files only, no Kafka
+  python -m pipelines.generator --bootstrap kafka:9094 --security-protocol SASL_SSL \
+      --sasl-mechanism SCRAM-SHA-512 --sasl-username goldstream \
+      --sasl-password-file secrets/goldstream.password --ssl-cafile ca.pem
 
 The same seed and settings give byte-identical records and ground truth (except the
 TIMESTAMP_IN_FUTURE records, which are relative to the wall clock when planning).
@@ -25,7 +28,10 @@ from typing import List, Optional
 
 from kafka.errors import KafkaError
 
-from connectors.kafka_topics import broker_answers, end_offsets, ensure_topics
+from connectors.kafka_access_check import (
+    KafkaAccessError, KafkaUnreachable, check_kafka_access)
+from connectors.kafka_security import KafkaSecurity, add_arguments, from_arguments
+from connectors.kafka_topics import end_offsets, ensure_topics
 from pipelines import ground_truth as truth
 from pipelines.local_runtime import REPO_ROOT
 from pipelines.reference_data import FORMATS as REFERENCE_FORMATS
@@ -83,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     kafka.add_argument('--verify', action='store_true',
                        help='read the new records back and compare them with the plan')
     kafka.add_argument('--quiet', action='store_true', help='no progress bar')
+    add_arguments(parser)
     traffic = parser.add_argument_group('traffic')
     traffic.add_argument('--count', type=_at_least(0), default=defaults.count,
                          help='records in total, malformed ones included (default: %(default)s)')
@@ -143,6 +150,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         plan = plan_traffic(config_from_args(args))
     except ValueError as exc:
         parser.error(str(exc))
+    try:
+        security = from_arguments(args)
+    except ValueError as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 2
     reference = write_reference_data(args.reference_data, args.seed, args.customers,
                                      args.products, args.customers_format, args.products_format)
     truth.write_ground_truth(args.ground_truth, plan.ground_truth)
@@ -151,21 +163,27 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.plan_only:
         return 0
     try:
-        return _produce(args, plan)
+        return _produce(args, plan, security)
+    except KafkaAccessError as exc:  # a wrong password, CA or port: the settings, not Kafka
+        print(f'error: {exc}', file=sys.stderr)
+        return 2
     except (BrokerUnavailable, ProduceError, TimeoutError, KafkaError) as exc:
         print(f'error: {exc}', file=sys.stderr)
         return 1
 
 
-def _produce(args: argparse.Namespace, plan: TrafficPlan) -> int:
-    if not broker_answers(args.bootstrap):
-        raise BrokerUnavailable(args.bootstrap)
-    ensure_topics(args.bootstrap, {args.topic: args.partitions})
-    before = end_offsets(args.bootstrap, args.topic)
+def _produce(args: argparse.Namespace, plan: TrafficPlan, security: KafkaSecurity) -> int:
+    try:
+        check_kafka_access(args.bootstrap, security)
+    except KafkaUnreachable:  # nothing listens: say how to start the local broker
+        raise BrokerUnavailable(args.bootstrap) from None
+    ensure_topics(args.bootstrap, {args.topic: args.partitions}, security=security)
+    before = end_offsets(args.bootstrap, args.topic, security)
     progress = None if args.quiet else ProgressBar(len(plan.records))
     report = produce_plan(args.bootstrap, args.topic, plan, rate=args.rate, progress=progress,
-                          partitions=None, event_timestamps=args.event_timestamps)
-    after = end_offsets(args.bootstrap, args.topic)
+                          partitions=None, event_timestamps=args.event_timestamps,
+                          security=security)
+    after = end_offsets(args.bootstrap, args.topic, security)
     print(f'produced {report.sent} records to {args.topic!r} on {args.bootstrap} in '
           f'{report.elapsed_s:.1f} s ({report.sent / max(report.elapsed_s, 1e-9):,.0f}/s); '
           f'end offsets now {dict(sorted(after.items()))}')
@@ -178,7 +196,8 @@ def _produce(args: argparse.Namespace, plan: TrafficPlan) -> int:
                 writer.writerow((record.gen_id, record.order_id or '', at_ms))
     if not args.verify:
         return 0
-    read = collections.Counter(read_range(args.bootstrap, args.topic, before, after))
+    read = collections.Counter(read_range(args.bootstrap, args.topic, before, after,
+                                          security=security))
     expected = collections.Counter((r.key, r.value) for r in plan.records)
     if read != expected:
         print(f'MISMATCH: read {sum(read.values())} records; '

@@ -19,7 +19,7 @@ another day is dropped silently: both belong to another day's report, and are co
 `DailyReport/orders_of_other_days` and `DailyReport/dead_letters_of_other_days`.
 """
 import datetime
-from typing import Iterable, Sequence, Tuple, Union
+from typing import Iterable, Optional, Sequence, Tuple, Union
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
@@ -27,6 +27,7 @@ from apache_beam.utils.timestamp import Timestamp
 
 from connectors.kafka_read import ReadFromKafka
 from connectors.kafka_record import KafkaRecord
+from connectors.kafka_security import KafkaSecurity
 from pipelines.report_figures import day_bounds_ms
 from transforms.order_ingest import IngestOrders
 from transforms.records import DEAD_LETTER, VALID
@@ -128,7 +129,8 @@ class ReadKafkaDay(beam.PTransform):
     """
 
     def __init__(self, bootstrap_servers: Union[str, Sequence[str]], topic: str,
-                 day: datetime.date, margin_s: float):
+                 day: datetime.date, margin_s: float,
+                 security: Optional[KafkaSecurity] = None):
         """Checks the configuration; raises ValueError saying what to fix.
 
         Args:
@@ -136,12 +138,14 @@ class ReadKafkaDay(beam.PTransform):
           topic: the orders topic.
           day: the UTC day.
           margin_s: seconds of Kafka time read before and after the day, >= 0.
+          security: how to connect (plaintext when None); see `ReadFromKafka`.
         """
         super().__init__()
         self._ingest = IngestKafkaDay(day)
         start_ms, stop_ms = kafka_time_range_ms(day, margin_s)
         self._read = ReadFromKafka(bootstrap_servers, [topic], group_id=None,
-                                   start_from=start_ms, stop_at=stop_ms, commit_offsets=False)
+                                   start_from=start_ms, stop_at=stop_ms, commit_offsets=False,
+                                   security=security)
 
     def expand(self, pbegin: beam.pvalue.PBegin):  # a dict of PCollections: see the class
         records = pbegin | 'ReadOrders' >> self._read

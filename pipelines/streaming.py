@@ -15,6 +15,7 @@ import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
 from connectors.avro_archive import WriteAvroArchive
+from connectors.kafka_access_check import KafkaAccessError
 from connectors.kafka_read import ReadFromKafka
 from connectors.kafka_record import KafkaRecord
 from connectors.kafka_write import (
@@ -24,6 +25,8 @@ from connectors.kafka_write import (
 )
 from connectors.order_codec import decode_order
 from pipelines import output_encoding
+from pipelines.kafka_security_options import (
+    KafkaSecurityOptions, check_kafka_at_launch, kafka_security)
 from pipelines.options_help import exit_with_help_if_asked
 from pipelines.runner_setup import run_and_wait, with_local_runners
 from pipelines.streaming_options import StreamingOptions
@@ -85,13 +88,14 @@ def build(pipeline: beam.Pipeline, options: PipelineOptions) -> StreamingOutputs
     """Adds the streaming pipeline's steps to `pipeline`; returns its outputs."""
     opts = options.view_as(StreamingOptions)
     servers = opts.brokers
+    security = kafka_security(options)
     start_from = int(opts.start_from) if opts.start_from.isdigit() else opts.start_from
     records = pipeline | 'ReadOrders' >> ReadFromKafka(
         servers, [opts.orders_topic], group_id=opts.consumer_group, start_from=start_from,
         stop_at='end' if opts.bounded else None, event_time_ms=order_event_time_ms,
         max_out_of_orderness_s=opts.max_out_of_orderness_s,
         idle_timeout_s=opts.idle_partition_timeout_s, max_read_time_s=opts.max_read_time_s,
-        resume_delay_s=opts.resume_delay_s, poll_timeout_ms=100)
+        resume_delay_s=opts.resume_delay_s, poll_timeout_ms=100, security=security)
     ingested = records | 'IngestOrders' >> IngestOrders()
     orders, dead_letters = ingested[VALID], ingested[DEAD_LETTER]
 
@@ -122,14 +126,14 @@ def build(pipeline: beam.Pipeline, options: PipelineOptions) -> StreamingOutputs
     sized = sink_size_settings(opts.max_record_bytes)
     _ = alerts | 'WriteAlerts' >> WriteToKafka(
         servers, opts.alerts_topic, output_encoding.value_encoder('alert', fmt),
-        output_encoding.card_key, **sized)
+        output_encoding.card_key, security=security, **sized)
     _ = metrics | 'WriteMetrics' >> WriteToKafka(
         servers, opts.metrics_topic, output_encoding.value_encoder('metric', fmt),
-        output_encoding.product_key, **sized)
+        output_encoding.product_key, security=security, **sized)
     dead_letter_value = output_encoding.value_encoder('dead_letter', fmt)
     _ = dead_letters | 'WriteDeadLetters' >> WriteToKafka(
         servers, opts.dead_letter_topic, dead_letter_value, output_encoding.original_key,
-        fit_fn=FitDeadLetter(dead_letter_value), **sized)
+        fit_fn=FitDeadLetter(dead_letter_value), security=security, **sized)
     return StreamingOutputs(orders, dead_letters, alerts, metrics, archived)
 
 
@@ -145,7 +149,7 @@ def sink_size_settings(max_record_bytes: int) -> dict:
 
 def pipeline_options(argv=None) -> PipelineOptions:
     """Parses the command line; unbounded runs are streaming; local runners need no download."""
-    exit_with_help_if_asked(argv, __doc__, StreamingOptions)
+    exit_with_help_if_asked(argv, __doc__, StreamingOptions, KafkaSecurityOptions)
     options = PipelineOptions(argv)
     opts = options.view_as(StreamingOptions)
     options.view_as(StandardOptions).streaming = not opts.bounded
@@ -153,10 +157,29 @@ def pipeline_options(argv=None) -> PipelineOptions:
 
 
 def run(argv=None) -> beam.runners.runner.PipelineResult:
-    """Builds and runs the pipeline; waits for it to finish (unbounded: until cancelled)."""
-    return run_and_wait(pipeline_options(argv), build)
+    """Builds and runs the pipeline; waits for it to finish (unbounded: until cancelled).
+
+    Raises:
+        KafkaAccessError: the brokers cannot be used with the security options (checked
+            before the job starts, except on Dataflow).
+        ValueError: an option is wrong.
+    """
+    options = pipeline_options(argv)
+    check_kafka_at_launch(options, options.view_as(StreamingOptions).brokers)
+    return run_and_wait(options, build)
+
+
+def main(argv=None) -> int:
+    """The command line: a wrong option or a Kafka that refuses these settings (a wrong
+    password, CA or port) is one `error:` line on stderr and exit code 2, not a traceback."""
+    try:
+        run(argv)
+    except (ValueError, KafkaAccessError) as error:
+        print(f'error: {error}', file=sys.stderr)
+        return 2
+    return 0
 
 
 if __name__ == '__main__':
     logging.getLogger().setLevel(logging.WARNING)
-    run(sys.argv[1:])
+    sys.exit(main(sys.argv[1:]))

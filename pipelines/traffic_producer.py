@@ -21,6 +21,7 @@ from typing import (Callable, Dict, List, Mapping, NamedTuple, Optional, Sequenc
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import KafkaError
 
+from connectors.kafka_security import KafkaSecurity
 from connectors.kafka_topics import broker_answers, ensure_topics
 from pipelines.traffic_plan import PlannedRecord, TrafficPlan
 
@@ -128,8 +129,8 @@ def produce_plan(bootstrap: str, topic: str, plan: Union[TrafficPlan, Sequence[P
                  partitions: Optional[int] = 3, event_timestamps: bool = False,
                  clock: Clock = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep, wall_clock: Clock = time.time,
-                 producer_factory: Optional[Callable[..., KafkaProducer]] = None
-                 ) -> ProduceReport:
+                 producer_factory: Optional[Callable[..., KafkaProducer]] = None,
+                 security: Optional[KafkaSecurity] = None) -> ProduceReport:
     """Sends a plan's records, in order, keyed by card id, with acks=all.
 
     Args:
@@ -153,6 +154,7 @@ def produce_plan(bootstrap: str, topic: str, plan: Union[TrafficPlan, Sequence[P
         wall_clock: Wall clock, seconds since the epoch (``produced_at_ms``).
         producer_factory: Builds the producer from ``KafkaProducer`` keyword
             arguments (tests pass a fake); ``KafkaProducer`` when None.
+        security: How to connect (connectors/kafka_security.py); plaintext when None.
 
     Returns:
         The report, with every record's send time.
@@ -164,15 +166,16 @@ def produce_plan(bootstrap: str, topic: str, plan: Union[TrafficPlan, Sequence[P
     records = plan.records if isinstance(plan, TrafficPlan) else plan
     pacer = Pacer(rate, clock, sleep) if rate is not None else None
     if producer_factory is None:
-        if not broker_answers(bootstrap):
+        if not broker_answers(bootstrap, security=security):
             raise BrokerUnavailable(bootstrap)
         producer_factory = KafkaProducer
         if partitions is not None:
-            ensure_topics(bootstrap, {topic: partitions})
+            ensure_topics(bootstrap, {topic: partitions}, security=security)
     try:
         producer = producer_factory(
             bootstrap_servers=bootstrap, acks='all', linger_ms=2 if rate else 20,
-            enable_idempotence=True, client_id='goldstream-generator')
+            enable_idempotence=True, client_id='goldstream-generator',
+            **(security.client_config() if security is not None else {}))
     except KafkaError:  # kafka-python gives up bootstrapping with a KafkaTimeoutError
         raise BrokerUnavailable(bootstrap) from None
     failures: List[BaseException] = []
@@ -211,7 +214,8 @@ def produce_plan(bootstrap: str, topic: str, plan: Union[TrafficPlan, Sequence[P
 
 def read_range(bootstrap: str, topic: str, start: Mapping[int, int],
                end: Mapping[int, int], timeout_s: float = 60.0,
-               with_headers: bool = False) -> List[Tuple]:
+               with_headers: bool = False,
+               security: Optional[KafkaSecurity] = None) -> List[Tuple]:
     """Reads every record in `[start, end)` of each partition with a plain consumer.
 
     Args:
@@ -221,6 +225,7 @@ def read_range(bootstrap: str, topic: str, start: Mapping[int, int],
       end: partition -> offset to stop before; only these partitions are read.
       timeout_s: Deadline for the whole read.
       with_headers: Also return each record's headers.
+      security: How to connect; plaintext when None.
 
     Returns:
       (key, value) pairs, or (key, value, headers) triples with `with_headers` (headers as
@@ -230,7 +235,8 @@ def read_range(bootstrap: str, topic: str, start: Mapping[int, int],
       TimeoutError: the range was not read completely before the deadline.
     """
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
-                             client_id='goldstream-reader')
+                             client_id='goldstream-reader',
+                             **(security or KafkaSecurity()).client_config())
     try:
         wanted = {TopicPartition(topic, p): (start.get(p, 0), end[p]) for p in end
                   if end[p] > start.get(p, 0)}

@@ -1,8 +1,11 @@
 """ReadFromKafka and WriteToKafka refuse bad configuration when the pipeline is built."""
+import pickle
+
 import pytest
 
 from connectors.kafka_config import KafkaConnection
 from connectors.kafka_read import ReadFromKafka
+from connectors.kafka_security import KafkaSecurity
 from connectors.kafka_write import WriteToKafka
 
 SERVERS = '127.0.0.1:9092'
@@ -84,3 +87,40 @@ def test_connection_passes_only_options_each_client_knows():
     assert consumer['max_poll_records'] == 5 and 'linger_ms' not in consumer
     assert producer['linger_ms'] == 7 and 'max_poll_records' not in producer
     assert producer['acks'] == 'all' and consumer['group_id'] == 'g'
+
+
+SECRET = 'n0t-in-any-repr'
+
+
+def test_repr_of_a_connection_never_shows_a_password():
+    connection = KafkaConnection.of(SERVERS, 'SASL_SSL', {
+        'sasl_mechanism': 'SCRAM-SHA-512', 'sasl_plain_username': 'u',
+        'sasl_plain_password': SECRET})
+    for shown in (repr(connection), str(connection), repr([connection])):
+        assert SECRET not in shown and "'sasl_plain_password': '***'" in shown
+
+
+def test_read_and_write_take_a_kafka_security_and_read_its_password_when_a_client_is_made(
+        monkeypatch):
+    security = KafkaSecurity('SASL_SSL', 'SCRAM-SHA-512', 'u', password_env='KAFKA_PW')
+    read = ReadFromKafka(SERVERS, ['orders'], group_id='g', security=security)
+    write = WriteToKafka(SERVERS, 'alerts', bytes, security=security)
+    for transform in (read, write):
+        assert SECRET.encode() not in pickle.dumps(transform)  # what goes to the workers
+    monkeypatch.setenv('KAFKA_PW', SECRET)
+    config = read._connection.consumer_config(group_id='g')  # what DoFn.setup does
+    assert config['security_protocol'] == 'SASL_SSL'
+    assert config['sasl_plain_password'] == SECRET and config['group_id'] == 'g'
+    assert SECRET not in repr(read._connection)
+
+
+@pytest.mark.parametrize('kwargs, message', [
+    ({'security_protocol': 'SSL'}, 'not both'),
+    ({'client_options': {'sasl_plain_username': 'v'}}, 'do not give them in client_options'),
+    ({'security': 'SASL_SSL'}, 'must be a KafkaSecurity'),
+])
+def test_security_and_the_same_settings_in_other_arguments_are_refused(kwargs, message):
+    arguments = {'security': KafkaSecurity('SASL_SSL', 'PLAIN', 'u', password_env='KAFKA_PW')}
+    arguments.update(kwargs)
+    with pytest.raises(ValueError, match=message):
+        WriteToKafka(SERVERS, 'alerts', bytes, **arguments)

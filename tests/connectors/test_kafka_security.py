@@ -1,6 +1,10 @@
 """KafkaSecurity: the settings are checked when built, parsed from options and the
-environment, turned into kafka-python arguments, and the password is never shown."""
+environment, turned into kafka-python arguments, and the password is never shown, never
+pickled and never passed on."""
 import argparse
+import contextlib
+import io
+import pickle
 
 import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
@@ -20,9 +24,10 @@ def test_plaintext_by_default_gives_only_the_protocol():
     assert parse([]).client_config() == {'security_protocol': 'PLAINTEXT'}
 
 
-def test_sasl_ssl_with_scram_and_a_password_from_the_environment(tmp_path):
+def test_sasl_ssl_with_scram_and_a_password_from_the_environment(tmp_path, monkeypatch):
     ca = tmp_path / 'ca.pem'
     ca.write_text('-----BEGIN CERTIFICATE-----\n')
+    monkeypatch.setenv('KAFKA_PW', SECRET)
     security = parse(['--security-protocol=SASL_SSL', '--sasl-mechanism=SCRAM-SHA-512',
                       '--sasl-username=goldstream', '--sasl-password-env=KAFKA_PW',
                       f'--ssl-cafile={ca}'], {'KAFKA_PW': SECRET})
@@ -41,7 +46,7 @@ def test_every_option_defaults_to_its_environment_variable(tmp_path):
                'GOLDSTREAM_KAFKA_SASL_PASSWORD_FILE': str(password_file)}
     security = parse([], environ)
     assert (security.security_protocol, security.sasl_mechanism, security.username,
-            security.password) == ('SASL_PLAINTEXT', 'PLAIN', 'alice', SECRET)
+            security.read_password()) == ('SASL_PLAINTEXT', 'PLAIN', 'alice', SECRET)
     assert parse(['--sasl-username=bob'], environ).username == 'bob'  # the command line wins
 
 
@@ -95,3 +100,50 @@ def test_a_missing_password_variable_or_file_is_named_and_the_password_never_sho
     with pytest.raises(ValueError, match='security protocol is PLAINTEXT') as plain:
         parse(['--sasl-password-env=KAFKA_PW'], {'KAFKA_PW': SECRET})
     assert SECRET not in str(plain.value)
+
+
+def test_options_keep_where_the_password_is_and_read_it_when_a_client_is_made(monkeypatch):
+    monkeypatch.setenv('KAFKA_PW', SECRET)
+    security = parse(['--security_protocol=SASL_SSL', '--sasl_mechanism=SCRAM-SHA-512',
+                      '--sasl_username=u', '--sasl_password_env=KAFKA_PW'], {'KAFKA_PW': SECRET})
+    assert security.password is None and security.password_env == 'KAFKA_PW'
+    assert SECRET.encode() not in pickle.dumps(security)  # what a pipeline ships to workers
+    monkeypatch.setenv('KAFKA_PW', 'rotated')
+    assert security.client_config()['sasl_plain_password'] == 'rotated'
+    monkeypatch.delenv('KAFKA_PW')
+    with pytest.raises(ValueError, match='KAFKA_PW .*is not set'):
+        security.client_config()
+
+
+def test_both_spellings_of_every_option_are_one_option(tmp_path):
+    (tmp_path / 'pw').write_text(SECRET)
+    underscores = parse(['--security_protocol=SASL_PLAINTEXT', '--sasl_mechanism=PLAIN',
+                         '--sasl_username=u', f'--sasl_password_file={tmp_path / "pw"}'])
+    hyphens = parse(['--security-protocol=SASL_PLAINTEXT', '--sasl-mechanism=PLAIN',
+                     '--sasl-username=u', f'--sasl-password-file={tmp_path / "pw"}'])
+    assert underscores == hyphens
+
+
+def test_help_has_no_password_option_and_shows_no_password(monkeypatch):
+    monkeypatch.setenv('KAFKA_PW', SECRET)
+    parser = argparse.ArgumentParser()
+    add_arguments(parser, {'GOLDSTREAM_KAFKA_SASL_PASSWORD_ENV': 'KAFKA_PW'})
+    shown = io.StringIO()
+    with contextlib.redirect_stdout(shown), pytest.raises(SystemExit):
+        parser.parse_args(['--help'])
+    assert '--sasl_password_env' in shown.getvalue() and SECRET not in shown.getvalue()
+    assert not any(option.endswith(('password', 'password-')) for action in parser._actions
+                   for option in action.option_strings)
+
+
+def test_describe_and_the_arguments_passed_on_name_the_source_not_the_password(tmp_path):
+    (tmp_path / 'pw').write_text(SECRET)
+    security = KafkaSecurity('SASL_SSL', 'SCRAM-SHA-512', 'u',
+                             password_file=str(tmp_path / 'pw'))
+    assert security.describe() == f'SASL_SSL, SCRAM-SHA-512 as u (password from the file ' \
+                                  f'{tmp_path / "pw"})'
+    passed_on = security.to_arguments()
+    assert parse(passed_on) == security and SECRET not in ' '.join(passed_on)
+    with pytest.raises(ValueError, match='cannot be passed on') as literal:
+        KafkaSecurity('SASL_SSL', 'PLAIN', 'u', SECRET).to_arguments()
+    assert SECRET not in str(literal.value)

@@ -18,7 +18,7 @@ def test_security_options_reach_the_settings(monkeypatch):
     monkeypatch.setenv('DASH_PW', 'hunter2')
     settings = parse_settings(['--security-protocol=SASL_PLAINTEXT', '--sasl-mechanism=PLAIN',
                                '--sasl-username=u', '--sasl-password-env=DASH_PW'])
-    assert settings.security.password == 'hunter2'
+    assert settings.security.read_password() == 'hunter2'
     assert 'hunter2' not in repr(settings)
 
 
