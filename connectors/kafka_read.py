@@ -19,7 +19,7 @@ from apache_beam.metrics import Metrics
 from apache_beam.transforms.window import TimestampedValue
 from apache_beam.utils.timestamp import MIN_TIMESTAMP, Duration, Timestamp
 from kafka import KafkaConsumer, TopicPartition
-from kafka.errors import KafkaError, NoBrokersAvailable
+from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
 from connectors.kafka_config import KafkaConnection, checked_topics
@@ -356,7 +356,7 @@ class _ReadPartitionUnbounded(_ReadPartition):
 def _broker_away(error: KafkaError) -> bool:
     """Whether the error says the broker is down or restarting (retriable), as opposed to a
     refusal that waiting cannot cure."""
-    return bool(getattr(error, 'retriable', False)) or isinstance(error, NoBrokersAvailable)
+    return bool(getattr(error, "retriable", False))
 
 
 class _ReadProgress:
