@@ -96,7 +96,9 @@ class WriteToKafka(beam.PTransform):
             raise ValueError('value_fn and key_fn must be functions of an element')
         if not flush_timeout_s > 0:
             raise ValueError(f'flush_timeout_s must be > 0, got {flush_timeout_s!r}')
-        max_request_size = self._connection.producer_config().get(
+        # From the options, not producer_config(): that would read the password here, on the
+        # machine that builds the pipeline.
+        max_request_size = self._connection.client_options.get(
             'max_request_size', KafkaProducer.DEFAULT_CONFIG['max_request_size'])
         if not isinstance(max_record_bytes, int) or not (
                 0 < max_record_bytes <= max_request_size - REQUEST_OVERHEAD_BYTES):
