@@ -17,7 +17,14 @@ RATE = 300  # orders/s: event time moves with the wall clock
 
 
 def check_live_run(bootstrap: str, folder: pathlib.Path, runner_args: Sequence[str],
-                   alert_deadline_s: float = ALERT_DEADLINE_S) -> None:
+                   alert_deadline_s: float = ALERT_DEADLINE_S,
+                   quiet_stop: bool = True) -> None:
+    """Runs LIVE_TRAFFIC through a live job and checks what it must show.
+
+    `quiet_stop=False` skips the check that nothing after "stopping the job" is a traceback:
+    on a session cluster, the Flink job server echoes task failures the cluster reports
+    while the job is cancelled, which this process does not control.
+    """
     run = LiveRun.start(bootstrap, folder, [*runner_args, f'--early_firing_s={EARLY_FIRING_S}',
                                             '--archive_flush_s=5'])
     try:
@@ -51,5 +58,7 @@ def check_live_run(bootstrap: str, folder: pathlib.Path, runner_args: Sequence[s
         code = run.stop()
     assert code == 130, f'Ctrl-C must stop the job cleanly (exit 130), got {code}:\n' \
                         f'{run.log_tail()}'
-    assert 'Traceback' not in run.log_path.read_text(errors='replace').split(
-        'goldstream: stopping the job')[-1], 'the stop printed a traceback'
+    if quiet_stop:
+        assert 'Traceback' not in run.log_path.read_text(errors='replace').split(
+            'goldstream: stopping the job')[-1], 'the stop printed a traceback'
+

@@ -144,4 +144,4 @@ def test_the_streaming_pipeline_runs_live_on_the_session_cluster(flink_master, k
     # job servers the module's earlier tests left in this process.
     check_live_run(kafka_bootstrap, tmp_path, ['--runner=FlinkRunner',
                                                f'--flink_master={flink_master}'],
-                   alert_deadline_s=240)
+                   alert_deadline_s=240, quiet_stop=False)
