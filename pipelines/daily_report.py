@@ -106,11 +106,10 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
 from connectors.avro_archive import ReadAvroArchive
-from connectors.kafka_access_check import KafkaAccessError
 from pipelines.daily_report_options import (
     SOURCE_ARCHIVE, SOURCE_KAFKA, DailyReportOptions, ReportSettings, report_settings)
 from pipelines.kafka_security_options import KafkaSecurityOptions, check_kafka_at_launch
-from pipelines.options_help import exit_with_help_if_asked
+from pipelines.options_help import exit_code_of_run, exit_with_help_if_asked
 from pipelines.report_comparison import previous_report_path
 from pipelines.report_currency import load_rates
 from pipelines.report_figures import ArchivedOrders, ComputeReportFigures, ReportContext
@@ -268,12 +267,7 @@ def main(argv=None) -> int:
     """The command line: runs the report; a wrong option or path, or a Kafka that refuses
     the security options (a wrong password, CA or port), is one line on stderr and exit code
     2, not a traceback."""
-    try:
-        run(argv)
-    except (ValueError, KafkaAccessError) as error:
-        print(f'error: {error}', file=sys.stderr)
-        return 2
-    return 0
+    return exit_code_of_run(run, argv)
 
 
 if __name__ == '__main__':

@@ -2,9 +2,11 @@
 options of the given classes (with their help strings and defaults) and exit."""
 import argparse
 import sys
-from typing import Optional, Sequence, Type
+from typing import Callable, Optional, Sequence, Type
 
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+
+from connectors.kafka_access_check import KafkaAccessError
 
 
 def exit_with_help_if_asked(argv: Optional[Sequence[str]], description: str,
@@ -20,3 +22,16 @@ def exit_with_help_if_asked(argv: Optional[Sequence[str]], description: str,
         options_class._add_argparse_args(parser)  # pylint: disable=protected-access
     parser.print_help()
     sys.exit(0)
+
+
+def exit_code_of_run(run: Callable[[Optional[Sequence[str]]], object],
+                     argv: Optional[Sequence[str]] = None) -> int:
+    """A pipeline command's exit code: 0 when `run(argv)` returns; a wrong option or a Kafka
+    that refuses the security settings (a wrong password, CA or port) is one `error:` line
+    on stderr and 2, not a traceback."""
+    try:
+        run(argv)
+    except (ValueError, KafkaAccessError) as error:
+        print(f'error: {error}', file=sys.stderr)
+        return 2
+    return 0

@@ -15,7 +15,6 @@ import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
 from connectors.avro_archive import WriteAvroArchive
-from connectors.kafka_access_check import KafkaAccessError
 from connectors.kafka_read import ReadFromKafka
 from connectors.kafka_record import KafkaRecord
 from connectors.kafka_write import (
@@ -27,7 +26,7 @@ from connectors.order_codec import decode_order
 from pipelines import output_encoding
 from pipelines.kafka_security_options import (
     KafkaSecurityOptions, check_kafka_at_launch, kafka_security)
-from pipelines.options_help import exit_with_help_if_asked
+from pipelines.options_help import exit_code_of_run, exit_with_help_if_asked
 from pipelines.runner_setup import run_and_wait, with_local_runners
 from pipelines.streaming_options import StreamingOptions
 from schemas import load_schema
@@ -172,12 +171,7 @@ def run(argv=None) -> beam.runners.runner.PipelineResult:
 def main(argv=None) -> int:
     """The command line: a wrong option or a Kafka that refuses these settings (a wrong
     password, CA or port) is one `error:` line on stderr and exit code 2, not a traceback."""
-    try:
-        run(argv)
-    except (ValueError, KafkaAccessError) as error:
-        print(f'error: {error}', file=sys.stderr)
-        return 2
-    return 0
+    return exit_code_of_run(run, argv)
 
 
 if __name__ == '__main__':
