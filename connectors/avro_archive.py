@@ -1,13 +1,16 @@
 """The Avro archive: records in Avro container files partitioned by event hour.
 
-Layout: `<root>/dt=YYYY-MM-DD/hour=HH/<prefix>-<hour start millis>-<pane>.avro`, one file per
-dataset, event hour and pane. File names are deterministic, so a retried write replaces its
-own file rather than adding a second copy. Files are written under a temporary name and
-renamed into place, so a reader never sees half a file.
+Layout: `<root>/dt=YYYY-MM-DD/hour=HH/<prefix>-<hour start millis>-<pane>-<digest>.avro`, one
+file per dataset, event hour and pane. The digest is a hash of the file's records, so a
+retried write replaces its own file rather than adding a second copy, and a restarted job
+(whose panes count from 0 again) never overwrites the files of the job before it. Files are
+written under a temporary name and renamed into place, so a reader never sees half a file.
 """
 import datetime
+import hashlib
+import io
 import uuid
-from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Mapping, NamedTuple, Optional, Tuple
 
 import apache_beam as beam
 import fastavro
@@ -17,9 +20,18 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 from apache_beam.transforms import trigger, window
-from apache_beam.utils.timestamp import Duration
+
+from connectors.kafka_commit import STORED, Acknowledged, Origin, acknowledged_of
 
 HOUR_S = 3600
+
+class ArchivedFile(NamedTuple):
+    """One file `WriteAvroArchive` wrote: its path, how many records, and (with
+    `origin_of`) the Kafka offsets now stored, as ``Acknowledged`` marks of kind STORED."""
+
+    path: str
+    records: int
+    acknowledged: Tuple[Acknowledged, ...]
 
 
 def hour_folder(root: str, event_time_ms: int) -> str:
@@ -43,61 +55,59 @@ class WriteAvroArchive(beam.PTransform):
 
     Input: records (NamedTuples or dicts matching `schema`), bounded or unbounded, in any
     windowing; each is placed by `event_time_ms(record)`, or by its element timestamp when
-    `event_time_ms` is None. The transform re-windows them into
-    1-hour fixed windows of event time. Bounded input: one file per hour. Unbounded input: the
-    hour's records so far are written every `flush_interval_s` of processing time (early
-    panes), when the watermark passes the hour (on-time pane) and for late records within
-    `allowed_lateness_s` (late panes); each pane is its own file (DISCARDING panes: no record
-    is written twice). Output: the paths of the files written.
+    `event_time_ms` is None. Bounded input: one file per hour. Unbounded input: each hour's
+    records that arrived in the last `flush_interval_s` (processing time) are written to a
+    file of their own, however late they are in event time: the archive drops nothing, and
+    an hour gets a new file whenever records of it arrive. Output: an ``ArchivedFile`` per
+    file written; with `origin_of` (a record -> (topic, partition, offset)), it lists the
+    offsets the file made durable, for ``connectors.kafka_commit.CommitDurableOffsets``.
     """
 
     def __init__(self, root: str, schema: Dict,
                  event_time_ms: Optional[Callable[[Any], int]] = None,
                  prefix: str = 'orders', flush_interval_s: float = 60.0,
-                 allowed_lateness_s: float = 600.0,
-                 to_mapping: Callable[[Any], Mapping] = as_mapping):
+                 to_mapping: Callable[[Any], Mapping] = as_mapping,
+                 origin_of: Optional[Callable[[Any], Origin]] = None):
         super().__init__()
         if not root:
             raise ValueError('root must name the archive folder (a local path or a URL '
                              'Beam FileSystems understands, e.g. gs://bucket/archive)')
         if not prefix or '/' in prefix or '-' in prefix:
             raise ValueError(f"prefix must be a plain name without '/' or '-', got {prefix!r}")
-        if not flush_interval_s >= 1 or not allowed_lateness_s >= 0:
-            raise ValueError('flush_interval_s must be >= 1 (whole seconds) and allowed_lateness_s >= 0')
+        if not flush_interval_s >= 1:
+            raise ValueError('flush_interval_s must be >= 1 (whole seconds)')
         self._root = root
         self._schema = fastavro.parse_schema(schema)
         self._event_time_ms = event_time_ms
         self._prefix = prefix
         self._flush_interval_s = flush_interval_s
-        self._allowed_lateness_s = allowed_lateness_s
         self._to_mapping = to_mapping
+        self._origin_of = origin_of
 
-    def expand(self, records: beam.PCollection) -> beam.PCollection[str]:
+    def expand(self, records: beam.PCollection) -> beam.PCollection[ArchivedFile]:
         if records.is_bounded:
-            hourly = trigger.DefaultTrigger()  # one pane per hour: the whole hour
+            flushes = trigger.DefaultTrigger()  # one pane per hour: the whole input
         else:
-            hourly = trigger.AfterWatermark(
-                early=trigger.AfterProcessingTime(int(self._flush_interval_s)),
-                late=trigger.AfterCount(1))
+            flushes = trigger.Repeatedly(trigger.AfterProcessingTime(int(self._flush_interval_s)))
         return (
             records
             | 'KeyByHour' >> beam.ParDo(_KeyByHour(self._root, self._event_time_ms,
-                                                   self._to_mapping))
-            | 'HourWindows' >> beam.WindowInto(
-                window.FixedWindows(HOUR_S), trigger=hourly,
-                accumulation_mode=trigger.AccumulationMode.DISCARDING,
-                allowed_lateness=Duration.of(self._allowed_lateness_s))
+                                                   self._to_mapping, self._origin_of))
+            | 'Flushes' >> beam.WindowInto(
+                window.GlobalWindows(), trigger=flushes,
+                accumulation_mode=trigger.AccumulationMode.DISCARDING)
             | 'GroupByHour' >> beam.GroupByKey()
             | 'WriteHourFile' >> beam.ParDo(_WriteHourFile(self._schema, self._prefix)))
 
 
 class _KeyByHour(beam.DoFn):
-    """A record in; ((hour folder, hour start millis), record mapping) at its event time out."""
+    """A record in; ((hour folder, hour start millis), (record mapping, origin)) out."""
 
-    def __init__(self, root, event_time_ms, to_mapping):
+    def __init__(self, root, event_time_ms, to_mapping, origin_of):
         self._root = root
         self._event_time_ms = event_time_ms
         self._to_mapping = to_mapping
+        self._origin_of = origin_of
         self._folders: Dict[int, str] = {}  # hour start millis -> folder: few hours, many records
 
     def process(self, record, timestamp=beam.DoFn.TimestampParam):
@@ -111,12 +121,12 @@ class _KeyByHour(beam.DoFn):
             if len(self._folders) > 1000:
                 self._folders.clear()
             folder = self._folders[hour_start] = hour_folder(self._root, hour_start)
-        yield beam.window.TimestampedValue(
-            ((folder, hour_start), dict(self._to_mapping(record))), millis / 1000)
+        origin = None if self._origin_of is None else tuple(self._origin_of(record))
+        yield ((folder, hour_start), (dict(self._to_mapping(record)), origin))
 
 
 class _WriteHourFile(beam.DoFn):
-    """((folder, hour start), records) in, the path of the Avro file written out."""
+    """((folder, hour start), [(record, origin)]) in, the ``ArchivedFile`` written out."""
 
     def __init__(self, schema, prefix):
         self._schema = schema
@@ -124,36 +134,42 @@ class _WriteHourFile(beam.DoFn):
         self._files = Metrics.counter('WriteAvroArchive', 'files_written')
         self._records = Metrics.counter('WriteAvroArchive', 'records_written')
 
-    def process(self, element: Tuple[Tuple[str, int], Iterable[Dict]],
-                pane=beam.DoFn.PaneInfoParam) -> Iterable[str]:
-        (folder, hour_start), records = element
-        path = FileSystems.join(folder, f'{self._prefix}-{hour_start}-{pane.index:05d}.avro')
+    def process(self, element: Tuple[Tuple[str, int], Iterable[Tuple[Dict, Optional[Origin]]]],
+                pane=beam.DoFn.PaneInfoParam) -> Iterable[ArchivedFile]:
+        (folder, hour_start), entries = element
+        entries = list(entries)
+        records = [record for record, _ in entries]
+        origins = [origin for _, origin in entries if origin is not None]
+        digest = _digest(self._schema, records)
+        path = FileSystems.join(
+            folder, f'{self._prefix}-{hour_start}-{pane.index:05d}-{digest}.avro')
         temporary = FileSystems.join(folder, f'.{uuid.uuid4().hex}.tmp')
-        count = _write_avro(temporary, self._schema, records)
+        _write_avro(temporary, self._schema, records)
         if FileSystems.exists(path):
             FileSystems.delete([path])  # a retry of this very pane: replace, don't duplicate
         FileSystems.rename([temporary], [path])
         self._files.inc()
-        self._records.inc(count)
-        yield path
+        self._records.inc(len(records))
+        yield ArchivedFile(path, len(records), tuple(acknowledged_of(STORED, origins)))
 
 
-def _write_avro(path: str, schema, records: Iterable[Dict]) -> int:
-    counted = _Counted(records)
+def _digest(schema, records: List[Dict]) -> str:
+    """12 hex digits that depend only on the set of records (not their order)."""
+    encoded = []
+    for record in records:
+        out = io.BytesIO()
+        fastavro.schemaless_writer(out, schema, record)
+        encoded.append(out.getvalue())
+    digest = hashlib.sha256()
+    for item in sorted(encoded):
+        digest.update(len(item).to_bytes(4, 'big'))
+        digest.update(item)
+    return digest.hexdigest()[:12]
+
+
+def _write_avro(path: str, schema, records: List[Dict]) -> None:
     with FileSystems.create(path, compression_type=CompressionTypes.UNCOMPRESSED) as out:
-        fastavro.writer(out, schema, counted, codec='deflate')
-    return counted.count
-
-
-class _Counted:
-    def __init__(self, items):
-        self._items = items
-        self.count = 0
-
-    def __iter__(self):
-        for item in self._items:
-            self.count += 1
-            yield item
+        fastavro.writer(out, schema, records, codec='deflate')
 
 
 class ReadAvroArchive(beam.PTransform):

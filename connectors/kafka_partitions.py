@@ -9,6 +9,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Union
 
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
+from kafka.structs import OffsetAndMetadata
 
 from connectors.kafka_config import KafkaConnection
 
@@ -53,8 +54,13 @@ def _is_millis(value) -> bool:
 
 def plan_partition_reads(connection: KafkaConnection, topics: Sequence[str],
                          group_id: Optional[str], start_from: StartFrom, stop_at: StopAt,
-                         committed_fallback: str = EARLIEST) -> List[PartitionRead]:
+                         committed_fallback: str = EARLIEST,
+                         commit_start: bool = False) -> List[PartitionRead]:
     """Asks the brokers for the topics' partitions and resolves their start and stop offsets.
+
+    With `commit_start`, the group's committed offset of a partition is moved to where the
+    read starts when it has none or is behind it (the read skips those records on purpose):
+    ``connectors.kafka_commit.CommitDurableOffsets`` counts the durable prefix from there.
 
     Raises:
       RuntimeError: no broker answered (the message names the servers to check).
@@ -71,6 +77,8 @@ def plan_partition_reads(connection: KafkaConnection, topics: Sequence[str],
         partitions = _partitions(consumer, topics, connection)
         starts = _start_offsets(consumer, partitions, start_from, committed_fallback)
         stops = _stop_offsets(consumer, partitions, stop_at)
+        if commit_start:
+            _commit_start(consumer, starts)
     except KafkaError as err:
         raise RuntimeError(f'Kafka at {connection.describe()} refused to plan the read of '
                            f'{list(topics)}: {err}') from err
@@ -111,6 +119,16 @@ def _start_offsets(consumer: KafkaConsumer, partitions: List[TopicPartition],
             offsets[tp] = committed if committed is not None else fallback[tp]
         return offsets
     return _offsets_at_time(consumer, partitions, start_from)
+
+
+def _commit_start(consumer: KafkaConsumer, starts: Dict[TopicPartition, int]) -> None:
+    ahead = {}
+    for tp, start in starts.items():
+        committed = consumer.committed(tp)
+        if committed is None or committed < start:
+            ahead[tp] = OffsetAndMetadata(start, '', -1)
+    if ahead:
+        consumer.commit(ahead)
 
 
 def _stop_offsets(consumer: KafkaConsumer, partitions: List[TopicPartition],

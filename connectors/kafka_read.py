@@ -63,7 +63,7 @@ class ReadFromKafka(beam.PTransform):
                  poll_timeout_ms: int = 200, resume_delay_s: float = 0.5,
                  max_read_time_s: float = 1.0, security_protocol: str = 'PLAINTEXT',
                  client_options: Optional[dict] = None,
-                 security: Optional[KafkaSecurity] = None):
+                 security: Optional[KafkaSecurity] = None, commit_start: bool = False):
         """Checks the configuration; raises ValueError saying what to fix.
 
         Args:
@@ -95,6 +95,10 @@ class ReadFromKafka(beam.PTransform):
             security options give); the password is read on the worker, when its client is
             made, from the variable or file the settings name. Instead of `security_protocol`
             and the SASL/SSL `client_options`.
+          commit_start: when the job starts, move the group's committed offset of each
+            partition to where the read starts if it has none or is behind: the anchor of
+            ``connectors.kafka_commit.CommitDurableOffsets``, which then commits instead of
+            this source (pass `commit_offsets=False`).
         """
         super().__init__()
         self._connection = KafkaConnection.of(bootstrap_servers, security_protocol,
@@ -106,7 +110,7 @@ class ReadFromKafka(beam.PTransform):
                              f"got {committed_fallback!r}")
         if commit_offsets is None:
             commit_offsets = stop_at is None and group_id is not None
-        if (start_from == COMMITTED or commit_offsets) and not group_id:
+        if (start_from == COMMITTED or commit_offsets or commit_start) and not group_id:
             raise ValueError("a group_id is needed to start from committed offsets or to "
                              "commit offsets; pass group_id=..., or start_from='earliest' "
                              "and commit_offsets=False")
@@ -125,6 +129,7 @@ class ReadFromKafka(beam.PTransform):
         self._stop_at = stop_at
         self._committed_fallback = committed_fallback
         self._commit_offsets = commit_offsets
+        self._commit_start = commit_start
         self._reader_args = (self._connection, group_id if commit_offsets else None,
                              event_time_ms, poll_timeout_ms, resume_delay_s, max_read_time_s)
         # A bounded read holds the watermark until it is done, as a batch source does: its
@@ -145,7 +150,7 @@ class ReadFromKafka(beam.PTransform):
             | 'Start' >> beam.Impulse()
             | 'PlanPartitionReads' >> beam.ParDo(_PlanPartitionReads(
                 self._connection, self._topics, self._group_id, self._start_from,
-                self._stop_at, self._committed_fallback))
+                self._stop_at, self._committed_fallback, self._commit_start))
             | 'SpreadPartitions' >> beam.Reshuffle()
             | 'ReadPartitions' >> beam.ParDo(reader).with_output_types(KafkaRecord))
 
@@ -153,13 +158,15 @@ class ReadFromKafka(beam.PTransform):
 class _PlanPartitionReads(beam.DoFn):
     """Impulse in, one PartitionRead per partition of the topics out (when the job starts)."""
 
-    def __init__(self, connection, topics, group_id, start_from, stop_at, committed_fallback):
-        self._args = (connection, topics, group_id, start_from, stop_at, committed_fallback)
+    def __init__(self, connection, topics, group_id, start_from, stop_at, committed_fallback,
+                 commit_start=False):
+        self._args = (connection, topics, group_id, start_from, stop_at, committed_fallback,
+                      commit_start)
 
     def process(self, unused_impulse) -> Iterable[PartitionRead]:
-        connection, topics, group_id, start_from, stop_at, fallback = self._args
+        connection, topics, group_id, start_from, stop_at, fallback, commit_start = self._args
         yield from plan_partition_reads(connection, topics, group_id, start_from, stop_at,
-                                        fallback)
+                                        fallback, commit_start)
 
 
 class _ReadPartition(beam.DoFn):

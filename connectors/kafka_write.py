@@ -13,13 +13,15 @@ be refused at every retry and so fail the job; `fit_fn` shrinks such an element 
 record fits (for dead letters: `transforms.dead_letter_fit.FitDeadLetter` cuts the raw bytes).
 """
 import time
-from typing import Any, Callable, List, NamedTuple, Optional, Sequence, Union
+from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
+from apache_beam.utils.windowed_value import WindowedValue
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
+from connectors.kafka_commit import DELIVERED, Acknowledged, Origin, acknowledged_of, runs_of
 from connectors.kafka_config import KafkaConnection, checked_topics
 from connectors.kafka_security import KafkaSecurity
 
@@ -48,8 +50,13 @@ def record_size(key: Optional[bytes], value: Optional[bytes]) -> int:
 class WriteToKafka(beam.PTransform):
     """Writes each element to one Kafka topic as a record.
 
-    Input: any PCollection, bounded or unbounded, in any windowing. Output: a PCollection of
-    nothing (for sequencing only). The record's key and value come from `key_fn` and
+    Input: any PCollection, bounded or unbounded, in any windowing. Output: nothing, unless
+    `origin_of` is given: then, once a bundle's records are all acknowledged, the Kafka
+    offsets they came from (`origin_of(element)`: (topic, partition, offset) of the record
+    read) as ``connectors.kafka_commit.Acknowledged`` marks of kind DELIVERED, and every
+    ``Acknowledged`` mark that came in with the elements (it is not written: it travels
+    with them, so it leaves only after the records before it are acknowledged too), for
+    ``CommitDurableOffsets``. The record's key and value come from `key_fn` and
     `value_fn` (bytes or None). Produced with `acks=all`; `finish_bundle` flushes, sends again
     what failed with a retriable error (a broker restarting), and raises `KafkaWriteError` if
     any record of the bundle is still not acknowledged after `flush_timeout_s`, or failed
@@ -63,7 +70,8 @@ class WriteToKafka(beam.PTransform):
                  flush_timeout_s: float = 300.0,
                  max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
                  fit_fn: Optional[Callable[[Any, int], Any]] = None,
-                 security: Optional[KafkaSecurity] = None):
+                 security: Optional[KafkaSecurity] = None,
+                 origin_of: Optional[Callable[[Any], Origin]] = None):
         """Checks the configuration; raises ValueError saying what to fix.
 
         Args:
@@ -87,6 +95,8 @@ class WriteToKafka(beam.PTransform):
             security options give); the password is read on the worker, when its client is
             made, from the variable or file the settings name. Instead of `security_protocol`
             and the SASL/SSL `client_options`.
+          origin_of: element -> (topic, partition, offset) it was read from: acknowledged
+            records are reported as DELIVERED marks (see the class).
         """
         super().__init__()
         self._connection = KafkaConnection.of(bootstrap_servers, security_protocol,
@@ -109,6 +119,9 @@ class WriteToKafka(beam.PTransform):
                 f'bigger records')
         if fit_fn is not None and not callable(fit_fn):
             raise ValueError('fit_fn must be a function of an element and a size')
+        if origin_of is not None and not callable(origin_of):
+            raise ValueError('origin_of must be a function of an element')
+        self._origin_of = origin_of
         self._value_fn = value_fn
         self._key_fn = key_fn
         self._flush_timeout_s = flush_timeout_s
@@ -118,14 +131,14 @@ class WriteToKafka(beam.PTransform):
     def expand(self, pcoll: beam.PCollection) -> beam.PCollection:
         return pcoll | 'Produce' >> beam.ParDo(_ProduceRecords(
             self._connection, self._topic, self._value_fn, self._key_fn,
-            self._flush_timeout_s, self._max_record_bytes, self._fit_fn))
+            self._flush_timeout_s, self._max_record_bytes, self._fit_fn, self._origin_of))
 
 
 class _ProduceRecords(beam.DoFn):
     """Elements in, nothing out; one producer per DoFn instance."""
 
     def __init__(self, connection, topic, value_fn, key_fn, flush_timeout_s,
-                 max_record_bytes=DEFAULT_MAX_RECORD_BYTES, fit_fn=None):
+                 max_record_bytes=DEFAULT_MAX_RECORD_BYTES, fit_fn=None, origin_of=None):
         self._connection = connection
         self._topic = topic
         self._value_fn = value_fn
@@ -133,8 +146,10 @@ class _ProduceRecords(beam.DoFn):
         self._flush_timeout_s = flush_timeout_s
         self._max_record_bytes = max_record_bytes
         self._fit_fn = fit_fn
+        self._origin_of = origin_of
         self._producer = None
         self._pending: List[_Pending] = []
+        self._acknowledging = _Acknowledging()
         self._written = Metrics.counter('WriteToKafka', 'records_written')
         self._resent = Metrics.counter('WriteToKafka', 'records_sent_again')
         self._fitted = Metrics.counter('WriteToKafka', 'records_fitted')
@@ -145,8 +160,15 @@ class _ProduceRecords(beam.DoFn):
     def start_bundle(self):
         self._pending = []
         self._deadline = None
+        self._acknowledging = _Acknowledging()
 
-    def process(self, element) -> None:
+    def process(self, element, window=beam.DoFn.WindowParam,
+                timestamp=beam.DoFn.TimestampParam) -> None:
+        if isinstance(element, Acknowledged):
+            self._acknowledging.carry(element, window, timestamp)
+            return
+        if self._origin_of is not None:
+            self._acknowledging.add(self._origin_of(element), window, timestamp)
         key = self._key_fn(element) if self._key_fn is not None else None
         value = self._value_fn(element)
         if record_size(key, value) > self._max_record_bytes:
@@ -168,6 +190,10 @@ class _ProduceRecords(beam.DoFn):
             '; Kafka would refuse it at every retry')
 
     def finish_bundle(self):
+        self._flush_all()
+        yield from self._acknowledging.marks()
+
+    def _flush_all(self) -> None:
         pending, self._pending = self._pending, []
         if not pending:
             return
@@ -235,6 +261,42 @@ class _ProduceRecords(beam.DoFn):
 
 _BLOCK_MS = 10_000
 """How long one send waits for the topic's metadata before the sink tries again."""
+
+
+class _Acknowledging:
+    """The marks a bundle reports once its records are acknowledged: the origins of its
+    records (DELIVERED) and the marks that came in with its elements, per window, at the
+    earliest timestamp of the window's elements."""
+
+    def __init__(self) -> None:
+        self._origins: Dict[Any, List[Origin]] = {}
+        self._carried: Dict[Any, List[Acknowledged]] = {}
+        self._earliest: Dict[Any, Any] = {}
+
+    def add(self, origin: Origin, window, timestamp) -> None:
+        self._origins.setdefault(window, []).append(origin)
+        self._seen(window, timestamp)
+
+    def carry(self, mark: Acknowledged, window, timestamp) -> None:
+        self._carried.setdefault(window, []).append(mark)
+        self._seen(window, timestamp)
+
+    def _seen(self, window, timestamp) -> None:
+        earliest = self._earliest.get(window)
+        if earliest is None or timestamp < earliest:
+            self._earliest[window] = timestamp
+
+    def marks(self) -> Iterable[WindowedValue]:
+        for window, timestamp in self._earliest.items():
+            offsets: Dict[Tuple[str, str, int], List[int]] = {}
+            for mark in self._carried.get(window, ()):
+                runs = offsets.setdefault((mark.kind, mark.topic, mark.partition), [])
+                runs.extend(offset for start, stop in mark.runs for offset in range(start, stop))
+            merged = [Acknowledged(topic, partition, kind, runs_of(found))
+                      for (kind, topic, partition), found in sorted(offsets.items())]
+            merged += acknowledged_of(DELIVERED, self._origins.get(window, ()))
+            for mark in merged:
+                yield WindowedValue(mark, timestamp, [window])
 
 
 class _Pending(NamedTuple):

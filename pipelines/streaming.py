@@ -15,6 +15,8 @@ import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
 from connectors.avro_archive import WriteAvroArchive
+from connectors.kafka_commit import CommitDurableOffsets
+from connectors.kafka_config import KafkaConnection
 from connectors.kafka_read import ReadFromKafka
 from connectors.kafka_record import KafkaRecord
 from connectors.kafka_write import (
@@ -34,7 +36,7 @@ from transforms.dead_letter_fit import FitDeadLetter
 from transforms.enrich import EnrichOrders
 from transforms.fraud import CheckFraud
 from transforms.order_ingest import IngestOrders
-from transforms.records import DEAD_LETTER, VALID, MetricRow
+from transforms.records import DEAD_LETTER, VALID, Alert, MetricRow
 from transforms.validation_rules import MIN_EVENT_TIME_MS, parse_event_time
 from transforms.windowed_counts import CountPerWindow
 
@@ -89,9 +91,11 @@ def build(pipeline: beam.Pipeline, options: PipelineOptions) -> StreamingOutputs
     servers = opts.brokers
     security = kafka_security(options)
     start_from = int(opts.start_from) if opts.start_from.isdigit() else opts.start_from
+    durable = not opts.bounded and opts.commit_offsets == 'durable'
     records = pipeline | 'ReadOrders' >> ReadFromKafka(
         servers, [opts.orders_topic], group_id=opts.consumer_group, start_from=start_from,
-        stop_at='end' if opts.bounded else None, event_time_ms=order_event_time_ms,
+        stop_at='end' if opts.bounded else None, commit_offsets=None if not durable else False,
+        commit_start=durable, event_time_ms=order_event_time_ms,
         max_out_of_orderness_s=opts.max_out_of_orderness_s,
         idle_timeout_s=opts.idle_partition_timeout_s, max_read_time_s=opts.max_read_time_s,
         resume_delay_s=opts.resume_delay_s, poll_timeout_ms=100, security=security)
@@ -101,9 +105,11 @@ def build(pipeline: beam.Pipeline, options: PipelineOptions) -> StreamingOutputs
     refresh_s = None if opts.bounded or not opts.reference_refresh_s else opts.reference_refresh_s
     enriched = orders | 'EnrichOrders' >> EnrichOrders(opts.reference_data,
                                                        refresh_interval_s=refresh_s)
-    alerts = orders | 'CheckFraud' >> CheckFraud(
+    checked = orders | 'CheckFraud' >> CheckFraud(
         max_out_of_orderness_s=opts.fraud_out_of_orderness_s, shards=opts.fraud_shards,
-        **opts.fraud_thresholds())
+        acknowledge=durable, **opts.fraud_thresholds())
+    alerts = (checked | 'OnlyAlerts' >> beam.Filter(lambda item: isinstance(item, Alert))
+              ) if durable else checked
     metrics = (enriched
                | 'CountPerWindow' >> CountPerWindow(
                    size_s=opts.window_size_s,
@@ -114,26 +120,42 @@ def build(pipeline: beam.Pipeline, options: PipelineOptions) -> StreamingOutputs
     archived_orders = orders | 'ArchiveOrders' >> WriteAvroArchive(
         opts.archive_path, load_schema('order.v2.avsc'), event_time_of,
         prefix=ORDERS_DATASET, flush_interval_s=opts.archive_flush_s,
-        allowed_lateness_s=opts.allowed_lateness_s, to_mapping=order_archive_record)
+        to_mapping=order_archive_record, origin_of=order_origin if durable else None)
     archived_dead_letters = dead_letters | 'ArchiveDeadLetters' >> WriteAvroArchive(
         opts.archive_path, load_schema('dead_letter.v2.avsc'), prefix=DEAD_LETTERS_DATASET,
-        flush_interval_s=opts.archive_flush_s, allowed_lateness_s=opts.allowed_lateness_s)
+        flush_interval_s=opts.archive_flush_s,
+        origin_of=dead_letter_origin if durable else None)
     archived = ((archived_orders, archived_dead_letters)
                 | 'ArchivedFiles' >> beam.Flatten())
 
     fmt = opts.output_format
     sized = sink_size_settings(opts.max_record_bytes)
-    _ = alerts | 'WriteAlerts' >> WriteToKafka(
+    delivered_alerts = checked | 'WriteAlerts' >> WriteToKafka(
         servers, opts.alerts_topic, output_encoding.value_encoder('alert', fmt),
         output_encoding.card_key, security=security, **sized)
     _ = metrics | 'WriteMetrics' >> WriteToKafka(
         servers, opts.metrics_topic, output_encoding.value_encoder('metric', fmt),
         output_encoding.product_key, security=security, **sized)
     dead_letter_value = output_encoding.value_encoder('dead_letter', fmt)
-    _ = dead_letters | 'WriteDeadLetters' >> WriteToKafka(
+    delivered_dead_letters = dead_letters | 'WriteDeadLetters' >> WriteToKafka(
         servers, opts.dead_letter_topic, dead_letter_value, output_encoding.original_key,
-        fit_fn=FitDeadLetter(dead_letter_value), security=security, **sized)
+        fit_fn=FitDeadLetter(dead_letter_value), security=security,
+        origin_of=dead_letter_origin if durable else None, **sized)
+    if durable:
+        stored = archived | 'StoredOffsets' >> beam.FlatMap(lambda file: file.acknowledged)
+        _ = ((stored, delivered_alerts, delivered_dead_letters)
+             | 'DurableOffsets' >> beam.Flatten()
+             | 'CommitDurableOffsets' >> CommitDurableOffsets(
+                 KafkaConnection.of(servers, security=security), opts.consumer_group))
     return StreamingOutputs(orders, dead_letters, alerts, metrics, archived)
+
+
+def order_origin(order) -> tuple:
+    return order.source
+
+
+def dead_letter_origin(dead_letter) -> tuple:
+    return dead_letter.topic, dead_letter.partition, dead_letter.offset
 
 
 def sink_size_settings(max_record_bytes: int) -> dict:

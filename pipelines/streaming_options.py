@@ -28,6 +28,12 @@ class StreamingOptions(PipelineOptions):
         kafka.add_argument('--start_from', default='committed',
                            help="committed (the group's offsets, else earliest), earliest, "
                                 "latest, or epoch millis")
+        kafka.add_argument('--commit_offsets', choices=('durable', 'read'), default='durable',
+                           help="unbounded runs: 'durable' commits an offset once its "
+                                "record is archived and its alerts or dead letter are "
+                                "acknowledged by Kafka (nothing lost when the job is killed); "
+                                "'read' commits once the reading bundle is finalized "
+                                '(sooner; loses in-flight records on Prism when killed)')
         kafka.add_argument('--bounded', action='store_true', default=False,
                            help='stop at the end offsets seen at start (tests, back-fills); '
                                 'default: unbounded')

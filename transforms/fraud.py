@@ -10,9 +10,11 @@ from apache_beam.coders import FastPrimitivesCoder
 from apache_beam.metrics import Metrics
 from apache_beam.transforms.timeutil import TimeDomain
 from apache_beam.transforms.userstate import ReadModifyWriteStateSpec, TimerSpec, on_timer
-from apache_beam.transforms.window import GlobalWindows, TimestampedValue
+from apache_beam.transforms.window import GlobalWindow, GlobalWindows, TimestampedValue
 from apache_beam.utils.timestamp import Timestamp
+from apache_beam.utils.windowed_value import WindowedValue
 
+from connectors.kafka_commit import DELIVERED, Acknowledged, Origin, acknowledged_of
 from transforms.card_history import CardHistory, EventRow, check_arrival, expires_at_ms
 from transforms.fraud_rules import (
     RULES, CardEvent, Finding, FraudThresholds, findings_at, in_event_order, without_repeats)
@@ -57,6 +59,12 @@ class CheckFraud(beam.PTransform):
     history evaluated in event-time order, which gives exactly the alerts of
     ``evaluate_history`` with no state at all. ``per_card_state`` forces either way.
 
+    ``acknowledge=True`` (unbounded input, for ``connectors.kafka_commit``): the output also
+    holds ``Acknowledged`` marks (kind DELIVERED) of the Kafka offsets of the orders each
+    bundle checked, emitted as the bundle ends, after its alerts; a sink that forwards them
+    once its records are acknowledged (``WriteToKafka``) makes "checked, alerts delivered"
+    durable before the offsets are committed.
+
     Counters (namespace ``CheckFraud``): ``orders``, ``orders_too_late`` (further behind
     their card's latest order than its history reaches), ``orders_repeated`` (a redelivered
     order, counted once), ``alerts_<RULE>``, ``cards_expired``, ``sweeps`` (timers that
@@ -68,7 +76,7 @@ class CheckFraud(beam.PTransform):
                  min_distance_km: float = 500.0, velocity_count: int = 20,
                  velocity_window_s: float = 60.0, idle_timeout_s: float = 86400.0,
                  max_out_of_orderness_s: float = 300.0, shards: int = DEFAULT_SHARDS,
-                 per_card_state: Optional[bool] = None) -> None:
+                 per_card_state: Optional[bool] = None, acknowledge: bool = False) -> None:
         """Configures the rules; the defaults are those of docs/fraud.md.
 
         Args:
@@ -89,6 +97,8 @@ class CheckFraud(beam.PTransform):
             per_card_state: True: state (unbounded or not); False: one GroupByKey per card
                 (bounded input only: it waits for the whole input); None: state for
                 unbounded input, grouping for bounded input.
+            acknowledge: Also output ``Acknowledged`` marks of the orders checked (needs
+                per-card state; see above).
 
         Raises:
             ValueError: If a threshold is invalid (see ``FraudThresholds.validated``),
@@ -109,6 +119,7 @@ class CheckFraud(beam.PTransform):
         self.keep_ms = self.thresholds.lookback_ms + math.ceil(1000 * max_out_of_orderness_s)
         self.shards = shards
         self.per_card_state = per_card_state
+        self.acknowledge = acknowledge
 
     def expand(self, orders: beam.PCollection[Union[Order, EnrichedOrder]]
                ) -> beam.PCollection[Alert]:
@@ -118,18 +129,20 @@ class CheckFraud(beam.PTransform):
         elif not per_card_state and not orders.is_bounded:
             raise ValueError('CheckFraud(per_card_state=False) needs a bounded input: it '
                              'groups each card\'s whole history')
-        keyed = (orders
-                 | 'GlobalWindow' >> beam.WindowInto(GlobalWindows())
-                 | 'KeyByCard' >> beam.Map(_keyed_by_card).with_output_types(
-                     Tuple[str, EventRow]))
+        if self.acknowledge and not per_card_state:
+            raise ValueError('CheckFraud(acknowledge=True) needs per-card state (unbounded '
+                             'input, or per_card_state=True)')
+        windowed = orders | 'GlobalWindow' >> beam.WindowInto(GlobalWindows())
         if per_card_state:
-            shards = self.shards
-            return (keyed
-                    | 'KeyByShard' >> beam.Map(_keyed_by_shard, shards).with_output_types(
-                        Tuple[int, Tuple[str, EventRow]])
+            shards, acknowledge = self.shards, self.acknowledge
+            return (windowed
+                    | 'KeyByShard' >> beam.Map(_keyed_by_shard, shards, acknowledge).with_output_types(
+                        Tuple[int, Tuple[str, EventRow, Optional[Origin]]])
                     | 'CheckOnArrival' >> beam.ParDo(
                         _CheckOnArrivalFn(self.thresholds, self.keep_ms)).with_output_types(
-                            Alert))
+                            Union[Alert, Acknowledged] if acknowledge else Alert))
+        keyed = windowed | 'KeyByCard' >> beam.Map(_keyed_by_card).with_output_types(
+            Tuple[str, EventRow])
         return (keyed
                 | 'GroupByCard' >> beam.GroupByKey()
                 | 'EvaluateHistories' >> beam.ParDo(
@@ -146,9 +159,12 @@ def _keyed_by_card(element: Union[Order, EnrichedOrder]) -> Tuple[str, EventRow]
     return order.card_id, (order.event_time_ms, order.order_id, order.amount, order.lat, order.lon)
 
 
-def _keyed_by_shard(element: Tuple[str, EventRow], shards: int
-                    ) -> Tuple[int, Tuple[str, EventRow]]:
-    return shard_of(element[0], shards), element
+def _keyed_by_shard(element: Union[Order, EnrichedOrder], shards: int, acknowledge: bool
+                    ) -> Tuple[int, Tuple[str, EventRow, Optional[Origin]]]:
+    card_id, row = _keyed_by_card(element)
+    order = element.order if isinstance(element, EnrichedOrder) else element
+    origin = order.source if acknowledge and order.source_topic is not None else None
+    return shard_of(card_id, shards), (card_id, row, origin)
 
 
 def _timestamp(millis: int) -> Timestamp:
@@ -195,14 +211,24 @@ class _CheckOnArrivalFn(beam.DoFn):
 
     def start_bundle(self) -> None:
         self._copied = set()
+        self._checked: List[Origin] = []
+        self._earliest: Optional[Timestamp] = None
 
-    def finish_bundle(self) -> None:
+    def finish_bundle(self) -> Iterable[WindowedValue]:
         self._counters.report()
+        for mark in acknowledged_of(DELIVERED, self._checked):
+            yield WindowedValue(mark, self._earliest, [GlobalWindow()])
 
-    def process(self, element: Tuple[int, Tuple[str, EventRow]],
+    def process(self, element: Tuple[int, Tuple[str, EventRow, Optional[Origin]]],
                 cards_state=beam.DoFn.StateParam(CARDS),
-                sweep=beam.DoFn.TimerParam(SWEEP)) -> Iterable[TimestampedValue]:
-        shard, (card_id, row) = element
+                sweep=beam.DoFn.TimerParam(SWEEP),
+                timestamp=beam.DoFn.TimestampParam) -> Iterable[TimestampedValue]:
+        shard, (card_id, row, origin) = element
+        if origin is not None:
+            # Acknowledged when the bundle ends, repeated and late orders too: checked.
+            self._checked.append(origin)
+            if self._earliest is None or timestamp < self._earliest:
+                self._earliest = timestamp
         sweep_at_ms, cards = self._read(shard, cards_state)
         stored = cards.get(card_id)
         arrival = check_arrival(None if stored is None else CardHistory._make(stored), row,

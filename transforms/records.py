@@ -21,7 +21,7 @@ the constants ``VALID`` and ``DEAD_LETTER``; dead-letter stages are
 ``STAGE_DECODE`` and ``STAGE_VALIDATE``.
 """
 
-from typing import Any, Dict, List, NamedTuple, Optional
+from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 from apache_beam import coders
 
@@ -91,6 +91,10 @@ class Order(NamedTuple):
         version: The order schema version the producer wrote, 1 or 2.
         event_time_ms: ``timestamp`` parsed, epoch milliseconds: the event time
             of the pipelines and the element timestamp ValidateOrders sets.
+        source_topic, source_partition, source_offset: Where the order was read
+            (``ValidateOrders`` copies them from the record's origin); None for an
+            order not read from Kafka. Not part of the order schema: they let the
+            streaming pipeline commit an offset once the order's outputs are durable.
     """
 
     order_id: str
@@ -106,6 +110,14 @@ class Order(NamedTuple):
     tax: float
     version: int
     event_time_ms: int
+    source_topic: Optional[str] = None
+    source_partition: Optional[int] = None
+    source_offset: Optional[int] = None
+
+    @property
+    def source(self) -> Tuple[Optional[str], Optional[int], Optional[int]]:
+        """(topic, partition, offset) the order was read from."""
+        return self.source_topic, self.source_partition, self.source_offset
 
     @property
     def amount(self) -> float:

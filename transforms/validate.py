@@ -90,6 +90,10 @@ class _ValidateFn(beam.DoFn):
                 STAGE_VALIDATE, exc.reason, exc.message, event.origin, now_ms))
             return
         self._valid.inc()
+        origin = event.origin
+        if origin.topic is not None:
+            order = order._replace(source_topic=origin.topic, source_partition=origin.partition,
+                                   source_offset=origin.offset)
         yield TimestampedValue(order, order_timestamp(order))
 
 
