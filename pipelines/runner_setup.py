@@ -21,7 +21,7 @@ import signal
 import sys
 import threading
 import time
-from typing import Callable, List
+from typing import Callable, List, TextIO
 
 from apache_beam.options.pipeline_options import (
     FlinkRunnerOptions, JobServerOptions, PipelineOptions, PortableOptions, PrismRunnerOptions,
@@ -142,9 +142,9 @@ def run_and_wait(options: PipelineOptions, build: Callable) -> PipelineResult:
         result.wait_until_finish()
     except KeyboardInterrupt:
         print('goldstream: stopping the job...', file=sys.stderr, flush=True)
-        _quiet_shutdown()
+        terminal = _quiet_shutdown()
         cancel_and_wait(result)
-        print('goldstream: stopped', file=sys.stderr, flush=True)
+        print('goldstream: stopped', file=terminal, flush=True)
         _exit_now(128 + (stopped_by[0] if stopped_by else signal.SIGINT))
     finally:
         for signum, handler in previous.items():
@@ -152,11 +152,15 @@ def run_and_wait(options: PipelineOptions, build: Callable) -> PipelineResult:
     return result
 
 
-def _quiet_shutdown() -> None:
+def _quiet_shutdown() -> TextIO:
     """Once the user asked to stop: the SDK harness's threads and streams end with errors
-    that say only that the job was cancelled; keep them off the terminal."""
+    that say only that the job was cancelled (logged, or printed straight to stderr by the
+    SDK worker); keep them off the terminal. Returns the terminal's stderr."""
     logging.disable(logging.ERROR)
     threading.excepthook = lambda unused_args: None
+    terminal = sys.stderr
+    sys.stderr = open(os.devnull, 'w', encoding='utf-8')  # pylint: disable=consider-using-with
+    return terminal
 
 
 def _exit_now(code: int) -> None:

@@ -122,7 +122,7 @@ class CheckFraud(beam.PTransform):
         self.acknowledge = acknowledge
 
     def expand(self, orders: beam.PCollection[Union[Order, EnrichedOrder]]
-               ) -> beam.PCollection[Alert]:
+               ) -> beam.PCollection[Union[Alert, Acknowledged]]:
         per_card_state = self.per_card_state
         if per_card_state is None:
             per_card_state = not orders.is_bounded
