@@ -33,6 +33,8 @@ class PartitionRead:
     partition: int
     start_offset: int
     stop_offset: Optional[int]
+    replay_until: int = 0
+    """Records before this offset are read again only to rebuild state (``KafkaRecord.replayed``)."""
 
 
 def check_start_and_stop(start_from: StartFrom, stop_at: StopAt) -> None:
@@ -55,12 +57,17 @@ def _is_millis(value) -> bool:
 def plan_partition_reads(connection: KafkaConnection, topics: Sequence[str],
                          group_id: Optional[str], start_from: StartFrom, stop_at: StopAt,
                          committed_fallback: str = EARLIEST,
-                         commit_start: bool = False) -> List[PartitionRead]:
+                         commit_start: bool = False,
+                         replay_s: float = 0.0) -> List[PartitionRead]:
     """Asks the brokers for the topics' partitions and resolves their start and stop offsets.
 
     With `commit_start`, the group's committed offset of a partition is moved to where the
     read starts when it has none or is behind it (the read skips those records on purpose):
     ``connectors.kafka_commit.CommitDurableOffsets`` counts the durable prefix from there.
+
+    With `replay_s` and `start_from='committed'`, a partition the group committed (a restart)
+    is read from the records of the `replay_s` (Kafka time) before its committed offset; those
+    records are marked replayed (`PartitionRead.replay_until`), for a job to rebuild its state.
 
     Raises:
       RuntimeError: no broker answered (the message names the servers to check).
@@ -79,6 +86,9 @@ def plan_partition_reads(connection: KafkaConnection, topics: Sequence[str],
         stops = _stop_offsets(consumer, partitions, stop_at)
         if commit_start:
             _commit_start(consumer, starts)
+        replays = {}
+        if replay_s > 0 and start_from == COMMITTED:
+            replays = _replay_starts(consumer, partitions, int(replay_s * 1000))
     except KafkaError as err:
         raise RuntimeError(f'Kafka at {connection.describe()} refused to plan the read of '
                            f'{list(topics)}: {err}') from err
@@ -88,8 +98,30 @@ def plan_partition_reads(connection: KafkaConnection, topics: Sequence[str],
     for tp in partitions:
         stop = stops.get(tp)
         start = starts[tp] if stop is None else min(starts[tp], stop)
-        reads.append(PartitionRead(tp.topic, tp.partition, start, stop))
+        replay_from = min(replays.get(tp, start), start)
+        reads.append(PartitionRead(tp.topic, tp.partition, replay_from, stop, start))
     return reads
+
+
+def _replay_starts(consumer: KafkaConsumer, partitions: List[TopicPartition],
+                   replay_ms: int) -> Dict[TopicPartition, int]:
+    """Per committed partition: the first offset of the `replay_ms` (Kafka timestamps)
+    before the record just before the committed offset."""
+    beginnings = consumer.beginning_offsets(partitions)
+    lasts = {}
+    for tp in partitions:
+        committed = consumer.committed(tp)
+        if committed is not None and committed > beginnings[tp]:
+            lasts[tp] = committed - 1
+    times = {}
+    for tp, offset in lasts.items():
+        consumer.assign([tp])
+        consumer.seek(tp, offset)
+        records = consumer.poll(timeout_ms=5000, max_records=1).get(tp, [])
+        if records:
+            times[tp] = max(0, records[0].timestamp - replay_ms)
+    found = consumer.offsets_for_times(times) if times else {}
+    return {tp: found[tp].offset for tp in times if found.get(tp) is not None}
 
 
 def _partitions(consumer: KafkaConsumer, topics: Iterable[str],

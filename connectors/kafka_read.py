@@ -63,7 +63,8 @@ class ReadFromKafka(beam.PTransform):
                  poll_timeout_ms: int = 200, resume_delay_s: float = 0.5,
                  max_read_time_s: float = 1.0, security_protocol: str = 'PLAINTEXT',
                  client_options: Optional[dict] = None,
-                 security: Optional[KafkaSecurity] = None, commit_start: bool = False):
+                 security: Optional[KafkaSecurity] = None, commit_start: bool = False,
+                 replay_s: float = 0.0):
         """Checks the configuration; raises ValueError saying what to fix.
 
         Args:
@@ -99,6 +100,10 @@ class ReadFromKafka(beam.PTransform):
             partition to where the read starts if it has none or is behind: the anchor of
             ``connectors.kafka_commit.CommitDurableOffsets``, which then commits instead of
             this source (pass `commit_offsets=False`).
+          replay_s: starting from committed offsets (a restart), first read again the
+            records of this many seconds (Kafka time) before each partition's committed
+            offset, marked ``KafkaRecord.replayed``: a stateful job rebuilds its state from
+            them and sends none of their outputs again.
         """
         super().__init__()
         self._connection = KafkaConnection.of(bootstrap_servers, security_protocol,
@@ -130,6 +135,9 @@ class ReadFromKafka(beam.PTransform):
         self._committed_fallback = committed_fallback
         self._commit_offsets = commit_offsets
         self._commit_start = commit_start
+        if not replay_s >= 0:
+            raise ValueError(f'replay_s must be >= 0, got {replay_s!r}')
+        self._replay_s = replay_s
         self._reader_args = (self._connection, group_id if commit_offsets else None,
                              event_time_ms, poll_timeout_ms, resume_delay_s, max_read_time_s)
         # A bounded read holds the watermark until it is done, as a batch source does: its
@@ -150,7 +158,7 @@ class ReadFromKafka(beam.PTransform):
             | 'Start' >> beam.Impulse()
             | 'PlanPartitionReads' >> beam.ParDo(_PlanPartitionReads(
                 self._connection, self._topics, self._group_id, self._start_from,
-                self._stop_at, self._committed_fallback, self._commit_start))
+                self._stop_at, self._committed_fallback, self._commit_start, self._replay_s))
             | 'SpreadPartitions' >> beam.Reshuffle()
             | 'ReadPartitions' >> beam.ParDo(reader).with_output_types(KafkaRecord))
 
@@ -159,14 +167,12 @@ class _PlanPartitionReads(beam.DoFn):
     """Impulse in, one PartitionRead per partition of the topics out (when the job starts)."""
 
     def __init__(self, connection, topics, group_id, start_from, stop_at, committed_fallback,
-                 commit_start=False):
+                 commit_start=False, replay_s=0.0):
         self._args = (connection, topics, group_id, start_from, stop_at, committed_fallback,
-                      commit_start)
+                      commit_start, replay_s)
 
     def process(self, unused_impulse) -> Iterable[PartitionRead]:
-        connection, topics, group_id, start_from, stop_at, fallback, commit_start = self._args
-        yield from plan_partition_reads(connection, topics, group_id, start_from, stop_at,
-                                        fallback, commit_start)
+        yield from plan_partition_reads(*self._args)
 
 
 class _ReadPartition(beam.DoFn):
@@ -238,7 +244,8 @@ class _ReadPartition(beam.DoFn):
         progress = _ReadProgress(restriction.start)
         try:
             try:
-                yield from self._read_records(tp, restriction, tracker, watermark, progress)
+                yield from self._read_records(tp, restriction, tracker, watermark, progress,
+                                              element.replay_until)
             except KafkaError as error:
                 if restriction.stop != UNBOUNDED_STOP or not _broker_away(error):
                     # A bounded read (a batch job) fails, for its runner to retry; so does a
@@ -260,7 +267,8 @@ class _ReadPartition(beam.DoFn):
             self._commit_when_finalized(finalizer, tp, progress.next_offset)
 
     def _read_records(self, tp: TopicPartition, restriction, tracker, watermark,
-                      progress: '_ReadProgress') -> Iterable[TimestampedValue]:
+                      progress: '_ReadProgress', replay_until: int = 0
+                      ) -> Iterable[TimestampedValue]:
         consumer = self._connected_consumer()
         self._seek(consumer, tp, restriction.start)
         deadline = time.monotonic() + self._max_read_time_s
@@ -269,7 +277,7 @@ class _ReadPartition(beam.DoFn):
             for message in batch:
                 if not tracker.try_claim(message.offset):
                     return
-                record = _to_record(message)
+                record = _to_record(message, message.offset < replay_until)
                 yield TimestampedValue(record, self._event_time(record, watermark))
                 progress.emitted += 1
                 progress.next_offset = message.offset + 1
@@ -385,7 +393,7 @@ def _close_quietly(client) -> None:
         pass  # closing a client of a broker that is gone; nothing to keep
 
 
-def _to_record(message) -> KafkaRecord:
+def _to_record(message, replayed: bool = False) -> KafkaRecord:
     headers = [KafkaHeader(key, value) for key, value in (message.headers or ())]
     return KafkaRecord(message.key, message.value, message.topic, message.partition,
-                       message.offset, message.timestamp, headers)
+                       message.offset, message.timestamp, headers, replayed)

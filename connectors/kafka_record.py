@@ -17,6 +17,8 @@ class KafkaRecord(NamedTuple):
       topic, partition, offset: where the record was read; together they identify it.
       timestamp_ms: the record's Kafka timestamp (create or log-append time), epoch millis.
       headers: the record headers, in order.
+      replayed: read again after a restart only to rebuild state: its outputs were already
+        made durable before the group's committed offset (``PartitionRead.replay_until``).
     """
     key: Optional[bytes]
     value: Optional[bytes]
@@ -25,3 +27,4 @@ class KafkaRecord(NamedTuple):
     offset: int
     timestamp_ms: int
     headers: List[KafkaHeader]
+    replayed: bool = False

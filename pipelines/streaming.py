@@ -98,14 +98,26 @@ def build(pipeline: beam.Pipeline, options: PipelineOptions) -> StreamingOutputs
         commit_start=durable, event_time_ms=order_event_time_ms,
         max_out_of_orderness_s=opts.max_out_of_orderness_s,
         idle_timeout_s=opts.idle_partition_timeout_s, max_read_time_s=opts.max_read_time_s,
-        resume_delay_s=opts.resume_delay_s, poll_timeout_ms=100, security=security)
+        resume_delay_s=opts.resume_delay_s, poll_timeout_ms=100, security=security,
+        replay_s=replay_seconds(opts) if durable else 0.0)
+    if durable:
+        # Replayed records (read again after a restart, before the committed offsets) only
+        # rebuild the cards' histories: their other outputs were durable before the crash.
+        records, replayed = records | 'SplitReplayed' >> beam.Partition(
+            lambda record, unused_count: int(record.replayed), 2)
     ingested = records | 'IngestOrders' >> IngestOrders()
     orders, dead_letters = ingested[VALID], ingested[DEAD_LETTER]
+    to_check = orders
+    if durable:
+        replayed_orders = (replayed | 'IngestReplayed' >> IngestOrders())[VALID]
+        to_check = ((orders, replayed_orders | 'ForgetOrigin' >> beam.Map(
+                        lambda order: order._replace(source_topic=None)))
+                    | 'WithReplayed' >> beam.Flatten())
 
     refresh_s = None if opts.bounded or not opts.reference_refresh_s else opts.reference_refresh_s
     enriched = orders | 'EnrichOrders' >> EnrichOrders(opts.reference_data,
                                                        refresh_interval_s=refresh_s)
-    checked = orders | 'CheckFraud' >> CheckFraud(
+    checked = to_check | 'CheckFraud' >> CheckFraud(
         max_out_of_orderness_s=opts.fraud_out_of_orderness_s, shards=opts.fraud_shards,
         acknowledge=durable, **opts.fraud_thresholds())
     alerts = (checked | 'OnlyAlerts' >> beam.Filter(lambda item: isinstance(item, Alert))
@@ -148,6 +160,16 @@ def build(pipeline: beam.Pipeline, options: PipelineOptions) -> StreamingOutputs
              | 'CommitDurableOffsets' >> CommitDurableOffsets(
                  KafkaConnection.of(servers, security=security), opts.consumer_group))
     return StreamingOutputs(orders, dead_letters, alerts, metrics, archived)
+
+
+def replay_seconds(opts: StreamingOptions) -> float:
+    """How much a restarted job reads again before its committed offsets: what CheckFraud's
+    rules look back (SMALL_THEN_LARGE and VELOCITY windows) and the orders' out-of-orderness,
+    so a card's recent history is rebuilt (docs/delivery.md: IMPOSSIBLE_TRAVEL's longer
+    look-back is not)."""
+    thresholds = opts.fraud_thresholds()
+    return (max(thresholds['small_then_large_window_s'], thresholds['velocity_window_s'])
+            + opts.fraud_out_of_orderness_s)
 
 
 def order_origin(order) -> tuple:
