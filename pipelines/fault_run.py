@@ -22,6 +22,7 @@ for the tests (tests/integration/test_streaming_faults.py) and the benchmark (be
 It measures whatever the pipeline does: it asserts nothing.
 """
 import dataclasses
+import os
 import pathlib
 import threading
 import time
@@ -321,12 +322,14 @@ class CycleResult(NamedTuple):
         recovery_s: Seconds from the restart's launch to its first new output or commit.
         killed: How many processes the kill ended (the job and its runner's).
         sent_at_kill: Records of this cycle's plan sent when the kill came.
+        load: The machine's 1-minute load average when the cycle ended.
     """
     cycle: int
     tally: DeliveryTally
     recovery_s: float
     killed: int
     sent_at_kill: int
+    load: float = 0.0
 
 
 class FaultReport(NamedTuple):
@@ -363,6 +366,7 @@ class FaultReport(NamedTuple):
     def as_dict(self) -> Dict[str, object]:
         return {'cycles': [{'cycle': c.cycle, 'recovery_s': round(c.recovery_s, 2),
                             'killed_processes': c.killed, 'sent_at_kill': c.sent_at_kill,
+                            'load': c.load,
                             **c.tally.as_dict()} for c in self.cycles],
                 'broker_restart': (self.broker_restart.as_dict()
                                    if self.broker_restart is not None else None),
@@ -404,7 +408,8 @@ def run_kill_cycles(run: FaultRun, config: TrafficConfig, rate: float, cycles: i
         log(f'cycle {cycle}: restarted, first progress after {recovery_s:.1f} s')
         production.wait(timeout_s=production.total / rate + 120)
         settled = run.settle(settle_s)
-        results.append((cycle, production.plan, recovery_s, len(killed), sent_at_kill))
+        results.append((cycle, production.plan, recovery_s, len(killed), sent_at_kill,
+                        round(os.getloadavg()[0], 1)))
         log(f'cycle {cycle}: {run.tally(production.plan).summary()}')
     broker_plan = None
     if broker_config is not None:
@@ -417,7 +422,7 @@ def run_kill_cycles(run: FaultRun, config: TrafficConfig, rate: float, cycles: i
         produce_plan(run.bootstrap, topic, broker_plan.records[half:], rate=rate)
         settled = run.settle(settle_s)
     return FaultReport(
-        cycles=tuple(CycleResult(cycle, run.tally(plan), recovery_s, killed, sent)
-                     for cycle, plan, recovery_s, killed, sent in results),
+        cycles=tuple(CycleResult(cycle, run.tally(plan), recovery_s, killed, sent, load)
+                     for cycle, plan, recovery_s, killed, sent, load in results),
         broker_restart=run.tally(broker_plan) if broker_plan is not None else None,
         total=run.tally(), archive_gone=run.archive_gone(), settled=settled)
