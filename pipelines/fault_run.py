@@ -197,13 +197,14 @@ class FaultRun:
         return (any(ends[name] > before[0][name] for name in OUTPUTS)
                 or any(offset > before[1].get(p, 0) for p, offset in committed.items()))
 
-    def settle(self, timeout_s: float, quiet_s: float = 15.0) -> bool:
-        """Waits until the job has committed every partition to the end of the orders topic
-        and then either everything is accounted for or the outputs stay unchanged for
-        `quiet_s` (nothing more is coming); at most `timeout_s`.
+    def settle(self, timeout_s: float, quiet_s: float = 15.0, stall_s: float = 45.0) -> bool:
+        """Waits until everything is accounted for, or the outputs stop changing: for
+        `quiet_s` once the job has committed every partition to the end of the orders topic
+        (nothing more is coming), or for `stall_s` when it has not; at most `timeout_s`.
 
         Returns:
-            Whether it settled in time (False: the tally may still be moving).
+            True if everything was accounted for or the group caught up and the outputs
+            stayed quiet; False if the group never caught up (the tally may be incomplete).
         """
         deadline = time.monotonic() + timeout_s
         target = end_offsets(self.bootstrap, self.live.topic('orders'))
@@ -212,16 +213,16 @@ class FaultRun:
             committed = committed_offsets(self.bootstrap, self.live.group,
                                           self.live.topic('orders'))
             caught_up = all(committed.get(p, 0) >= end for p, end in target.items())
-            if caught_up:
-                counts = self.tally()
-                if counts.complete:
-                    return True
-                marks = (counts.archived, counts.dead_lettered, counts.alert_records,
-                         counts.duplicated)
-                if marks != last:
-                    last, quiet_since = marks, time.monotonic()
-                elif time.monotonic() - quiet_since >= quiet_s:
-                    return True
+            counts = self.tally()
+            if counts.complete:
+                return True
+            marks = (counts.archived, counts.dead_lettered, counts.alert_records,
+                     counts.duplicated, caught_up)
+            if marks != last:
+                last, quiet_since = marks, time.monotonic()
+            quiet_for = time.monotonic() - quiet_since
+            if quiet_for >= (quiet_s if caught_up else stall_s):
+                return caught_up
             if not self.live.running():
                 raise RuntimeError(f'the job ended:\n{self.live.log_tail()}')
             time.sleep(POLL_S * 4)
@@ -244,17 +245,20 @@ class FaultRun:
 
     def tally(self, plan: Optional[TrafficPlan] = None) -> DeliveryTally:
         """Counts what became of the records of `plan` (default: every record of the orders
-        topic, LiveRun's start-up probe included) and of its alerts (default: all plans')."""
+        topic, LiveRun's start-up probe included) and of its alerts (default: all plans';
+        with a plan, only the alert records on its orders count)."""
         produced = self.produced_records()
+        alerts = [a.value for a in self.live.read('alerts')]
         if plan is not None:
             gen_ids = {r.gen_id for r in plan.records}
             produced = [r for r in produced if r.gen_id in gen_ids]
+            order_ids = {r.order_id for r in plan.records}
+            alerts = [a for a in alerts if not order_ids.isdisjoint(a['order_ids'])]
         dead_letters = [(d.value['topic'], d.value['partition'], d.value['offset'])
                         for d in self.live.read('dlq')]
         expected = [a for p in ([plan] if plan is not None else self.plans)
                     for a in p.ground_truth.alerts]
-        return tally(produced, self.archived_order_ids(), dead_letters,
-                     [a.value for a in self.live.read('alerts')], expected)
+        return tally(produced, self.archived_order_ids(), dead_letters, alerts, expected)
 
     def archive_gone(self) -> int:
         """Orders the archive held at some kill that it no longer holds."""
