@@ -21,7 +21,8 @@ import tempfile
 import time
 
 from bench.results_table import context, publish
-from pipelines.fault_run import FaultReport, FaultRun, run_kill_cycles
+from pipelines.fault_cycles import FaultReport, run_kill_cycles
+from pipelines.fault_run import FaultRun
 from pipelines.traffic_config import TrafficConfig
 
 RUNNERS = {

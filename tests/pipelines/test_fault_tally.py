@@ -1,5 +1,5 @@
 """Counting a fault run's outcome from given inputs: lost, duplicated, alerts and their ids."""
-from pipelines.fault_run import CycleResult, FaultReport, cycle_config
+from pipelines.fault_cycles import CycleResult, FaultReport, cycle_config
 from pipelines.fault_tally import ProducedRecord, alert_id_mismatches, archived_ids_gone, tally
 from pipelines.ground_truth import ExpectedAlert
 from pipelines.traffic_config import TrafficConfig
