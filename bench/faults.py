@@ -7,9 +7,11 @@ with fraud, ground truth known), the job and every process of its runner get SIG
 and archive folder while the plan goes on; then the harness waits for the job to settle
 (pipelines/fault_run.py). Per cycle: the records of its plan produced, archived,
 dead-lettered, lost (neither) and duplicated (more than once), the ground-truth alerts
-delivered and repeated, and the recovery time (restart to the first new output or committed
-offset). "archived, then gone" counts orders that were in the archive when a job was killed
-and are not at the end. The machine's load is shown per cycle.
+delivered and repeated, counted once the job settled after the cycle, and the recovery time
+(restart to the first new output or committed offset); "lost at the end" counts them again
+when the runner's last cycle is over (a later kill can lose what an earlier cycle had
+delivered), and "archived, then gone" the orders that were in the archive when a job was
+killed and are not at the end. The machine's load is shown per cycle.
 
   ./run_local.sh broker start && .venv/bin/python -m bench.faults --cycles=2 --rate=300
 """
@@ -30,7 +32,7 @@ RUNNERS = {
     'Flink[local]': ['--runner=FlinkRunner', '--flink_master=[local]'],
 }
 COLUMNS = ['runner', 'orders/s', 'cycle', 'produced', 'archived', 'dead-lettered', 'lost',
-           'duplicated', 'alerts delivered', 'alert repeats', 'recovery s',
+           'duplicated', 'alerts delivered', 'alert repeats', 'recovery s', 'lost at the end',
            'archived, then gone', 'load (1 min)']
 
 
@@ -39,19 +41,21 @@ def log(message: str) -> None:
 
 
 def runner_rows(runner: str, rate: int, report: FaultReport) -> list:
-    """The report's rows under COLUMNS: one per cycle and the runner's total."""
+    """The report's rows under COLUMNS: one per cycle (counted when the job had settled
+    after it) and the runner's total (at the end of its run)."""
     rows = []
     for cycle in report.cycles:
         counts = cycle.tally
-        rows.append([runner, rate, cycle.cycle, counts.produced, counts.archived,
-                     counts.dead_lettered, counts.lost, counts.duplicated,
-                     f'{counts.alerts_delivered} of {counts.alerts_expected}',
-                     counts.alert_repeats, round(cycle.recovery_s, 1), '', cycle.load])
+        name = cycle.cycle if cycle.settled else f'{cycle.cycle} (not settled)'
+        rows.append([runner, rate, name, counts.produced, counts.archived, counts.dead_lettered, counts.lost,
+                     counts.duplicated, f'{counts.alerts_delivered} of {counts.alerts_expected}',
+                     counts.alert_repeats, round(cycle.recovery_s, 1), cycle.lost_at_end, '',
+                     cycle.load])
     total = report.total
-    rows.append([runner, rate, 'total' + ('' if report.settled else ' (not settled)'),
-                 total.produced, total.archived, total.dead_lettered, total.lost,
-                 total.duplicated, f'{total.alerts_delivered} of {total.alerts_expected}',
-                 total.alert_repeats, '', report.archive_gone, round(os.getloadavg()[0], 1)])
+    rows.append([runner, rate, 'total', total.produced, total.archived, total.dead_lettered,
+                 total.lost, total.duplicated,
+                 f'{total.alerts_delivered} of {total.alerts_expected}', total.alert_repeats,
+                 '', total.lost, report.archive_gone, round(os.getloadavg()[0], 1)])
     return rows
 
 

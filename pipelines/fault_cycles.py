@@ -20,18 +20,24 @@ class CycleResult(NamedTuple):
 
     Attributes:
         cycle: 1, 2, ...
-        tally: What became of this cycle's records and alerts.
+        tally: What became of this cycle's records and alerts, counted once the job had
+            settled after the cycle's restart.
         recovery_s: Seconds from the restart's launch to its first new output or commit.
         killed: How many processes the kill ended (the job and its runner's).
         sent_at_kill: Records of this cycle's plan sent when the kill came.
         load: The machine's 1-minute load average when the cycle ended.
+        lost_at_end: This cycle's records lost at the end of the whole run: later cycles
+            can lose what this one had delivered (e.g. an archive file replaced).
+        settled: Whether the job settled after this cycle (`FaultRun.settle`).
     """
     cycle: int
     tally: DeliveryTally
     recovery_s: float
     killed: int
     sent_at_kill: int
-    load: float = 0.0
+    load: float
+    lost_at_end: int
+    settled: bool
 
 
 class FaultReport(NamedTuple):
@@ -40,9 +46,9 @@ class FaultReport(NamedTuple):
     Attributes:
         cycles: One result per kill/restart cycle.
         broker_restart: The tally of the plan produced around a broker restart, if any.
-        total: Every record of the orders topic and every plan's alerts.
+        total: Every record of the orders topic and every plan's alerts, at the end.
         archive_gone: Orders in the archive at some kill and missing at the end.
-        settled: Whether the last wait for the job to settle ended before its deadline.
+        settled: Whether the job settled after every cycle and the broker restart.
     """
     cycles: Tuple[CycleResult, ...]
     broker_restart: Optional[DeliveryTally]
@@ -51,25 +57,27 @@ class FaultReport(NamedTuple):
     settled: bool
 
     COLUMNS = ('cycle', 'produced', 'archived', 'dead-lettered', 'lost', 'duplicated',
-               'alerts delivered', 'alert repeats', 'recovery s')
+               'alerts delivered', 'alert repeats', 'recovery s', 'lost at the end')
 
     def table(self) -> List[List[object]]:
-        """Rows under `COLUMNS`: one per cycle, the broker restart, and the total."""
-        def row(name, counts: DeliveryTally, recovery) -> List[object]:
+        """Rows under `COLUMNS`: one per cycle (counted when it settled), the broker
+        restart, and the total (at the end)."""
+        def row(name, counts: DeliveryTally, recovery, lost_at_end) -> List[object]:
             return [name, counts.produced, counts.archived, counts.dead_lettered, counts.lost,
                     counts.duplicated, f'{counts.alerts_delivered} of {counts.alerts_expected}',
-                    counts.alert_repeats, recovery]
-        rows = [row(c.cycle, c.tally, round(c.recovery_s, 1)) for c in self.cycles]
+                    counts.alert_repeats, recovery, lost_at_end]
+        rows = [row(c.cycle, c.tally, round(c.recovery_s, 1), c.lost_at_end)
+                for c in self.cycles]
         if self.broker_restart is not None:
-            rows.append(row('broker restart', self.broker_restart, '-'))
-        rows.append(row('total', self.total, '-'))
+            rows.append(row('broker restart', self.broker_restart, '-', '-'))
+        rows.append(row('total', self.total, '-', self.total.lost))
         return rows
 
     def as_dict(self) -> Dict[str, object]:
         return {'cycles': [{'cycle': c.cycle, 'recovery_s': round(c.recovery_s, 2),
                             'killed_processes': c.killed, 'sent_at_kill': c.sent_at_kill,
-                            'load': c.load,
-                            **c.tally.as_dict()} for c in self.cycles],
+                            'load': c.load, 'lost_at_end': c.lost_at_end,
+                            'settled': c.settled, **c.tally.as_dict()} for c in self.cycles],
                 'broker_restart': (self.broker_restart.as_dict()
                                    if self.broker_restart is not None else None),
                 'total': self.total.as_dict(), 'archive_gone': self.archive_gone,
@@ -90,15 +98,14 @@ def run_kill_cycles(run: FaultRun, config: TrafficConfig, rate: float, cycles: i
 
     Each cycle produces a plan of `config` (its own seed and cards) at `rate`/s in the
     background, SIGKILLs the job once `kill_at` of it is sent, restarts it, waits for the
-    plan to be sent and for the job to settle. With `broker_config`, a last plan is produced
-    half before and half after a broker stop and start under the running job (the run needs
-    its `broker` control).
+    plan to be sent and for the job to settle, and counts. With `broker_config`, a last plan
+    is produced half before and half after a broker stop and start under the running job
+    (the run needs its `broker` control).
 
     Returns:
-        The report; `settled` is False if the job did not settle within `settle_s`.
+        The report.
     """
     results = []
-    settled = True
     for cycle in range(1, cycles + 1):
         production = run.produce_in_background(cycle_config(config, cycle), rate)
         production.wait_until_sent(kill_at * production.total,
@@ -110,10 +117,12 @@ def run_kill_cycles(run: FaultRun, config: TrafficConfig, rate: float, cycles: i
         log(f'cycle {cycle}: restarted, first progress after {recovery_s:.1f} s')
         production.wait(timeout_s=production.total / rate + 120)
         settled = run.settle(settle_s)
-        results.append((cycle, production.plan, recovery_s, len(killed), sent_at_kill,
-                        round(os.getloadavg()[0], 1)))
-        log(f'cycle {cycle}: {run.tally(production.plan).summary()}')
-    broker_plan = None
+        counts = run.tally(production.plan)
+        results.append((production.plan, CycleResult(
+            cycle, counts, recovery_s, len(killed), sent_at_kill,
+            round(os.getloadavg()[0], 1), counts.lost, settled)))
+        log(f'cycle {cycle}: {counts.summary()}' + ('' if settled else ' (not settled)'))
+    broker_counts, broker_settled = None, True
     if broker_config is not None:
         broker_plan = run.plan(cycle_config(broker_config, cycles + 1))
         half = len(broker_plan.records) // 2
@@ -122,9 +131,10 @@ def run_kill_cycles(run: FaultRun, config: TrafficConfig, rate: float, cycles: i
         run.restart_broker()
         log('broker stopped and started')
         produce_plan(run.bootstrap, topic, broker_plan.records[half:], rate=rate)
-        settled = run.settle(settle_s)
+        broker_settled = run.settle(settle_s)
+        broker_counts = run.tally(broker_plan)
     return FaultReport(
-        cycles=tuple(CycleResult(cycle, run.tally(plan), recovery_s, killed, sent, load)
-                     for cycle, plan, recovery_s, killed, sent, load in results),
-        broker_restart=run.tally(broker_plan) if broker_plan is not None else None,
-        total=run.tally(), archive_gone=run.archive_gone(), settled=settled)
+        cycles=tuple(result._replace(lost_at_end=run.tally(plan).lost)
+                     for plan, result in results),
+        broker_restart=broker_counts, total=run.tally(), archive_gone=run.archive_gone(),
+        settled=all(r.settled for _, r in results) and broker_settled)

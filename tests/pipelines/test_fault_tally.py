@@ -98,17 +98,19 @@ def test_the_tally_as_a_dict_and_a_line():
 def test_the_report_table_has_a_row_per_cycle_the_broker_restart_and_the_total():
     complete = tally(SAMPLE_PRODUCED[:1], ['ord-1-00000000'], [], [], [])
     lossy = tally(SAMPLE_PRODUCED[:2], [], [], [], [SAMPLE_ALERT])
-    report = FaultReport(cycles=(CycleResult(1, complete, 12.34, 2, 1024),
-                                 CycleResult(2, lossy, 8.0, 2, 2048)),
-                         broker_restart=complete, total=lossy, archive_gone=0, settled=True)
+    report = FaultReport(cycles=(CycleResult(1, complete, 12.34, 2, 1024, 3.5, 1, True),
+                                 CycleResult(2, lossy, 8.0, 2, 2048, 4.0, 2, False)),
+                         broker_restart=complete, total=lossy, archive_gone=0, settled=False)
     rows = report.table()
     assert [row[0] for row in rows] == [1, 2, 'broker restart', 'total']
     assert all(len(row) == len(FaultReport.COLUMNS) for row in rows)
-    assert rows[0] == [1, 1, 1, 0, 0, 0, '0 of 0', 0, 12.3]
+    assert rows[0] == [1, 1, 1, 0, 0, 0, '0 of 0', 0, 12.3, 1]
     assert rows[1][4] == 2 and rows[1][6] == '0 of 1'
+    assert rows[-1][-1] == lossy.lost
     echoed = report.as_dict()
     assert echoed['cycles'][1]['lost'] == 2 and echoed['cycles'][0]['recovery_s'] == 12.34
-    assert echoed['broker_restart']['produced'] == 1 and echoed['settled'] is True
+    assert echoed['cycles'][0]['lost_at_end'] == 1 and echoed['cycles'][1]['settled'] is False
+    assert echoed['broker_restart']['produced'] == 1 and echoed['settled'] is False
 
 
 def test_each_cycle_gets_a_seed_and_card_prefix_of_its_own():
