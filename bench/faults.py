@@ -47,7 +47,8 @@ def runner_rows(runner: str, rate: int, report: FaultReport) -> list:
     for cycle in report.cycles:
         counts = cycle.tally
         name = cycle.cycle if cycle.settled else f'{cycle.cycle} (not settled)'
-        rows.append([runner, rate, name, counts.produced, counts.archived, counts.dead_lettered, counts.lost,
+        rows.append([runner, rate, name, counts.produced, counts.archived,
+                     counts.dead_lettered, counts.lost,
                      counts.duplicated, f'{counts.alerts_delivered} of {counts.alerts_expected}',
                      counts.alert_repeats, round(cycle.recovery_s, 1), cycle.lost_at_end, '',
                      cycle.load])
