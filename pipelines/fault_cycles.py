@@ -14,6 +14,7 @@ from pipelines.fault_tally import DeliveryTally
 from pipelines.traffic_config import TrafficConfig
 from pipelines.traffic_producer import produce_plan
 
+ARCHIVED_DEADLINE_S = 90.0
 
 class CycleResult(NamedTuple):
     """One kill/restart cycle: the tally of its plan, and how the job came back.
@@ -97,7 +98,8 @@ def run_kill_cycles(run: FaultRun, config: TrafficConfig, rate: float, cycles: i
     """Runs `cycles` kill/restart cycles on a started `run`, then counts.
 
     Each cycle produces a plan of `config` (its own seed and cards) at `rate`/s in the
-    background, SIGKILLs the job once `kill_at` of it is sent, restarts it, waits for the
+    background, SIGKILLs the job once `kill_at` of it is sent and the archive holds some of
+    it (so the killed job has made part of the plan durable), restarts it, waits for the
     plan to be sent and for the job to settle, and counts. With `broker_config`, a last plan
     is produced half before and half after a broker stop and start under the running job
     (the run needs its `broker` control).
@@ -110,6 +112,8 @@ def run_kill_cycles(run: FaultRun, config: TrafficConfig, rate: float, cycles: i
         production = run.produce_in_background(cycle_config(config, cycle), rate)
         production.wait_until_sent(kill_at * production.total,
                                    timeout_s=kill_at * production.total / rate + 60)
+        if not run.wait_until_archived(production.plan, ARCHIVED_DEADLINE_S):
+            log(f'cycle {cycle}: nothing of the plan archived after {ARCHIVED_DEADLINE_S} s')
         sent_at_kill = production.sent
         killed = run.kill()
         log(f'cycle {cycle}: killed {len(killed)} processes at {sent_at_kill} sent')

@@ -10,6 +10,7 @@ own):
     run = FaultRun.start(bootstrap, folder, ['--runner=DirectRunner'])
     production = run.produce_in_background(TrafficConfig(...), rate=300)
     production.wait_until_sent(0.4 * production.total, timeout_s=60)
+    run.wait_until_archived(production.plan, timeout_s=60)
     run.kill()                       # SIGKILL to the job and its runner; none survives
     recovery_s = run.restart()       # same group, topics and archive folder
     production.wait(timeout_s=120)
@@ -144,6 +145,13 @@ class FaultRun:
         """Produces a plan of `config` at `rate`/s and returns when it is acknowledged."""
         return produce_plan(self.bootstrap, self.live.topic('orders'), self.plan(config),
                             rate=rate)
+
+    def wait_until_archived(self, plan: TrafficPlan, timeout_s: float) -> bool:
+        """Polls until the archive holds an order of `plan`: the job is mid-stream, with
+        durable output of the plan behind it and more to come. Returns False on timeout."""
+        order_ids = {r.order_id for r in plan.records if r.order_id is not None}
+        return self.live.poll(lambda: not order_ids.isdisjoint(self.archived_order_ids()),
+                              timeout_s, None)
 
     def kill(self) -> Tuple[int, ...]:
         """SIGKILL to the job's every process (its runner too); returns when none is alive.
