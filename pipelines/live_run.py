@@ -73,22 +73,35 @@ class LiveRun:
                              products=products)
         ensure_topics(bootstrap, {f'{prefix}.{name}': partitions
                                   for name in ('orders', *OUTPUTS)})
-        args = [*os.environ.get('GOLDSTREAM_LIVE_LAUNCHER', f'{sys.executable} -m pipelines.streaming').split(), f'--brokers={bootstrap}',
-                f'--orders_topic={prefix}.orders', f'--alerts_topic={prefix}.alerts',
-                f'--metrics_topic={prefix}.metrics', f'--dead_letter_topic={prefix}.dlq',
-                f'--consumer_group={prefix}.group', f'--reference_data={folder / "reference"}',
-                f'--archive_path={folder / "archive"}', *pipeline_args]
-        log_path = folder / 'pipeline.log'
-        with open(log_path, 'wb') as log:
-            process = subprocess.Popen(args, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                       start_new_session=True)
-        run = cls(bootstrap, folder, prefix, process, log_path)
+        run = cls.launch(bootstrap, folder, prefix, pipeline_args)
         try:
             run._wait_until_reading(live_timeout_s)
         except BaseException:
             run.stop()
             raise
         return run
+
+    @classmethod
+    def launch(cls, bootstrap: str, folder: pathlib.Path, prefix: str,
+               pipeline_args: Sequence[str] = (), log_name: str = 'pipeline.log') -> 'LiveRun':
+        """Starts the job on the topics, reference data and archive of `prefix` and `folder`,
+        which must exist (`start` makes them), in a session of its own; does not wait.
+
+        A job launched again with the same `prefix` and `folder` is the same job restarted:
+        same consumer group, topics and archive folder (pipelines/fault_run.py).
+        """
+        args = [*os.environ.get('GOLDSTREAM_LIVE_LAUNCHER',
+                                f'{sys.executable} -m pipelines.streaming').split(),
+                f'--brokers={bootstrap}',
+                f'--orders_topic={prefix}.orders', f'--alerts_topic={prefix}.alerts',
+                f'--metrics_topic={prefix}.metrics', f'--dead_letter_topic={prefix}.dlq',
+                f'--consumer_group={prefix}.group', f'--reference_data={folder / "reference"}',
+                f'--archive_path={folder / "archive"}', *pipeline_args]
+        log_path = folder / log_name
+        with open(log_path, 'wb') as log:
+            process = subprocess.Popen(args, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                       start_new_session=True)
+        return cls(bootstrap, folder, prefix, process, log_path)
 
     def topic(self, name: str) -> str:
         return f'{self.prefix}.{name}'
