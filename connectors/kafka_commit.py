@@ -17,7 +17,7 @@ Offsets are assumed contiguous (no transaction markers or compacted-away records
 commit would stop at such a gap, losing nothing but replaying more after a restart).
 """
 import bisect
-from typing import Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
 import apache_beam as beam
 from apache_beam.coders import FastPrimitivesCoder
@@ -147,7 +147,9 @@ class CommitDurableOffsets(beam.PTransform):
     def expand(self, marks: beam.PCollection[Acknowledged]) -> beam.PCollection:
         return (marks
                 | 'GlobalWindow' >> beam.WindowInto(GlobalWindows())
-                | 'KeyByPartition' >> beam.Map(lambda mark: ((mark.topic, mark.partition), mark))
+                | 'KeyByPartition' >> beam.Map(
+                    lambda mark: ((mark.topic, mark.partition), mark)).with_output_types(
+                        Tuple[Tuple[str, int], Any])
                 | 'Commit' >> beam.ParDo(_CommitFn(self._connection, self._group_id)))
 
 

@@ -13,6 +13,7 @@ from typing import NamedTuple, Optional
 
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+from apache_beam.transforms.window import GlobalWindows
 
 from connectors.avro_archive import WriteAvroArchive
 from connectors.kafka_commit import CommitDurableOffsets
@@ -154,7 +155,9 @@ def build(pipeline: beam.Pipeline, options: PipelineOptions) -> StreamingOutputs
         fit_fn=FitDeadLetter(dead_letter_value), security=security,
         origin_of=dead_letter_origin if durable else None, **sized)
     if durable:
-        stored = archived | 'StoredOffsets' >> beam.FlatMap(lambda file: file.acknowledged)
+        stored = (archived
+                  | 'StoredOffsets' >> beam.FlatMap(lambda file: file.acknowledged)
+                  | 'StoredUntriggered' >> beam.WindowInto(GlobalWindows()))
         _ = ((stored, delivered_alerts, delivered_dead_letters)
              | 'DurableOffsets' >> beam.Flatten()
              | 'CommitDurableOffsets' >> CommitDurableOffsets(
