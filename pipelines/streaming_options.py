@@ -104,8 +104,10 @@ class StreamingOptions(PipelineOptions):
         archive = parser.add_argument_group('Archive')
         archive.add_argument('--archive_path', default='archive',
                              help='root of the Avro archive (dt=YYYY-MM-DD/hour=HH/...)')
-        archive.add_argument('--archive_flush_s', type=float, default=60.0,
-                             help='unbounded runs write the open hour this often')
+        archive.add_argument('--archive_flush_s', type=float, default=10.0,
+                             help='unbounded runs write what arrived for each hour this often; '
+                                  'offsets are committed once archived, so the group\'s '
+                                  'committed offsets trail the reads by about this much')
 
     def fraud_thresholds(self) -> dict:
         """The CheckFraud keyword arguments these options give."""
