@@ -17,6 +17,7 @@ Offsets are assumed contiguous (no transaction markers or compacted-away records
 commit would stop at such a gap, losing nothing but replaying more after a restart).
 """
 import bisect
+import time
 from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
 import apache_beam as beam
@@ -216,6 +217,19 @@ class _CommitFn(beam.DoFn):
 
     def _committed(self, topic: str, partition: int) -> int:
         """The group's committed offset; 0 when it has none (the source commits its start
-        position for a new group, so this is only a fallback)."""
-        committed = self._connected().committed(TopicPartition(topic, partition))
-        return committed if committed is not None else 0
+        position for a new group, so this is only a fallback). A broker that is away is
+        waited for (Prism fails the whole job on a failed bundle), up to a few minutes."""
+        deadline = time.monotonic() + BROKER_WAIT_S
+        while True:
+            try:
+                committed = self._connected().committed(TopicPartition(topic, partition))
+                return committed if committed is not None else 0
+            except KafkaError as error:
+                self.teardown()
+                if not getattr(error, 'retriable', False) or time.monotonic() > deadline:
+                    raise
+                time.sleep(1.0)  # bounded by the deadline above
+
+
+BROKER_WAIT_S = 300.0
+"""How long the commit step waits for an absent broker before its bundle fails."""

@@ -10,8 +10,8 @@ get nothing of that.
 Streaming, on every portable runner: `job_server_timeout` is the deadline of the job's
 state and message streams, so Beam's default (300 s) ends an unbounded run after five
 minutes (DEADLINE_EXCEEDED); it becomes a year unless the user set it. On Flink, streaming
-runs checkpoint (`--checkpointing_interval`, default 5 s: the source commits offsets after
-each completed checkpoint) and end bundles after `--max_bundle_time_mills` (100 ms) instead
+runs checkpoint (`--checkpointing_interval`, default 5 s: a source that commits in bundle
+finalization does so after each completed checkpoint) and end bundles after `--max_bundle_time_mills` (100 ms) instead
 of Flink's 1 s, so alerts do not wait for a full bundle (docs/runners.md).
 """
 import atexit
