@@ -45,9 +45,11 @@ JOBS = {
         'goldstream-streaming',
         ('--brokers=kafka-1.example.internal:9092,kafka-2.example.internal:9092',),
         True,
-        ('ReadOrders', 'IngestOrders', 'EnrichOrders', 'CheckFraud', 'CountPerWindow',
+        ('ReadOrders', 'SplitReplayed', 'IngestOrders', 'IngestReplayed', 'ForgetOrigin',
+         'WithReplayed', 'EnrichOrders', 'CheckFraud', 'OnlyAlerts', 'CountPerWindow',
          'ToMetricRows', 'ArchiveOrders', 'ArchiveDeadLetters', 'ArchivedFiles',
-         'WriteAlerts', 'WriteMetrics', 'WriteDeadLetters'),
+         'WriteAlerts', 'WriteMetrics', 'WriteDeadLetters', 'StoredOffsets',
+         'StoredUntriggered', 'DurableOffsets', 'CommitDurableOffsets'),
         (('brokers', 'kafka-1.example.internal:9092,kafka-2.example.internal:9092'),
          ('orders_topic', 'orders'), ('archive_path', f'gs://{BUCKET}/archive'))),
     'daily_report': JobCase(
@@ -197,7 +199,8 @@ def test_streaming_reads_kafka_unbounded_with_a_splittable_dofn_and_the_report_i
                   and beam_runner_api_pb2.ParDoPayload.FromString(t.spec.payload)
                   .restriction_coder_id]
     assert splittable and all(name.startswith('ReadOrders/') for name in splittable)
-    # Offsets are committed in bundle finalization; CheckFraud keeps per-card state.
+    # The source declares finalization (its own commits, when asked); CheckFraud and the
+    # durable commit step keep state.
     assert {'beam:requirement:pardo:splittable_dofn:v1', 'beam:requirement:pardo:finalization:v1',
             'beam:requirement:pardo:stateful:v1'} <= set(pipeline.requirements)
 
