@@ -24,6 +24,9 @@ from apache_beam.transforms import trigger, window
 from connectors.kafka_commit import STORED, Acknowledged, Origin, acknowledged_of
 
 HOUR_S = 3600
+KEEP_LATE_S = 10 * 365 * 24 * HOUR_S
+"""Allowed lateness of the archive's hours: ten years, so no late record is dropped (an hour
+keeps only its trigger's state once its panes are written)."""
 
 class ArchivedFile(NamedTuple):
     """One file `WriteAvroArchive` wrote: its path, how many records, and (with
@@ -55,12 +58,13 @@ class WriteAvroArchive(beam.PTransform):
 
     Input: records (NamedTuples or dicts matching `schema`), bounded or unbounded, in any
     windowing; each is placed by `event_time_ms(record)`, or by its element timestamp when
-    `event_time_ms` is None. Bounded input: one file per hour. Unbounded input: each hour's
-    records that arrived in the last `flush_interval_s` (processing time) are written to a
-    file of their own, however late they are in event time: the archive drops nothing, and
-    an hour gets a new file whenever records of it arrive. Output: an ``ArchivedFile`` per
-    file written; with `origin_of` (a record -> (topic, partition, offset)), it lists the
-    offsets the file made durable, for ``connectors.kafka_commit.CommitDurableOffsets``.
+    `event_time_ms` is None. Bounded input: one file per hour. Unbounded input: the hour's
+    records so far every `flush_interval_s` of processing time (early panes), when the
+    watermark passes the hour (on-time pane) and then one file per late record, however late
+    (`KEEP_LATE_S`): the archive drops nothing. Each pane is its own file. Output: an
+    ``ArchivedFile`` per file written; with `origin_of` (a record -> (topic, partition,
+    offset)), it lists the offsets the file made durable, for
+    ``connectors.kafka_commit.CommitDurableOffsets``.
     """
 
     def __init__(self, root: str, schema: Dict,
@@ -88,14 +92,20 @@ class WriteAvroArchive(beam.PTransform):
         if records.is_bounded:
             flushes = trigger.DefaultTrigger()  # one pane per hour: the whole input
         else:
-            flushes = trigger.Repeatedly(trigger.AfterProcessingTime(int(self._flush_interval_s)))
+            # Early panes every flush interval, the on-time pane when the watermark passes
+            # the hour, then a pane per late record. (A processing-time trigger in the
+            # global window stalled the portable Flink runner now and then at start-up.)
+            flushes = trigger.AfterWatermark(
+                early=trigger.AfterProcessingTime(int(self._flush_interval_s)),
+                late=trigger.AfterCount(1))
         return (
             records
             | 'KeyByHour' >> beam.ParDo(_KeyByHour(self._root, self._event_time_ms,
                                                    self._to_mapping, self._origin_of))
             | 'Flushes' >> beam.WindowInto(
-                window.GlobalWindows(), trigger=flushes,
-                accumulation_mode=trigger.AccumulationMode.DISCARDING)
+                window.FixedWindows(HOUR_S), trigger=flushes,
+                accumulation_mode=trigger.AccumulationMode.DISCARDING,
+                allowed_lateness=KEEP_LATE_S)
             | 'GroupByHour' >> beam.GroupByKey()
             | 'WriteHourFile' >> beam.ParDo(_WriteHourFile(self._schema, self._prefix)))
 
@@ -122,7 +132,8 @@ class _KeyByHour(beam.DoFn):
                 self._folders.clear()
             folder = self._folders[hour_start] = hour_folder(self._root, hour_start)
         origin = None if self._origin_of is None else tuple(self._origin_of(record))
-        yield ((folder, hour_start), (dict(self._to_mapping(record)), origin))
+        yield window.TimestampedValue(
+            ((folder, hour_start), (dict(self._to_mapping(record)), origin)), millis / 1000)
 
 
 class _WriteHourFile(beam.DoFn):

@@ -50,7 +50,9 @@ def test_written_files_follow_the_layout_and_read_back_per_day(tmp_path):
         files = (pipeline
                  | 'CreateOrders' >> beam.Create(SAMPLE_ORDERS)
                  | 'Archive' >> WriteAvroArchive(root, SCHEMA, event_time))
-        assert_that(files | beam.combiners.ToList() | beam.Map(written_names), equal_to([[
+        listed = (files | beam.WindowInto(beam.window.GlobalWindows())
+                  | beam.combiners.ToList() | beam.Map(written_names))
+        assert_that(listed, equal_to([[
             (f'{root}/dt=2026-11-18/hour=00', f'orders-{DAY_START_MS}-00000', 3),
             (f'{root}/dt=2026-11-18/hour=13', f'orders-{DAY_START_MS + 13 * HOUR_MS}-00000', 2),
             (f'{root}/dt=2026-11-19/hour=00', f'orders-{DAY_START_MS + 24 * HOUR_MS}-00000', 1),
