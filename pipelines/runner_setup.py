@@ -36,7 +36,7 @@ STREAMING_JOB_SERVER_TIMEOUT_S = 365 * 24 * 3600
 """The job-service deadline of streaming runs: a year, i.e. until the job is stopped."""
 FLINK_STREAMING_CHECKPOINT_MS = 5000
 FLINK_STREAMING_BUNDLE_MS = 100
-CANCEL_DEADLINE_S = 60
+CANCEL_DEADLINE_S = 30
 EXIT_HANDLERS_DEADLINE_S = 5
 
 _LOG = logging.getLogger(__name__)
@@ -227,14 +227,27 @@ def _signal(pid: int, signum: int) -> None:
 
 
 def cancel_and_wait(result, deadline_s: float = CANCEL_DEADLINE_S) -> None:
-    """Cancels a running job and waits (at most `deadline_s`) until the runner says it ended."""
+    """Cancels a running job and waits (at most `deadline_s`) until the runner says it ended.
+
+    The cancel request itself has no deadline in Beam and can block on a runner that is busy
+    or stuck, so it runs in a thread of its own that is given up after `deadline_s`."""
+    cancelling = threading.Thread(target=_cancel, args=(result, deadline_s), daemon=True,
+                                  name='goldstream-cancel')
+    cancelling.start()
+    try:
+        cancelling.join(deadline_s)
+    except KeyboardInterrupt:
+        pass  # a second Ctrl-C gives up waiting
+
+
+def _cancel(result, deadline_s: float) -> None:
     try:
         result.cancel()
         result.wait_until_finish(duration=int(deadline_s * 1000))
     except (RuntimeError, KeyboardInterrupt, ValueError):
         # A cancelled portable job reports itself as failed in state CANCELLED; on Ctrl-C,
         # Beam has already stopped the job server it started (Prism, Flink's), whose channel
-        # is then closed (ValueError); a second Ctrl-C gives up waiting.
+        # is then closed (ValueError).
         pass
     except Exception as error:  # pylint: disable=broad-except  # the runner may be gone
         _LOG.warning('cancelling the job: %s', error)
