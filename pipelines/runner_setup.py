@@ -61,6 +61,12 @@ class FlinkTuningOptions(PipelineOptions):
                                 f'{FLINK_STREAMING_BUNDLE_MS}; Flink\'s own: 1000)')
         flink.add_argument('--max_bundle_size', type=int, default=None,
                            help='Flink ends a bundle after this many elements (Flink: 1000)')
+        flink.add_argument('--finish_bundle_before_checkpointing', type=_true_or_false,
+                           default=None, metavar='true|false',
+                           help='Flink ends the open bundle before a checkpoint barrier '
+                                '(streaming default: true; Flink\'s own: false, which holds '
+                                'that bundle\'s output until the next bundle of the step '
+                                'starts, for good in a step whose input has ended)')
 
 
 def with_local_runners(options: PipelineOptions) -> PipelineOptions:
@@ -98,6 +104,20 @@ def _set_flink_defaults(options: PipelineOptions, streaming: bool) -> None:
         tuning.checkpointing_interval = FLINK_STREAMING_CHECKPOINT_MS
     if streaming and tuning.max_bundle_time_mills is None:
         tuning.max_bundle_time_mills = FLINK_STREAMING_BUNDLE_MS
+    if streaming and tuning.finish_bundle_before_checkpointing is None:
+        # Otherwise a bundle open at a checkpoint keeps its output in a buffer that only the
+        # step's next bundle flushes: the Kafka source's restriction step gets its few
+        # elements once, at start, so a checkpoint at that moment stalled the job for good
+        # (nothing read, every task idle) in about 1 start of 10.
+        tuning.finish_bundle_before_checkpointing = True
+
+
+def _true_or_false(text: str) -> bool:
+    if text.lower() in ('true', '1', 'yes'):
+        return True
+    if text.lower() in ('false', '0', 'no'):
+        return False
+    raise ValueError(f'expected true or false, got {text!r}')
 
 
 def flink_jdk_flags() -> List[str]:

@@ -40,6 +40,7 @@ def test_flink_streaming_checkpoints_with_short_bundles_and_jdk17_flags():
     tuning = flink.view_as(FlinkTuningOptions)
     assert tuning.checkpointing_interval == FLINK_STREAMING_CHECKPOINT_MS
     assert tuning.max_bundle_time_mills == FLINK_STREAMING_BUNDLE_MS
+    assert tuning.finish_bundle_before_checkpointing is True
     jvm = flink.view_as(JobServerOptions).job_server_jvm_properties
     assert '--add-opens=java.base/java.util=ALL-UNNAMED' in jvm
     assert jvm == flink_jdk_flags()
@@ -51,6 +52,11 @@ def test_flink_options_a_user_gives_reach_the_runner_as_given():
     # Declared, so they are among the options sent to the job server (not "Unparseable").
     sent = flink.get_all_options(drop_default=True)
     assert sent['checkpointing_interval'] == 60000 and sent['max_bundle_time_mills'] == 1000
+
+
+def test_a_user_may_turn_off_finishing_bundles_before_checkpoints():
+    flink = options('--runner=FlinkRunner', '--finish_bundle_before_checkpointing=false')
+    assert flink.get_all_options(drop_default=True)['finish_bundle_before_checkpointing'] is False
 
 
 def test_batch_flink_runs_do_not_checkpoint():

@@ -342,7 +342,7 @@ def late_arrivals(draw, lateness_s: float) -> Tuple[List[Order], List[Step]]:
     return orders, steps
 
 
-PIPELINE_EXAMPLES = settings(max_examples=25, deadline=None,
+PIPELINE_EXAMPLES = settings(max_examples=15, deadline=None,
                              suppress_health_check=[HealthCheck.too_slow])
 
 
