@@ -6,7 +6,7 @@ import zlib
 from typing import Dict, Iterable, List, Optional, Tuple, Union
 
 import apache_beam as beam
-from apache_beam.coders import FastPrimitivesCoder
+from apache_beam.coders import FastPrimitivesCoder, StrUtf8Coder
 from apache_beam.metrics import Metrics
 from apache_beam.transforms.timeutil import TimeDomain
 from apache_beam.transforms.userstate import ReadModifyWriteStateSpec, TimerSpec, on_timer
@@ -19,6 +19,7 @@ from transforms.card_history import CardHistory, EventRow, check_arrival, expire
 from transforms.fraud_rules import (
     RULES, CardEvent, Finding, FraudThresholds, findings_at, in_event_order, without_repeats)
 from transforms.records import Alert, EnrichedOrder, Order
+from transforms.shard_cards import ShardCards
 
 DEFAULT_SHARDS = 16
 """Keys of the streaming state: cards are hashed into this many shards (see CheckFraud)."""
@@ -192,11 +193,13 @@ class _RuleCounters:
 class _CheckOnArrivalFn(beam.DoFn):
     """Per shard of cards: each order checked as it arrives; a timer clears idle cards.
 
-    The shard's one state cell holds ``(sweep_at_ms, {card_id: CardHistory})``. Within a
-    bundle the SDK reads it from the runner once and commits it once, at the bundle's end.
+    The shard's state cell holds ``(sweep_at_ms, {card_id: CardHistory})``, written once per
+    bundle (at its end); a second cell, its version, lets a DoFn instance reuse the cards it
+    decoded in an earlier bundle (transforms/shard_cards.py).
     """
 
     CARDS = ReadModifyWriteStateSpec('cards', FastPrimitivesCoder())
+    VERSION = ReadModifyWriteStateSpec('cards_version', StrUtf8Coder())
     SWEEP = TimerSpec('sweep', TimeDomain.WATERMARK)
 
     def __init__(self, thresholds: FraudThresholds, keep_ms: int) -> None:
@@ -208,19 +211,22 @@ class _CheckOnArrivalFn(beam.DoFn):
 
     def setup(self) -> None:
         self._counters = _RuleCounters()
+        self._shards = ShardCards()
 
     def start_bundle(self) -> None:
-        self._copied = set()
+        self._shards.start_bundle()
         self._checked: List[Origin] = []
         self._earliest: Optional[Timestamp] = None
 
     def finish_bundle(self) -> Iterable[WindowedValue]:
         self._counters.report()
+        self._shards.finish_bundle()
         for mark in acknowledged_of(DELIVERED, self._checked):
             yield WindowedValue(mark, self._earliest, [GlobalWindow()])
 
     def process(self, element: Tuple[int, Tuple[str, EventRow, Optional[Origin]]],
                 cards_state=beam.DoFn.StateParam(CARDS),
+                version_state=beam.DoFn.StateParam(VERSION),
                 sweep=beam.DoFn.TimerParam(SWEEP),
                 timestamp=beam.DoFn.TimestampParam) -> Iterable[TimestampedValue]:
         shard, (card_id, row, origin) = element
@@ -229,7 +235,7 @@ class _CheckOnArrivalFn(beam.DoFn):
             self._checked.append(origin)
             if self._earliest is None or timestamp < self._earliest:
                 self._earliest = timestamp
-        sweep_at_ms, cards = self._read(shard, cards_state)
+        sweep_at_ms, cards = self._shards.read(shard, cards_state, version_state)
         stored = cards.get(card_id)
         arrival = check_arrival(None if stored is None else CardHistory._make(stored), row,
                                 self._thresholds, self._keep_ms)
@@ -243,44 +249,30 @@ class _CheckOnArrivalFn(beam.DoFn):
         if sweep_at_ms is None:
             sweep_at_ms = expires_at_ms(arrival.card, self._thresholds) + self._sweep_every_ms
             sweep.set(_timestamp(sweep_at_ms))
-        cards_state.write((sweep_at_ms, cards))
+        self._shards.write(shard, sweep_at_ms, cards, cards_state, version_state)
         for alert in _alerts_of(card_id, arrival.findings, self._counters):
             yield TimestampedValue(alert, _timestamp(alert.event_time))
 
     @on_timer(SWEEP)
     def on_sweep(self, shard=beam.DoFn.KeyParam, fired_at=beam.DoFn.TimestampParam,
                  cards_state=beam.DoFn.StateParam(CARDS),
+                 version_state=beam.DoFn.StateParam(VERSION),
                  sweep=beam.DoFn.TimerParam(SWEEP)) -> None:
-        _, cards = self._read(shard, cards_state)
+        _, cards = self._shards.read(shard, cards_state, version_state)
         now_ms = fired_at.micros // 1000
         self._counters.add('sweeps')
         kept = {card_id: card for card_id, card in cards.items()
                 if self._expires_at_ms(card) > now_ms}
         self._counters.add('cards_expired', len(cards) - len(kept))
         if not kept:
-            cards_state.clear()
+            self._shards.clear(shard, cards_state, version_state)
             return
         sweep_at_ms = min(map(self._expires_at_ms, kept.values())) + self._sweep_every_ms
         sweep.set(_timestamp(sweep_at_ms))
-        cards_state.write((sweep_at_ms, kept))
+        self._shards.write(shard, sweep_at_ms, kept, cards_state, version_state)
 
     def _expires_at_ms(self, card: tuple) -> int:
         return expires_at_ms(CardHistory._make(card), self._thresholds)
-
-    def _read(self, shard: int, cards_state) -> Tuple[Optional[int], Dict[str, tuple]]:
-        stored = cards_state.read()
-        if stored is None:
-            self._copied.add(shard)
-            return None, {}
-        sweep_at_ms, cards = stored
-        if shard not in self._copied:
-            # The first read of the bundle: a copy, so a retried bundle never sees (in a
-            # runner's state cache) the changes of a failed attempt. The cards themselves
-            # are tuples, never changed in place.
-            self._copied.add(shard)
-            cards = dict(cards)
-            cards_state.write((sweep_at_ms, cards))
-        return sweep_at_ms, cards
 
 
 class _CheckHistoryFn(beam.DoFn):
