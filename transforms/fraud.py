@@ -6,10 +6,11 @@ import zlib
 from typing import Dict, Iterable, List, Optional, Tuple, Union
 
 import apache_beam as beam
-from apache_beam.coders import FastPrimitivesCoder, StrUtf8Coder
+from apache_beam.coders import FastPrimitivesCoder
 from apache_beam.metrics import Metrics
 from apache_beam.transforms.timeutil import TimeDomain
-from apache_beam.transforms.userstate import ReadModifyWriteStateSpec, TimerSpec, on_timer
+from apache_beam.transforms.userstate import (
+    BagStateSpec, ReadModifyWriteStateSpec, TimerSpec, on_timer)
 from apache_beam.transforms.window import GlobalWindow, GlobalWindows, TimestampedValue
 from apache_beam.utils.timestamp import Timestamp
 from apache_beam.utils.windowed_value import WindowedValue
@@ -193,13 +194,13 @@ class _RuleCounters:
 class _CheckOnArrivalFn(beam.DoFn):
     """Per shard of cards: each order checked as it arrives; a timer clears idle cards.
 
-    The shard's state cell holds ``(sweep_at_ms, {card_id: CardHistory})``, written once per
-    bundle (at its end); a second cell, its version, lets a DoFn instance reuse the cards it
-    decoded in an earlier bundle (transforms/shard_cards.py).
+    A shard's cards (``{card_id: CardHistory}``) are a log of changes and a head with the
+    sweep time: a bundle writes only what it changed, and a DoFn instance reuses the cards it
+    decoded while no one else changed the shard (transforms/shard_cards.py).
     """
 
-    CARDS = ReadModifyWriteStateSpec('cards', FastPrimitivesCoder())
-    VERSION = ReadModifyWriteStateSpec('cards_version', StrUtf8Coder())
+    HEAD = ReadModifyWriteStateSpec('cards_head', FastPrimitivesCoder())
+    LOG = BagStateSpec('cards_log', FastPrimitivesCoder())
     SWEEP = TimerSpec('sweep', TimeDomain.WATERMARK)
 
     def __init__(self, thresholds: FraudThresholds, keep_ms: int) -> None:
@@ -225,8 +226,8 @@ class _CheckOnArrivalFn(beam.DoFn):
             yield WindowedValue(mark, self._earliest, [GlobalWindow()])
 
     def process(self, element: Tuple[int, Tuple[str, EventRow, Optional[Origin]]],
-                cards_state=beam.DoFn.StateParam(CARDS),
-                version_state=beam.DoFn.StateParam(VERSION),
+                head_state=beam.DoFn.StateParam(HEAD),
+                log_state=beam.DoFn.StateParam(LOG),
                 sweep=beam.DoFn.TimerParam(SWEEP),
                 timestamp=beam.DoFn.TimestampParam) -> Iterable[TimestampedValue]:
         shard, (card_id, row, origin) = element
@@ -235,7 +236,7 @@ class _CheckOnArrivalFn(beam.DoFn):
             self._checked.append(origin)
             if self._earliest is None or timestamp < self._earliest:
                 self._earliest = timestamp
-        sweep_at_ms, cards = self._shards.read(shard, cards_state, version_state)
+        sweep_at_ms, cards = self._shards.read(shard, head_state, log_state)
         stored = cards.get(card_id)
         arrival = check_arrival(None if stored is None else CardHistory._make(stored), row,
                                 self._thresholds, self._keep_ms)
@@ -245,31 +246,32 @@ class _CheckOnArrivalFn(beam.DoFn):
             return
         if arrival.too_late:
             self._counters.add('orders_too_late')
-        cards[card_id] = tuple(arrival.card)  # plain tuples: what the state coder stores best
+        # Plain tuples: what the state coder stores best.
+        self._shards.put(shard, card_id, tuple(arrival.card), head_state, log_state)
         if sweep_at_ms is None:
             sweep_at_ms = expires_at_ms(arrival.card, self._thresholds) + self._sweep_every_ms
             sweep.set(_timestamp(sweep_at_ms))
-        self._shards.write(shard, sweep_at_ms, cards, cards_state, version_state)
+            self._shards.set_sweep(shard, sweep_at_ms, head_state)
         for alert in _alerts_of(card_id, arrival.findings, self._counters):
             yield TimestampedValue(alert, _timestamp(alert.event_time))
 
     @on_timer(SWEEP)
     def on_sweep(self, shard=beam.DoFn.KeyParam, fired_at=beam.DoFn.TimestampParam,
-                 cards_state=beam.DoFn.StateParam(CARDS),
-                 version_state=beam.DoFn.StateParam(VERSION),
+                 head_state=beam.DoFn.StateParam(HEAD),
+                 log_state=beam.DoFn.StateParam(LOG),
                  sweep=beam.DoFn.TimerParam(SWEEP)) -> None:
-        _, cards = self._shards.read(shard, cards_state, version_state)
+        _, cards = self._shards.read(shard, head_state, log_state)
         now_ms = fired_at.micros // 1000
         self._counters.add('sweeps')
         kept = {card_id: card for card_id, card in cards.items()
                 if self._expires_at_ms(card) > now_ms}
         self._counters.add('cards_expired', len(cards) - len(kept))
         if not kept:
-            self._shards.clear(shard, cards_state, version_state)
+            self._shards.clear(shard, head_state, log_state)
             return
         sweep_at_ms = min(map(self._expires_at_ms, kept.values())) + self._sweep_every_ms
         sweep.set(_timestamp(sweep_at_ms))
-        self._shards.write(shard, sweep_at_ms, kept, cards_state, version_state)
+        self._shards.replace(shard, sweep_at_ms, kept, head_state, log_state)
 
     def _expires_at_ms(self, card: tuple) -> int:
         return expires_at_ms(CardHistory._make(card), self._thresholds)
