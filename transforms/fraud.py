@@ -48,10 +48,10 @@ class CheckFraud(beam.PTransform):
     ``max_out_of_orderness_s`` per card they include all of those, plus, at most, alerts on
     orders that were neighbours when checked. An alert is never retracted.
 
-    State: cards are hashed into ``shards`` keys (16); each key's one state cell holds its
-    cards' histories. Per-card keys would cost a blocking state round trip to the runner for
-    nearly every order (few orders share a card within a bundle); a shard is read once and
-    written once per bundle. A card keeps its orders of the last
+    State: cards are hashed into ``shards`` keys (16), each holding its cards' histories as
+    a log of changes (transforms/shard_cards.py). Per-card keys would cost a blocking state
+    round trip to the runner for nearly every order (few orders share a card within a
+    bundle); a bundle reads a shard's head once and appends the cards it changed. A card keeps its orders of the last
     ``max(rule windows) + max_out_of_orderness_s`` and always its latest order (the one
     ``IMPOSSIBLE_TRAVEL`` compares the next with), and is cleared by an event-time timer
     once the watermark is ``idle_timeout_s`` (24 h) past its latest order: state is bounded
