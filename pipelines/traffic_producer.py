@@ -26,6 +26,7 @@ from connectors.kafka_topics import broker_answers, ensure_topics
 from pipelines.traffic_plan import PlannedRecord, TrafficPlan
 
 Clock = Callable[[], float]
+PACING_TICK_S = 0.005
 
 
 class BrokerUnavailable(ConnectionError):
@@ -65,19 +66,26 @@ class Pacer:
     """Waits until record ``i`` is due: ``rate`` records per second from the first call."""
 
     def __init__(self, rate: float, clock: Clock = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, tick_s: float = 0.0) -> None:
         """Configures the pace.
 
         Args:
             rate: Records per second, > 0.
             clock: A monotonic clock in seconds.
             sleep: Sleeps for a number of seconds.
+            tick_s: A record due less than this far ahead goes at once: records leave in
+                bursts of up to ``tick_s`` instead of one sleep each. At 1,000/s a sleep per
+                record (with a producer thread woken for each) cost the generator 0.6 of a
+                core; 5 ms ticks send the same records, never more than 5 ms early.
 
         Raises:
-            ValueError: If ``rate`` is not > 0.
+            ValueError: If ``rate`` is not > 0 or ``tick_s`` is negative.
         """
         if not rate > 0:
             raise ValueError(f'rate must be greater than 0, got {rate!r}')
+        if tick_s < 0:
+            raise ValueError(f'tick_s must not be negative, got {tick_s!r}')
+        self._tick_s = tick_s
         self._interval = 1.0 / rate
         self._clock = clock
         self._sleep = sleep
@@ -89,7 +97,7 @@ class Pacer:
         if self._start is None:
             self._start = now
         delay = self._start + index * self._interval - now
-        if delay > 0:
+        if delay > self._tick_s or (delay > 0 and not self._tick_s):
             self._sleep(delay)
 
 
@@ -164,7 +172,7 @@ def produce_plan(bootstrap: str, topic: str, plan: Union[TrafficPlan, Sequence[P
         ProduceError: Kafka did not acknowledge every record.
     """
     records = plan.records if isinstance(plan, TrafficPlan) else plan
-    pacer = Pacer(rate, clock, sleep) if rate is not None else None
+    pacer = Pacer(rate, clock, sleep, tick_s=PACING_TICK_S) if rate is not None else None
     if producer_factory is None:
         if not broker_answers(bootstrap, security=security):
             raise BrokerUnavailable(bootstrap)
@@ -173,7 +181,7 @@ def produce_plan(bootstrap: str, topic: str, plan: Union[TrafficPlan, Sequence[P
             ensure_topics(bootstrap, {topic: partitions}, security=security)
     try:
         producer = producer_factory(
-            bootstrap_servers=bootstrap, acks='all', linger_ms=2 if rate else 20,
+            bootstrap_servers=bootstrap, acks='all', linger_ms=10 if rate else 20,
             enable_idempotence=True, client_id='goldstream-generator',
             **(security.client_config() if security is not None else {}))
     except KafkaError:  # kafka-python gives up bootstrapping with a KafkaTimeoutError

@@ -5,7 +5,8 @@ import pytest
 
 from pipelines.traffic_config import TrafficConfig
 from pipelines.traffic_plan import plan_traffic
-from pipelines.traffic_producer import Pacer, ProduceError, ProgressBar, produce_plan
+from pipelines.traffic_producer import (PACING_TICK_S, Pacer, ProduceError, ProgressBar,
+                                        produce_plan)
 from tests.pipelines.conftest import PLAN_NOW_MS
 
 EPOCH_S = 1_795_600_000.0
@@ -101,6 +102,25 @@ def test_the_pacer_catches_up_without_sleeping_when_behind():
     assert clock.sleeps == [pytest.approx(0.1)]
 
 
+def test_the_pacer_with_a_tick_sends_in_bursts_never_more_than_a_tick_early():
+    clock = FakeClock()
+    pacer = Pacer(1_000.0, clock, clock.sleep, tick_s=0.005)
+    sent_at = []
+    for i in range(1_000):
+        pacer.wait(i)
+        sent_at.append(clock())
+        clock.now += 0.00001
+    due = [100.0 + i / 1_000.0 for i in range(1_000)]
+    assert all(d - 0.005 - 1e-9 <= at <= d + 0.001 for at, d in zip(sent_at, due))
+    assert 150 <= len(clock.sleeps) <= 210  # one sleep per ~5 ms, not one per record
+    assert sent_at[-1] >= due[-1] - 0.005
+
+
+def test_the_pacer_refuses_a_negative_tick():
+    with pytest.raises(ValueError, match='tick_s must not be negative'):
+        Pacer(100.0, tick_s=-0.001)
+
+
 @pytest.mark.parametrize('rate', [0, -1.0])
 def test_the_pacer_refuses_a_rate_that_is_not_positive(rate):
     with pytest.raises(ValueError, match='rate must be greater than 0'):
@@ -148,10 +168,12 @@ def test_produce_plan_at_a_rate_takes_count_over_rate_on_the_clock(small_plan):
                           clock=clock, sleep=clock.sleep, wall_clock=clock.wall,
                           producer_factory=producer)
     sent_at = [at for *_, at in producer.sent]
-    assert sent_at == pytest.approx([100.0 + i / 2_000.0 for i in range(400)], abs=1e-9)
+    due = [100.0 + i / 2_000.0 for i in range(400)]
+    # in ticks: never more than PACING_TICK_S early, and late only by a send's cost
+    assert all(d - PACING_TICK_S - 1e-9 <= at <= d + 0.0004 + 1e-9 for at, d in zip(sent_at, due))
     gaps = [b - a for a, b in zip(report.produced_at_ms, report.produced_at_ms[1:])]
-    assert sum(gaps) == pytest.approx(399 / 2, abs=1)  # ms
-    assert report.elapsed_s == pytest.approx(399 / 2_000 + 0.0004)
+    assert sum(gaps) == pytest.approx(399 / 2, abs=PACING_TICK_S * 1000 + 1)  # ms
+    assert report.elapsed_s == pytest.approx(399 / 2_000 + 0.0004, abs=PACING_TICK_S)
 
 
 def test_records_kafka_did_not_acknowledge_fail_the_produce(small_plan):
