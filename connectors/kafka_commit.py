@@ -145,13 +145,23 @@ class CommitDurableOffsets(beam.PTransform):
         self._connection = connection
         self._group_id = group_id
 
-    def expand(self, marks: beam.PCollection[Acknowledged]) -> beam.PCollection:
-        return (marks
-                | 'GlobalWindow' >> beam.WindowInto(GlobalWindows())
-                | 'KeyByPartition' >> beam.Map(
-                    lambda mark: ((mark.topic, mark.partition), mark)).with_output_types(
-                        Tuple[Tuple[str, int], Any])
-                | 'Commit' >> beam.ParDo(_CommitFn(self._connection, self._group_id)))
+    def expand(self, marks) -> beam.PCollection:
+        """``marks``: one PCollection of ``Acknowledged``, or several (one per kind of
+        output). Several are keyed each on its own and merged right before the commit step,
+        so that on Prism the merge does not become a stage of its own."""
+        inputs = tuple(marks) if isinstance(marks, (tuple, list)) else (marks,)
+        keyed = [pcoll
+                 | f'GlobalWindow{suffix}' >> beam.WindowInto(GlobalWindows())
+                 | f'KeyByPartition{suffix}' >> beam.Map(_keyed_by_partition).with_output_types(
+                     Tuple[Tuple[str, int], Any])
+                 for pcoll, suffix in ((pcoll, '' if len(inputs) == 1 else str(index))
+                                       for index, pcoll in enumerate(inputs))]
+        merged = keyed[0] if len(keyed) == 1 else tuple(keyed) | 'MergeMarks' >> beam.Flatten()
+        return merged | 'Commit' >> beam.ParDo(_CommitFn(self._connection, self._group_id))
+
+
+def _keyed_by_partition(mark: Acknowledged) -> Tuple[Tuple[str, int], Acknowledged]:
+    return (mark.topic, mark.partition), mark
 
 
 class _CommitFn(beam.DoFn):

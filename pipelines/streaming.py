@@ -111,9 +111,10 @@ def build(pipeline: beam.Pipeline, options: PipelineOptions) -> StreamingOutputs
     to_check = orders
     if durable:
         replayed_orders = (replayed | 'IngestReplayed' >> IngestOrders())[VALID]
-        to_check = ((orders, replayed_orders | 'ForgetOrigin' >> beam.Map(
-                        lambda order: order._replace(source_topic=None)))
-                    | 'WithReplayed' >> beam.Flatten())
+        # Two inputs, not one flattened: CheckFraud merges them right before its state step,
+        # so that Prism does not run the flatten as a stage of its own (docs/runners.md).
+        to_check = (orders, replayed_orders | 'ForgetOrigin' >> beam.Map(
+            lambda order: order._replace(source_topic=None)))
 
     refresh_s = None if opts.bounded or not opts.reference_refresh_s else opts.reference_refresh_s
     enriched = orders | 'EnrichOrders' >> EnrichOrders(opts.reference_data,
@@ -159,7 +160,6 @@ def build(pipeline: beam.Pipeline, options: PipelineOptions) -> StreamingOutputs
                   | 'StoredOffsets' >> beam.FlatMap(lambda file: file.acknowledged)
                   | 'StoredUntriggered' >> beam.WindowInto(GlobalWindows()))
         _ = ((stored, delivered_alerts, delivered_dead_letters)
-             | 'DurableOffsets' >> beam.Flatten()
              | 'CommitDurableOffsets' >> CommitDurableOffsets(
                  KafkaConnection.of(servers, security=security), opts.consumer_group))
     return StreamingOutputs(orders, dead_letters, alerts, metrics, archived)

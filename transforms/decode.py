@@ -67,6 +67,12 @@ class DecodeEvents(beam.PTransform):
             DecodedEvent, **{DEAD_LETTER: DeadLetter}).with_outputs(DEAD_LETTER, main=VALID)
 
 
+def decode_events_fn(catalogue: Optional[SchemaLookup] = None) -> beam.DoFn:
+    """The DoFn of ``DecodeEvents``, for a composite that runs it and the next step in one
+    DoFn (``IngestOrders``): same outputs, same counters."""
+    return _DecodeFn(catalogue)
+
+
 class _DecodeFn(beam.DoFn):
     def __init__(self, catalogue: Optional[SchemaLookup]) -> None:
         self._catalogue = catalogue

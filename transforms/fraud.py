@@ -3,7 +3,7 @@
 import math
 import time
 import zlib
-from typing import Dict, Iterable, List, Optional, Tuple, Union
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import apache_beam as beam
 from apache_beam.coders import FastPrimitivesCoder
@@ -22,8 +22,12 @@ from transforms.fraud_rules import (
 from transforms.records import Alert, EnrichedOrder, Order
 from transforms.shard_cards import ShardCards
 
-DEFAULT_SHARDS = 16
-"""Keys of the streaming state: cards are hashed into this many shards (see CheckFraud)."""
+DEFAULT_SHARDS = 4
+"""Keys of the streaming state: cards are hashed into this many shards (see CheckFraud).
+
+Few: the Python SDK reads a key's state with one blocking round trip and, as a bundle ends,
+writes each touched state cell with another, one after the other, so a bundle's state cost
+grows with the shards it touches (docs/fraud.md)."""
 
 
 class CheckFraud(beam.PTransform):
@@ -123,32 +127,62 @@ class CheckFraud(beam.PTransform):
         self.per_card_state = per_card_state
         self.acknowledge = acknowledge
 
-    def expand(self, orders: beam.PCollection[Union[Order, EnrichedOrder]]
+    def expand(self, orders: Union[beam.PCollection[Union[Order, EnrichedOrder]],
+                                   Sequence[beam.PCollection[Union[Order, EnrichedOrder]]]]
                ) -> beam.PCollection[Union[Alert, Acknowledged]]:
+        """Checks ``orders``: one PCollection, or several (e.g. live orders and those a
+        restarted job reads again). Several are keyed each on its own and merged just
+        before the state step, so that on a runner that flattens between stages (Prism)
+        every order crosses to the runner once, not three times."""
+        inputs = tuple(orders) if isinstance(orders, (tuple, list)) else (orders,)
+        bounded = all(pcoll.is_bounded for pcoll in inputs)
         per_card_state = self.per_card_state
         if per_card_state is None:
-            per_card_state = not orders.is_bounded
-        elif not per_card_state and not orders.is_bounded:
+            per_card_state = not bounded
+        elif not per_card_state and not bounded:
             raise ValueError('CheckFraud(per_card_state=False) needs a bounded input: it '
                              'groups each card\'s whole history')
         if self.acknowledge and not per_card_state:
             raise ValueError('CheckFraud(acknowledge=True) needs per-card state (unbounded '
                              'input, or per_card_state=True)')
-        windowed = orders | 'GlobalWindow' >> beam.WindowInto(GlobalWindows())
         if per_card_state:
             shards, acknowledge = self.shards, self.acknowledge
-            return (windowed
-                    | 'KeyByShard' >> beam.Map(_keyed_by_shard, shards, acknowledge).with_output_types(
+            keyed = _merged([
+                _globally_windowed(pcoll, suffix)
+                | f'KeyByShard{suffix}' >> beam.Map(
+                    _keyed_by_shard, shards, acknowledge).with_output_types(
                         Tuple[int, Tuple[str, EventRow, Optional[Origin]]])
-                    | 'CheckOnArrival' >> beam.ParDo(
-                        _CheckOnArrivalFn(self.thresholds, self.keep_ms)).with_output_types(
-                            Union[Alert, Acknowledged] if acknowledge else Alert))
-        keyed = windowed | 'KeyByCard' >> beam.Map(_keyed_by_card).with_output_types(
-            Tuple[str, EventRow])
+                for pcoll, suffix in _suffixed(inputs)])
+            return keyed | 'CheckOnArrival' >> beam.ParDo(
+                _CheckOnArrivalFn(self.thresholds, self.keep_ms)).with_output_types(
+                    Union[Alert, Acknowledged] if acknowledge else Alert)
+        keyed = _merged([
+            _globally_windowed(pcoll, suffix)
+            | f'KeyByCard{suffix}' >> beam.Map(_keyed_by_card).with_output_types(
+                Tuple[str, EventRow])
+            for pcoll, suffix in _suffixed(inputs)])
         return (keyed
                 | 'GroupByCard' >> beam.GroupByKey()
                 | 'EvaluateHistories' >> beam.ParDo(
                     _CheckHistoryFn(self.thresholds)).with_output_types(Alert))
+
+
+def _suffixed(inputs):
+    """Each input with the suffix of its step labels: none for a single input."""
+    return [(pcoll, '' if len(inputs) == 1 else str(index))
+            for index, pcoll in enumerate(inputs)]
+
+
+def _globally_windowed(pcoll: beam.PCollection, suffix: str) -> beam.PCollection:
+    """``pcoll`` in the global window: as it is when it already is (a source's output), so
+    that no per-element step re-assigns a window for nothing."""
+    if isinstance(pcoll.windowing.windowfn, GlobalWindows) and pcoll.windowing.is_default():
+        return pcoll
+    return pcoll | f'GlobalWindow{suffix}' >> beam.WindowInto(GlobalWindows())
+
+
+def _merged(keyed: List[beam.PCollection]) -> beam.PCollection:
+    return keyed[0] if len(keyed) == 1 else tuple(keyed) | 'MergeInputs' >> beam.Flatten()
 
 
 def shard_of(card_id: str, shards: int) -> int:

@@ -1,14 +1,15 @@
-"""IngestOrders: DecodeEvents then ValidateOrders, with one stream of dead letters."""
+"""IngestOrders: DecodeEvents then ValidateOrders in one step, with one stream of dead letters."""
 
 import time
-from typing import Callable, Optional, Union
+from typing import Callable, Iterable, Optional, Union
 
 import apache_beam as beam
+from apache_beam import pvalue
 
 from connectors.schema_catalogue import SchemaLookup
-from transforms.decode import DecodeEvents
-from transforms.records import DEAD_LETTER, VALID, KafkaRecord
-from transforms.validate import ValidateOrders
+from transforms.decode import decode_events_fn
+from transforms.records import DEAD_LETTER, VALID, DeadLetter, KafkaRecord, Order
+from transforms.validate import validate_orders_fn
 
 
 class IngestOrders(beam.PTransform):
@@ -22,11 +23,16 @@ class IngestOrders(beam.PTransform):
 
     * ``[VALID]``: ``Order``, each at its event time (``ValidateOrders``),
       in the input's windows (the global window, from a source).
-    * ``[DEAD_LETTER]``: ``DeadLetter`` of both stages flattened, stage
-      ``decode`` or ``validate``, ready for the ``orders.dlq`` topic.
+    * ``[DEAD_LETTER]``: ``DeadLetter`` of both stages, stage ``decode`` or
+      ``validate``, ready for the ``orders.dlq`` topic.
 
     Every input record comes out exactly once: as an order or as a dead
     letter. No windowing or triggering happens here.
+
+    It is ``DecodeEvents`` then ``ValidateOrders`` run as one DoFn with the same outputs and
+    counters: with the two steps' dead letters flattened instead, Prism ran the flatten
+    between stages and every consumer of the dead letters as a stage of its own, a few
+    more bundles for each read bundle (docs/runners.md).
     """
 
     def __init__(self, catalogue: Optional[SchemaLookup] = None,
@@ -41,13 +47,34 @@ class IngestOrders(beam.PTransform):
             ValueError: If ``clock`` is not callable.
         """
         super().__init__()
-        self._decode = DecodeEvents(catalogue)
-        self._validate = ValidateOrders(clock)
+        self._decode = decode_events_fn(catalogue)
+        self._validate = validate_orders_fn(clock)
 
     def expand(self, records: beam.PCollection[Union[KafkaRecord, bytes]]):  # a dict: see the class
-        decoded = records | 'DecodeEvents' >> self._decode
-        validated = decoded[VALID] | 'ValidateOrders' >> self._validate
-        dead_letters = (
-            (decoded[DEAD_LETTER], validated[DEAD_LETTER])
-            | 'FlattenDeadLetters' >> beam.Flatten())
-        return {VALID: validated[VALID], DEAD_LETTER: dead_letters}
+        ingested = records | 'DecodeAndValidate' >> beam.ParDo(
+            _IngestFn(self._decode, self._validate)).with_output_types(
+                Order, **{DEAD_LETTER: DeadLetter}).with_outputs(DEAD_LETTER, main=VALID)
+        return {VALID: ingested[VALID], DEAD_LETTER: ingested[DEAD_LETTER]}
+
+
+class _IngestFn(beam.DoFn):
+    """Decodes a record, then validates what decoded: both steps' DoFns in one."""
+
+    def __init__(self, decode: beam.DoFn, validate: beam.DoFn) -> None:
+        self._decode = decode
+        self._validate = validate
+
+    def setup(self) -> None:
+        self._decode.setup()
+        self._validate.setup()
+
+    def process(self, element: Union[KafkaRecord, bytes]) -> Iterable[Order]:
+        for decoded in self._decode.process(element):
+            if isinstance(decoded, pvalue.TaggedOutput):
+                yield decoded  # a decode dead letter
+            else:
+                yield from self._validate.process(decoded)
+
+    def teardown(self) -> None:
+        self._validate.teardown()
+        self._decode.teardown()

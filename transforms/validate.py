@@ -70,6 +70,18 @@ class ValidateOrders(beam.PTransform):
             Order, **{DEAD_LETTER: DeadLetter}).with_outputs(DEAD_LETTER, main=VALID)
 
 
+def validate_orders_fn(clock: Callable[[], float] = time.time) -> beam.DoFn:
+    """The DoFn of ``ValidateOrders``, for a composite that runs it after another step in one
+    DoFn (``IngestOrders``): same outputs, same counters.
+
+    Raises:
+        ValueError: If ``clock`` is not callable.
+    """
+    if not callable(clock):
+        raise ValueError(f'clock must be callable, got {clock!r}')
+    return _ValidateFn(clock)
+
+
 class _ValidateFn(beam.DoFn):
     def __init__(self, clock: Callable[[], float]) -> None:
         self._clock = clock
