@@ -4,8 +4,14 @@ The façade over ``json_order_codec`` and ``avro_wire``. Whatever the format
 and version, a decoded order is the version 2 dict of ``ORDER_FIELDS``:
 ``order_id``, ``customer_id``, ``product_id``, ``currency``, ``card_id``
 (str), ``quantity`` (int), ``price``, ``lat``, ``lon`` (float), ``timestamp``
-(str or int, as given), ``tax`` (float, 0.0 when absent) and ``version``
+(str, or int epoch millis), ``tax`` (float, 0.0 when absent) and ``version``
 (int, 1 when absent). Decoding checks types, not values.
+
+Epoch millis arrive as a JSON integer, a JSON number that is a whole number
+(``1767225600000.0``), or an Avro ``long``, plain or with the logical type
+``timestamp-millis``, ``timestamp-micros`` or ``timestamp-nanos`` (what
+Confluent's Avro serializers write for a date-time): the last two are divided
+down to millis exactly (``avro_timestamps``). See docs/schemas.md.
 """
 
 from typing import Any, Mapping
@@ -18,6 +24,7 @@ from connectors.avro_records import (
     entry_for_version,
     writer_entry,
 )
+from connectors.avro_timestamps import epoch_long_reader, to_millis
 from connectors.avro_wire import MAGIC_BYTE, frame, read_framed_record, read_schema_id, write_body
 from connectors.codec_errors import DecodeError, DecodeReason
 from connectors.json_order_codec import decode_json_order, encode_order_json
@@ -37,6 +44,7 @@ __all__ = [
 ]
 
 ORDER_SUBJECT = "order"
+_Schemas = tuple[dict[str, Any], dict[str, Any] | None, int]
 _JSON_WHITESPACE_BYTES = frozenset(b" \t\n\r")  # may start JSON text
 
 
@@ -45,7 +53,8 @@ class OrderDecoder:
 
     Writer schemas are looked up once per schema id and kept; Avro records
     are resolved to ``order.v2.avsc`` (so version 1 reads with tax 0.0 and
-    version 1). Picklable, so a DoFn may hold one; sharing one between
+    version 1), and a writer's ``timestamp-millis``/``-micros``/``-nanos``
+    timestamp is read as epoch millis. Picklable, so a DoFn may hold one; sharing one between
     threads is safe (a race while the cache fills only repeats a lookup).
     """
 
@@ -59,8 +68,9 @@ class OrderDecoder:
         """
         self._catalogue = catalogue if catalogue is not None else default_catalogue()
         self._reader_schema = fastavro.parse_schema(load_schema(READ_SCHEMA_FILE))
-        # schema id -> (writer schema, reader schema or None when they are equal)
-        self._schemas_by_id: dict[int, tuple[dict[str, Any], dict[str, Any] | None]] = {}
+        # schema id -> (writer schema, reader schema or None when they are equal,
+        #               the writer's timestamp units per millisecond)
+        self._schemas_by_id: dict[int, _Schemas] = {}
         # The last value decoded (the very object) and its outcome: a dict or a DecodeError.
         self._last: tuple[Any, Any] | None = None
 
@@ -127,15 +137,19 @@ class OrderDecoder:
         schemas = self._schemas_by_id.get(schema_id)
         if schemas is None:
             schemas = self._load_schemas(schema_id)
-        return read_framed_record(raw, *schemas)
+        writer_schema, reader_schema, units_per_milli = schemas
+        record = read_framed_record(raw, writer_schema, reader_schema)
+        if units_per_milli != 1:
+            record["timestamp"] = to_millis(record["timestamp"], units_per_milli)
+        return record
 
-    def _load_schemas(
-        self, schema_id: int
-    ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    def _load_schemas(self, schema_id: int) -> _Schemas:
         writer_schema = writer_entry(self._catalogue, schema_id, ORDER_SUBJECT).schema
+        writer_schema, units_per_milli = epoch_long_reader(writer_schema, "timestamp")
         reader_schema = None if writer_schema == self._reader_schema else self._reader_schema
-        self._schemas_by_id[schema_id] = (writer_schema, reader_schema)
-        return writer_schema, reader_schema
+        schemas = (writer_schema, reader_schema, units_per_milli)
+        self._schemas_by_id[schema_id] = schemas
+        return schemas
 
 
 _default_decoder: OrderDecoder | None = None

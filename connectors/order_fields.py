@@ -8,6 +8,7 @@ check types only: value rules (ranges, currency codes, timestamp formats)
 belong to ValidateOrders.
 """
 
+import math
 import operator
 from typing import Any, Callable, Mapping, NamedTuple
 
@@ -72,9 +73,29 @@ def _string_or_long(name: str, value: Any) -> str | int:
         if INT64_MIN <= value <= INT64_MAX:
             return int(value)
         raise _wrong_type(name, f"an integer from {INT64_MIN} to {INT64_MAX} (Avro long)", value)
+    if isinstance(value, float):
+        return _integral_float(name, value)
     if isinstance(value, str):
         return str(value)
     raise _wrong_type(name, "a string (ISO 8601) or an integer (epoch millis)", value)
+
+
+def _integral_float(name: str, value: float) -> int:
+    """A float that is a whole number, as the int it equals (``1767225600000.0``).
+
+    Some producers write every JSON number with a fraction; only a whole number
+    of milliseconds is an integer, so any other float is refused, not rounded.
+    """
+    if not math.isfinite(value):
+        raise _wrong_type(name, "a finite whole number (epoch millis)", value)
+    if not value.is_integer():
+        raise _wrong_type(
+            name, "a whole number of epoch millis (this one has a fraction of a millisecond)",
+            value)
+    millis = int(value)  # exact: a float that is a whole number converts without rounding
+    if not INT64_MIN <= millis <= INT64_MAX:
+        raise _wrong_type(name, f"an integer from {INT64_MIN} to {INT64_MAX} (Avro long)", value)
+    return millis
 
 
 _RULES_BY_AVRO_TYPE: dict[Any, tuple[str, Callable[[str, Any], Any]]] = {
@@ -116,12 +137,15 @@ def normalise_order(order: Mapping[str, Any]) -> dict[str, Any]:
         A new dict with exactly ``ORDER_FIELDS``, in schema order: strings as
         ``str``, ``quantity`` and ``version`` as ``int``, doubles as ``float``
         (ints are converted), ``timestamp`` as given (``str`` or ``int``);
-        ``tax`` and ``version`` take their defaults when absent.
+        ``tax`` and ``version`` take their defaults when absent. A
+        ``timestamp`` float that is a whole number (``1767225600000.0``, as
+        some JSON producers write epoch millis) becomes that ``int``.
 
     Raises:
         DecodeError: MISSING_FIELD for the first absent required field,
             WRONG_TYPE for the first field of the wrong type (bool is never a
-            number; a float is never an integer), in schema order.
+            number; a float is never an integer, except a whole, finite one as
+            ``timestamp``), in schema order.
     """
     normalised = {}
     for name, expected, normalise, default in ORDER_FIELD_RULES:

@@ -7,6 +7,7 @@ from typing import Callable, Optional, Sequence, Type
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
 from connectors.kafka_access_check import KafkaAccessError
+from connectors.schema_registry import SchemaRegistryUnavailableError
 
 
 def exit_with_help_if_asked(argv: Optional[Sequence[str]], description: str,
@@ -26,12 +27,12 @@ def exit_with_help_if_asked(argv: Optional[Sequence[str]], description: str,
 
 def exit_code_of_run(run: Callable[[Optional[Sequence[str]]], object],
                      argv: Optional[Sequence[str]] = None) -> int:
-    """A pipeline command's exit code: 0 when `run(argv)` returns; a wrong option or a Kafka
-    that refuses the security settings (a wrong password, CA or port) is one `error:` line
-    on stderr and 2, not a traceback."""
+    """A pipeline command's exit code: 0 when `run(argv)` returns; a wrong option, a Kafka
+    that refuses the security settings (a wrong password, CA or port) or a schema registry
+    that does not answer is one `error:` line on stderr and 2, not a traceback."""
     try:
         run(argv)
-    except (ValueError, KafkaAccessError) as error:
+    except (ValueError, KafkaAccessError, SchemaRegistryUnavailableError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 2
     return 0

@@ -9,7 +9,7 @@ and Prism use the Prism that `./run_local.sh setup` built; Flink the job server 
 import logging
 import sys
 import time
-from typing import NamedTuple, Optional
+from typing import Callable, NamedTuple, Optional
 
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
@@ -25,7 +25,8 @@ from connectors.kafka_write import (
     REQUEST_OVERHEAD_BYTES,
     WriteToKafka,
 )
-from connectors.order_codec import decode_order
+from connectors.order_codec import OrderDecoder, decode_order
+from connectors.schema_catalogue import SchemaLookup
 from pipelines import output_encoding
 from pipelines.kafka_security_options import (
     KafkaSecurityOptions, check_kafka_at_launch, kafka_security)
@@ -55,21 +56,42 @@ class StreamingOutputs(NamedTuple):
     archived_files: beam.PCollection
 
 
-def order_event_time_ms(record: KafkaRecord) -> Optional[int]:
+def order_event_time_ms(record: KafkaRecord,
+                        decode: Callable[[bytes], dict] = decode_order) -> Optional[int]:
     """The event time of a raw order record: its `timestamp` field, if it can be trusted.
 
     None for a record that is not a readable order or whose timestamp is before 1970 or more
     than a day in the future (ValidateOrders rejects all of them): ReadFromKafka then stamps
     it with the current watermark, so a bad record never moves event time, and no element
-    gets a negative timestamp, which Prism cannot hold (docs/poison_pills.md).
+    gets a negative timestamp, which Prism cannot hold (docs/poison_pills.md). `decode` reads
+    the value (the project's catalogue by default; see `OrderEventTime`).
     """
     try:
-        millis = parse_event_time(decode_order(record.value)['timestamp'])
+        millis = parse_event_time(decode(record.value)['timestamp'])
     except (ValueError, TypeError):
         return None
     if millis < MIN_EVENT_TIME_MS or millis > time.time() * 1000 + MAX_FUTURE_MS:
         return None
     return millis
+
+
+class OrderEventTime:
+    """`order_event_time_ms` for Avro orders whose schemas come from `catalogue` (a schema
+    registry), with a decoder of its own made on first use. Picklable: ReadFromKafka's
+    workers get the catalogue, not the decoder. DecodeEvents decodes such a record again,
+    with its own decoder: only the project's catalogue shares one (`shared_order_decoder`)."""
+
+    def __init__(self, catalogue: SchemaLookup):
+        self._catalogue = catalogue
+        self._decoder: Optional[OrderDecoder] = None
+
+    def __getstate__(self) -> dict:
+        return {'_catalogue': self._catalogue, '_decoder': None}
+
+    def __call__(self, record: KafkaRecord) -> Optional[int]:
+        if self._decoder is None:
+            self._decoder = OrderDecoder(self._catalogue)
+        return order_event_time_ms(record, self._decoder.decode)
 
 
 def order_archive_record(order) -> dict:
@@ -93,10 +115,12 @@ def build(pipeline: beam.Pipeline, options: PipelineOptions) -> StreamingOutputs
     security = kafka_security(options)
     start_from = int(opts.start_from) if opts.start_from.isdigit() else opts.start_from
     durable = not opts.bounded and opts.commit_offsets == 'durable'
+    catalogue = opts.schema_lookup()  # None: the local catalogue
     records = pipeline | 'ReadOrders' >> ReadFromKafka(
         servers, [opts.orders_topic], group_id=opts.consumer_group, start_from=start_from,
         stop_at='end' if opts.bounded else None, commit_offsets=None if not durable else False,
-        commit_start=durable, event_time_ms=order_event_time_ms,
+        commit_start=durable,
+        event_time_ms=order_event_time_ms if catalogue is None else OrderEventTime(catalogue),
         max_out_of_orderness_s=opts.max_out_of_orderness_s,
         idle_timeout_s=opts.idle_partition_timeout_s, max_read_time_s=opts.max_read_time_s,
         resume_delay_s=opts.resume_delay_s, poll_timeout_ms=100, security=security,
@@ -106,11 +130,11 @@ def build(pipeline: beam.Pipeline, options: PipelineOptions) -> StreamingOutputs
         # rebuild the cards' histories: their other outputs were durable before the crash.
         records, replayed = records | 'SplitReplayed' >> beam.Partition(
             lambda record, unused_count: int(record.replayed), 2)
-    ingested = records | 'IngestOrders' >> IngestOrders()
+    ingested = records | 'IngestOrders' >> IngestOrders(catalogue)
     orders, dead_letters = ingested[VALID], ingested[DEAD_LETTER]
     to_check = orders
     if durable:
-        replayed_orders = (replayed | 'IngestReplayed' >> IngestOrders())[VALID]
+        replayed_orders = (replayed | 'IngestReplayed' >> IngestOrders(catalogue))[VALID]
         # Two inputs, not one flattened: CheckFraud merges them right before its state step,
         # so that Prism does not run the flatten as a stage of its own (docs/runners.md).
         to_check = (orders, replayed_orders | 'ForgetOrigin' >> beam.Map(
@@ -208,16 +232,32 @@ def run(argv=None) -> beam.runners.runner.PipelineResult:
     Raises:
         KafkaAccessError: the brokers cannot be used with the security options (checked
             before the job starts, except on Dataflow).
+        SchemaRegistryUnavailableError: `--schema_registry_url` does not answer (checked
+            likewise).
         ValueError: an option is wrong.
     """
     options = pipeline_options(argv)
     check_kafka_at_launch(options, options.view_as(StreamingOptions).brokers)
+    check_registry_at_launch(options)
     return run_and_wait(options, build)
 
 
+def check_registry_at_launch(options: PipelineOptions) -> None:
+    """Fails before the job starts when the schema registry of the options does not answer.
+
+    Skipped without `--schema_registry_url`, and on Dataflow, whose workers reach the
+    registry from their own network, as for Kafka (`check_kafka_at_launch`).
+    """
+    lookup = options.view_as(StreamingOptions).schema_lookup()
+    runner = options.view_as(StandardOptions).runner or ''
+    if lookup is not None and 'dataflow' not in runner.lower():
+        lookup.check_reachable()
+
+
 def main(argv=None) -> int:
-    """The command line: a wrong option or a Kafka that refuses these settings (a wrong
-    password, CA or port) is one `error:` line on stderr and exit code 2, not a traceback."""
+    """The command line: a wrong option, a Kafka that refuses these settings (a wrong
+    password, CA or port) or a schema registry that does not answer is one `error:` line on
+    stderr and exit code 2, not a traceback."""
     return exit_code_of_run(run, argv)
 
 

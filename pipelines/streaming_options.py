@@ -1,7 +1,10 @@
 """The options of the streaming pipeline; `python -m pipelines.streaming --help` lists them."""
+from typing import Optional
+
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from connectors.kafka_write import DEFAULT_MAX_RECORD_BYTES
+from connectors.schema_registry import SchemaRegistryLookup, value_subject
 from transforms.fraud import DEFAULT_SHARDS
 from transforms.fraud_rules import FraudThresholds
 
@@ -54,6 +57,16 @@ class StreamingOptions(PipelineOptions):
                                 "under the topics' max.message.bytes (Kafka's default is "
                                 '1,048,588); a dead letter over it is written with its raw '
                                 'bytes cut to fit (the archive keeps them whole)')
+
+        schemas = parser.add_argument_group('Schemas')
+        schemas.add_argument('--schema_registry_url', default='',
+                             help='a Confluent-compatible Schema Registry, http(s)://host:port '
+                                  '(several: comma-separated), whose ids the Avro orders '
+                                  'carry; empty: the local catalogue, '
+                                  'schemas/catalogue.json (docs/schemas.md)')
+        schemas.add_argument('--schema_registry_subject', default='',
+                             help="the registry subject of the orders' schemas; empty: "
+                                  '<orders_topic>-value, what Confluent serializers use')
 
         reference = parser.add_argument_group('Reference data')
         reference.add_argument('--reference_data', default='reference',
@@ -108,6 +121,18 @@ class StreamingOptions(PipelineOptions):
                              help='unbounded runs write what arrived for each hour this often; '
                                   'offsets are committed once archived, so the group\'s '
                                   'committed offsets trail the reads by about this much')
+
+    def schema_lookup(self) -> Optional[SchemaRegistryLookup]:
+        """Where the writer schemas of Avro orders come from: the registry of
+        `--schema_registry_url`, or None for the local catalogue.
+
+        Raises:
+            ValueError: If the URL is not http(s).
+        """
+        if not self.schema_registry_url:
+            return None
+        subject = self.schema_registry_subject or value_subject(self.orders_topic)
+        return SchemaRegistryLookup(self.schema_registry_url, {subject: 'order'})
 
     def fraud_thresholds(self) -> dict:
         """The CheckFraud keyword arguments these options give."""

@@ -42,8 +42,11 @@ Blank means empty or only whitespace. An ISO 8601 timestamp is a calendar
 date, ``T``, a time (hours, optional minutes, seconds and fraction) and a
 zone (``Z`` or an offset), in the extended (``2024-05-01T12:30:00.250+02:00``)
 or basic (``20240501T123000Z``) format; a date-time without a zone is refused
-because its instant is unknown. Epoch millis must be a JSON number (or an Avro
-long), not a string of digits.
+because its instant is unknown. Epoch millis must be a number, not a string of
+digits: the decoder gives them as an ``int`` whether the producer wrote a JSON
+integer, a whole JSON number such as ``1767225600000.0``, or an Avro ``long``,
+plain or ``timestamp-millis``/``-micros``/``-nanos`` (docs/schemas.md). An Avro
+``local-timestamp-*`` has no zone either, and is refused the same way.
 """
 
 import datetime
@@ -234,7 +237,8 @@ def parse_event_time(timestamp: Any) -> int:
         cut towards the past.
 
     Raises:
-        ValidationError: BAD_TIMESTAMP, for any other value.
+        ValidationError: BAD_TIMESTAMP, for any other value (the message
+            says when it is a date-time without a zone).
     """
     if type(timestamp) is int:
         if timestamp < _MIN_EVENT_MS:
@@ -243,6 +247,12 @@ def parse_event_time(timestamp: Any) -> int:
                 f'timestamp {timestamp} is before year 1; expected epoch milliseconds',
                 'timestamp')
         return timestamp
+    if isinstance(timestamp, datetime.datetime) and timestamp.tzinfo is None:
+        raise ValidationError(
+            ValidationReason.BAD_TIMESTAMP,
+            f'timestamp {timestamp.isoformat()} has no zone (an Avro local-timestamp), so its '
+            'instant is unknown; expected timestamp-millis or timestamp-micros, an ISO 8601 '
+            'date-time with a zone, or epoch millis', 'timestamp')
     if not isinstance(timestamp, str):
         raise ValidationError(
             ValidationReason.BAD_TIMESTAMP,

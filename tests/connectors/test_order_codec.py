@@ -151,6 +151,20 @@ def test_json_may_start_with_whitespace_and_timestamp_may_be_millis():
     assert decode_order(b"\n\t " + as_json(order) + b"\r\n") == order
 
 
+def test_json_epoch_millis_written_as_a_whole_float_decode_to_that_integer():
+    decoded = decode_order(b'{"order_id": "ord-1", "customer_id": "cus-1", "product_id": "p", '
+                           b'"quantity": 1, "price": 2.5, "currency": "EUR", "card_id": "c", '
+                           b'"lat": 0, "lon": 0, "timestamp": 1767225600000.0}')
+    assert decoded["timestamp"] == 1767225600000
+    assert type(decoded["timestamp"]) is int
+
+
+def test_json_float_timestamp_with_a_fraction_says_why_it_is_refused():
+    expected = r"a fraction of a millisecond\), got float 1767225600000\.5$"
+    with pytest.raises(DecodeError, match=expected):
+        decode_order(json_with(timestamp=1767225600000.5))
+
+
 def test_bytearray_and_memoryview_are_accepted():
     assert decode_order(bytearray(SAMPLE_AVRO)) == SAMPLE_ORDER
     assert decode_order(memoryview(as_json(SAMPLE_ORDER))) == SAMPLE_ORDER
@@ -193,6 +207,10 @@ FAILURES = [
                  id="unpaired-surrogate-escape"),
     pytest.param(b"{bad", R.BAD_JSON, None, id="bad-json"),
     pytest.param(json_with(price=1.0).replace(b"1.0", b"NaN"), R.BAD_JSON, None, id="nan"),
+    pytest.param(json_with(timestamp=1).replace(b'"timestamp": 1,', b'"timestamp": NaN,'),
+                 R.BAD_JSON, None, id="timestamp-nan"),
+    pytest.param(json_with(timestamp=1).replace(b'"timestamp": 1,', b'"timestamp": -Infinity,'),
+                 R.BAD_JSON, None, id="timestamp-minus-infinity"),
     pytest.param(as_json(SAMPLE_ORDER) + b" {}", R.BAD_JSON, None, id="two-objects"),
     pytest.param(b"[" * 100_000, R.BAD_JSON, None, id="too-deeply-nested"),
     pytest.param(b"[1,2]", R.NOT_AN_OBJECT, None, id="array"),
@@ -231,7 +249,10 @@ FAILURES = [
     pytest.param(json_with(product_id=True), R.WRONG_TYPE, "product_id", id="product-id-bool"),
     pytest.param(json_with(currency=978), R.WRONG_TYPE, "currency", id="currency-number"),
     pytest.param(json_with(card_id=["c"]), R.WRONG_TYPE, "card_id", id="card-id-array"),
-    pytest.param(json_with(timestamp=1.7e12), R.WRONG_TYPE, "timestamp", id="timestamp-float"),
+    pytest.param(json_with(timestamp=1767225600000.5), R.WRONG_TYPE, "timestamp",
+                 id="timestamp-float-with-a-fraction"),
+    pytest.param(json_with(timestamp=1).replace(b'"timestamp": 1,', b'"timestamp": 1e400,'),
+                 R.WRONG_TYPE, "timestamp", id="timestamp-overflows-to-infinity"),
     pytest.param(json_with(timestamp=True), R.WRONG_TYPE, "timestamp", id="timestamp-bool"),
     pytest.param(json_with(timestamp=2**63), R.WRONG_TYPE, "timestamp", id="timestamp-over-long"),
     pytest.param(json_with(tax="0.5"), R.WRONG_TYPE, "tax", id="tax-str"),

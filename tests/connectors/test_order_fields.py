@@ -1,10 +1,12 @@
 """Tests of the order field rules: the fast path agrees with the table."""
 
+import math
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connectors.codec_errors import DecodeError
+from connectors.codec_errors import DecodeError, DecodeReason
 from connectors.order_fields import ORDER_DEFAULTS, ORDER_FIELDS, normalise_order, normalise_parsed
 from tests.strategies import orders
 
@@ -62,3 +64,45 @@ def test_normalise_order_returns_a_new_dict_in_schema_order():
 def test_version_must_be_an_integer(value):
     with pytest.raises(DecodeError, match="field 'version' must be an integer"):
         normalise_order({**SAMPLE_ORDER, "version": value})
+
+
+@pytest.mark.parametrize("value, millis", [
+    (1767225600000.0, 1767225600000),  # what producers that write every number as a float send
+    (0.0, 0),
+    (-0.0, 0),
+    (-1.0, -1),                        # a readable value; ValidateOrders rejects it as pre-1970
+    (2.0**62, 2**62),                  # large, but an Avro long; ValidateOrders says how far ahead
+])
+def test_a_whole_float_timestamp_is_the_integer_it_equals(value, millis):
+    normalised = normalise_parsed({**SAMPLE_ORDER, "timestamp": value})
+    assert type(normalised["timestamp"]) is int
+    assert normalised["timestamp"] == millis
+
+
+def test_a_float_timestamp_with_a_fraction_of_a_millisecond_is_the_wrong_type():
+    with pytest.raises(DecodeError) as caught:
+        normalise_order({**SAMPLE_ORDER, "timestamp": 1767225600000.5})
+    assert caught.value.reason is DecodeReason.WRONG_TYPE
+    assert caught.value.field == "timestamp"
+    assert caught.value.message == (
+        "field 'timestamp' must be a whole number of epoch millis (this one has a fraction of "
+        "a millisecond), got float 1767225600000.5")
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
+def test_a_float_timestamp_that_is_not_finite_is_the_wrong_type(value):
+    with pytest.raises(DecodeError, match="must be a finite whole number") as caught:
+        normalise_order({**SAMPLE_ORDER, "timestamp": value})
+    assert caught.value.reason is DecodeReason.WRONG_TYPE
+
+
+@pytest.mark.parametrize("value", [2.0**63, -(2.0**64)])
+def test_a_whole_float_timestamp_outside_an_avro_long_is_the_wrong_type(value):
+    with pytest.raises(DecodeError, match=r"\(Avro long\)") as caught:
+        normalise_order({**SAMPLE_ORDER, "timestamp": value})
+    assert caught.value.reason is DecodeReason.WRONG_TYPE
+
+
+def test_other_fields_still_refuse_whole_floats():
+    with pytest.raises(DecodeError, match="field 'quantity' must be an integer"):
+        normalise_order({**SAMPLE_ORDER, "quantity": 2.0})

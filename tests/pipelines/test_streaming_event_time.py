@@ -1,13 +1,17 @@
 """The streaming pipeline's own helpers: the source's event time of a raw record, the sinks' size
 settings, and an accepted order as the archive stores it."""
 import json
+import pickle
 import time
 
 import pytest
 
 from connectors.kafka_record import KafkaRecord
 from connectors.kafka_write import DEFAULT_MAX_RECORD_BYTES, WriteToKafka
-from pipelines.streaming import order_archive_record, order_event_time_ms, sink_size_settings
+from pipelines.streaming import (
+    OrderEventTime, order_archive_record, order_event_time_ms, sink_size_settings)
+from tests.connectors.confluent_orders import (
+    MICROS, catalogue_for, mock_registry, order_schema, serialize)
 from tests.transforms.helpers import raw_order
 from transforms.records import Order
 
@@ -31,6 +35,15 @@ def test_no_record_gets_an_event_time_before_1970_or_beyond_tomorrow(timestamp):
 
 def test_an_unreadable_record_has_no_event_time():
     assert order_event_time_ms(record(b'[' * 100_000)) is None
+
+
+def test_an_avro_order_of_another_catalogue_is_read_at_its_event_time(tmp_path):
+    schema = order_schema(MICROS)
+    value = serialize(schema, 1_700_000_000_000_999, mock_registry())
+    event_time = OrderEventTime(catalogue_for(value, schema, tmp_path))
+    assert event_time(record(value)) == 1_700_000_000_000
+    assert order_event_time_ms(record(value)) is None  # the project's catalogue lacks the id
+    assert pickle.loads(pickle.dumps(event_time))(record(value)) == 1_700_000_000_000
 
 
 @pytest.mark.parametrize('timestamp, archived', [

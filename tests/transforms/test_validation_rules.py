@@ -1,11 +1,15 @@
 """Tests of the order value rules, without a pipeline: every rule has a reason code."""
 
+import datetime
+import json
 import math
 
 import pytest
 from hypothesis import given, settings
 
-from connectors.order_codec import decode_order, encode_order_avro, encode_order_json
+from connectors.order_codec import OrderDecoder, decode_order, encode_order_avro, encode_order_json
+from tests.connectors.confluent_orders import (
+    LOCAL_MILLIS, MICROS, MILLIS, catalogue_for, mock_registry, order_schema, serialize)
 from tests.strategies import orders as valid_orders
 from tests.transforms.helpers import NOW_S, raw_order
 from transforms.currencies import ISO_4217_CODES
@@ -176,6 +180,51 @@ def test_other_timestamps_are_bad(text):
 def test_a_naive_timestamp_is_told_to_add_a_zone():
     with pytest.raises(ValidationError, match='no zone'):
         validate_order(raw_order(timestamp='2026-11-18T09:40:00'), NOW_MS)
+
+
+def test_a_date_time_without_a_zone_from_avro_is_bad_and_says_why():
+    naive = datetime.datetime(2026, 11, 18, 9, 40)  # fastavro's local-timestamp-millis
+    with pytest.raises(ValidationError, match=r'has no zone \(an Avro local-timestamp\)') as caught:
+        validate_order(raw_order(timestamp=naive), NOW_MS)
+    assert caught.value.reason is ValidationReason.BAD_TIMESTAMP
+
+
+def test_epoch_millis_written_as_a_whole_json_float_are_an_event_time():
+    raw = json.dumps(raw_order(timestamp=1_794_999_600_250.0)).encode()
+    order = validate_order(decode_order(raw), NOW_MS)
+    assert order.event_time_ms == 1_794_999_600_250
+    assert order.timestamp == '1794999600250'  # as if the producer had written an integer
+
+
+@pytest.mark.parametrize('declared, written', [
+    (MILLIS, datetime.datetime(2026, 11, 18, 11, 0, 0, 250_000, tzinfo=datetime.timezone.utc)),
+    (MICROS, datetime.datetime(2026, 11, 18, 11, 0, 0, 250_999, tzinfo=datetime.timezone.utc)),
+])
+def test_an_order_from_confluents_avro_serializer_is_valid_at_its_event_time(
+        declared, written, tmp_path):
+    order = validate_order(decode_confluent(declared, written, tmp_path), NOW_MS)
+    assert order.event_time_ms == 1_794_999_600_250
+    assert order.timestamp == '1794999600250'
+    assert order.order_id == 'ord-confluent-1'
+
+
+@pytest.mark.parametrize('declared, written, reason', [
+    (MICROS, -1, ValidationReason.EVENT_TIME_OUT_OF_RANGE),
+    (MICROS, 2**62, ValidationReason.TIMESTAMP_IN_FUTURE),  # past year 9999: not CORRUPT_AVRO
+    (LOCAL_MILLIS, datetime.datetime(2026, 11, 18, 11, 0), ValidationReason.BAD_TIMESTAMP),
+])
+def test_a_confluent_timestamp_out_of_bounds_keeps_its_reason(declared, written, reason,
+                                                               tmp_path):
+    with pytest.raises(ValidationError) as caught:
+        validate_order(decode_confluent(declared, written, tmp_path), NOW_MS)
+    assert caught.value.reason is reason
+
+
+def decode_confluent(declared, written, folder) -> dict:
+    """The order Confluent's AvroSerializer writes with `written` as its timestamp, decoded."""
+    schema = order_schema(declared)
+    raw = serialize(schema, written, mock_registry())
+    return OrderDecoder(catalogue_for(raw, schema, folder)).decode(raw)
 
 
 def test_epoch_millis_before_year_one_are_bad():
