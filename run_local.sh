@@ -1042,7 +1042,7 @@ cmd_dashboard() {
 
 export_runtime_env() {
   export GOLDSTREAM_ROOT="$ROOT" GOLDSTREAM_CACHE="$CACHE" GOLDSTREAM_STATE_DIR="$STATE"
-  export GOLDSTREAM_KAFKA_BOOTSTRAP="$KAFKA_BOOTSTRAP" GOLDSTREAM_KAFKA_PORT="$KAFKA_PORT"
+  export GOLDSTREAM_BROKERS="$KAFKA_BOOTSTRAP" GOLDSTREAM_KAFKA_PORT="$KAFKA_PORT"
   export GOLDSTREAM_PRISM_BIN="$PRISM_BIN" GOLDSTREAM_FLINK_JOB_SERVER_JAR="$FLINK_JOB_SERVER_JAR"
   export GOLDSTREAM_CHROMIUM="$CHROMIUM_BIN"
   GOLDSTREAM_AIRFLOW_BIN="$(airflow_venv_dir)/bin/airflow"
@@ -1073,7 +1073,7 @@ cmd_demo() {
   export_runtime_env
   say "Demo: generated traffic -> the streaming pipeline (bounded, Prism) -> summary"
   local code=0
-  (cd "$ROOT" && venv_python -m pipelines.demo --bootstrap "$KAFKA_BOOTSTRAP" \
+  (cd "$ROOT" && venv_python -m pipelines.demo --brokers "$KAFKA_BOOTSTRAP" \
     --workdir "$STATE/demo" --reports "$ROOT/reports" \
     --runner "${GOLDSTREAM_DEMO_RUNNER:-PrismRunner}") || code=$?
   cat <<EOF

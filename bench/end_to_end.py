@@ -23,6 +23,7 @@ import apache_beam as beam
 from kafka import KafkaConsumer, TopicPartition
 
 from bench.results_table import context, publish
+from connectors.kafka_config import default_brokers
 from connectors.kafka_topics import end_offsets, ensure_topics
 from connectors.order_codec import OrderDecoder
 from pipelines import streaming
@@ -103,16 +104,16 @@ def plain_loop(topics: Topics) -> float:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--bootstrap', default='127.0.0.1:9092')
+    parser.add_argument('--brokers', default=default_brokers(), help='Kafka host:port')
     parser.add_argument('--orders', type=int, default=200_000)
     parser.add_argument('--repeats', type=int, default=3)
     args = parser.parse_args(argv)
     folder = pathlib.Path(tempfile.mkdtemp(prefix='goldstream-e2e-'))
     write_reference_data(folder / 'reference', seed=7)
 
-    topics = Topics(args.bootstrap, folder)
+    topics = Topics(args.brokers, folder)
     log(f'planning and producing {args.orders:,} records to {topics.name("orders")}')
-    produce_plan(args.bootstrap, topics.name('orders'),
+    produce_plan(args.brokers, topics.name('orders'),
                  plan_traffic(TrafficConfig(count=args.orders, seed=3, events_per_second=500)))
     rows = []
     log('(c) plain kafka-python loop')

@@ -23,6 +23,7 @@ import tempfile
 import time
 
 from bench.results_table import context, publish
+from connectors.kafka_config import default_brokers
 from pipelines.fault_cycles import FaultReport, run_kill_cycles
 from pipelines.fault_run import FaultRun
 from pipelines.traffic_config import TrafficConfig
@@ -79,8 +80,7 @@ def one_runner(bootstrap: str, folder: pathlib.Path, runner: str, args) -> list:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--bootstrap', default=os.environ.get('GOLDSTREAM_KAFKA_BOOTSTRAP',
-                                                              '127.0.0.1:9092'))
+    parser.add_argument('--brokers', default=default_brokers(), help='Kafka host:port')
     parser.add_argument('--runners', default=','.join(RUNNERS),
                         help=f'comma-separated, of: {", ".join(RUNNERS)}')
     parser.add_argument('--cycles', type=int, default=3, help='kill/restart cycles per runner')
@@ -101,7 +101,7 @@ def main(argv=None) -> None:
         log(f'{runner}: {args.cycles} kill/restart cycles at {args.rate}/s')
         started = time.monotonic()
         try:
-            rows += one_runner(args.bootstrap, folder / runner.replace('[', '-').strip(']'),
+            rows += one_runner(args.brokers, folder / runner.replace('[', '-').strip(']'),
                                runner, args)
         except RuntimeError as error:
             log(f'  failed: {str(error)[:2000]}')

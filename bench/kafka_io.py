@@ -19,6 +19,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from kafka import KafkaConsumer, TopicPartition
 
 from bench.results_table import context, publish
+from connectors.kafka_config import default_brokers
 from connectors.kafka_read import ReadFromKafka
 from connectors.kafka_topics import end_offsets, ensure_topics
 from connectors.order_codec import OrderDecoder
@@ -78,27 +79,27 @@ def timed(fn, *args) -> float:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--bootstrap', default='127.0.0.1:9092')
+    parser.add_argument('--brokers', default=default_brokers(), help='Kafka host:port')
     parser.add_argument('--orders', type=int, default=200_000)
     parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--runners', default=','.join(RUNNERS))
     args = parser.parse_args(argv)
 
     topic, empty = f'bench.kafka_io.{uuid.uuid4().hex[:8]}', f'bench.empty.{uuid.uuid4().hex[:8]}'
-    ensure_topics(args.bootstrap, {topic: 3, empty: 3})
+    ensure_topics(args.brokers, {topic: 3, empty: 3})
     print(f'producing {args.orders} orders to {topic}', file=sys.stderr)
-    produce_orders(args.bootstrap, topic, list(generate_orders(args.orders, seed=99)))
+    produce_orders(args.brokers, topic, list(generate_orders(args.orders, seed=99)))
 
     rows = []
     print('(a) plain kafka-python loop', file=sys.stderr)
-    plain = [timed(plain_loop, args.bootstrap, topic) for _ in range(args.repeats)]
+    plain = [timed(plain_loop, args.brokers, topic) for _ in range(args.repeats)]
     baseline = args.orders / statistics.median(plain)
     rows.append(['(a) kafka-python loop, 1 process', round(statistics.median(plain), 2),
                  '-', round(baseline), 1.0])
     for runner in args.runners.split(','):
         print(f'{runner}: start-up on an empty topic, then {args.repeats} runs', file=sys.stderr)
-        startup = timed(pipeline_read, runner, args.bootstrap, empty)
-        seconds = [timed(pipeline_read, runner, args.bootstrap, topic)
+        startup = timed(pipeline_read, runner, args.brokers, empty)
+        seconds = [timed(pipeline_read, runner, args.brokers, topic)
                    for _ in range(args.repeats)]
         median = statistics.median(seconds)
         rate = args.orders / median

@@ -19,6 +19,7 @@ import tempfile
 import time
 
 from bench.results_table import context, publish
+from connectors.kafka_config import default_brokers
 from pipelines.live_run import LiveRun, alert_latencies_ms
 from pipelines.traffic_config import TrafficConfig
 
@@ -74,8 +75,7 @@ def median_of(runs, key):
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--bootstrap', default=os.environ.get('GOLDSTREAM_KAFKA_BOOTSTRAP',
-                                                              '127.0.0.1:9092'))
+    parser.add_argument('--brokers', default=default_brokers(), help='Kafka host:port')
     parser.add_argument('--rates', default='200,1000,2000')
     parser.add_argument('--runners', default=','.join(RUNNERS),
                         help=f'comma-separated, of: {", ".join(RUNNERS)}')
@@ -94,7 +94,7 @@ def main(argv=None) -> None:
                 log(f'{runner} at {rate}/s, run {repeat + 1} of {args.repeats}')
                 started = time.monotonic()
                 try:
-                    runs.append(one_run(args.bootstrap, folder / f'{len(rows)}-{repeat}',
+                    runs.append(one_run(args.brokers, folder / f'{len(rows)}-{repeat}',
                                         RUNNERS[runner], rate, args.seconds, args.drain_s))
                 except RuntimeError as error:
                     log(f'  failed: {str(error)[:2000]}')

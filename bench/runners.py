@@ -55,6 +55,7 @@ import apache_beam as beam
 from bench.results_table import RESULTS_DIR, context, publish
 from bench.runner_checks import (
     DirectRunnerEngine, SessionCluster, check_report, check_streaming, read_outputs)
+from connectors.kafka_config import default_brokers
 from connectors.kafka_topics import ensure_topics
 from pipelines import daily_report, streaming
 from pipelines.reference_data import write_reference_data
@@ -117,14 +118,14 @@ class Bench:
     def produce(self) -> None:
         topic = f'{self.prefix}.orders'
         log(f'producing {len(self.plan.records):,} records (seed {self.config.seed}) to {topic}')
-        produce_plan(self.args.bootstrap, topic, self.plan,
+        produce_plan(self.args.brokers, topic, self.plan,
                      progress=ProgressBar(len(self.plan.records)))
 
     def run(self, runner: str, label: str) -> Run:
         """Streams the topic on `runner`, then reports on the archive; checks both."""
         run_id = f'{runner}.{label}'
         topics = {kind: f'{self.prefix}.{run_id}.{kind}' for kind in OUTPUTS}
-        ensure_topics(self.args.bootstrap, {topic: 3 for topic in topics.values()})
+        ensure_topics(self.args.brokers, {topic: 3 for topic in topics.values()})
         archive = self.folder / 'runs' / run_id / 'archive'
         reports = self.folder / 'runs' / run_id / 'reports'
         extra = runner_args(runner, self.args.flink_master)
@@ -135,7 +136,7 @@ class Bench:
             try:
                 streaming_s = self._timed(streaming, [
                     *extra, '--bounded', '--start_from=earliest',
-                    f'--brokers={self.args.bootstrap}', f'--orders_topic={self.prefix}.orders',
+                    f'--brokers={self.args.brokers}', f'--orders_topic={self.prefix}.orders',
                     f'--alerts_topic={topics["alerts"]}',
                     f'--metrics_topic={topics["metrics"]}',
                     f'--dead_letter_topic={topics["dlq"]}',
@@ -143,7 +144,7 @@ class Bench:
                     f'--reference_data={self.reference}', f'--archive_path={archive}'])
                 log(f'  streaming {streaming_s:.1f} s; checking the outputs')
                 problems += check_streaming(self.truth, read_outputs(
-                    self.args.bootstrap, topics, archive, streaming.ORDERS_DATASET,
+                    self.args.brokers, topics, archive, streaming.ORDERS_DATASET,
                     streaming.DEAD_LETTERS_DATASET))
                 load = max(load, os.getloadavg()[0])
                 report_s = self._timed(daily_report, [
@@ -219,7 +220,7 @@ def _rate(records: int, seconds: Optional[float]):
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--bootstrap', default='127.0.0.1:9092', help='Kafka host:port')
+    parser.add_argument('--brokers', default=default_brokers(), help='Kafka host:port')
     parser.add_argument('--records', type=int, default=20_000,
                         help='records to generate (at 50 events/s of event time)')
     parser.add_argument('--seed', type=int, default=7, help='same seed, same records')

@@ -26,6 +26,7 @@ from kafka import KafkaConsumer, TopicPartition
 
 from bench.live_latency import RUNNERS
 from bench.results_table import context, publish
+from connectors.kafka_config import default_brokers
 from connectors.kafka_topics import end_offsets
 from pipelines.live_run import LiveRun
 from pipelines.traffic_config import TrafficConfig
@@ -113,8 +114,7 @@ def committed(run: LiveRun, consumer: KafkaConsumer) -> int:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--bootstrap', default=os.environ.get('GOLDSTREAM_KAFKA_BOOTSTRAP',
-                                                              '127.0.0.1:9092'))
+    parser.add_argument('--brokers', default=default_brokers(), help='Kafka host:port')
     parser.add_argument('--runner', default='DirectRunner', choices=sorted(RUNNERS))
     parser.add_argument('--rate', type=int, default=1000)
     parser.add_argument('--minutes', type=float, default=30)
@@ -127,8 +127,8 @@ def main(argv=None) -> None:
     job_args = list(RUNNERS[args.runner])
     if args.archive_flush_s is not None:
         job_args.append(f'--archive_flush_s={args.archive_flush_s:g}')
-    run = LiveRun.start(args.bootstrap, folder, job_args)
-    consumer = KafkaConsumer(bootstrap_servers=args.bootstrap, group_id=run.topic('group'),
+    run = LiveRun.start(args.brokers, folder, job_args)
+    consumer = KafkaConsumer(bootstrap_servers=args.brokers, group_id=run.topic('group'),
                              enable_auto_commit=False)
     feeder = Feeder(run, args.rate, args.minutes * 60)
     rows: List[list] = []
@@ -138,7 +138,7 @@ def main(argv=None) -> None:
     try:
         while feeder.is_alive():
             time.sleep(args.sample_s)  # a benchmark's sampling interval, not a wait for a result
-            produced = sum(end_offsets(args.bootstrap, run.topic('orders')).values())
+            produced = sum(end_offsets(args.brokers, run.topic('orders')).values())
             lag = max(0, produced - committed(run, consumer))
             alerts = run.read('alerts')
             delivered = len(feeder.expected & {r.value['alert_id'] for r in alerts})

@@ -8,11 +8,26 @@ check that kafka-python knows it, so a typo fails at pipeline construction inste
 worker. `repr` never shows a password.
 """
 import dataclasses
+import os
 from typing import Any, Dict, Mapping, Optional, Sequence, Union
 
 from kafka import KafkaConsumer, KafkaProducer
 
 from connectors.kafka_security import KafkaSecurity
+
+LOCAL_KAFKA_PORT = 9092
+
+
+def default_brokers() -> str:
+    """Where every goldstream command looks for Kafka unless given ``--brokers``:
+    ``$GOLDSTREAM_BROKERS`` when set, else the local broker ``./run_local.sh broker start``
+    runs, ``127.0.0.1:$GOLDSTREAM_KAFKA_PORT`` (port 9092 by default)."""
+    brokers = os.environ.get('GOLDSTREAM_BROKERS', '').strip()
+    if brokers:
+        return brokers
+    port = os.environ.get('GOLDSTREAM_KAFKA_PORT', '').strip() or LOCAL_KAFKA_PORT
+    return f'127.0.0.1:{port}'
+
 
 _TOPIC_CHARS = frozenset('abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-')
 SECURITY_PROTOCOLS = ('PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL')

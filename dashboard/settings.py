@@ -9,7 +9,7 @@ import argparse
 import dataclasses
 from typing import Dict, List, Optional
 
-from connectors.kafka_config import checked_topics
+from connectors.kafka_config import checked_topics, default_brokers
 from connectors.kafka_security import KafkaSecurity, add_arguments, from_arguments
 from dashboard.record_kinds import ALERT, DEAD_LETTER, METRIC, ORDER
 
@@ -33,7 +33,7 @@ class DashboardSettings:
     Raises:
       ValueError: a topic name, port or duration that cannot be.
     """
-    brokers: str = '127.0.0.1:9092'
+    brokers: str = dataclasses.field(default_factory=default_brokers)
     group: str = 'goldstream-streaming'
     orders_topic: str = 'orders'
     alerts_topic: str = 'fraud.alerts'

@@ -109,7 +109,8 @@ from connectors.avro_archive import ReadAvroArchive
 from pipelines.daily_report_options import (
     SOURCE_ARCHIVE, SOURCE_KAFKA, DailyReportOptions, ReportSettings, report_settings)
 from pipelines.kafka_security_options import KafkaSecurityOptions, check_kafka_at_launch
-from pipelines.options_help import exit_code_of_run, exit_with_help_if_asked
+from pipelines.options_help import (exit_code_of_run, exit_with_help_if_asked,
+                                    reject_unknown_options)
 from pipelines.report_comparison import previous_report_path
 from pipelines.report_currency import load_rates
 from pipelines.report_figures import ArchivedOrders, ComputeReportFigures, ReportContext
@@ -220,6 +221,7 @@ def pipeline_options(argv=None) -> PipelineOptions:
     """
     exit_with_help_if_asked(argv, __doc__, DailyReportOptions, StreamingOptions,
                             KafkaSecurityOptions)
+    reject_unknown_options(argv)
     options = PipelineOptions(argv)
     check_sources(report_settings(options))  # fail fast on a bad --date, source or path
     options.view_as(StandardOptions).streaming = False
@@ -234,6 +236,7 @@ def days_options(argv=None) -> List[PipelineOptions]:
     """
     exit_with_help_if_asked(argv, __doc__, DailyReportOptions, StreamingOptions,
                             KafkaSecurityOptions)
+    reject_unknown_options(argv)
     days = PipelineOptions(argv).view_as(DailyReportOptions).report_days()
     return [_one_day(argv, day) for day in days]
 

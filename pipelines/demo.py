@@ -1,8 +1,8 @@
 """The local demo behind `./run_local.sh`: generated traffic, the streaming pipeline over it,
 and a summary that compares what came out with the generator's ground truth.
 
-  python -m pipelines.demo --bootstrap 127.0.0.1:9092 --workdir .local/demo --runner PrismRunner
-  python -m pipelines.demo --bootstrap 127.0.0.1:9094 --security_protocol SASL_SSL ...
+  python -m pipelines.demo --brokers 127.0.0.1:9092 --workdir .local/demo --runner PrismRunner
+  python -m pipelines.demo --brokers 127.0.0.1:9094 --security_protocol SASL_SSL ...
       (the options `./run_local.sh broker status --secure` prints reach the secured broker)
 
 The run reads only the records it produced (from a start timestamp), so earlier demo runs on
@@ -23,6 +23,7 @@ import apache_beam as beam
 import fastavro
 
 from connectors.kafka_access_check import KafkaAccessError, check_kafka_access
+from connectors.kafka_config import default_brokers
 from connectors.kafka_security import KafkaSecurity, add_arguments, from_arguments
 from connectors.kafka_topics import end_offsets, ensure_topics
 from pipelines import daily_report, streaming
@@ -102,7 +103,9 @@ def summary(truth: GroundTruth, alerts, metrics, dead_letters, orders_archived,
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--bootstrap', default='127.0.0.1:9092', help='Kafka host:port')
+    parser.add_argument('--brokers', default=default_brokers(),
+                        help='Kafka host:port (default: $GOLDSTREAM_BROKERS, else '
+                             '127.0.0.1:$GOLDSTREAM_KAFKA_PORT, else %(default)s)')
     parser.add_argument('--workdir', default='.local/demo',
                         help='ground truth, reference data and archive go here (recreated)')
     parser.add_argument('--runner', default='PrismRunner',
@@ -123,7 +126,7 @@ def main(argv=None) -> int:
     logging.basicConfig(level=logging.ERROR)  # the summary is the output; Beam's chatter is not
     try:
         security = from_arguments(args)
-        check_kafka_access(args.bootstrap, security)
+        check_kafka_access(args.brokers, security)
     except (ValueError, KafkaAccessError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 2
@@ -144,20 +147,20 @@ def _demo(args: argparse.Namespace, security: KafkaSecurity) -> int:
     plan = plan_traffic(TrafficConfig(count=args.count, seed=args.seed))
     write_reference_data(workdir / 'reference', seed=args.seed)
     write_ground_truth(paths['ground truth'], plan.ground_truth)
-    ensure_topics(args.bootstrap, {topic: 3 for topic in TOPICS.values()}, security=security)
-    before = {name: end_offsets(args.bootstrap, topic, security)
+    ensure_topics(args.brokers, {topic: 3 for topic in TOPICS.values()}, security=security)
+    before = {name: end_offsets(args.brokers, topic, security)
               for name, topic in TOPICS.items()}
     start_ms = int(time.time() * 1000) - 1
 
-    say(f"Producing to '{TOPICS['orders']}' on {args.bootstrap}")
-    produce_plan(args.bootstrap, TOPICS['orders'], plan, progress=ProgressBar(len(plan.records)),
+    say(f"Producing to '{TOPICS['orders']}' on {args.brokers}")
+    produce_plan(args.brokers, TOPICS['orders'], plan, progress=ProgressBar(len(plan.records)),
                  security=security)
 
     say(f'Running the streaming pipeline (bounded) on {args.runner}')
     started = time.monotonic()
     options = streaming.pipeline_options([
         f'--runner={args.runner}', '--bounded', f'--start_from={start_ms}',
-        f'--brokers={args.bootstrap}', f'--orders_topic={TOPICS["orders"]}',
+        f'--brokers={args.brokers}', f'--orders_topic={TOPICS["orders"]}',
         f'--alerts_topic={TOPICS["alerts"]}', f'--metrics_topic={TOPICS["metrics"]}',
         f'--dead_letter_topic={TOPICS["dlq"]}', '--consumer_group=goldstream-demo',
         f'--reference_data={paths["reference data"]}', f'--archive_path={paths["archive"]}',
@@ -166,9 +169,9 @@ def _demo(args: argparse.Namespace, security: KafkaSecurity) -> int:
         streaming.build(pipeline, options)
     say(f'Pipeline finished in {time.monotonic() - started:.0f} s; reading the outputs back')
 
-    alerts = read_new(args.bootstrap, TOPICS['alerts'], before['alerts'], security)
-    metrics = read_new(args.bootstrap, TOPICS['metrics'], before['metrics'], security)
-    dead_letters = read_new(args.bootstrap, TOPICS['dlq'], before['dlq'], security)
+    alerts = read_new(args.brokers, TOPICS['alerts'], before['alerts'], security)
+    metrics = read_new(args.brokers, TOPICS['metrics'], before['metrics'], security)
+    dead_letters = read_new(args.brokers, TOPICS['dlq'], before['dlq'], security)
     orders_archived = archived(workdir / 'archive', streaming.ORDERS_DATASET)
     dead_letters_archived = archived(workdir / 'archive', streaming.DEAD_LETTERS_DATASET)
     agreement = compare(plan.ground_truth, alerts, metrics, dead_letters, orders_archived,

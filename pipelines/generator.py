@@ -9,7 +9,7 @@ count or at a rate, keyed by card id, with headers gen_id and produced_at_ms.
   python -m pipelines.generator --count 10000 --seed 7
   python -m pipelines.generator --count 200000 --rate 2000 --events-per-second 2000
   python -m pipelines.generator --count 2000 --plan-only   # files only, no Kafka
-  python -m pipelines.generator --bootstrap kafka:9094 --security-protocol SASL_SSL \
+  python -m pipelines.generator --brokers kafka:9094 --security-protocol SASL_SSL \
       --sasl-mechanism SCRAM-SHA-512 --sasl-username goldstream \
       --sasl-password-file secrets/goldstream.password --ssl-cafile ca.pem
 
@@ -30,6 +30,7 @@ from kafka.errors import KafkaError
 
 from connectors.kafka_access_check import (
     KafkaAccessError, KafkaUnreachable, check_kafka_access)
+from connectors.kafka_config import default_brokers
 from connectors.kafka_security import KafkaSecurity, add_arguments, from_arguments
 from connectors.kafka_topics import end_offsets, ensure_topics
 from pipelines import ground_truth as truth
@@ -74,7 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
                                      description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     kafka = parser.add_argument_group('Kafka')
-    kafka.add_argument('--bootstrap', default='127.0.0.1:9092', help='broker host:port')
+    kafka.add_argument('--brokers', default=default_brokers(),
+                       help='Kafka host:port (default: $GOLDSTREAM_BROKERS, else '
+                            '127.0.0.1:$GOLDSTREAM_KAFKA_PORT, else %(default)s)')
     kafka.add_argument('--topic', default='orders', help='topic to write (default: orders)')
     kafka.add_argument('--partitions', type=_at_least(1), default=3,
                        help='partitions when the topic has to be created (default: 3)')
@@ -174,17 +177,17 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 def _produce(args: argparse.Namespace, plan: TrafficPlan, security: KafkaSecurity) -> int:
     try:
-        check_kafka_access(args.bootstrap, security)
+        check_kafka_access(args.brokers, security)
     except KafkaUnreachable:  # nothing listens: say how to start the local broker
-        raise BrokerUnavailable(args.bootstrap) from None
-    ensure_topics(args.bootstrap, {args.topic: args.partitions}, security=security)
-    before = end_offsets(args.bootstrap, args.topic, security)
+        raise BrokerUnavailable(args.brokers) from None
+    ensure_topics(args.brokers, {args.topic: args.partitions}, security=security)
+    before = end_offsets(args.brokers, args.topic, security)
     progress = None if args.quiet else ProgressBar(len(plan.records))
-    report = produce_plan(args.bootstrap, args.topic, plan, rate=args.rate, progress=progress,
+    report = produce_plan(args.brokers, args.topic, plan, rate=args.rate, progress=progress,
                           partitions=None, event_timestamps=args.event_timestamps,
                           security=security)
-    after = end_offsets(args.bootstrap, args.topic, security)
-    print(f'produced {report.sent} records to {args.topic!r} on {args.bootstrap} in '
+    after = end_offsets(args.brokers, args.topic, security)
+    print(f'produced {report.sent} records to {args.topic!r} on {args.brokers} in '
           f'{report.elapsed_s:.1f} s ({report.sent / max(report.elapsed_s, 1e-9):,.0f}/s); '
           f'end offsets now {dict(sorted(after.items()))}')
     if args.produced_at is not None:
@@ -196,7 +199,7 @@ def _produce(args: argparse.Namespace, plan: TrafficPlan, security: KafkaSecurit
                 writer.writerow((record.gen_id, record.order_id or '', at_ms))
     if not args.verify:
         return 0
-    read = collections.Counter(read_range(args.bootstrap, args.topic, before, after,
+    read = collections.Counter(read_range(args.brokers, args.topic, before, after,
                                           security=security))
     expected = collections.Counter((r.key, r.value) for r in plan.records)
     if read != expected:

@@ -30,7 +30,8 @@ from connectors.schema_catalogue import SchemaLookup
 from pipelines import output_encoding
 from pipelines.kafka_security_options import (
     KafkaSecurityOptions, check_kafka_at_launch, kafka_security)
-from pipelines.options_help import exit_code_of_run, exit_with_help_if_asked
+from pipelines.options_help import (exit_code_of_run, exit_with_help_if_asked,
+                                    reject_unknown_options)
 from pipelines.runner_setup import run_and_wait, with_local_runners
 from pipelines.streaming_options import StreamingOptions
 from schemas import load_schema
@@ -220,6 +221,7 @@ def sink_size_settings(max_record_bytes: int) -> dict:
 def pipeline_options(argv=None) -> PipelineOptions:
     """Parses the command line; unbounded runs are streaming; local runners need no download."""
     exit_with_help_if_asked(argv, __doc__, StreamingOptions, KafkaSecurityOptions)
+    reject_unknown_options(argv)
     options = PipelineOptions(argv)
     opts = options.view_as(StreamingOptions)
     options.view_as(StandardOptions).streaming = not opts.bounded

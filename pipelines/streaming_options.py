@@ -3,6 +3,7 @@ from typing import Optional
 
 from apache_beam.options.pipeline_options import PipelineOptions
 
+from connectors.kafka_config import default_brokers
 from connectors.kafka_write import DEFAULT_MAX_RECORD_BYTES
 from connectors.schema_registry import SchemaRegistryLookup, value_subject
 from transforms.fraud import DEFAULT_SHARDS
@@ -17,7 +18,7 @@ class StreamingOptions(PipelineOptions):
     @classmethod
     def _add_argparse_args(cls, parser):
         kafka = parser.add_argument_group('Kafka')
-        kafka.add_argument('--brokers', default='127.0.0.1:9092',
+        kafka.add_argument('--brokers', default=default_brokers(),
                            help='Kafka brokers, host:port[,host:port...]')
         kafka.add_argument('--orders_topic', default='orders', help='topic of order events')
         kafka.add_argument('--alerts_topic', default='fraud.alerts',

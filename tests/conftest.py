@@ -14,6 +14,7 @@ import pathlib
 import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 
+from connectors.kafka_config import default_brokers
 from pipelines.local_runtime import prism_binary
 from tests.background_job import BackgroundJob
 from tests.integration.local_scripts import free_port, run_script
@@ -35,7 +36,7 @@ def pytest_collection_modifyitems(session, config, items):
 def pytest_collection_finish(session):
     if not any(item.get_closest_marker('long_running') for item in session.items):
         return
-    bootstrap = os.environ.get('GOLDSTREAM_KAFKA_BOOTSTRAP', '127.0.0.1:9092')
+    bootstrap = default_brokers()
     folder = pathlib.Path(tempfile.mkdtemp(prefix='goldstream-long-running-'))
     try:
         session.config.stash[_JOB] = BackgroundJob.start(bootstrap, folder)

@@ -3,7 +3,7 @@ import pickle
 
 import pytest
 
-from connectors.kafka_config import KafkaConnection
+from connectors.kafka_config import KafkaConnection, default_brokers
 from connectors.kafka_read import ReadFromKafka
 from connectors.kafka_security import KafkaSecurity
 from connectors.kafka_write import WriteToKafka
@@ -124,3 +124,19 @@ def test_security_and_the_same_settings_in_other_arguments_are_refused(kwargs, m
     arguments.update(kwargs)
     with pytest.raises(ValueError, match=message):
         WriteToKafka(SERVERS, 'alerts', bytes, **arguments)
+
+
+@pytest.mark.parametrize('environment, expected', [
+    ({}, '127.0.0.1:9092'),
+    ({'GOLDSTREAM_KAFKA_PORT': '19092'}, '127.0.0.1:19092'),
+    ({'GOLDSTREAM_BROKERS': 'kafka-1:9093,kafka-2:9093', 'GOLDSTREAM_KAFKA_PORT': '19092'},
+     'kafka-1:9093,kafka-2:9093'),
+    ({'GOLDSTREAM_BROKERS': '  '}, '127.0.0.1:9092'),
+])
+def test_every_command_finds_kafka_where_the_environment_says(monkeypatch, environment,
+                                                               expected):
+    for name in ('GOLDSTREAM_BROKERS', 'GOLDSTREAM_KAFKA_PORT'):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    assert default_brokers() == expected

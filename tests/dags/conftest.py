@@ -3,12 +3,12 @@
 The DAG's helper package (`dags/goldstream_dag`) imports nothing from Airflow at module
 level, so its tests put the DAG folder on `sys.path`, as Airflow does, and import it here.
 """
-import os
 import pathlib
 import sys
 
 import pytest
 
+from connectors.kafka_config import default_brokers
 from connectors.kafka_topics import broker_answers
 from tests.dags import airflow_cli
 from tests.dags.smtp_sink import SmtpSink
@@ -44,7 +44,7 @@ def smtp_sink():
 @pytest.fixture(scope='session')
 def kafka_bootstrap() -> str:
     """`host:port` of the running broker; fails (never skips) when there is none."""
-    bootstrap = os.environ.get('GOLDSTREAM_KAFKA_BOOTSTRAP', '127.0.0.1:9092')
+    bootstrap = default_brokers()
     if not broker_answers(bootstrap, 10.0):
         pytest.fail(f'no Kafka broker answers on {bootstrap}. Run the suite with '
                     f'./run_local.sh test, or start one with ./run_local.sh broker start.')

@@ -1,11 +1,11 @@
 """Integration tests run against the real Kafka broker that `./run_local.sh test` starts, and
 the tests of Kafka security against the secured broker a fixture starts once per session."""
-import os
 import uuid
 from typing import Iterator
 
 import pytest
 
+from connectors.kafka_config import default_brokers
 from connectors.kafka_topics import broker_answers
 from tests.integration import secure_kafka
 
@@ -13,7 +13,7 @@ from tests.integration import secure_kafka
 @pytest.fixture(scope='session')
 def kafka_bootstrap() -> str:
     """`host:port` of the running broker; fails (never skips) when there is none."""
-    bootstrap = os.environ.get('GOLDSTREAM_KAFKA_BOOTSTRAP', '127.0.0.1:9092')
+    bootstrap = default_brokers()
     if not broker_answers(bootstrap, 10.0):
         pytest.fail(f'no Kafka broker answers on {bootstrap}. Run the suite with '
                     f'./run_local.sh test, or start one with ./run_local.sh broker start.')

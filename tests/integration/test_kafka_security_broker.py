@@ -79,7 +79,7 @@ def topics(secured_kafka) -> Dict[str, str]:
 
 def generator(kafka, topics, folder, options, debug=False) -> List[str]:
     return ['-c', DEBUG_GENERATOR] if debug else ['-m', 'pipelines.generator'], [
-        f'--bootstrap={kafka.bootstrap}', f'--topic={topics["orders"]}', f'--count={COUNT}',
+        f'--brokers={kafka.bootstrap}', f'--topic={topics["orders"]}', f'--count={COUNT}',
         '--seed=23', '--event-timestamps', '--quiet', '--card-prefix=sec',
         f'--reference-data={folder / "reference"}',
         f'--ground-truth={folder / "ground_truth.json"}', *options]

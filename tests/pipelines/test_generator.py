@@ -91,7 +91,7 @@ def test_an_unreachable_broker_is_one_line_naming_it_and_how_to_start_one(tmp_pa
     # In a process of its own: what the command prints, and nothing that other tests'
     # pipelines (their SDK harness threads) may print into this process's stderr.
     done = subprocess.run(
-        [sys.executable, '-m', 'pipelines.generator', '--count', '300', '--bootstrap',
+        [sys.executable, '-m', 'pipelines.generator', '--count', '300', '--brokers',
          '127.0.0.1:1', '--quiet', '--reference-data', str(tmp_path), '--ground-truth',
          str(tmp_path / 'truth.json')],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, check=False)

@@ -2,6 +2,7 @@
 import pytest
 
 from pipelines import daily_report, streaming
+from pipelines.options_help import exit_code_of_run
 
 
 @pytest.mark.parametrize('module, option', [(streaming, '--orders_topic'),
@@ -16,3 +17,32 @@ def test_help_lists_the_pipeline_options(module, option, capsys):
         module.pipeline_options(['--help'])
     assert stopped.value.code == 0
     assert option in capsys.readouterr().out
+
+
+@pytest.mark.parametrize('module', [streaming, daily_report])
+@pytest.mark.parametrize('argv, message', [
+    (['--window-size-s=60'],
+     'unknown option --window-size-s (options are spelled with underscores: --window_size_s)'),
+    (['--window_size=60'], 'unknown option --window_size (did you mean --window_size_s?)'),
+    (['--no_such_thing', 'x'], 'unknown option --no_such_thing; see --help'),
+])
+def test_an_unknown_option_is_an_error_that_names_it(module, argv, message):
+    with pytest.raises(ValueError) as raised:
+        module.pipeline_options(['--date=2026-11-18', *argv] if module is daily_report
+                                else argv)
+    assert message in str(raised.value)
+
+
+def test_beam_and_runner_options_are_known():
+    options = streaming.pipeline_options([
+        '--runner=FlinkRunner', '--flink_master=[local]', '--parallelism=1',
+        '--finish_bundle_before_checkpointing=true', '--max_cache_memory_usage_mb=0',
+        '--window_size_s=60', '--brokers=127.0.0.1:9092'])
+    assert options.view_as(streaming.StreamingOptions).window_size_s == 60
+
+
+def test_a_pipeline_command_exits_2_with_one_line_for_an_unknown_option(capsys):
+    assert exit_code_of_run(streaming.run, ['--window-size-s=60']) == 2
+    err = capsys.readouterr().err
+    assert err.startswith('error: unknown option --window-size-s')
+    assert len(err.strip().splitlines()) == 1
