@@ -37,7 +37,7 @@ def check_kafka_at_launch(options: PipelineOptions, brokers: str) -> None:
     """Fails before the job starts when the brokers cannot be used with these settings.
 
     Skipped on Dataflow, whose workers reach Kafka from their own network, not the
-    launcher's (README, "Dataflow").
+    launcher's (docs/runners.md, "Dataflow").
 
     Raises:
       KafkaAccessError: one line naming what to check (connectors/kafka_access_check.py).

@@ -75,7 +75,7 @@ class StreamingOptions(PipelineOptions):
         reference.add_argument('--reference_refresh_s', type=float, default=0.0,
                                help='unbounded runs re-read the reference data this often '
                                     '(PeriodicImpulse side input); 0 reads it once at start. '
-                                    'Prism 2.77 stalls such pipelines (README), so the '
+                                    'Prism 2.77 stalls such pipelines (docs/runners.md), so the '
                                     'default is 0; use it on Flink or Dataflow')
 
         fraud = parser.add_argument_group('Fraud rules')

@@ -1,6 +1,6 @@
 """Nothing lost when the job is killed: `kill -9` of the pipeline and its runner mid-stream, a
 restart with the same consumer group, then a broker stop and start under the restarted job
-(docs/delivery.md, "Delivery and time").
+(docs/delivery.md, "Kill -9, measured").
 
 Per runner, the generator produces a known plan at 300 orders/s; the job and every process
 of its runner get SIGKILL once 40 % of it is sent and the archive holds some of it (a job
