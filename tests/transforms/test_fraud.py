@@ -395,3 +395,19 @@ def test_every_rule_can_fire_in_the_generated_histories():
             rules[rule] += 1
     count_rules()
     assert all(rules.values()), rules
+
+
+@pytest.mark.parametrize('per_card_state', [True, False])
+def test_orders_from_several_inputs_are_checked_as_one_stream(per_card_state):
+    # E.g. live orders and those a restarted job reads again: a card's orders may come from
+    # either input, and its history holds them all.
+    first, second = SAMPLE_ORDERS[::2], SAMPLE_ORDERS[1::2]
+    with TestPipeline(options=options('DirectRunner', streaming=False)) as p:
+        inputs = tuple(p | f'Create{n}' >> beam.Create(part)
+                       | f'AtEventTime{n}' >> beam.Map(at_event_time)
+                       for n, part in enumerate((first, second)))
+        alerts = inputs | CheckFraud(per_card_state=per_card_state)
+        if per_card_state:  # checked on arrival, in no set order: none missed
+            assert_that(alert_ids(alerts), contains(expected_alert_ids(SAMPLE_ORDERS)))
+        else:  # each card's whole history, in event-time order: exactly the rules' alerts
+            assert_that(alert_ids(alerts), equal_to(expected_alert_ids(SAMPLE_ORDERS)))
