@@ -7,7 +7,7 @@ from kafka import TopicPartition
 
 from connectors.kafka_config import KafkaConnection
 from connectors.kafka_partitions import PartitionRead
-from connectors.kafka_read import _ReadPartition, kafka_timestamp_ms
+from connectors.kafka_read import POLL_MAX_RECORDS, _ReadPartition, kafka_timestamp_ms
 from connectors.kafka_restriction import EventTimeWatermarkProvider, KafkaOffsetTracker
 
 Message = collections.namedtuple(
@@ -16,8 +16,9 @@ BASE_MS = 1_780_000_000_000
 
 
 class FakeConsumer:
-    """One partition's log; each poll returns everything from the position on, and moves the
-    position to the log's end (past gaps such as transaction markers), as Kafka's fetch does."""
+    """One partition's log; each poll returns everything from the position on (at most
+    `max_records`), and moves the position past what it returned, to the log's end (past
+    gaps such as transaction markers) once it returned everything, as Kafka's fetch does."""
 
     def __init__(self, offsets, end):
         self._log = [Message('orders', 0, offset, BASE_MS + offset, None, b'%d' % offset, [])
@@ -39,9 +40,14 @@ class FakeConsumer:
     def position(self, tp):
         return self._position
 
-    def poll(self, timeout_ms):
-        batch = [m for m in self._log if m.offset >= self._position]
-        self._position = max(self._position, self._end)
+    def poll(self, timeout_ms, max_records=None):
+        self.polled_at_most = max_records
+        pending = [m for m in self._log if m.offset >= self._position]
+        batch = pending[:max_records]
+        if len(batch) < len(pending):
+            self._position = batch[-1].offset + 1  # the rest stays buffered, as in kafka-python
+        else:
+            self._position = max(self._position, self._end)
         return {self._tp: batch} if batch else {}
 
 
@@ -80,6 +86,21 @@ def test_a_batch_running_past_the_stop_emits_and_counts_only_the_range():
 def test_gaps_in_the_offsets_end_the_read_at_the_stop():
     assert read([0, 1, 3, 4, 7], 8, 0, 6) == ([0, 1, 3, 4], 4)
     assert read([0, 1, 3], 6, 0, 6) == ([0, 1, 3], 3)  # the last offsets are markers
+
+
+def test_a_poll_hands_over_a_bounded_batch_and_the_read_goes_on_with_the_rest():
+    # The read's deadline is checked between polls: a poll must not hand over a whole fetch.
+    offsets = range(2 * POLL_MAX_RECORDS + 50)
+    assert read(offsets, len(offsets), 0, len(offsets)) == (list(offsets), len(offsets))
+
+
+def test_the_reader_asks_for_at_most_poll_max_records():
+    watermarks = EventTimeWatermarkProvider(Duration.of(5), 10.0, hold=True)
+    reader = reader_over(range(10), kafka_timestamp_ms, watermarks)
+    estimator = watermarks.create_watermark_estimator(watermarks.initial_estimator_state(
+        PartitionRead('orders', 0, 0, 10), OffsetRange(0, 10)))
+    stamped(reader, estimator, 0, 10)
+    assert reader._consumer.polled_at_most == POLL_MAX_RECORDS == 100  # pylint: disable=protected-access
 
 
 def reader_over(log, event_time_ms, watermarks):
