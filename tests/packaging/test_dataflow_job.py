@@ -46,10 +46,10 @@ JOBS = {
         ('--brokers=kafka-1.example.internal:9092,kafka-2.example.internal:9092',),
         True,
         ('ReadOrders', 'SplitReplayed', 'IngestOrders', 'IngestReplayed', 'ForgetOrigin',
-         'WithReplayed', 'EnrichOrders', 'CheckFraud', 'OnlyAlerts', 'CountPerWindow',
+         'EnrichOrders', 'CheckFraud', 'OnlyAlerts', 'CountPerWindow',
          'ToMetricRows', 'ArchiveOrders', 'ArchiveDeadLetters', 'ArchivedFiles',
          'WriteAlerts', 'WriteMetrics', 'WriteDeadLetters', 'StoredOffsets',
-         'StoredUntriggered', 'DurableOffsets', 'CommitDurableOffsets'),
+         'StoredUntriggered', 'CommitDurableOffsets'),
         (('brokers', 'kafka-1.example.internal:9092,kafka-2.example.internal:9092'),
          ('orders_topic', 'orders'), ('archive_path', f'gs://{BUCKET}/archive'))),
     'daily_report': JobCase(
