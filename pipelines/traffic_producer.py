@@ -97,7 +97,7 @@ class Pacer:
         if self._start is None:
             self._start = now
         delay = self._start + index * self._interval - now
-        if delay > self._tick_s or (delay > 0 and not self._tick_s):
+        if delay > self._tick_s:  # with no tick: whenever the record is not due yet
             self._sleep(delay)
 
 

@@ -61,12 +61,10 @@ class ValidateOrders(beam.PTransform):
             ValueError: If ``clock`` is not callable.
         """
         super().__init__()
-        if not callable(clock):
-            raise ValueError(f'clock must be callable, got {clock!r}')
-        self._clock = clock
+        self._fn = validate_orders_fn(clock)
 
     def expand(self, events: beam.PCollection[DecodedEvent]):  # tagged outputs: see the class
-        return events | 'Validate' >> beam.ParDo(_ValidateFn(self._clock)).with_output_types(
+        return events | 'Validate' >> beam.ParDo(self._fn).with_output_types(
             Order, **{DEAD_LETTER: DeadLetter}).with_outputs(DEAD_LETTER, main=VALID)
 
 
