@@ -1,11 +1,11 @@
 """Kill -9 and restart: what a streaming job loses, duplicates and how fast it comes back.
 
-For each runner: the pipeline runs unbounded in a process of its own (pipelines/live_run.py);
+For each runner: the pipeline runs unbounded in a process of its own (pipelines/local/live_run.py);
 `--cycles` times, the generator produces `--seconds` of traffic at `--rate` (a plan of its own,
 with fraud, ground truth known), the job and every process of its runner get SIGKILL once
 `--kill-at` of it is sent, and the job is started again on the same consumer group, topics
 and archive folder while the plan goes on; then the harness waits for the job to settle
-(pipelines/fault_run.py). Per cycle: the records of its plan produced, archived,
+(pipelines/faults/run.py). Per cycle: the records of its plan produced, archived,
 dead-lettered, lost (neither) and duplicated (more than once), the ground-truth alerts
 delivered and repeated, counted once the job settled after the cycle, and the recovery time
 (restart to the first new output or committed offset); "lost at the end" counts them again
@@ -24,9 +24,9 @@ import time
 
 from bench.results_table import context, publish
 from connectors.kafka_config import default_brokers
-from pipelines.fault_cycles import FaultReport, run_kill_cycles
-from pipelines.fault_run import FaultRun
-from pipelines.traffic_config import TrafficConfig
+from pipelines.faults.cycles import FaultReport, run_kill_cycles
+from pipelines.faults.run import FaultRun
+from pipelines.generator.config import TrafficConfig
 
 RUNNERS = {
     'DirectRunner': ['--runner=DirectRunner'],  # the default: Prism, patched (infra/prism)

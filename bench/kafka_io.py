@@ -23,7 +23,7 @@ from connectors.kafka_config import default_brokers
 from connectors.kafka_read import ReadFromKafka
 from connectors.kafka_topics import end_offsets, ensure_topics
 from connectors.order_codec import OrderDecoder
-from pipelines.generator import generate_orders, produce_orders
+from pipelines.generator.cli import generate_orders, produce_orders
 from pipelines.runner_setup import with_local_runners
 
 RUNNERS = ('PrismRunner', 'DirectRunner', 'FlinkRunner')

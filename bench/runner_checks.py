@@ -14,9 +14,9 @@ from typing import Callable, Dict, List, Mapping, NamedTuple
 import fastavro
 
 from connectors.kafka_topics import end_offsets
-from pipelines import local_runtime
-from pipelines.ground_truth import GroundTruth, dead_letter_reasons, on_time_panes
-from pipelines.traffic_producer import read_range
+from pipelines.local import tools
+from pipelines.generator.ground_truth import GroundTruth, dead_letter_reasons, on_time_panes
+from pipelines.generator.producer import read_range
 
 SCRIPT_TIMEOUT_S = 300  # run_local.sh's own start deadline is 90 s, plus unpacking Flink once
 
@@ -139,8 +139,8 @@ class SessionCluster:
     def _script(self, command: str) -> None:
         env = dict(os.environ, GOLDSTREAM_FLINK_REST_PORT=self.master.rsplit(':', 1)[1])
         completed = subprocess.run(
-            [str(local_runtime.REPO_ROOT / 'run_local.sh'), 'flink', command], env=env,
-            cwd=local_runtime.REPO_ROOT, stdout=sys.stderr, timeout=SCRIPT_TIMEOUT_S,
+            [str(tools.REPO_ROOT / 'run_local.sh'), 'flink', command], env=env,
+            cwd=tools.REPO_ROOT, stdout=sys.stderr, timeout=SCRIPT_TIMEOUT_S,
             check=False)
         if completed.returncode != 0:
             raise RuntimeError(f'./run_local.sh flink {command} exited with '

@@ -57,11 +57,12 @@ from bench.runner_checks import (
     DirectRunnerEngine, SessionCluster, check_report, check_streaming, read_outputs)
 from connectors.kafka_config import default_brokers
 from connectors.kafka_topics import ensure_topics
-from pipelines import daily_report, streaming
-from pipelines.reference_data import write_reference_data
-from pipelines.traffic_config import TrafficConfig
-from pipelines.traffic_plan import plan_traffic
-from pipelines.traffic_producer import ProgressBar, produce_plan
+from pipelines.daily_report import pipeline as daily_report
+from pipelines.streaming import pipeline as streaming
+from pipelines.generator.reference_data import write_reference_data
+from pipelines.generator.config import TrafficConfig
+from pipelines.generator.plan import plan_traffic
+from pipelines.generator.producer import ProgressBar, produce_plan
 
 RUNNERS = ('direct', 'prism', 'flink-local', 'flink-session')
 REFERENCE_RUNNER = 'prism'

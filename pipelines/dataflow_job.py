@@ -41,7 +41,8 @@ from apache_beam.portability.api import beam_runner_api_pb2
 from apache_beam.runners.dataflow.internal import apiclient
 from google.protobuf import json_format
 
-PIPELINES = {'streaming': 'pipelines.streaming', 'daily_report': 'pipelines.daily_report'}
+PIPELINES = {'streaming': 'pipelines.streaming.pipeline',
+             'daily_report': 'pipelines.daily_report.pipeline'}
 RUNNER = 'DataflowRunner'
 
 

@@ -26,13 +26,14 @@ from connectors.kafka_access_check import KafkaAccessError, check_kafka_access
 from connectors.kafka_config import default_brokers
 from connectors.kafka_security import KafkaSecurity, add_arguments, from_arguments
 from connectors.kafka_topics import end_offsets, ensure_topics
-from pipelines import daily_report, streaming
-from pipelines.ground_truth import (
+from pipelines.daily_report import pipeline as daily_report
+from pipelines.streaming import pipeline as streaming
+from pipelines.generator.ground_truth import (
     GroundTruth, dead_letter_reasons, on_time_panes, write_ground_truth)
-from pipelines.reference_data import write_reference_data
-from pipelines.traffic_config import TrafficConfig
-from pipelines.traffic_plan import plan_traffic
-from pipelines.traffic_producer import ProgressBar, produce_plan, read_range
+from pipelines.generator.reference_data import write_reference_data
+from pipelines.generator.config import TrafficConfig
+from pipelines.generator.plan import plan_traffic
+from pipelines.generator.producer import ProgressBar, produce_plan, read_range
 
 TOPICS = {'orders': 'orders', 'alerts': 'fraud.alerts', 'metrics': 'order.metrics',
           'dlq': 'orders.dlq'}

@@ -12,13 +12,13 @@ import uuid
 
 import pytest
 
-from pipelines.report_writers import TABLE_COLUMNS
-from pipelines.traffic_config import TrafficConfig
-from pipelines.traffic_producer import produce_plan
+from pipelines.daily_report.writers import TABLE_COLUMNS
+from pipelines.generator.config import TrafficConfig
+from pipelines.generator.producer import produce_plan
 from tests.dags import airflow_cli
 from tests.dags.smtp_sink import SmtpSink
 from tests.integration.streaming_setup import prepare_run
-from tests.pipelines.report_setup import expected_report
+from tests.pipelines.daily_report.report_setup import expected_report
 
 # 600 records over 50 minutes of event time from 08:00 UTC on 2026-11-18: every fraud rule
 # and dead-letter reason, small enough for a quick run.

@@ -1,6 +1,6 @@
 """Headless Chromium kept open on a live page, driven through the DevTools protocol.
 
-The report page test (`tests.pipelines.headless_chromium`) loads a static file once; a live
+The report page test (`tests.pipelines.daily_report.headless_chromium`) loads a static file once; a live
 page must be watched as it changes. `LiveChromium` starts the same Debian Chromium with the
 same flags, but with `--remote-debugging-pipe` (commands on fd 3, replies on fd 4, each a JSON
 message ending in a NUL byte; no port, nothing on the network), so a test can evaluate
@@ -19,7 +19,7 @@ import tempfile
 import time
 from typing import Any, Dict, List, Optional, Tuple
 
-from tests.pipelines.headless_chromium import FLAGS, NO_NETWORK_FLAGS, chromium_binary
+from tests.pipelines.daily_report.headless_chromium import FLAGS, NO_NETWORK_FLAGS, chromium_binary
 
 COMMAND_TIMEOUT_S = 30.0
 

@@ -5,7 +5,7 @@ stopped and started, so the suite's broker is never disturbed."""
 from kafka import KafkaProducer
 
 from connectors.kafka_topics import ensure_topics
-from pipelines.output_encoding import value_encoder
+from pipelines.streaming.output_encoding import value_encoder
 from tests.dashboard.dashboard_process import poll_until, start_dashboard, stop_dashboard
 from tests.dashboard.samples import SAMPLE_ALERT
 from tests.integration.local_scripts import run_script

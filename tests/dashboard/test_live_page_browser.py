@@ -18,16 +18,16 @@ import apache_beam as beam
 from apache_beam.runners.runner import PipelineState
 from prometheus_client.parser import text_string_to_metric_families
 
-from pipelines import streaming
-from pipelines.ground_truth import dead_letter_reasons
-from pipelines.traffic_config import TrafficConfig
-from pipelines.traffic_producer import produce_plan
+from pipelines.streaming import pipeline as streaming
+from pipelines.generator.ground_truth import dead_letter_reasons
+from pipelines.generator.config import TrafficConfig
+from pipelines.generator.producer import produce_plan
 from dashboard.kafka_access import KafkaAccess
 from dashboard.output_view import window_totals
 from tests.dashboard.dashboard_process import poll_until, start_dashboard, stop_dashboard
 from tests.dashboard.live_chromium import LiveChromium
 from tests.integration.streaming_setup import expected_alert_keys, prepare_run, read_json_topic
-from tests.pipelines.headless_chromium import read_screenshot
+from tests.pipelines.daily_report.headless_chromium import read_screenshot
 
 CONFIG = TrafficConfig(count=3_000, seed=13)
 RATE = 300  # records/s: ten seconds of traffic, so the page is watched while it flows

@@ -8,7 +8,7 @@ from kafka.structs import OffsetAndMetadata
 from prometheus_client.parser import text_string_to_metric_families
 
 from connectors.kafka_topics import ensure_topics
-from pipelines.output_encoding import value_encoder
+from pipelines.streaming.output_encoding import value_encoder
 from tests.dashboard.dashboard_process import poll_until, start_dashboard, stop_dashboard
 from tests.dashboard.samples import SAMPLE_ALERT, SAMPLE_DEAD_LETTER
 

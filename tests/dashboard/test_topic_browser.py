@@ -9,7 +9,7 @@ from kafka import KafkaProducer
 
 from connectors.kafka_topics import ensure_topics
 from connectors.order_codec import encode_order_avro
-from pipelines.output_encoding import value_encoder
+from pipelines.streaming.output_encoding import value_encoder
 from tests.dashboard.dashboard_process import poll_until, start_dashboard, stop_dashboard
 from tests.dashboard.samples import (
     SAMPLE_ALERT, SAMPLE_DEAD_LETTER, SAMPLE_METRIC, SAMPLE_ORDER)

@@ -6,11 +6,11 @@ from typing import Dict, List, NamedTuple
 import fastavro
 
 from connectors.kafka_topics import end_offsets, ensure_topics
-from pipelines.ground_truth import GroundTruth
-from pipelines.reference_data import write_reference_data
-from pipelines.traffic_config import TrafficConfig
-from pipelines.traffic_plan import TrafficPlan, plan_traffic
-from pipelines.traffic_producer import read_range
+from pipelines.generator.ground_truth import GroundTruth
+from pipelines.generator.reference_data import write_reference_data
+from pipelines.generator.config import TrafficConfig
+from pipelines.generator.plan import TrafficPlan, plan_traffic
+from pipelines.generator.producer import read_range
 
 
 class StreamingRun(NamedTuple):

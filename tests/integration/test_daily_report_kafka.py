@@ -27,14 +27,15 @@ from kafka import KafkaAdminClient, KafkaProducer
 from kafka.admin import NewTopic
 
 from connectors.order_codec import encode_order_json
-from pipelines import daily_report, streaming
-from pipelines.reference_data import customer_id, product_id
-from pipelines.report_figures import day_bounds_ms
-from pipelines.traffic_config import KIND_MALFORMED, KIND_ORDER, TrafficConfig
-from pipelines.traffic_plan import PlannedRecord
-from pipelines.traffic_producer import produce_plan
+from pipelines.daily_report import pipeline as daily_report
+from pipelines.streaming import pipeline as streaming
+from pipelines.generator.reference_data import customer_id, product_id
+from pipelines.daily_report.figures import day_bounds_ms
+from pipelines.generator.config import KIND_MALFORMED, KIND_ORDER, TrafficConfig
+from pipelines.generator.plan import PlannedRecord
+from pipelines.generator.producer import produce_plan
 from tests.integration.streaming_setup import prepare_run
-from tests.pipelines.report_setup import expected_report
+from tests.pipelines.daily_report.report_setup import expected_report
 from tests.transforms.helpers import counter
 
 # 3,000 records over about 4 hours of event time from 08:00 UTC (the archive report's test

@@ -13,15 +13,16 @@ import urllib.request
 import apache_beam as beam
 import pytest
 
-from pipelines import local_runtime, streaming
-from pipelines.ground_truth import on_time_panes
-from pipelines.traffic_config import TrafficConfig
-from pipelines.reference_data import write_reference_data
-from pipelines.traffic_plan import plan_traffic
-from pipelines.traffic_producer import produce_plan
+from pipelines.local import tools
+from pipelines.streaming import pipeline as streaming
+from pipelines.generator.ground_truth import on_time_panes
+from pipelines.generator.config import TrafficConfig
+from pipelines.generator.reference_data import write_reference_data
+from pipelines.generator.plan import plan_traffic
+from pipelines.generator.producer import produce_plan
 from tests.integration.streaming_setup import (
     alert_keys, expected_alert_keys, prepare_run, read_json_topic)
-from tests.pipelines.report_setup import expected_report, run_report, write_archive
+from tests.pipelines.daily_report.report_setup import expected_report, run_report, write_archive
 from tests.integration.live_checks import check_live_run
 from tests.integration.local_scripts import free_port, run_script
 
@@ -67,7 +68,7 @@ def test_start_status_second_start_stop_status(flink_env):
     overview = _overview(port)
     assert overview['taskmanagers'] >= 1
     assert overview['slots-total'] == 4
-    assert overview['flink-version'] == local_runtime.read_versions()['FLINK_VERSION']
+    assert overview['flink-version'] == tools.read_versions()['FLINK_VERSION']
     pids = [int((state / f'{role}.pid').read_text()) for role in ('jobmanager', 'taskmanager')]
     assert (state / 'logs' / 'flink-jobmanager.log').is_file()
 

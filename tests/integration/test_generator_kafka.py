@@ -3,9 +3,9 @@ import collections
 import time
 
 from connectors.kafka_topics import end_offsets
-from pipelines.traffic_config import TrafficConfig
-from pipelines.traffic_plan import plan_traffic
-from pipelines.traffic_producer import produce_plan, read_range
+from pipelines.generator.config import TrafficConfig
+from pipelines.generator.plan import plan_traffic
+from pipelines.generator.producer import produce_plan, read_range
 
 PLAN = plan_traffic(TrafficConfig(count=1_500, seed=13), now_ms=1_795_600_000_000)
 

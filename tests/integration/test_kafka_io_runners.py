@@ -7,7 +7,7 @@ import pytest
 from connectors.kafka_read import ReadFromKafka
 from connectors.kafka_topics import end_offsets, ensure_topics
 from connectors.kafka_write import WriteToKafka
-from pipelines.generator import generate_orders, produce_orders, read_range
+from pipelines.generator.cli import generate_orders, produce_orders, read_range
 from tests.integration.pipeline_runners import RUNNERS, options_for
 
 RECORDS = 20_000

@@ -3,7 +3,7 @@ import collections
 
 from connectors.kafka_topics import end_offsets, ensure_topics
 from connectors.order_codec import decode_order
-from pipelines.generator import generate_orders, order_fingerprint, produce_orders, read_range
+from pipelines.generator.cli import generate_orders, order_fingerprint, produce_orders, read_range
 
 ORDER_COUNT = 10_000
 PARTITIONS = 3

@@ -18,8 +18,8 @@ from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 
 from connectors.kafka_topics import end_offsets, ensure_topics
-from pipelines.ground_truth import load_ground_truth
-from pipelines.traffic_producer import read_range
+from pipelines.generator.ground_truth import load_ground_truth
+from pipelines.generator.producer import read_range
 from tests.integration.local_scripts import ROOT
 
 DAY = '2026-11-18'  # the generator's default start; --event-timestamps puts its records there
@@ -28,7 +28,7 @@ RUN_TIMEOUT_S = 240
 WRONG = 'not-the-password'
 PASSWORD_VARIABLE = 'GOLDSTREAM_TEST_KAFKA_PASSWORD'
 DEBUG_GENERATOR = ('import logging, sys; logging.basicConfig(level=logging.DEBUG); '
-                   'from pipelines.generator import main; sys.exit(main(sys.argv[1:]))')
+                   'from pipelines.generator.cli import main; sys.exit(main(sys.argv[1:]))')
 
 OUTPUTS: List[str] = []  # every captured output of this module, for the last test
 

@@ -14,7 +14,7 @@ from connectors.kafka_read import ReadFromKafka
 from connectors.kafka_topics import ensure_topics
 from connectors.kafka_write import WriteToKafka
 from connectors.order_codec import encode_order_json
-from pipelines.generator import generate_orders, produce_orders
+from pipelines.generator.cli import generate_orders, produce_orders
 from tests.integration.kafka_polling import poll_topic_until
 from tests.integration.pipeline_runners import options_for
 from tests.integration.test_kafka_io_runners import record_key, record_value

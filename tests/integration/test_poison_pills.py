@@ -22,9 +22,9 @@ from kafka import KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
 
 from connectors.order_codec import encode_order_avro
-from pipelines import streaming
-from pipelines.live_run import OUTPUTS, LiveRun
-from pipelines.reference_data import write_reference_data
+from pipelines.streaming import pipeline as streaming
+from pipelines.local.live_run import OUTPUTS, LiveRun
+from pipelines.generator.reference_data import write_reference_data
 from connectors.kafka_topics import ensure_topics
 
 BIG_BYTES = 2 * 1024 * 1024

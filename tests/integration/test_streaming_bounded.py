@@ -4,10 +4,10 @@ import collections
 import apache_beam as beam
 import pytest
 
-from pipelines import streaming
-from pipelines.ground_truth import dead_letter_reasons, on_time_panes
-from pipelines.traffic_config import TrafficConfig
-from pipelines.traffic_producer import produce_plan
+from pipelines.streaming import pipeline as streaming
+from pipelines.generator.ground_truth import dead_letter_reasons, on_time_panes
+from pipelines.generator.config import TrafficConfig
+from pipelines.generator.producer import produce_plan
 from tests.integration.streaming_setup import (
     alert_keys, expected_alert_keys, prepare_run, read_archive, read_json_topic)
 

@@ -18,9 +18,9 @@ import pathlib
 
 import pytest
 
-from pipelines.fault_cycles import run_kill_cycles
-from pipelines.fault_run import FaultRun
-from pipelines.traffic_config import TrafficConfig
+from pipelines.faults.cycles import run_kill_cycles
+from pipelines.faults.run import FaultRun
+from pipelines.generator.config import TrafficConfig
 from tests.integration.local_scripts import run_script
 
 RUNNERS = {

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from pipelines.traffic_config import TrafficConfig
+from pipelines.generator.config import TrafficConfig
 
 MIN_AGE_S = 6 * 60 + 10
 CATCH_UP_S = 180

@@ -1,8 +1,8 @@
 """Plans shared by the generator tests (planning 5,000 records takes about 0.1 s)."""
 import pytest
 
-from pipelines.traffic_config import TrafficConfig
-from pipelines.traffic_plan import TrafficPlan, plan_traffic
+from pipelines.generator.config import TrafficConfig
+from pipelines.generator.plan import TrafficPlan, plan_traffic
 
 PLAN_NOW_MS = 1_795_600_000_000
 """A fixed wall clock for plans (2026-11-26T08:26:40Z), so they are identical run to run."""

@@ -13,7 +13,10 @@ from apache_beam.portability.api import beam_runner_api_pb2
 
 from connectors.kafka_security import OPTION_NAMES
 from dashboard.settings import parse_settings
-from pipelines import daily_report, demo, generator, streaming
+from pipelines import demo
+from pipelines.daily_report import pipeline as daily_report
+from pipelines.generator import cli as generator
+from pipelines.streaming import pipeline as streaming
 from pipelines.kafka_security_options import check_kafka_at_launch, kafka_security
 
 SECRET = 'Pa55-in-env-only'

@@ -1,7 +1,8 @@
 """`--help` of the pipeline modules lists their own options with their help strings."""
 import pytest
 
-from pipelines import daily_report, streaming
+from pipelines.daily_report import pipeline as daily_report
+from pipelines.streaming import pipeline as streaming
 from pipelines.options_help import exit_code_of_run
 
 

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from pipelines.output_encoding import value_encoder
+from pipelines.streaming.output_encoding import value_encoder
 from transforms.dead_letter_fit import MESSAGE_CUT_CHARS, FitDeadLetter
 from transforms.dead_letters import make_dead_letter
 from transforms.records import RecordOrigin

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from connectors.codec_errors import DecodeError
 from connectors.order_codec import decode_order, encode_order_avro
 from connectors.kafka_write import DEFAULT_MAX_RECORD_BYTES
-from pipelines.output_encoding import json_value, product_key
+from pipelines.streaming.output_encoding import json_value, product_key
 from tests.strategies import orders as valid_orders
 from tests.transforms.helpers import NOW_S
 from transforms.dead_letters import make_dead_letter

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from connectors.order_codec import encode_order_avro, encode_order_json
-from pipelines.generator import encoder_for, generate_orders
+from pipelines.generator.cli import encoder_for, generate_orders
 from tests.strategies import orders
 from tests.transforms.helpers import counter, fixed_clock, options, raw_order
 from transforms.order_ingest import IngestOrders

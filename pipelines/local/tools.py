@@ -1,0 +1,68 @@
+"""Where run_local.sh put the pinned tools, for code that runs pipelines on this machine.
+
+The versions come from `infra/versions.env` (the one place they are pinned); the paths follow
+run_local.sh's cache layout under `$GOLDSTREAM_CACHE` (default `~/.cache/goldstream`). Only
+a clone has the versions file: an installed goldstream (`pip install`, a Dataflow worker) has
+no run_local.sh tools, and `in_clone()` says so.
+"""
+import hashlib
+import os
+import pathlib
+from typing import Dict
+
+REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
+VERSIONS_FILE = REPO_ROOT / 'infra' / 'versions.env'
+
+
+def in_clone() -> bool:
+    """Whether this code runs from a goldstream clone (with `infra/versions.env`), not from an
+    installed package."""
+    return VERSIONS_FILE.is_file()
+
+
+def read_versions(path: pathlib.Path = VERSIONS_FILE) -> Dict[str, str]:
+    """Returns the KEY=VALUE pairs of a versions file, ignoring comments and blank lines."""
+    versions = {}
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith('#'):
+            continue
+        key, sep, value = line.partition('=')
+        if not sep or not key.strip():
+            raise ValueError(f'{path}:{number}: expected KEY=VALUE, got {line!r}')
+        versions[key.strip()] = value.strip()
+    return versions
+
+
+def cache_dir() -> pathlib.Path:
+    """The download and build cache run_local.sh fills."""
+    configured = os.environ.get('GOLDSTREAM_CACHE')
+    if configured:
+        return pathlib.Path(configured)
+    return pathlib.Path.home() / '.cache' / 'goldstream'
+
+
+PRISM_PATCHES = REPO_ROOT / 'infra' / 'prism'
+
+
+def prism_patches_key() -> str:
+    """The first 12 hex digits of the SHA-256 of `infra/prism/*.patch`, concatenated in name
+    order: run_local.sh builds Prism with those patches into a folder named by it."""
+    digest = hashlib.sha256()
+    for patch in sorted(PRISM_PATCHES.glob('*.patch')):
+        digest.update(patch.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def prism_binary() -> pathlib.Path:
+    """The Prism binary built by `./run_local.sh setup` for the pinned Beam version."""
+    version = read_versions()['BEAM_VERSION']
+    return cache_dir() / 'prism' / f'{version}-{prism_patches_key()}' / 'prism'
+
+
+def flink_job_server_jar() -> pathlib.Path:
+    """The Flink job server launcher jar assembled by `./run_local.sh setup`."""
+    versions = read_versions()
+    home = (f"beam-{versions['FLINK_RUNNER_BEAM_VERSION']}"
+            f"-flink-{versions['FLINK_MINOR']}")
+    return cache_dir() / 'flink-job-server' / home / 'goldstream-flink-job-server.jar'
