@@ -11,71 +11,46 @@ the same topics do not disturb it.
 import argparse
 import collections
 import datetime
-import json
 import logging
 import pathlib
 import shutil
 import sys
 import time
-from typing import Dict, List
+from typing import Dict
 
 import apache_beam as beam
-import fastavro
 
 from connectors.kafka_access_check import KafkaAccessError, check_kafka_access
 from connectors.kafka_config import default_brokers
 from connectors.kafka_security import KafkaSecurity, add_arguments, from_arguments
-from connectors.kafka_topics import end_offsets, ensure_topics
 from pipelines.daily_report import pipeline as daily_report
-from pipelines.streaming import pipeline as streaming
-from pipelines.generator.ground_truth import (
-    GroundTruth, dead_letter_reasons, on_time_panes, write_ground_truth)
-from pipelines.generator.reference_data import write_reference_data
 from pipelines.generator.config import TrafficConfig
-from pipelines.generator.plan import plan_traffic
-from pipelines.generator.producer import ProgressBar, produce_plan, read_range
+from pipelines.generator.ground_truth import GroundTruth, dead_letter_reasons, write_ground_truth
+from pipelines.generator.producer import ProgressBar
+from pipelines.local import harness
 
-TOPICS = {'orders': 'orders', 'alerts': 'fraud.alerts', 'metrics': 'order.metrics',
-          'dlq': 'orders.dlq'}
+TOPICS = harness.Topics(orders='orders', alerts='fraud.alerts', metrics='order.metrics',
+                        dlq='orders.dlq')
+CONSUMER_GROUP = 'goldstream-demo'
 
 
 def say(message: str) -> None:
     print(f'==> {message}', file=sys.stderr, flush=True)
 
 
-def read_new(bootstrap: str, topic: str, since: Dict[int, int],
-             security: KafkaSecurity) -> List[dict]:
-    """The JSON values written to `topic` after the offsets `since`."""
-    return [json.loads(value) for _, value in
-            read_range(bootstrap, topic, since, end_offsets(bootstrap, topic, security),
-                       security=security)]
-
-
-def archived(archive: pathlib.Path, dataset: str) -> List[dict]:
-    records = []
-    for path in sorted(archive.rglob(f'{dataset}-*.avro')):
-        with open(path, 'rb') as handle:
-            records.extend(fastavro.reader(handle))
-    return records
-
-
-def compare(truth: GroundTruth, alerts, metrics, dead_letters, orders_archived,
-            dead_letters_archived) -> Dict[str, bool]:
-    """Which outputs agree with the ground truth."""
-    expected_alerts = {(a.rule, a.card_id, tuple(a.order_ids)) for a in truth.alerts}
-    found_alerts = {(a['rule'], a['card_id'], tuple(a['order_ids'])) for a in alerts}
+def agreement(verdict: harness.Verdict) -> Dict[str, bool]:
+    """Which outputs agree with the ground truth, as the summary's last lines say."""
     return {
-        'alerts (rule, card, order ids)': found_alerts == expected_alerts,
-        'metrics (on-time panes)': on_time_panes(metrics) == truth.window_totals(),
-        'dead letters by reason': (dead_letter_reasons(dead_letters)
-                                   == collections.Counter(truth.dead_letters.by_reason)),
-        'orders in = archived + dead letters':
-            len(orders_archived) + len(dead_letters_archived) == truth.orders.total,
+        'alerts (rule, card, order ids)': verdict.alerts_agree,
+        'metrics (on-time panes)': verdict.metrics_agree,
+        'dead letters by reason': verdict.dead_letters_agree,
+        'orders in = archived + dead letters': verdict.archive_agrees,
     }
 
 
-def summary(truth: GroundTruth, alerts, metrics, dead_letters, orders_archived,
-            dead_letters_archived, paths: Dict[str, str], agreement: Dict[str, bool]) -> str:
+def summary(truth: GroundTruth, outputs: harness.Outputs, paths: Dict[str, str],
+            verdict: harness.Verdict) -> str:
+    alerts, metrics, dead_letters = outputs.alerts, outputs.metrics, outputs.dead_letters
     lines = ['', 'goldstream demo summary', '=======================',
              f'orders in        {truth.orders.total:>7,}  ({truth.orders.valid:,} valid, '
              f'{truth.orders.malformed:,} malformed)']
@@ -90,14 +65,16 @@ def summary(truth: GroundTruth, alerts, metrics, dead_letters, orders_archived,
     lines.append(f'dead letters     {len(dead_letters):>7,}')
     for reason, count in sorted(dead_letter_reasons(dead_letters).items()):
         lines.append(f'  {reason:<32}{count:>5}')
-    lines.append(f'archived         {len(orders_archived):>7,} orders, '
-                 f'{len(dead_letters_archived):,} dead letters')
+    lines.append(f'archived         {len(outputs.archived_orders):>7,} orders, '
+                 f'{len(outputs.archived_dead_letters):,} dead letters')
     lines.append('')
     for name, path in paths.items():
         lines.append(f'{name:<17}{path}')
     lines.append('')
-    for check, ok in agreement.items():
+    for check, ok in agreement(verdict).items():
         lines.append(f"{'agree   ' if ok else 'DIFFER  '} {check}")
+    for problem in verdict.problems():
+        lines.append(f'         {problem}')
     return '\n'.join(lines) + '\n'
 
 
@@ -141,46 +118,31 @@ def _demo(args: argparse.Namespace, security: KafkaSecurity) -> int:
     paths = {'ground truth': str(workdir / 'ground_truth.json'),
              'reference data': str(workdir / 'reference'),
              'archive': str(workdir / 'archive'),
-             'topics': ', '.join(TOPICS.values())}
+             'topics': ', '.join(TOPICS.names())}
 
     say(f'Planning {args.count:,} records (seed {args.seed}) with every fraud scenario, '
         f'late and malformed records')
-    plan = plan_traffic(TrafficConfig(count=args.count, seed=args.seed))
-    write_reference_data(workdir / 'reference', seed=args.seed)
-    write_ground_truth(paths['ground truth'], plan.ground_truth)
-    ensure_topics(args.brokers, {topic: 3 for topic in TOPICS.values()}, security=security)
-    before = {name: end_offsets(args.brokers, topic, security)
-              for name, topic in TOPICS.items()}
+    run = harness.prepare_run(args.brokers, TOPICS, workdir,
+                              TrafficConfig(count=args.count, seed=args.seed), security)
+    write_ground_truth(paths['ground truth'], run.truth)
+    before = harness.topic_ends(args.brokers, TOPICS, security)
     start_ms = int(time.time() * 1000) - 1
 
-    say(f"Producing to '{TOPICS['orders']}' on {args.brokers}")
-    produce_plan(args.brokers, TOPICS['orders'], plan, progress=ProgressBar(len(plan.records)),
-                 security=security)
+    say(f"Producing to '{TOPICS.orders}' on {args.brokers}")
+    run.produce(progress=ProgressBar(len(run.plan.records)))
 
     say(f'Running the streaming pipeline (bounded) on {args.runner}')
-    started = time.monotonic()
-    options = streaming.pipeline_options([
+    seconds = harness.run_bounded(run.args(
         f'--runner={args.runner}', '--bounded', f'--start_from={start_ms}',
-        f'--brokers={args.brokers}', f'--orders_topic={TOPICS["orders"]}',
-        f'--alerts_topic={TOPICS["alerts"]}', f'--metrics_topic={TOPICS["metrics"]}',
-        f'--dead_letter_topic={TOPICS["dlq"]}', '--consumer_group=goldstream-demo',
-        f'--reference_data={paths["reference data"]}', f'--archive_path={paths["archive"]}',
-        *security.to_arguments()])
-    with beam.Pipeline(options=options) as pipeline:
-        streaming.build(pipeline, options)
-    say(f'Pipeline finished in {time.monotonic() - started:.0f} s; reading the outputs back')
+        f'--consumer_group={CONSUMER_GROUP}'))
+    say(f'Pipeline finished in {seconds:.0f} s; reading the outputs back')
 
-    alerts = read_new(args.brokers, TOPICS['alerts'], before['alerts'], security)
-    metrics = read_new(args.brokers, TOPICS['metrics'], before['metrics'], security)
-    dead_letters = read_new(args.brokers, TOPICS['dlq'], before['dlq'], security)
-    orders_archived = archived(workdir / 'archive', streaming.ORDERS_DATASET)
-    dead_letters_archived = archived(workdir / 'archive', streaming.DEAD_LETTERS_DATASET)
-    agreement = compare(plan.ground_truth, alerts, metrics, dead_letters, orders_archived,
-                        dead_letters_archived)
-    print(summary(plan.ground_truth, alerts, metrics, dead_letters, orders_archived,
-                  dead_letters_archived, paths, agreement))
+    outputs = harness.read_outputs(args.brokers, TOPICS, run.archive, since=before,
+                                   security=security)
+    verdict = harness.compare(run.truth, outputs)
+    print(summary(run.truth, outputs, paths, verdict))
 
-    day = datetime.datetime.fromtimestamp(plan.ground_truth.config['start_ms'] / 1000,
+    day = datetime.datetime.fromtimestamp(run.truth.config['start_ms'] / 1000,
                                           tz=datetime.timezone.utc).date()
     say(f'Writing the daily report for {day} from the archive')
     report_options = daily_report.pipeline_options([
@@ -190,7 +152,7 @@ def _demo(args: argparse.Namespace, security: KafkaSecurity) -> int:
         daily_report.build(pipeline, report_options)
     report_dir = pathlib.Path(args.reports).resolve() / f'{day}'
     print(f'daily report     {report_dir / "report.html"} (and report.json, *.csv)')
-    return 0 if all(agreement.values()) else 1
+    return 0 if verdict.ok else 1
 
 
 if __name__ == '__main__':
