@@ -1,84 +1,19 @@
-"""What `bench.runners` needs besides timing: the outputs of a run checked against the ground
-truth, the Flink session cluster, and which engine the DirectRunner handed a pipeline to."""
-import collections
+"""What `bench.runners` needs besides timing and the streaming checks (those are
+pipelines/local/harness.py's): the report checked against the ground truth, the Flink session
+cluster, and which engine the DirectRunner handed a pipeline to."""
 import json
 import logging
 import os
-import pathlib
 import subprocess
 import sys
 import urllib.error
 import urllib.request
-from typing import Callable, Dict, List, Mapping, NamedTuple
+from typing import Callable, Dict, List, Mapping
 
-import fastavro
-
-from connectors.kafka_topics import end_offsets
 from pipelines.local import tools
-from pipelines.generator.ground_truth import GroundTruth, dead_letter_reasons, on_time_panes
-from pipelines.generator.producer import read_range
+from pipelines.generator.ground_truth import GroundTruth
 
 SCRIPT_TIMEOUT_S = 300  # run_local.sh's own start deadline is 90 s, plus unpacking Flink once
-
-
-class StreamingOutputs(NamedTuple):
-    """What one bounded streaming run wrote: its output topics (JSON) and archive."""
-    alerts: List[Dict]
-    metrics: List[Dict]
-    dead_letters: List[Dict]
-    archived_orders: List[Dict]
-    archived_dead_letters: List[Dict]
-
-
-def read_outputs(bootstrap: str, topics: Mapping[str, str], archive: pathlib.Path,
-                 orders_dataset: str, dead_letters_dataset: str) -> StreamingOutputs:
-    """Reads a run's `alerts`, `metrics` and `dlq` topics from the start, and its archive."""
-    def topic(kind: str) -> List[Dict]:
-        name = topics[kind]
-        return [json.loads(value) for _, value in
-                read_range(bootstrap, name, {}, end_offsets(bootstrap, name))]
-
-    def archived(dataset: str) -> List[Dict]:
-        records = []
-        for path in sorted(archive.rglob(f'{dataset}-*.avro')):
-            with open(path, 'rb') as handle:
-                records.extend(fastavro.reader(handle))
-        return records
-
-    return StreamingOutputs(topic('alerts'), topic('metrics'), topic('dlq'),
-                            archived(orders_dataset), archived(dead_letters_dataset))
-
-
-def check_streaming(truth: GroundTruth, outputs: StreamingOutputs) -> List[str]:
-    """Where a bounded run's outputs disagree with the ground truth (empty: nowhere).
-
-    Alerts are at least once, so a repeated alert id is no disagreement; every expected id
-    and no other must be there. Dead letters must match by stage/reason; ON_TIME metric
-    panes (a bounded run has no other) must equal the totals of every valid order; the
-    archive must hold every record once, as an order or as a dead letter.
-    """
-    problems = []
-    found = {alert['alert_id'] for alert in outputs.alerts}
-    expected = {alert.alert_id for alert in truth.alerts}
-    if found != expected:
-        problems.append(f'alert ids {len(found & expected)} of {len(expected)}, '
-                        f'{len(found - expected)} unexpected')
-    reasons = dead_letter_reasons(outputs.dead_letters)
-    if reasons != collections.Counter(truth.dead_letters.by_reason):
-        problems.append(f'dead letters {len(outputs.dead_letters)} of '
-                        f'{truth.dead_letters.total} (or other reasons)')
-    on_time = on_time_panes(outputs.metrics)
-    expected_metrics = truth.window_totals()
-    if on_time != expected_metrics:
-        wrong = sum(on_time.get(key) != value for key, value in expected_metrics.items())
-        problems.append(f'metrics: {wrong} of {len(expected_metrics)} window/product rows '
-                        f'differ, {len(set(on_time) - set(expected_metrics))} unexpected')
-    archived = len(outputs.archived_orders) + len(outputs.archived_dead_letters)
-    unique_orders = len({order['order_id'] for order in outputs.archived_orders})
-    if archived != truth.orders.total or unique_orders != truth.orders.valid:
-        problems.append(f'archive: {archived} records of {truth.orders.total}, '
-                        f'{unique_orders} distinct orders of {truth.orders.valid}')
-    return problems
 
 
 def check_report(truth: GroundTruth, report: Mapping) -> List[str]:

@@ -36,6 +36,7 @@ alerts and dead letters; session runs must also show up as finished jobs on the 
   .venv/bin/python -m bench.runners --records 5000 --repeats 1 --output /tmp/runners
 """
 import argparse
+import dataclasses
 import datetime
 import json
 import logging
@@ -45,7 +46,6 @@ import shutil
 import statistics
 import sys
 import tempfile
-import time
 import traceback
 import uuid
 from typing import Dict, List, NamedTuple, Optional
@@ -53,20 +53,16 @@ from typing import Dict, List, NamedTuple, Optional
 import apache_beam as beam
 
 from bench.results_table import RESULTS_DIR, context, publish
-from bench.runner_checks import (
-    DirectRunnerEngine, SessionCluster, check_report, check_streaming, read_outputs)
+from bench.runner_checks import DirectRunnerEngine, SessionCluster, check_report
 from connectors.kafka_config import default_brokers
-from connectors.kafka_topics import ensure_topics
 from pipelines.daily_report import pipeline as daily_report
-from pipelines.streaming import pipeline as streaming
-from pipelines.generator.reference_data import write_reference_data
 from pipelines.generator.config import TrafficConfig
-from pipelines.generator.plan import plan_traffic
-from pipelines.generator.producer import ProgressBar, produce_plan
+from pipelines.generator.producer import ProgressBar
+from pipelines.local import harness
+from pipelines.streaming import pipeline as streaming
 
 RUNNERS = ('direct', 'prism', 'flink-local', 'flink-session')
 REFERENCE_RUNNER = 'prism'
-OUTPUTS = ('alerts', 'metrics', 'dlq')
 
 
 def log(message: str) -> None:
@@ -103,31 +99,32 @@ class Bench:
     def __init__(self, args: argparse.Namespace, folder: pathlib.Path):
         self.args, self.folder = args, folder
         self.config = TrafficConfig(count=args.records, seed=args.seed)
-        self.plan = plan_traffic(self.config)
-        self.truth = self.plan.ground_truth
+        self.prefix = f'bench.runners.{uuid.uuid4().hex[:8]}'
+        # Each run writes topics of its own (`run`); these are the input and its plan.
+        self.input = harness.prepare_run(args.brokers, harness.Topics.with_prefix(self.prefix),
+                                         folder, self.config)
+        self.plan, self.truth = self.input.plan, self.input.truth
         self.day = _utc_day(self.config.start_ms)
         orders = self.truth.orders
         if {_utc_day(orders.first_event_ms), _utc_day(orders.last_event_ms)} != {self.day}:
             raise ValueError(f'the orders of {args.records} records span more than {self.day}; '
                              f'the report checks need one day: generate fewer')
-        self.prefix = f'bench.runners.{uuid.uuid4().hex[:8]}'
-        self.reference = folder / 'reference'
-        write_reference_data(self.reference, seed=self.config.seed,
-                             customers=self.config.customers, products=self.config.products)
+        self.reference = self.input.reference
         self.session: Optional[SessionCluster] = None
 
     def produce(self) -> None:
-        topic = f'{self.prefix}.orders'
-        log(f'producing {len(self.plan.records):,} records (seed {self.config.seed}) to {topic}')
-        produce_plan(self.args.brokers, topic, self.plan,
-                     progress=ProgressBar(len(self.plan.records)))
+        log(f'producing {len(self.plan.records):,} records (seed {self.config.seed}) to '
+            f'{self.input.topics.orders}')
+        self.input.produce(progress=ProgressBar(len(self.plan.records)))
 
     def run(self, runner: str, label: str) -> Run:
         """Streams the topic on `runner`, then reports on the archive; checks both."""
         run_id = f'{runner}.{label}'
-        topics = {kind: f'{self.prefix}.{run_id}.{kind}' for kind in OUTPUTS}
-        ensure_topics(self.args.brokers, {topic: 3 for topic in topics.values()})
+        topics = harness.Topics.with_prefix(f'{self.prefix}.{run_id}',
+                                            orders=self.input.topics.orders)
+        harness.create_topics(self.args.brokers, topics)
         archive = self.folder / 'runs' / run_id / 'archive'
+        run = dataclasses.replace(self.input, topics=topics, archive=archive)
         reports = self.folder / 'runs' / run_id / 'reports'
         extra = runner_args(runner, self.args.flink_master)
         load = os.getloadavg()[0]
@@ -135,18 +132,12 @@ class Bench:
         streaming_s = report_s = report = None
         with DirectRunnerEngine() as engine:
             try:
-                streaming_s = self._timed(streaming, [
+                streaming_s = self._timed(streaming, run.args(
                     *extra, '--bounded', '--start_from=earliest',
-                    f'--brokers={self.args.brokers}', f'--orders_topic={self.prefix}.orders',
-                    f'--alerts_topic={topics["alerts"]}',
-                    f'--metrics_topic={topics["metrics"]}',
-                    f'--dead_letter_topic={topics["dlq"]}',
-                    f'--consumer_group={self.prefix}.{run_id}',
-                    f'--reference_data={self.reference}', f'--archive_path={archive}'])
+                    f'--consumer_group={self.prefix}.{run_id}'))
                 log(f'  streaming {streaming_s:.1f} s; checking the outputs')
-                problems += check_streaming(self.truth, read_outputs(
-                    self.args.brokers, topics, archive, streaming.ORDERS_DATASET,
-                    streaming.DEAD_LETTERS_DATASET))
+                problems += harness.compare(self.truth, harness.read_outputs(
+                    self.args.brokers, topics, archive)).problems()
                 load = max(load, os.getloadavg()[0])
                 report_s = self._timed(daily_report, [
                     *extra, f'--date={self.day}', f'--archive_path={archive}',
@@ -164,11 +155,7 @@ class Bench:
     def _timed(self, module, argv: List[str]) -> float:
         """Runs `module`'s pipeline with `argv`; wall seconds, start-up included."""
         finished_before = self.session.finished_jobs() if self._on_session(argv) else None
-        started = time.perf_counter()
-        options = module.pipeline_options(argv)
-        with beam.Pipeline(options=options) as pipeline:
-            module.build(pipeline, options)
-        seconds = time.perf_counter() - started
+        seconds = harness.run_bounded(argv, module)
         if finished_before is not None and self.session.finished_jobs() != finished_before + 1:
             raise RuntimeError(f'{module.__name__} did not run on the session cluster')
         return seconds
