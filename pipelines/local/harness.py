@@ -22,7 +22,7 @@ import json
 import pathlib
 import time
 import uuid
-from typing import Callable, Counter, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Callable, Counter, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 import apache_beam as beam
 import fastavro
@@ -117,6 +117,15 @@ class StreamingRun:
         return produce_plan(self.bootstrap, self.topics.orders, self.plan, progress=progress,
                             security=self.security, **produce_args)
 
+    def read(self, kind: str) -> List[dict]:
+        """The JSON values on the output topic `kind` ('alerts', 'metrics', 'dlq') so far."""
+        return read_json_topic(self.bootstrap, self.topics.outputs()[kind],
+                               security=self.security)
+
+    def outputs(self) -> 'Outputs':
+        """The output topics from their start, and the archive."""
+        return read_outputs(self.bootstrap, self.topics, self.archive, security=self.security)
+
 
 def prepare_run(bootstrap: str, topics: Topics, folder: pathlib.Path, config: TrafficConfig,
                 security: Optional[KafkaSecurity] = None,
@@ -161,14 +170,25 @@ def read_json_topic(bootstrap: str, topic: str, since: Optional[Mapping[int, int
             for _, value in read_range(bootstrap, topic, since or {}, ends, security=security)]
 
 
-def read_archive(archive: pathlib.Path, dataset: str) -> List[dict]:
+def read_archive(archive: pathlib.Path, dataset: str, attempts: int = 3) -> List[dict]:
     """Every record of the archive's closed files of `dataset` (`streaming.ORDERS_DATASET`
-    or `streaming.DEAD_LETTERS_DATASET`); a file appears whole (it is renamed when closed)."""
-    records = []
-    for path in sorted(pathlib.Path(archive).rglob(f'{dataset}-*.avro')):
-        with open(path, 'rb') as handle:
-            records.extend(fastavro.reader(handle))
-    return records
+    or `streaming.DEAD_LETTERS_DATASET`); a file appears whole (the sink writes under a
+    temporary name and renames). The archive of a live job may change while it is listed:
+    a file gone before it was opened makes the whole read start again.
+
+    Raises:
+        RuntimeError: Files kept vanishing over `attempts` reads.
+    """
+    for _attempt in range(attempts):
+        try:
+            records = []
+            for path in sorted(pathlib.Path(archive).rglob(f'{dataset}-*.avro')):
+                with open(path, 'rb') as handle:
+                    records.extend(fastavro.reader(handle))
+            return records
+        except FileNotFoundError:
+            continue
+    raise RuntimeError(f'the archive under {archive} kept changing while read')
 
 
 def topic_ends(bootstrap: str, topics: Topics,
@@ -196,6 +216,11 @@ def read_outputs(bootstrap: str, topics: Topics, archive: pathlib.Path,
 def alert_key(alert: Mapping) -> AlertKey:
     """The key of an alert JSON row."""
     return alert['rule'], alert['card_id'], tuple(alert['order_ids'])
+
+
+def expected_alert_keys(truth: GroundTruth) -> Set[AlertKey]:
+    """The keys of the ground truth's alerts."""
+    return {(a.rule, a.card_id, tuple(a.order_ids)) for a in truth.alerts}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -281,7 +306,7 @@ def compare(truth: GroundTruth, outputs: Outputs) -> Verdict:
     run every valid order is on time, so its ON_TIME metric panes must equal
     `truth.window_totals()`."""
     expected_ids = {alert.alert_id for alert in truth.alerts}
-    expected_keys = {(a.rule, a.card_id, tuple(a.order_ids)) for a in truth.alerts}
+    expected_keys = expected_alert_keys(truth)
     found_ids = {alert['alert_id'] for alert in outputs.alerts}
     found_keys = {alert_key(alert) for alert in outputs.alerts}
     missing = sorted({a.alert_id for a in truth.alerts if a.alert_id not in found_ids

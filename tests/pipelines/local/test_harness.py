@@ -216,3 +216,25 @@ def test_run_bounded_runs_a_pipeline_to_its_end(tmp_path):
 def test_a_verdict_is_a_value():
     with pytest.raises(dataclasses.FrozenInstanceError):
         harness.Verdict(0, (), (), 0, 0, 0, 0, {}, {}, 0, 0, 0, 0, 0).records_in = 1
+
+
+def test_read_archive_starts_again_when_a_file_vanishes_while_listed(tmp_path, monkeypatch):
+    write_avro(tmp_path / 'orders-a.avro', ['1'])
+    listings = []
+    real_rglob = pathlib.Path.rglob
+
+    def rglob_with_a_ghost_once(self, pattern):
+        listings.append(pattern)
+        found = list(real_rglob(self, pattern))
+        return found + [tmp_path / 'orders-renamed-away.avro'] if len(listings) == 1 else found
+
+    monkeypatch.setattr(pathlib.Path, 'rglob', rglob_with_a_ghost_once)
+    assert harness.read_archive(tmp_path, 'orders') == [{'order_id': '1'}]
+    assert len(listings) == 2
+
+
+def test_read_archive_gives_up_on_an_archive_that_keeps_changing(tmp_path, monkeypatch):
+    monkeypatch.setattr(pathlib.Path, 'rglob',
+                        lambda self, pattern: [tmp_path / 'orders-gone.avro'])
+    with pytest.raises(RuntimeError, match='kept changing'):
+        harness.read_archive(tmp_path, 'orders')
