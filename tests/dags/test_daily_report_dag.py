@@ -17,7 +17,7 @@ from pipelines.generator.config import TrafficConfig
 from pipelines.generator.producer import produce_plan
 from tests.dags import airflow_cli
 from tests.dags.smtp_sink import SmtpSink
-from tests.integration.streaming_setup import prepare_run
+from pipelines.local import harness
 from tests.pipelines.daily_report.report_setup import expected_report
 
 # 600 records over 50 minutes of event time from 08:00 UTC on 2026-11-18: every fraud rule
@@ -52,7 +52,8 @@ def _settings(sink, reports, **variables):
 def generated_day(kafka_bootstrap, tmp_path_factory):
     """The orders topic (a generated day written to it), the reference data and the plan."""
     prefix = f'test.dag.{uuid.uuid4().hex[:8]}'
-    run = prepare_run(kafka_bootstrap, prefix, tmp_path_factory.mktemp('dag_day'), CONFIG)
+    run = harness.prepare_run(kafka_bootstrap, harness.Topics.with_prefix(prefix),
+                              tmp_path_factory.mktemp('dag_day'), CONFIG)
     produce_plan(kafka_bootstrap, f'{prefix}.orders', run.plan, partitions=None,
                  event_timestamps=True)
     return run

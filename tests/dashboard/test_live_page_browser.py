@@ -22,11 +22,11 @@ from pipelines.streaming import pipeline as streaming
 from pipelines.generator.ground_truth import dead_letter_reasons
 from pipelines.generator.config import TrafficConfig
 from pipelines.generator.producer import produce_plan
+from pipelines.local import harness
 from dashboard.kafka_access import KafkaAccess
 from dashboard.output_view import window_totals
 from tests.dashboard.dashboard_process import poll_until, start_dashboard, stop_dashboard
 from tests.dashboard.live_chromium import LiveChromium
-from tests.integration.streaming_setup import expected_alert_keys, prepare_run, read_json_topic
 from tests.pipelines.daily_report.headless_chromium import read_screenshot
 
 CONFIG = TrafficConfig(count=3_000, seed=13)
@@ -56,7 +56,8 @@ def kafka_requests(dashboard) -> tuple:
 
 
 def test_the_page_follows_a_running_pipeline(kafka_bootstrap, topic_name, tmp_path):
-    run = prepare_run(kafka_bootstrap, topic_name, tmp_path, CONFIG)
+    run = harness.prepare_run(kafka_bootstrap, harness.Topics.with_prefix(topic_name), tmp_path,
+                              CONFIG)
     dashboard = start_dashboard([
         f'--brokers={kafka_bootstrap}', f'--orders-topic={run.prefix}.orders',
         f'--alerts-topic={run.prefix}.alerts', f'--metrics-topic={run.prefix}.metrics',
@@ -100,7 +101,7 @@ def watch_the_live_run(run, dashboard, browser):
         cost_from = (time.monotonic(), kafka_requests(dashboard))
         report = produce_plan(run.bootstrap, f'{run.prefix}.orders', run.plan, rate=RATE)
         produced_at = report.by_order_id(run.plan.records)
-        expected = expected_alert_keys(run.truth)
+        expected = harness.expected_alert_keys(run.truth)
 
         orders_topic = f'{run.prefix}.orders'
         access = KafkaAccess(run.bootstrap)
@@ -118,7 +119,7 @@ def watch_the_live_run(run, dashboard, browser):
             keys = {(a['rule'], a['card'], tuple(a['orders'].split(','))) for a in shown}
             stray = {key for key in keys - expected if key[1] not in fraud_cards}
             assert not stray, f'alerts on cards without fraud: {stray}'
-            in_topic = {a['alert_id'] for a in read_json_topic(run, 'alerts')}
+            in_topic = {a['alert_id'] for a in run.read('alerts')}
             total = browser.evaluate("document.getElementById('alerts-total').textContent")
             return shown if in_topic and total == f'{len(in_topic):,}' else None
 
@@ -127,7 +128,7 @@ def watch_the_live_run(run, dashboard, browser):
         truth_reasons = set(run.truth.dead_letters.by_reason)
 
         def dead_letters_match_the_topic():
-            in_topic = dict(dead_letter_reasons(read_json_topic(run, 'dlq')))
+            in_topic = dict(dead_letter_reasons(run.read('dlq')))
             assert set(in_topic) <= truth_reasons
             return in_topic and browser.evaluate(PAGE_DEAD_LETTERS) == in_topic
 
@@ -159,13 +160,10 @@ def watch_the_windows(run, browser) -> None:
     ON_TIME pane show up within minutes), so a bounded run over the same orders writes them,
     while the page stays open; it re-sends the same alerts (same ids: the count must not move).
     """
-    options = streaming.pipeline_options(run.args('--runner=PrismRunner', '--bounded',
-                                                  '--start_from=earliest'))
-    with beam.Pipeline(options=options) as pipeline:
-        streaming.build(pipeline, options)
+    harness.run_bounded(run.args('--runner=PrismRunner', '--bounded', '--start_from=earliest'))
 
     def windows_match_the_topic():
-        topic = window_totals(read_json_topic(run, 'metrics'))
+        topic = window_totals(run.read('metrics'))
         page = {start: (orders, revenue)
                 for start, orders, revenue in browser.evaluate(PAGE_WINDOWS)}
         wanted = {start: (orders, revenue) for start, (orders, _, revenue) in topic.items()}
@@ -174,7 +172,7 @@ def watch_the_windows(run, browser) -> None:
     poll_until(windows_match_the_topic, PAGE_DEADLINE_S,
                'the page shows the metrics topic per window')
     total = browser.evaluate("document.getElementById('alerts-total').textContent")
-    assert total == f"{len({a['alert_id'] for a in read_json_topic(run, 'alerts')}):,}"
+    assert total == f"{len({a['alert_id'] for a in run.read('alerts')}):,}"
 
 
 def summary(milliseconds) -> dict:

@@ -28,13 +28,12 @@ from kafka.admin import NewTopic
 
 from connectors.order_codec import encode_order_json
 from pipelines.daily_report import pipeline as daily_report
-from pipelines.streaming import pipeline as streaming
 from pipelines.generator.reference_data import customer_id, product_id
 from pipelines.daily_report.figures import day_bounds_ms
 from pipelines.generator.config import KIND_MALFORMED, KIND_ORDER, TrafficConfig
 from pipelines.generator.plan import PlannedRecord
 from pipelines.generator.producer import produce_plan
-from tests.integration.streaming_setup import prepare_run
+from pipelines.local import harness
 from tests.pipelines.daily_report.report_setup import expected_report
 from tests.transforms.helpers import counter
 
@@ -117,7 +116,8 @@ def day_run(kafka_bootstrap, tmp_path_factory):
     """The topics (orders written), the reference data and the plan of the module."""
     prefix = f'test.daily_report_kafka.{uuid.uuid4().hex[:8]}'
     create_topic_keeping_old_records(kafka_bootstrap, f'{prefix}.orders', 3)
-    run = prepare_run(kafka_bootstrap, prefix, tmp_path_factory.mktemp('report_kafka'), CONFIG)
+    run = harness.prepare_run(kafka_bootstrap, harness.Topics.with_prefix(prefix),
+                              tmp_path_factory.mktemp('report_kafka'), CONFIG)
     orders_topic = f'{prefix}.orders'
     produce_edges(kafka_bootstrap, orders_topic, EDGES_BEFORE)
     produce_plan(kafka_bootstrap, orders_topic, run.plan, partitions=None,
@@ -195,10 +195,8 @@ def archive_report(day_run):
     """The archive source's report over the archive the streaming pipeline (bounded, from
     the earliest offsets) writes from the same topic."""
     started = time.monotonic()
-    options = streaming.pipeline_options(day_run.args(
-        '--runner=PrismRunner', '--bounded', '--start_from=earliest'))
-    with beam.Pipeline(options=options) as pipeline:
-        streaming.build(pipeline, options)
+    harness.run_bounded(day_run.args('--runner=PrismRunner', '--bounded',
+                                     '--start_from=earliest'))
     report, _ = run_report(day_run, 'PrismRunner', 'reports-archive', '--source=archive')
     print(f'\nstreaming run and archive report in {time.monotonic() - started:.1f} s')
     return report

@@ -10,18 +10,13 @@ import pathlib
 import socket
 import urllib.request
 
-import apache_beam as beam
 import pytest
 
 from pipelines.local import tools
-from pipelines.streaming import pipeline as streaming
-from pipelines.generator.ground_truth import on_time_panes
 from pipelines.generator.config import TrafficConfig
 from pipelines.generator.reference_data import write_reference_data
 from pipelines.generator.plan import plan_traffic
-from pipelines.generator.producer import produce_plan
-from tests.integration.streaming_setup import (
-    alert_keys, expected_alert_keys, prepare_run, read_json_topic)
+from pipelines.local import harness
 from tests.pipelines.daily_report.report_setup import expected_report, run_report, write_archive
 from tests.integration.live_checks import check_live_run
 from tests.integration.local_scripts import free_port, run_script
@@ -103,23 +98,19 @@ def test_start_on_a_taken_port_names_the_port_and_the_way_out(flink_env):
 
 def test_streaming_pipeline_on_the_session_cluster_matches_the_ground_truth(
         flink_master, kafka_bootstrap, topic_name, tmp_path):
-    run = prepare_run(kafka_bootstrap, topic_name, tmp_path, CONFIG)
-    produce_plan(kafka_bootstrap, f'{run.prefix}.orders', run.plan)
+    run = harness.prepare_run(kafka_bootstrap, harness.Topics.with_prefix(topic_name), tmp_path,
+                              CONFIG)
+    run.produce()
     finished_before = _overview(flink_master.split(':')[1])['jobs-finished']
 
-    options = streaming.pipeline_options(run.args(
+    harness.run_bounded(run.args(
         '--runner=FlinkRunner', f'--flink_master={flink_master}', '--parallelism=2',
         '--bounded', '--start_from=earliest'))
-    with beam.Pipeline(options=options) as pipeline:
-        streaming.build(pipeline, options)
 
     # The job ran on the session cluster, not on an embedded Flink.
     assert _overview(flink_master.split(':')[1])['jobs-finished'] == finished_before + 1
-    truth = run.truth
-    alerts = read_json_topic(run, 'alerts')
-    assert alert_keys(alerts) == expected_alert_keys(truth)
-    assert {a['alert_id'] for a in alerts} == {a.alert_id for a in truth.alerts}
-    assert on_time_panes(read_json_topic(run, 'metrics')) == truth.window_totals()
+    verdict = harness.compare(run.truth, run.outputs())
+    assert verdict.alerts_agree and verdict.metrics_agree, verdict.problems()
 
 
 def test_daily_report_on_the_session_cluster_matches_the_ground_truth(flink_master, tmp_path):

@@ -16,13 +16,13 @@ import time
 import uuid
 
 import apache_beam as beam
-import fastavro
 import pytest
 from kafka import KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
 
 from connectors.order_codec import encode_order_avro
 from pipelines.streaming import pipeline as streaming
+from pipelines.local.harness import read_archive
 from pipelines.local.live_run import OUTPUTS, LiveRun
 from pipelines.generator.reference_data import write_reference_data
 from connectors.kafka_topics import ensure_topics
@@ -119,8 +119,8 @@ def test_a_bounded_run_over_every_poison_pill_ends_and_balances(kafka_bootstrap,
     with beam.Pipeline(options=options) as pipeline:
         streaming.build(pipeline, options)
 
-    archived = read_archive_in(tmp_path / 'archive', streaming.ORDERS_DATASET)
-    dead = read_archive_in(tmp_path / 'archive', streaming.DEAD_LETTERS_DATASET)
+    archived = read_archive(tmp_path / 'archive', streaming.ORDERS_DATASET)
+    dead = read_archive(tmp_path / 'archive', streaming.DEAD_LETTERS_DATASET)
     assert sorted(o['order_id'] for o in archived) == [f'valid-{i}' for i in range(3)]
     assert (sorted(f"{d['stage']}/{d['reason']}" for d in dead)
             == sorted(reason for _, reason in POISON_PILLS.values()))
@@ -152,8 +152,8 @@ def test_no_poison_pill_kills_the_job_and_every_record_is_archived_or_dead_lette
     archive = {}
 
     def balanced() -> bool:
-        archive['orders'] = read_archive_of(live_run, streaming.ORDERS_DATASET)
-        archive['dead'] = read_archive_of(live_run, streaming.DEAD_LETTERS_DATASET)
+        archive['orders'] = read_archive(live_run.folder / 'archive', streaming.ORDERS_DATASET)
+        archive['dead'] = read_archive(live_run.folder / 'archive', streaming.DEAD_LETTERS_DATASET)
         return (len(archive['orders']) + len(archive['dead'])
                 >= len(expected_orders) + expected_dead)
 
@@ -185,20 +185,6 @@ def test_no_poison_pill_kills_the_job_and_every_record_is_archived_or_dead_lette
                   'the metrics do not count the valid orders')
     assert all(math.isfinite(r.value['revenue']) for r in live_run.read('metrics'))
     assert live_run.running(), 'the job must still run'
-
-
-def read_archive_of(run: LiveRun, dataset: str):
-    """Every record of one archive dataset of a live run so far."""
-    return read_archive_in(run.folder / 'archive', dataset)
-
-
-def read_archive_in(archive, dataset: str):
-    """Every record of one archive dataset so far (a file appears whole: it is renamed)."""
-    records = []
-    for path in sorted(archive.rglob(f'{dataset}-*.avro')):
-        with open(path, 'rb') as handle:
-            records.extend(fastavro.reader(handle))
-    return records
 
 
 def counted_orders(run: LiveRun) -> int:

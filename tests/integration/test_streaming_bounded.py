@@ -1,32 +1,26 @@
 """The streaming pipeline in bounded mode over generated traffic equals its ground truth."""
 import collections
 
-import apache_beam as beam
 import pytest
 
-from pipelines.streaming import pipeline as streaming
-from pipelines.generator.ground_truth import dead_letter_reasons, on_time_panes
 from pipelines.generator.config import TrafficConfig
-from pipelines.generator.producer import produce_plan
-from tests.integration.streaming_setup import (
-    alert_keys, expected_alert_keys, prepare_run, read_archive, read_json_topic)
+from pipelines.local import harness
 
 CONFIG = TrafficConfig(count=6_000, seed=7)
 
 
 def run_bounded(run, runner, group_suffix=''):
     flink = ['--flink_master=[local]', '--parallelism=2'] if runner == 'FlinkRunner' else []
-    options = streaming.pipeline_options(run.args(
+    harness.run_bounded(run.args(
         f'--runner={runner}', '--bounded', '--start_from=earliest',
-        f'--consumer_group={run.prefix}.group{group_suffix}', *flink))
-    with beam.Pipeline(options=options) as pipeline:
-        streaming.build(pipeline, options)
+        f'--consumer_group={run.group}{group_suffix}', *flink))
 
 
 @pytest.fixture
 def produced_run(kafka_bootstrap, topic_name, tmp_path):
-    run = prepare_run(kafka_bootstrap, topic_name, tmp_path, CONFIG)
-    produce_plan(kafka_bootstrap, f'{run.prefix}.orders', run.plan)
+    run = harness.prepare_run(kafka_bootstrap, harness.Topics.with_prefix(topic_name), tmp_path,
+                              CONFIG)
+    run.produce()
     return run
 
 
@@ -39,34 +33,23 @@ def last_pane(metrics):
 
 @pytest.mark.parametrize('runner', ['DirectRunner', 'PrismRunner', 'FlinkRunner'])
 def test_bounded_run_matches_the_ground_truth(produced_run, runner):
-    run, truth = produced_run, produced_run.truth
+    run = produced_run
     run_bounded(run, runner)
 
-    alerts = read_json_topic(run, 'alerts')
-    assert alert_keys(alerts) == expected_alert_keys(truth)
-    assert {a['alert_id'] for a in alerts} == {a.alert_id for a in truth.alerts}
-    duplicates = len(alerts) - len(truth.alerts)
-    print(f'\n{runner}: {len(alerts)} alerts written, {duplicates} duplicates '
-          f'(at least once: same id)')
-
-    assert on_time_panes(read_json_topic(run, 'metrics')) == truth.window_totals()
-
-    dead_letters = read_json_topic(run, 'dlq')
-    by_reason = dead_letter_reasons(dead_letters)
-    assert by_reason == collections.Counter(truth.dead_letters.by_reason)
-
-    archived_orders = read_archive(run, streaming.ORDERS_DATASET)
-    archived_dead_letters = read_archive(run, streaming.DEAD_LETTERS_DATASET)
-    assert len(archived_orders) + len(archived_dead_letters) == truth.orders.total
-    assert len({o['order_id'] for o in archived_orders}) == truth.orders.valid
+    # Alerts (ids and rule/card/orders), ON_TIME metric panes, dead letters by reason, and
+    # records in = archived + dead-lettered with every valid order archived once.
+    verdict = harness.compare(run.truth, run.outputs())
+    assert verdict.ok, verdict.problems()
+    print(f'\n{runner}: {verdict.alerts_expected + verdict.alert_repeats} alerts written, '
+          f'{verdict.alert_repeats} duplicates (at least once: same id)')
 
 
 def test_alert_ids_are_identical_across_two_runs(produced_run):
     run = produced_run
     run_bounded(run, 'PrismRunner', group_suffix='.first')
-    first = read_json_topic(run, 'alerts')
+    first = run.read('alerts')
     run_bounded(run, 'PrismRunner', group_suffix='.second')
-    both = read_json_topic(run, 'alerts')
+    both = run.read('alerts')
     ids_first = collections.Counter(a['alert_id'] for a in first)
     ids_both = collections.Counter(a['alert_id'] for a in both)
     assert len(ids_first) == len(run.truth.alerts)

@@ -4,10 +4,10 @@ and every order is archived or dead-lettered. On a broker of the test's own, so 
 broker is never disturbed."""
 from typing import Set
 
-from pipelines.local.live_run import LiveRun
 from pipelines.generator.config import TrafficConfig
+from pipelines.local.harness import read_archive
+from pipelines.local.live_run import LiveRun
 from tests.integration.local_scripts import run_script
-from tests.integration.streaming_setup import read_avro_files
 
 BEFORE = TrafficConfig(count=1_500, seed=31, events_per_second=300, fraud_scenarios=1,
                        late_orders=0, too_late_orders=0, card_prefix='before')
@@ -53,4 +53,4 @@ def dead_lettered(run: LiveRun) -> Set[tuple]:
 
 
 def archived_order_ids(run: LiveRun) -> Set[str]:
-    return {order['order_id'] for order in read_avro_files(run.folder / 'archive', 'orders')}
+    return {order['order_id'] for order in read_archive(run.folder / 'archive', 'orders')}
