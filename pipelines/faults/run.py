@@ -30,16 +30,17 @@ import threading
 import time
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-import fastavro
 from kafka import KafkaConsumer, TopicPartition
 
 from connectors.kafka_topics import committed_offsets, end_offsets
 from pipelines.faults.tally import DeliveryTally, ProducedRecord, archived_ids_gone, tally
+from pipelines.local.harness import read_archive
 from pipelines.local.live_run import OUTPUTS, LiveRun
 from pipelines.local.process_tree import kill_job
 from pipelines.generator.config import TrafficConfig
 from pipelines.generator.plan import TrafficPlan, plan_traffic
 from pipelines.generator.producer import ProduceReport, produce_plan
+from pipelines.streaming.pipeline import ORDERS_DATASET
 
 BrokerControl = Callable[[str], None]
 """Stops ('stop') or starts ('start') the broker the job uses, returning once it is done."""
@@ -311,16 +312,5 @@ def read_headers(bootstrap: str, topic: str) -> List[Tuple[str, int, int, Option
 
 
 def read_order_ids(archive: pathlib.Path) -> List[str]:
-    """The `order_id` of every record in the archive's `orders-*.avro` files (the sink writes
-    under a temporary name and renames, so these are whole files). A file replaced while
-    being listed is read again."""
-    for _attempt in range(3):
-        try:
-            ids = []
-            for path in sorted(archive.rglob('orders-*.avro')):
-                with open(path, 'rb') as handle:
-                    ids.extend(record['order_id'] for record in fastavro.reader(handle))
-            return ids
-        except FileNotFoundError:
-            continue
-    raise RuntimeError(f'the archive under {archive} kept changing while read')
+    """The `order_id` of every record in the archive's orders files, repeats included."""
+    return [record['order_id'] for record in read_archive(archive, ORDERS_DATASET)]
