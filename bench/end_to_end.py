@@ -19,15 +19,14 @@ import tempfile
 import time
 import uuid
 
-import apache_beam as beam
 from kafka import KafkaConsumer, TopicPartition
 
 from bench.results_table import context, publish
 from connectors.kafka_config import default_brokers
-from connectors.kafka_topics import end_offsets, ensure_topics
+from connectors.kafka_topics import end_offsets
 from connectors.order_codec import OrderDecoder
-from pipelines.streaming import pipeline as streaming
 from pipelines.generator.reference_data import write_reference_data
+from pipelines.local import harness
 from pipelines.generator.config import TrafficConfig
 from pipelines.generator.plan import plan_traffic
 from pipelines.generator.producer import produce_plan
@@ -39,42 +38,24 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-class Topics:
-    def __init__(self, bootstrap: str, folder: pathlib.Path):
-        self.bootstrap = bootstrap
-        self.prefix = f'bench.e2e.{uuid.uuid4().hex[:8]}'
-        self.folder = folder
-        ensure_topics(bootstrap, {self.name(n): 3 for n in ('orders', 'alerts', 'metrics', 'dlq')})
-
-    def name(self, kind: str) -> str:
-        return f'{self.prefix}.{kind}'
-
-    def args(self, *extra: str) -> list:
-        return [f'--brokers={self.bootstrap}', f'--orders_topic={self.name("orders")}',
-                f'--alerts_topic={self.name("alerts")}', f'--metrics_topic={self.name("metrics")}',
-                f'--dead_letter_topic={self.name("dlq")}',
-                f'--reference_data={self.folder / "reference"}',
-                f'--archive_path={self.folder / "archive" / uuid.uuid4().hex[:6]}', *extra]
-
-
-def throughput_run(topics: Topics) -> float:
-    options = streaming.pipeline_options(topics.args(
+def throughput_run(bootstrap: str, topics: harness.Topics, folder: pathlib.Path) -> float:
+    """One bounded run from the earliest offsets, on a consumer group and archive of its own."""
+    return harness.run_bounded([
+        f'--brokers={bootstrap}', *topics.pipeline_args(),
+        f'--reference_data={folder / "reference"}',
+        f'--archive_path={folder / "archive" / uuid.uuid4().hex[:6]}',
         '--runner=PrismRunner', '--bounded', '--start_from=earliest',
-        f'--consumer_group={topics.prefix}.{uuid.uuid4().hex[:6]}'))
-    started = time.perf_counter()
-    with beam.Pipeline(options=options) as pipeline:
-        streaming.build(pipeline, options)
-    return time.perf_counter() - started
+        f'--consumer_group={topics.orders}.{uuid.uuid4().hex[:6]}'])
 
 
-def plain_loop(topics: Topics) -> float:
+def plain_loop(bootstrap: str, topics: harness.Topics) -> float:
     """The job in one process: decode, validate, fraud rules per card, 5-minute counts."""
     started = time.perf_counter()
     decoder, thresholds = OrderDecoder(), FraudThresholds().validated()
-    ends = end_offsets(topics.bootstrap, topics.name('orders'))
-    consumer = KafkaConsumer(bootstrap_servers=topics.bootstrap, enable_auto_commit=False,
+    ends = end_offsets(bootstrap, topics.orders)
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
                              max_poll_records=2000)
-    consumer.assign([TopicPartition(topics.name('orders'), p) for p in ends])
+    consumer.assign([TopicPartition(topics.orders, p) for p in ends])
     consumer.seek_to_beginning()
     histories = collections.defaultdict(list)
     counts = collections.Counter()
@@ -111,15 +92,16 @@ def main(argv=None) -> None:
     folder = pathlib.Path(tempfile.mkdtemp(prefix='goldstream-e2e-'))
     write_reference_data(folder / 'reference', seed=7)
 
-    topics = Topics(args.brokers, folder)
-    log(f'planning and producing {args.orders:,} records to {topics.name("orders")}')
-    produce_plan(args.brokers, topics.name('orders'),
+    topics = harness.Topics.fresh('bench.e2e')
+    harness.create_topics(args.brokers, topics)
+    log(f'planning and producing {args.orders:,} records to {topics.orders}')
+    produce_plan(args.brokers, topics.orders,
                  plan_traffic(TrafficConfig(count=args.orders, seed=3, events_per_second=500)))
     rows = []
     log('(c) plain kafka-python loop')
-    plain = statistics.median(plain_loop(topics) for _ in range(args.repeats))
+    plain = statistics.median(plain_loop(args.brokers, topics) for _ in range(args.repeats))
     log('(a) streaming pipeline, bounded, on Prism')
-    runs = [throughput_run(topics) for _ in range(args.repeats)]
+    runs = [throughput_run(args.brokers, topics, folder) for _ in range(args.repeats)]
     pipeline_s = statistics.median(runs)
     rows.append(['(a) pipeline on Prism, bounded', f'{pipeline_s:.1f} s',
                  round(args.orders / pipeline_s), round(plain / pipeline_s, 2)])
