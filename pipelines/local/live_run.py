@@ -26,8 +26,9 @@ from typing import Callable, Dict, Iterable, List, NamedTuple, Optional, Sequenc
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from connectors.kafka_topics import committed_offsets, end_offsets, ensure_topics
+from connectors.kafka_topics import committed_offsets, end_offsets
 from pipelines.generator.reference_data import write_reference_data
+from pipelines.local.harness import Topics, create_topics
 from pipelines.generator.config import TrafficConfig
 from pipelines.generator.plan import TrafficPlan, plan_traffic
 from pipelines.generator.producer import ProduceReport, produce_plan
@@ -71,8 +72,7 @@ class LiveRun:
         folder.mkdir(parents=True, exist_ok=True)
         write_reference_data(folder / 'reference', seed=seed, customers=customers,
                              products=products)
-        ensure_topics(bootstrap, {f'{prefix}.{name}': partitions
-                                  for name in ('orders', *OUTPUTS)})
+        create_topics(bootstrap, Topics.with_prefix(prefix), partitions)
         run = cls.launch(bootstrap, folder, prefix, pipeline_args)
         try:
             run._wait_until_reading(live_timeout_s)
@@ -92,9 +92,7 @@ class LiveRun:
         """
         args = [*os.environ.get('GOLDSTREAM_LIVE_LAUNCHER',
                                 f'{sys.executable} -m pipelines.streaming').split(),
-                f'--brokers={bootstrap}',
-                f'--orders_topic={prefix}.orders', f'--alerts_topic={prefix}.alerts',
-                f'--metrics_topic={prefix}.metrics', f'--dead_letter_topic={prefix}.dlq',
+                f'--brokers={bootstrap}', *Topics.with_prefix(prefix).pipeline_args(),
                 f'--consumer_group={prefix}.group', f'--reference_data={folder / "reference"}',
                 f'--archive_path={folder / "archive"}', *pipeline_args]
         log_path = folder / log_name
