@@ -1,12 +1,14 @@
 """Run and verify: generated traffic through the streaming pipeline, checked against its
 ground truth. The one copy of this loop, used by the demo (pipelines/demo.py), the runner
-benchmark (bench/runners.py) and the integration tests (tests/integration/):
+benchmark (bench/runners.py) and the integration tests (tests/integration/); its topic names
+and archive reader also serve bench/end_to_end.py, pipelines/local/live_run.py and
+pipelines/faults/run.py:
 
     topics = Topics.fresh('bench.runners')             # or Topics.with_prefix / Topics(...)
     run = prepare_run(bootstrap, topics, folder, TrafficConfig(count=6_000, seed=7))
     run.produce()
     run_bounded(run.args('--runner=PrismRunner', '--bounded', '--start_from=earliest'))
-    verdict = compare(run.truth, read_outputs(bootstrap, topics, run.archive))
+    verdict = compare(run.truth, run.outputs())         # read_outputs(...) with a `since`
     assert verdict.ok, verdict.problems()
 
 `prepare_run` plans the traffic from a config and seed, writes the reference data and creates
