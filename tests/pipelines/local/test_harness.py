@@ -238,3 +238,13 @@ def test_read_archive_gives_up_on_an_archive_that_keeps_changing(tmp_path, monke
                         lambda self, pattern: [tmp_path / 'orders-gone.avro'])
     with pytest.raises(RuntimeError, match='kept changing'):
         harness.read_archive(tmp_path, 'orders')
+
+
+def test_a_problem_line_names_at_most_three_ids(truth):
+    outputs = agreeing_outputs(truth)
+    del outputs.alerts[:5]
+    verdict = harness.compare(truth, outputs)
+    assert len(verdict.missing_alerts) == 5
+    [problem] = verdict.problems()
+    assert problem.endswith('...')
+    assert sum(alert_id in problem for alert_id in verdict.missing_alerts) == 3
