@@ -88,7 +88,7 @@ class Run(NamedTuple):
     streaming_s: Optional[float]
     report_s: Optional[float]
     problems: List[str]          # disagreements with the ground truth, failures
-    report: Optional[Dict]       # the report.json it wrote
+    report: Optional[Dict]       # the report.json it wrote, less its `made` stamp
     engine: str                  # what the DirectRunner ran on ('' for the others)
     load: float                  # highest 1-minute load average seen around the run
 
@@ -145,6 +145,7 @@ class Bench:
                 log(f'  daily report {report_s:.1f} s')
                 report = json.loads((reports / f'{self.day}' / 'report.json').read_text())
                 problems += check_report(self.truth, report)
+                report.pop('made', None)  # when, from what and on which runner: differs by design
             except Exception as error:  # pylint: disable=broad-except  # a row says it failed
                 traceback.print_exc()
                 problems.append(f'FAILED: {type(error).__name__}: {str(error)[:120]}')
