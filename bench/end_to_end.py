@@ -26,11 +26,11 @@ from bench.results_table import context, publish
 from connectors.kafka_config import default_brokers
 from connectors.kafka_topics import end_offsets, ensure_topics
 from connectors.order_codec import OrderDecoder
-from pipelines.streaming import pipeline as streaming
-from pipelines.generator.reference_data import write_reference_data
 from pipelines.generator.config import TrafficConfig
 from pipelines.generator.plan import plan_traffic
 from pipelines.generator.producer import produce_plan
+from pipelines.generator.reference_data import write_reference_data
+from pipelines.streaming import pipeline as streaming
 from transforms.fraud_rules import CardEvent, FraudThresholds, findings_at
 from transforms.validation_rules import validate_order
 

@@ -20,8 +20,8 @@ import time
 
 from bench.results_table import context, publish
 from connectors.kafka_config import default_brokers
-from pipelines.local.live_run import LiveRun, alert_latencies_ms
 from pipelines.generator.config import TrafficConfig
+from pipelines.local.live_run import LiveRun, alert_latencies_ms
 
 RUNNERS = {
     'DirectRunner': ['--runner=DirectRunner'],  # the default: Prism, patched (infra/prism)

@@ -14,9 +14,9 @@ from typing import Callable, Dict, List, Mapping, NamedTuple
 import fastavro
 
 from connectors.kafka_topics import end_offsets
-from pipelines.local import tools
 from pipelines.generator.ground_truth import GroundTruth, dead_letter_reasons, on_time_panes
 from pipelines.generator.producer import read_range
+from pipelines.local import tools
 
 SCRIPT_TIMEOUT_S = 300  # run_local.sh's own start deadline is 90 s, plus unpacking Flink once
 

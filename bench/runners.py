@@ -24,7 +24,8 @@ a cluster that was already up is left running.
 
 Times are wall clock per run, job start-up included, median over the repeats. Flink starts
 a job server (a JVM) for every pipeline; Prism is started once per process and then reused,
-so only the first Prism-backed run (the DirectRunner's, in the default order) pays for it. Orders/s: the records produced (malformed ones included)
+so only the first Prism-backed run (the DirectRunner's, in the default order) pays for it. Orders/s:
+the records produced (malformed ones included)
 over the median time; the report reads the same records back from the archive. Checks:
 "ground truth": every streaming run's alert ids, dead letters by reason, ON_TIME metric panes
 and archive (orders + dead letters = records) agree with the plan's ground truth (alerts are
@@ -54,15 +55,20 @@ import apache_beam as beam
 
 from bench.results_table import RESULTS_DIR, context, publish
 from bench.runner_checks import (
-    DirectRunnerEngine, SessionCluster, check_report, check_streaming, read_outputs)
+    DirectRunnerEngine,
+    SessionCluster,
+    check_report,
+    check_streaming,
+    read_outputs,
+)
 from connectors.kafka_config import default_brokers
 from connectors.kafka_topics import ensure_topics
 from pipelines.daily_report import pipeline as daily_report
-from pipelines.streaming import pipeline as streaming
-from pipelines.generator.reference_data import write_reference_data
 from pipelines.generator.config import TrafficConfig
 from pipelines.generator.plan import plan_traffic
 from pipelines.generator.producer import ProgressBar, produce_plan
+from pipelines.generator.reference_data import write_reference_data
+from pipelines.streaming import pipeline as streaming
 
 RUNNERS = ('direct', 'prism', 'flink-local', 'flink-session')
 REFERENCE_RUNNER = 'prism'

@@ -28,8 +28,8 @@ from bench.live_latency import RUNNERS
 from bench.results_table import context, publish
 from connectors.kafka_config import default_brokers
 from connectors.kafka_topics import end_offsets
-from pipelines.local.live_run import LiveRun
 from pipelines.generator.config import TrafficConfig
+from pipelines.local.live_run import LiveRun
 
 CHUNK_S = 10
 

@@ -34,7 +34,8 @@ class PartitionRead:
     start_offset: int
     stop_offset: Optional[int]
     replay_until: int = 0
-    """Records before this offset are read again only to rebuild state (``KafkaRecord.replayed``)."""
+    """Records before this offset are read again only to rebuild state
+    (``KafkaRecord.replayed``)."""
 
 
 def check_start_and_stop(start_from: StartFrom, stop_at: StopAt) -> None:

@@ -24,12 +24,22 @@ from kafka.structs import OffsetAndMetadata
 
 from connectors.kafka_config import KafkaConnection, checked_topics
 from connectors.kafka_partitions import (
-    COMMITTED, EARLIEST, LATEST, PartitionRead, StartFrom, StopAt, check_start_and_stop,
-    plan_partition_reads)
+    COMMITTED,
+    EARLIEST,
+    LATEST,
+    PartitionRead,
+    StartFrom,
+    StopAt,
+    check_start_and_stop,
+    plan_partition_reads,
+)
 from connectors.kafka_record import KafkaHeader, KafkaRecord
-from connectors.kafka_security import KafkaSecurity
 from connectors.kafka_restriction import (
-    UNBOUNDED_STOP, EventTimeWatermarkProvider, PartitionRestrictionProvider)
+    UNBOUNDED_STOP,
+    EventTimeWatermarkProvider,
+    PartitionRestrictionProvider,
+)
+from connectors.kafka_security import KafkaSecurity
 
 _LOG = logging.getLogger(__name__)
 
@@ -123,7 +133,8 @@ class ReadFromKafka(beam.PTransform):
                             ('resume_delay_s', resume_delay_s)):
             if not value >= 0:
                 raise ValueError(f'{name} must be >= 0, got {value!r}')
-        for name, value in (('idle_timeout_s', idle_timeout_s), ('poll_timeout_ms', poll_timeout_ms),
+        for name, value in (('idle_timeout_s', idle_timeout_s),
+                            ('poll_timeout_ms', poll_timeout_ms),
                             ('max_read_time_s', max_read_time_s)):
             if not value > 0:
                 raise ValueError(f'{name} must be > 0, got {value!r}')

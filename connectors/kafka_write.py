@@ -25,7 +25,6 @@ from connectors.kafka_commit import DELIVERED, Acknowledged, Origin, acknowledge
 from connectors.kafka_config import KafkaConnection, checked_topics
 from connectors.kafka_security import KafkaSecurity
 
-
 DEFAULT_MAX_RECORD_BYTES = 1_000_000
 """Key plus value bytes of one record, at most: under the broker's default `message.max.bytes`
 (1,048,588) and kafka-python's `max_request_size` (1,048,576), with room for the batch header."""

@@ -27,13 +27,17 @@ from connectors.kafka_config import default_brokers
 from connectors.kafka_security import KafkaSecurity, add_arguments, from_arguments
 from connectors.kafka_topics import end_offsets, ensure_topics
 from pipelines.daily_report import pipeline as daily_report
-from pipelines.streaming import pipeline as streaming
-from pipelines.generator.ground_truth import (
-    GroundTruth, dead_letter_reasons, on_time_panes, write_ground_truth)
-from pipelines.generator.reference_data import write_reference_data
 from pipelines.generator.config import TrafficConfig
+from pipelines.generator.ground_truth import (
+    GroundTruth,
+    dead_letter_reasons,
+    on_time_panes,
+    write_ground_truth,
+)
 from pipelines.generator.plan import plan_traffic
 from pipelines.generator.producer import ProgressBar, produce_plan, read_range
+from pipelines.generator.reference_data import write_reference_data
+from pipelines.streaming import pipeline as streaming
 
 TOPICS = {'orders': 'orders', 'alerts': 'fraud.alerts', 'metrics': 'order.metrics',
           'dlq': 'orders.dlq'}

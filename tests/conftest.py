@@ -8,8 +8,8 @@ Tests marked `long_running` run last; when collection finds one, a streaming job
 before the first test (tests/background_job.py) so that it has aged while the suite ran.
 """
 import os
-import tempfile
 import pathlib
+import tempfile
 
 import pytest
 from apache_beam.testing.test_pipeline import TestPipeline

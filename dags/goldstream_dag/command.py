@@ -55,7 +55,8 @@ def run_report(settings: JobSettings, day: datetime.date,
             'an interpreter that has goldstream installed')
     if not (settings.project_dir / 'pipelines' / 'daily_report.py').is_file():
         raise ReportFailed(
-            f'{settings.project_dir} is not a goldstream clone (no pipelines/daily_report/pipeline.py): '
+            f'{settings.project_dir} is not a goldstream clone '
+            f'(no pipelines/daily_report/pipeline.py): '
             f'set the Airflow Variable {VARIABLE_PREFIX}project_dir to the clone')
     command = report_command(settings, day)
     log('running: ' + ' '.join(command))

@@ -8,10 +8,10 @@ column), or hold one report currency when `rates` converted every amount first.
 import datetime
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from pipelines.daily_report.dead_letter_reasons import meaning
 from pipelines.daily_report.comparison import headlines
 from pipelines.daily_report.currency import CurrencyRates, split_key
 from pipelines.daily_report.days import HOUR_S, day_bounds_ms
+from pipelines.daily_report.dead_letter_reasons import meaning
 from transforms.fraud_rules import RULES
 from transforms.records import WindowCount
 

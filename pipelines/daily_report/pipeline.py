@@ -97,8 +97,6 @@ letter (`report_figures.ArchivedOrders`), never dropped: the archive's folder sa
 the day.
 """
 import datetime
-import logging
-import sys
 from typing import List, NamedTuple, Tuple
 
 import apache_beam as beam
@@ -106,19 +104,23 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
 from connectors.avro_archive import ReadAvroArchive
-from pipelines.daily_report.options import (
-    SOURCE_ARCHIVE, SOURCE_KAFKA, DailyReportOptions, ReportSettings, report_settings)
-from pipelines.kafka_security_options import KafkaSecurityOptions, check_kafka_at_launch
-from pipelines.options_help import (exit_code_of_run, exit_with_help_if_asked,
-                                    reject_unknown_options)
 from pipelines.daily_report.comparison import previous_report_path
 from pipelines.daily_report.currency import load_rates
 from pipelines.daily_report.figures import ArchivedOrders, ComputeReportFigures, ReportContext
 from pipelines.daily_report.kafka_source import ReadKafkaDay
+from pipelines.daily_report.options import (
+    SOURCE_ARCHIVE,
+    SOURCE_KAFKA,
+    DailyReportOptions,
+    ReportSettings,
+    report_settings,
+)
 from pipelines.daily_report.writers import WriteReport
+from pipelines.kafka_security_options import KafkaSecurityOptions, check_kafka_at_launch
+from pipelines.options_help import exit_code_of_run, exit_with_help_if_asked, reject_unknown_options
 from pipelines.runner_setup import run_and_wait, with_local_runners
-from pipelines.streaming.pipeline import DEAD_LETTERS_DATASET, ORDERS_DATASET
 from pipelines.streaming.options import StreamingOptions
+from pipelines.streaming.pipeline import DEAD_LETTERS_DATASET, ORDERS_DATASET
 from transforms.enrich import EnrichOrders
 from transforms.fraud import CheckFraud
 from transforms.records import DEAD_LETTER, VALID

@@ -35,11 +35,11 @@ from kafka import KafkaConsumer, TopicPartition
 
 from connectors.kafka_topics import committed_offsets, end_offsets
 from pipelines.faults.tally import DeliveryTally, ProducedRecord, archived_ids_gone, tally
-from pipelines.local.live_run import OUTPUTS, LiveRun
-from pipelines.local.process_tree import kill_job
 from pipelines.generator.config import TrafficConfig
 from pipelines.generator.plan import TrafficPlan, plan_traffic
 from pipelines.generator.producer import ProduceReport, produce_plan
+from pipelines.local.live_run import OUTPUTS, LiveRun
+from pipelines.local.process_tree import kill_job
 
 BrokerControl = Callable[[str], None]
 """Stops ('stop') or starts ('start') the broker the job uses, returning once it is done."""

@@ -46,13 +46,6 @@ import time
 from typing import Dict, List, NamedTuple, Optional, Tuple
 
 from pipelines.generator import ground_truth as truth
-from pipelines.generator.reference_data import (
-    UNKNOWN_CUSTOMER_BASE,
-    UNKNOWN_PRODUCT_BASE,
-    build_reference_data,
-    customer_id,
-    product_id,
-)
 from pipelines.generator.config import (
     KIND_LATE,
     KIND_MALFORMED,
@@ -65,6 +58,13 @@ from pipelines.generator.config import (
 )
 from pipelines.generator.malformed import MALFORMATIONS, Malformation
 from pipelines.generator.orders import Card, OrderDraft, OrderFactory, encode_draft, spread_ms
+from pipelines.generator.reference_data import (
+    UNKNOWN_CUSTOMER_BASE,
+    UNKNOWN_PRODUCT_BASE,
+    build_reference_data,
+    customer_id,
+    product_id,
+)
 from pipelines.generator.scenarios import RULES, Scenario, build_scenario, duration_ms
 from transforms.fraud_rules import alert_id
 
@@ -174,7 +174,8 @@ class _Planner:
         self._min_price = max(100, math.ceil(config.thresholds.small_amount * 100))
         self._seq = itertools.count()
         _, card_factory = self._factory('cards')
-        self.cards = [card_factory.card(f'{self.config.card_prefix}-{n:06d}') for n in range(background_cards(config))]
+        self.cards = [card_factory.card(f'{self.config.card_prefix}-{n:06d}')
+                      for n in range(background_cards(config))]
         self._new_cards = itertools.count(len(self.cards))
 
     def _factory(self, part: str) -> Tuple[random.Random, OrderFactory]:

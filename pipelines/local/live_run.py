@@ -27,10 +27,10 @@ from typing import Callable, Dict, Iterable, List, NamedTuple, Optional, Sequenc
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from connectors.kafka_topics import committed_offsets, end_offsets, ensure_topics
-from pipelines.generator.reference_data import write_reference_data
 from pipelines.generator.config import TrafficConfig
 from pipelines.generator.plan import TrafficPlan, plan_traffic
 from pipelines.generator.producer import ProduceReport, produce_plan
+from pipelines.generator.reference_data import write_reference_data
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 OUTPUTS = ('alerts', 'metrics', 'dlq')

@@ -6,8 +6,6 @@
 Unbounded by default (`--bounded` stops at the end offsets seen at start). The DirectRunner
 and Prism use the Prism that `./run_local.sh setup` built; Flink the job server it assembled.
 """
-import logging
-import sys
 import time
 from typing import Callable, NamedTuple, Optional
 
@@ -27,12 +25,14 @@ from connectors.kafka_write import (
 )
 from connectors.order_codec import OrderDecoder, decode_order
 from connectors.schema_catalogue import SchemaLookup
-from pipelines.streaming import output_encoding
 from pipelines.kafka_security_options import (
-    KafkaSecurityOptions, check_kafka_at_launch, kafka_security)
-from pipelines.options_help import (exit_code_of_run, exit_with_help_if_asked,
-                                    reject_unknown_options)
+    KafkaSecurityOptions,
+    check_kafka_at_launch,
+    kafka_security,
+)
+from pipelines.options_help import exit_code_of_run, exit_with_help_if_asked, reject_unknown_options
 from pipelines.runner_setup import run_and_wait, with_local_runners
+from pipelines.streaming import output_encoding
 from pipelines.streaming.options import StreamingOptions
 from schemas import load_schema
 from transforms.dead_letter_fit import FitDeadLetter

@@ -1,6 +1,7 @@
 """Headless Chromium kept open on a live page, driven through the DevTools protocol.
 
-The report page test (`tests.pipelines.daily_report.headless_chromium`) loads a static file once; a live
+The report page test (`tests.pipelines.daily_report.headless_chromium`) loads a static file once; a
+live
 page must be watched as it changes. `LiveChromium` starts the same Debian Chromium with the
 same flags, but with `--remote-debugging-pipe` (commands on fd 3, replies on fd 4, each a JSON
 message ending in a NUL byte; no port, nothing on the network), so a test can evaluate

@@ -6,11 +6,11 @@ from typing import Dict, List, NamedTuple
 import fastavro
 
 from connectors.kafka_topics import end_offsets, ensure_topics
-from pipelines.generator.ground_truth import GroundTruth
-from pipelines.generator.reference_data import write_reference_data
 from pipelines.generator.config import TrafficConfig
+from pipelines.generator.ground_truth import GroundTruth
 from pipelines.generator.plan import TrafficPlan, plan_traffic
 from pipelines.generator.producer import read_range
+from pipelines.generator.reference_data import write_reference_data
 
 
 class StreamingRun(NamedTuple):

@@ -28,12 +28,12 @@ from kafka.admin import NewTopic
 
 from connectors.order_codec import encode_order_json
 from pipelines.daily_report import pipeline as daily_report
-from pipelines.streaming import pipeline as streaming
-from pipelines.generator.reference_data import customer_id, product_id
 from pipelines.daily_report.figures import day_bounds_ms
 from pipelines.generator.config import KIND_MALFORMED, KIND_ORDER, TrafficConfig
 from pipelines.generator.plan import PlannedRecord
 from pipelines.generator.producer import produce_plan
+from pipelines.generator.reference_data import customer_id, product_id
+from pipelines.streaming import pipeline as streaming
 from tests.integration.streaming_setup import prepare_run
 from tests.pipelines.daily_report.report_setup import expected_report
 from tests.transforms.helpers import counter

@@ -89,7 +89,8 @@ def streaming(kafka, topics, folder, options) -> List[str]:
     return ['-m', 'pipelines.streaming', '--bounded', '--start_from=earliest',
             f'--brokers={kafka.bootstrap}', f'--orders_topic={topics["orders"]}',
             f'--alerts_topic={topics["alerts"]}', f'--metrics_topic={topics["metrics"]}',
-            f'--dead_letter_topic={topics["dlq"]}', f'--consumer_group=secure-{uuid.uuid4().hex[:6]}',
+            f'--dead_letter_topic={topics["dlq"]}',
+            f'--consumer_group=secure-{uuid.uuid4().hex[:6]}',
             f'--reference_data={folder / "reference"}', f'--archive_path={folder / "archive"}',
             *options]
 

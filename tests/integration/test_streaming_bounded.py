@@ -4,12 +4,17 @@ import collections
 import apache_beam as beam
 import pytest
 
-from pipelines.streaming import pipeline as streaming
-from pipelines.generator.ground_truth import dead_letter_reasons, on_time_panes
 from pipelines.generator.config import TrafficConfig
+from pipelines.generator.ground_truth import dead_letter_reasons, on_time_panes
 from pipelines.generator.producer import produce_plan
+from pipelines.streaming import pipeline as streaming
 from tests.integration.streaming_setup import (
-    alert_keys, expected_alert_keys, prepare_run, read_archive, read_json_topic)
+    alert_keys,
+    expected_alert_keys,
+    prepare_run,
+    read_archive,
+    read_json_topic,
+)
 
 CONFIG = TrafficConfig(count=6_000, seed=7)
 

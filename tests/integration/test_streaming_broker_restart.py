@@ -4,8 +4,8 @@ and every order is archived or dead-lettered. On a broker of the test's own, so 
 broker is never disturbed."""
 from typing import Set
 
-from pipelines.local.live_run import LiveRun
 from pipelines.generator.config import TrafficConfig
+from pipelines.local.live_run import LiveRun
 from tests.integration.local_scripts import run_script
 from tests.integration.streaming_setup import read_avro_files
 

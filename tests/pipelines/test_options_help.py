@@ -2,8 +2,8 @@
 import pytest
 
 from pipelines.daily_report import pipeline as daily_report
-from pipelines.streaming import pipeline as streaming
 from pipelines.options_help import exit_code_of_run
+from pipelines.streaming import pipeline as streaming
 
 
 @pytest.mark.parametrize('module, option', [(streaming, '--orders_topic'),

@@ -9,8 +9,13 @@ from hypothesis import strategies as st
 from tests.transforms.helpers import T0_MS
 from transforms.card_history import CardHistory, check_arrival, expires_at_ms
 from transforms.fraud_rules import (
-    IMPOSSIBLE_TRAVEL, SMALL_THEN_LARGE, CardEvent, FraudThresholds, alert_id,
-    evaluate_history)
+    IMPOSSIBLE_TRAVEL,
+    SMALL_THEN_LARGE,
+    CardEvent,
+    FraudThresholds,
+    alert_id,
+    evaluate_history,
+)
 
 RULES = FraudThresholds(velocity_count=4, velocity_window_s=10).validated()
 KEEP_MS = RULES.lookback_ms + 30_000  # 30 s of out-of-orderness on top of the look-back

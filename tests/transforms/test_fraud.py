@@ -236,7 +236,7 @@ def test_an_order_delivered_twice_counts_once(runner):
 
 
 def test_a_replay_raises_the_same_alert_ids():
-    for replay in range(2):
+    for _replay in range(2):
         with TestPipeline(options=options('DirectRunner', streaming=True)) as p:
             alerts = p | stream(SAMPLE_ORDERS) | CheckFraud()
             assert_that(alert_ids(alerts), equal_to(expected_alert_ids(SAMPLE_ORDERS)))

@@ -16,11 +16,11 @@ import apache_beam as beam
 from connectors.avro_archive import WriteAvroArchive
 from connectors.order_codec import decode_order
 from pipelines.daily_report import pipeline as daily_report
-from pipelines.streaming import pipeline as streaming
 from pipelines.daily_report.dead_letter_reasons import meaning
-from pipelines.generator.reference_data import build_reference_data, write_reference_data
 from pipelines.generator.config import TrafficConfig
 from pipelines.generator.plan import TrafficPlan, plan_traffic
+from pipelines.generator.reference_data import build_reference_data, write_reference_data
+from pipelines.streaming import pipeline as streaming
 from schemas import load_schema
 from transforms.fraud_rules import RULES
 from transforms.order_ingest import IngestOrders

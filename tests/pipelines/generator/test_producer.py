@@ -5,8 +5,13 @@ import pytest
 
 from pipelines.generator.config import TrafficConfig
 from pipelines.generator.plan import plan_traffic
-from pipelines.generator.producer import (PACING_TICK_S, Pacer, ProduceError, ProgressBar,
-                                        produce_plan)
+from pipelines.generator.producer import (
+    PACING_TICK_S,
+    Pacer,
+    ProduceError,
+    ProgressBar,
+    produce_plan,
+)
 from tests.pipelines.conftest import PLAN_NOW_MS
 
 EPOCH_S = 1_795_600_000.0
