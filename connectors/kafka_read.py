@@ -12,7 +12,7 @@ that failed instead would fail the whole job on Prism, which does not retry bund
 """
 import logging
 import time
-from typing import Callable, Iterable, Optional, Sequence, Union
+from typing import Any, Callable, Dict, Iterable, Optional, Sequence, Type, Union
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
@@ -157,6 +157,7 @@ class ReadFromKafka(beam.PTransform):
             Duration.of(max_out_of_orderness_s), idle_timeout_s, hold=stop_at is not None)
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection[KafkaRecord]:
+        reader_fn: Type[_ReadPartition]
         if self._stop_at is None:
             reader_fn = _ReadPartitionUnbounded
         elif self._commit_offsets:
@@ -200,7 +201,8 @@ class _ReadPartition(beam.DoFn):
 
     def __init__(self, connection: KafkaConnection, commit_group: Optional[str],
                  event_time_ms, poll_timeout_ms: int, resume_delay_s: float,
-                 max_read_time_s: float, watermarks: EventTimeWatermarkProvider = None):
+                 max_read_time_s: float,
+                 watermarks: Optional[EventTimeWatermarkProvider] = None):
         self._connection = connection
         self._commit_group = commit_group
         self._event_time_ms = event_time_ms
@@ -208,10 +210,10 @@ class _ReadPartition(beam.DoFn):
         self._resume_delay = Duration.of(resume_delay_s)
         self._outage_delay_s = max(1.0, resume_delay_s)
         self._max_read_time_s = max_read_time_s
-        self._watermarks = watermarks
-        self._consumer = None
-        self._committer = None
-        self._committed = {}
+        self._watermarks: Any = watermarks  # None only where unit tests read without a runner
+        self._consumer: Any = None  # kafka-python's clients, made in setup
+        self._committer: Any = None
+        self._committed: Dict[Any, int] = {}
         self._records_read = Metrics.counter('ReadFromKafka', 'records_read')
         self._broker_unavailable = Metrics.counter('ReadFromKafka', 'reads_broker_unavailable')
         self._commit_failures = Metrics.counter('ReadFromKafka', 'commit_failures')
@@ -368,7 +370,8 @@ class _ReadPartitionCommitting(_ReadPartition):
     runner refuse batch pipelines (apache/beam#19526).
     """
 
-    def process(self, element: PartitionRead,
+    # Beam reads the parameters by name: the finalizer comes in beside the base's two.
+    def process(self, element: PartitionRead,  # type: ignore[override]
                 finalizer=beam.DoFn.BundleFinalizerParam,
                 tracker=beam.DoFn.RestrictionParam(_ReadPartition._restrictions),
                 watermark=beam.DoFn.WatermarkEstimatorParam()) -> Iterable[KafkaRecord]:

@@ -268,8 +268,10 @@ class _CheckOnArrivalFn(beam.DoFn):
     def finish_bundle(self) -> Iterable[WindowedValue]:
         self._counters.report()
         self._shards.finish_bundle()
+        if self._earliest is None:  # no order checked: nothing to acknowledge
+            return
         for mark in acknowledged_of(DELIVERED, self._checked):
-            yield WindowedValue(mark, self._earliest, [GlobalWindow()])
+            yield WindowedValue(mark, self._earliest, (GlobalWindow(),))
 
     def process(self, element: Tuple[int, Tuple[str, EventRow, Optional[Origin]]],
                 head_state=beam.DoFn.StateParam(HEAD),
