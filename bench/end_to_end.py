@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 import uuid
+from typing import Dict, List
 
 import apache_beam as beam
 from kafka import KafkaConsumer, TopicPartition
@@ -76,8 +77,8 @@ def plain_loop(topics: Topics) -> float:
                              max_poll_records=2000)
     consumer.assign([TopicPartition(topics.name('orders'), p) for p in ends])
     consumer.seek_to_beginning()
-    histories = collections.defaultdict(list)
-    counts = collections.Counter()
+    histories: Dict[str, List[CardEvent]] = collections.defaultdict(list)
+    counts: collections.Counter = collections.Counter()
     alerts = dead = 0
     now_ms = int(time.time() * 1000)
     remaining = sum(ends.values())

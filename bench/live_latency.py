@@ -17,6 +17,7 @@ import statistics
 import sys
 import tempfile
 import time
+from typing import List
 
 from bench.results_table import context, publish
 from connectors.kafka_config import default_brokers
@@ -86,7 +87,7 @@ def main(argv=None) -> None:
     parser.add_argument('--name', default='live_latency', help='results file name')
     args = parser.parse_args(argv)
     folder = pathlib.Path(tempfile.mkdtemp(prefix='goldstream-live-'))
-    rows = []
+    rows: List[list] = []
     for runner in args.runners.split(','):
         for rate in map(int, args.rates.split(',')):
             runs = []

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
-from typing import Callable, Dict, List, Mapping, NamedTuple
+from typing import Any, Callable, Dict, List, Mapping, NamedTuple
 
 import fastavro
 
@@ -39,7 +39,7 @@ def read_outputs(bootstrap: str, topics: Mapping[str, str], archive: pathlib.Pat
                 read_range(bootstrap, name, {}, end_offsets(bootstrap, name))]
 
     def archived(dataset: str) -> List[Dict]:
-        records = []
+        records: List[Any] = []  # fastavro's records: dicts here
         for path in sorted(archive.rglob(f'{dataset}-*.avro')):
             with open(path, 'rb') as handle:
                 records.extend(fastavro.reader(handle))

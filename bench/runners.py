@@ -169,13 +169,15 @@ class Bench:
 
     def _timed(self, module, argv: List[str]) -> float:
         """Runs `module`'s pipeline with `argv`; wall seconds, start-up included."""
-        finished_before = self.session.finished_jobs() if self._on_session(argv) else None
+        session = self.session if self._on_session(argv) else None
+        finished_before = session.finished_jobs() if session is not None else None
         started = time.perf_counter()
         options = module.pipeline_options(argv)
         with beam.Pipeline(options=options) as pipeline:
             module.build(pipeline, options)
         seconds = time.perf_counter() - started
-        if finished_before is not None and self.session.finished_jobs() != finished_before + 1:
+        if (session is not None and finished_before is not None
+                and session.finished_jobs() != finished_before + 1):
             raise RuntimeError(f'{module.__name__} did not run on the session cluster')
         return seconds
 

@@ -322,7 +322,7 @@ def summarise(results: List[Dict[str, Any]], loop: Dict[str, Any], args) -> Dict
 
 
 def _cpus() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()
+    return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1
 
 
 def markdown(summary: Dict[str, Any]) -> str:

@@ -134,7 +134,7 @@ def describe_job(pipeline_name: str, argv: Sequence[str], out_dir) -> JobDescrip
     options.view_as(TestOptions).dry_run = True  # the runner translates, builds the Job, stops
     pipeline = beam.Pipeline(options=options)
     module.build(pipeline, options)
-    job = pipeline.run().job
+    job = pipeline.run().job  # type: ignore[attr-defined]  # DataflowRunner's result has it
     job.options.view_as(TestOptions).dry_run = False  # the pipeline ran on a copy of options
 
     client = _LocalStagingClient(job.options, job.root_staging_location, out / 'staging')

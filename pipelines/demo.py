@@ -17,7 +17,7 @@ import pathlib
 import shutil
 import sys
 import time
-from typing import Dict, List
+from typing import Any, Dict, List
 
 import apache_beam as beam
 import fastavro
@@ -56,7 +56,7 @@ def read_new(bootstrap: str, topic: str, since: Dict[int, int],
 
 
 def archived(archive: pathlib.Path, dataset: str) -> List[dict]:
-    records = []
+    records: List[Any] = []  # fastavro's records: dicts here
     for path in sorted(archive.rglob(f'{dataset}-*.avro')):
         with open(path, 'rb') as handle:
             records.extend(fastavro.reader(handle))

@@ -110,6 +110,7 @@ def assemble_report(day: datetime.date, *, per_currency: Sequence[WindowCount],
     by_currency = {row.key: row for row in per_currency}
     orders = sum(row.orders for row in per_currency)
     units = sum(row.units for row in per_currency)
+    currencies: List[Any]  # None alone for a day without orders or rates: looked up as is
     if rates is not None:
         currencies = [rates.currency]
     else:
@@ -117,7 +118,7 @@ def assemble_report(day: datetime.date, *, per_currency: Sequence[WindowCount],
     alert_counts = dict.fromkeys(RULES, 0)
     alert_counts.update(dict(alerts))
     alert_total = sum(alert_counts.values())
-    dead_letter_rows = []
+    dead_letter_rows: List[Dict[str, Any]] = []
     for key, count in sorted(dead_letters, key=lambda item: (-item[1], item[0])):
         stage, _, reason = key.partition('/')
         dead_letter_rows.append({'stage': stage, 'reason': reason,

@@ -164,6 +164,7 @@ def build(pipeline: beam.Pipeline, options: PipelineOptions) -> DailyReportOutpu
 def source_description(opts: ReportSettings) -> str:
     """Where the report's day is read from, for the report's footer."""
     if opts.source == SOURCE_KAFKA:
+        assert opts.kafka is not None  # set with the Kafka source
         return f'kafka topic {opts.kafka.topic} on {opts.kafka.brokers}'
     return f'archive {opts.archive_path}'
 
@@ -191,6 +192,7 @@ def _read_kafka(pipeline: beam.Pipeline,
                 opts: ReportSettings) -> Tuple[beam.PCollection, beam.PCollection]:
     """The day's orders and dead letters from a bounded read of the orders topic."""
     kafka = opts.kafka
+    assert kafka is not None  # set with the Kafka source
     day = pipeline | 'ReadKafkaDay' >> ReadKafkaDay(kafka.brokers, kafka.topic, opts.day,
                                                     kafka.margin_s, kafka.security)
     return day[VALID], day[DEAD_LETTER]

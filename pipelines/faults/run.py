@@ -28,7 +28,7 @@ import dataclasses
 import pathlib
 import threading
 import time
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, cast
 
 import fastavro
 from kafka import KafkaConsumer, TopicPartition
@@ -36,7 +36,7 @@ from kafka import KafkaConsumer, TopicPartition
 from connectors.kafka_topics import committed_offsets, end_offsets
 from pipelines.faults.tally import DeliveryTally, ProducedRecord, archived_ids_gone, tally
 from pipelines.generator.config import TrafficConfig
-from pipelines.generator.plan import TrafficPlan, plan_traffic
+from pipelines.generator.plan import PlannedRecord, TrafficPlan, plan_traffic
 from pipelines.generator.producer import ProduceReport, produce_plan
 from pipelines.local.live_run import OUTPUTS, LiveRun
 from pipelines.local.process_tree import kill_job
@@ -95,6 +95,7 @@ class Production:
             raise RuntimeError(f'producing {self.total} records took over {timeout_s} s')
         if self._error is not None:
             raise RuntimeError(f'producing failed: {self._error}') from self._error
+        assert self.report is not None  # set by the thread unless it failed
         return self.report
 
 
@@ -239,7 +240,8 @@ class FaultRun:
 
     def produced_records(self) -> List[ProducedRecord]:
         """Every record of the orders topic, with the plan's order id where it has one."""
-        planned = {r.gen_id: r for plan in self.plans for r in plan.records}
+        planned: Dict[Optional[str], PlannedRecord] = {
+            r.gen_id: r for plan in self.plans for r in plan.records}
         records = []
         for topic, partition, offset, gen_id in read_headers(self.bootstrap,
                                                              self.live.topic('orders')):
@@ -316,10 +318,11 @@ def read_order_ids(archive: pathlib.Path) -> List[str]:
     being listed is read again."""
     for _attempt in range(3):
         try:
-            ids = []
+            ids: List[str] = []
             for path in sorted(archive.rglob('orders-*.avro')):
                 with open(path, 'rb') as handle:
-                    ids.extend(record['order_id'] for record in fastavro.reader(handle))
+                    records = cast(Iterable[Dict[str, Any]], fastavro.reader(handle))
+                    ids.extend(record['order_id'] for record in records)
             return ids
         except FileNotFoundError:
             continue

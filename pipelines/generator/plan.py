@@ -43,7 +43,7 @@ import itertools
 import math
 import random
 import time
-from typing import Dict, List, NamedTuple, Optional, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 from pipelines.generator import ground_truth as truth
 from pipelines.generator.config import (
@@ -158,7 +158,8 @@ def plan_traffic(config: TrafficConfig, now_ms: Optional[int] = None) -> Traffic
 
     items = sorted(planner.items, key=lambda item: (item.release_ms, item.seq))
     records = _encode(items, config.seed, now_ms, random.Random(f'{config.seed}/malformations'))
-    order_id_by_seq = {item.seq: record.order_id for item, record in zip(items, records)}
+    order_id_by_seq = {item.seq: record.order_id for item, record in zip(items, records)
+                       if record.order_id is not None}  # a scenario's orders have ids
     alerts = _alerts(scenarios, scenario_seqs, order_id_by_seq)
     return TrafficPlan(config, tuple(records),
                        _ground_truth(config, now_ms, items, records, alerts))
@@ -224,7 +225,7 @@ class _Planner:
             if i % len(cards) == 0:
                 block = rng.sample(range(len(cards)), len(cards))
             kind = unknown.get(i, KIND_ORDER)
-            overrides = {}
+            overrides: Dict[str, Any] = {}
             if kind == KIND_UNKNOWN_CUSTOMER:
                 overrides['customer_id'] = customer_id(UNKNOWN_CUSTOMER_BASE + rng.randrange(1000))
             elif kind == KIND_UNKNOWN_PRODUCT:
@@ -307,8 +308,10 @@ def _ground_truth(config: TrafficConfig, now_ms: int, items: List[_Item],
     malformed = {r.gen_id: r.dead_letter for r in records if r.dead_letter is not None}
     orders = truth.order_truth(
         facts, len(malformed), kinds,
-        [r.order_id for r in records if r.kind == KIND_UNKNOWN_CUSTOMER],
-        [r.order_id for r in records if r.kind == KIND_UNKNOWN_PRODUCT])
+        [r.order_id for r in records
+         if r.kind == KIND_UNKNOWN_CUSTOMER and r.order_id is not None],
+        [r.order_id for r in records
+         if r.kind == KIND_UNKNOWN_PRODUCT and r.order_id is not None])
     echo = dict(config.to_json(), now_ms=now_ms, background_cards=background_cards(config))
     return truth.GroundTruth(echo, tuple(alerts), truth.dead_letter_truth(malformed),
                              tuple(truth.window_metrics(facts, config.window_s * 1000)), orders)

@@ -7,7 +7,7 @@ Unbounded by default (`--bounded` stops at the end offsets seen at start). The D
 and Prism use the Prism that `./run_local.sh setup` built; Flink the job server it assembled.
 """
 import time
-from typing import Callable, NamedTuple, Optional
+from typing import Any, Callable, Dict, NamedTuple, Optional
 
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
@@ -68,7 +68,8 @@ def order_event_time_ms(record: KafkaRecord,
     the value (the project's catalogue by default; see `OrderEventTime`).
     """
     try:
-        millis = parse_event_time(decode(record.value)['timestamp'])
+        # A record without a value (a tombstone) fails here with TypeError, as any bad one.
+        millis = parse_event_time(decode(record.value)['timestamp'])  # type: ignore[arg-type]
     except (ValueError, TypeError):
         return None
     if millis < MIN_EVENT_TIME_MS or millis > time.time() * 1000 + MAX_FUTURE_MS:
@@ -130,7 +131,7 @@ def build(pipeline: beam.Pipeline, options: PipelineOptions) -> StreamingOutputs
         # Replayed records (read again after a restart, before the committed offsets) only
         # rebuild the cards' histories: their other outputs were durable before the crash.
         records, replayed = records | 'SplitReplayed' >> beam.Partition(
-            lambda record, unused_count: int(record.replayed), 2)
+            lambda record, unused_count: int(record.replayed), 2)  # type: ignore[arg-type]
     ingested = records | 'IngestOrders' >> IngestOrders(catalogue)
     orders, dead_letters = ingested[VALID], ingested[DEAD_LETTER]
     to_check = orders
@@ -211,7 +212,7 @@ def dead_letter_origin(dead_letter) -> tuple:
 def sink_size_settings(max_record_bytes: int) -> dict:
     """WriteToKafka settings for records of up to `max_record_bytes`: a limit above the
     producer's default request size raises that too."""
-    settings = {'max_record_bytes': max_record_bytes}
+    settings: Dict[str, Any] = {'max_record_bytes': max_record_bytes}
     if max_record_bytes > DEFAULT_MAX_RECORD_BYTES:
         settings['client_options'] = {
             'max_request_size': max_record_bytes + REQUEST_OVERHEAD_BYTES}
