@@ -20,7 +20,8 @@ from tests.background_job import BackgroundJob
 from tests.integration.local_scripts import free_port, run_script
 
 if TestPipeline.pytest_test_pipeline_options is None:
-    TestPipeline.pytest_test_pipeline_options = f'--prism_location={prism_binary()}'
+    # Beam's class attribute, declared None, that its test pipelines read options from.
+    TestPipeline.pytest_test_pipeline_options = f'--prism_location={prism_binary()}'  # type: ignore[assignment]
 
 
 def pytest_configure(config):

@@ -139,6 +139,7 @@ class LiveChromium:
                 self._note_event(message)
 
     def _read_messages(self, deadline: float, method: str) -> List[Dict]:
+        assert self._process is not None  # started
         while b'\0' not in self._buffer:
             left = deadline - time.monotonic()
             if left <= 0 or self._process.poll() is not None:

@@ -1,7 +1,7 @@
 """A generated traffic run on its own topics, and reading the streaming pipeline's outputs."""
 import json
 import pathlib
-from typing import Dict, List, NamedTuple
+from typing import Any, Dict, List, NamedTuple
 
 import fastavro
 
@@ -58,7 +58,7 @@ def read_archive(run: StreamingRun, dataset: str) -> List[Dict]:
 
 def read_avro_files(archive: pathlib.Path, dataset: str) -> List[Dict]:
     """Every record of the archive's closed files of `dataset` (e.g. 'orders')."""
-    records = []
+    records: List[Any] = []  # fastavro's records: dicts here
     for path in sorted(archive.rglob(f'{dataset}-*.avro')):
         with open(path, 'rb') as handle:
             records.extend(fastavro.reader(handle))

@@ -15,6 +15,7 @@ import json
 import math
 import time
 import uuid
+from typing import Any, Dict, List
 
 import apache_beam as beam
 import fastavro
@@ -195,7 +196,7 @@ def read_archive_of(run: LiveRun, dataset: str):
 
 def read_archive_in(archive, dataset: str):
     """Every record of one archive dataset so far (a file appears whole: it is renamed)."""
-    records = []
+    records: List[Any] = []
     for path in sorted(archive.rglob(f'{dataset}-*.avro')):
         with open(path, 'rb') as handle:
             records.extend(fastavro.reader(handle))
@@ -204,7 +205,7 @@ def read_archive_in(archive, dataset: str):
 
 def counted_orders(run: LiveRun) -> int:
     """Orders the metrics count: the latest pane of each window and product, summed."""
-    latest = {}
+    latest: Dict[Any, Any] = {}
     for record in run.read('metrics'):
         metric = record.value
         key = (metric['window_start'], metric['product_id'])

@@ -28,7 +28,8 @@ def ev(order_id: str, at_s: float, amount: float = 10.0, where=BERLIN) -> tuple:
 
 def arrive(rows: Sequence[tuple], rules: FraudThresholds = RULES, keep_ms: int = KEEP_MS):
     """Every row in arrival order through one card; the alert ids raised and the card."""
-    card, raised = None, []
+    card = None
+    raised: List[str] = []
     for row in rows:
         arrival = check_arrival(card, row, rules, keep_ms)
         card = arrival.card
