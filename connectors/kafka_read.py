@@ -370,11 +370,15 @@ class _ReadPartitionCommitting(_ReadPartition):
     runner refuse batch pipelines (apache/beam#19526).
     """
 
-    # Beam reads the parameters by name: the finalizer comes in beside the base's two.
-    def process(self, element: PartitionRead,  # type: ignore[override]
-                finalizer=beam.DoFn.BundleFinalizerParam,
-                tracker=beam.DoFn.RestrictionParam(_ReadPartition._restrictions),
-                watermark=beam.DoFn.WatermarkEstimatorParam()) -> Iterable[KafkaRecord]:
+    # Beam reads the parameters by name: the finalizer comes in beside the base's two. (Laid
+    # out as ruff format lays it, so the ignore stays on the line mypy reports.)
+    def process(  # type: ignore[override]
+        self,
+        element: PartitionRead,
+        finalizer=beam.DoFn.BundleFinalizerParam,
+        tracker=beam.DoFn.RestrictionParam(_ReadPartition._restrictions),
+        watermark=beam.DoFn.WatermarkEstimatorParam(),
+    ) -> Iterable[KafkaRecord]:
         yield from self._read(element, tracker, watermark, finalizer)
 
 

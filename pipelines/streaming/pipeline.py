@@ -130,8 +130,11 @@ def build(pipeline: beam.Pipeline, options: PipelineOptions) -> StreamingOutputs
     if durable:
         # Replayed records (read again after a restart, before the committed offsets) only
         # rebuild the cards' histories: their other outputs were durable before the crash.
-        records, replayed = records | 'SplitReplayed' >> beam.Partition(
-            lambda record, unused_count: int(record.replayed), 2)  # type: ignore[arg-type]
+        def replayed_or_not(record, unused_count) -> int:
+            return int(record.replayed)
+
+        split = beam.Partition(replayed_or_not, 2)  # type: ignore[arg-type]  # Beam wraps it
+        records, replayed = records | 'SplitReplayed' >> split
     ingested = records | 'IngestOrders' >> IngestOrders(catalogue)
     orders, dead_letters = ingested[VALID], ingested[DEAD_LETTER]
     to_check = orders
