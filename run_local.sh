@@ -71,8 +71,11 @@ Usage: ./run_local.sh [command]
                          server through Maven, build Prism, unpack the Flink distribution
                          from PyPI's apache-flink-libraries; install Debian's chromium with
                          apt-get unless it is there; a second run downloads and builds nothing
-  test [pytest args]     setup, start Kafka, run the whole pytest suite, stop Kafka;
-                         exits with pytest's code
+  test [pytest args]     setup, lint (as below; a finding stops it), start Kafka, run the
+                         whole pytest suite, stop Kafka; exits with pytest's code
+  lint                   ruff check, ruff format --check and mypy over the clone, with the
+                         versions pinned in requirements.txt and the settings in
+                         pyproject.toml; names each tool that failed and how to fix it
   broker start|stop|status [--secure]
                          the local one-node KRaft broker on 127.0.0.1:\$GOLDSTREAM_KAFKA_PORT
                          (status exits 0 when up, 3 when down); with --secure a second,
@@ -392,8 +395,7 @@ setup_chromium() {  # Debian's chromium, which the test of report.html runs head
   say "Chromium ready: $CHROMIUM_BIN ($("$CHROMIUM_BIN" --version 2>/dev/null || echo 'version unknown'))"
 }
 
-cmd_setup() {
-  local started=$SECONDS
+setup_lock() {
   mkdir -p "$CACHE"
   # One set-up at a time per cache: two clones (or two CI jobs) sharing it would otherwise
   # build into the same venv folder, each deleting the other's half-built copy.
@@ -403,6 +405,16 @@ cmd_setup() {
     flock -w 1800 9 || fail "The set-up lock $CACHE/.setup.lock is still held after 30 minutes." \
       "Check for a stuck run_local.sh (ps aux | grep run_local), stop it, then run this again."
   fi
+}
+
+setup_unlock() {
+  flock -u 9
+  exec 9>&-
+}
+
+cmd_setup() {
+  local started=$SECONDS
+  setup_lock
   setup_venv
   setup_airflow
   setup_kafka
@@ -410,8 +422,7 @@ cmd_setup() {
   setup_flink_job_server
   setup_flink_dist
   setup_chromium
-  flock -u 9
-  exec 9>&-
+  setup_unlock
   say "Set-up done in $((SECONDS - started)) s (cache: $CACHE)"
 }
 
@@ -1038,7 +1049,29 @@ cmd_dashboard() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# The test suite and the demo
+# Lint, the test suite and the demo
+
+run_lint() {  # every tool runs, so one run lists all there is to fix; fails if any found some
+  local failed=()
+  say "Lint: ruff check, ruff format --check, mypy (settings in pyproject.toml)"
+  (cd "$ROOT" && "$VENV_LINK/bin/ruff" check --quiet .) \
+    || failed+=("ruff check: fix what it lists (.venv/bin/ruff check --fix sorts imports)")
+  (cd "$ROOT" && "$VENV_LINK/bin/ruff" format --check --quiet --output-format concise .) \
+    || failed+=("ruff format --check: .venv/bin/ruff format rewrites the files it lists")
+  (cd "$ROOT" && "$VENV_LINK/bin/mypy") \
+    || failed+=("mypy: fix the types it lists (.venv/bin/mypy runs it again)")
+  if ((${#failed[@]})); then
+    fail "lint found problems:" "${failed[@]}"
+  fi
+  say "Lint clean"
+}
+
+cmd_lint() {
+  setup_lock
+  setup_venv
+  setup_unlock
+  run_lint
+}
 
 export_runtime_env() {
   export GOLDSTREAM_ROOT="$ROOT" GOLDSTREAM_CACHE="$CACHE" GOLDSTREAM_STATE_DIR="$STATE"
@@ -1051,6 +1084,7 @@ export_runtime_env() {
 
 cmd_test() {
   cmd_setup
+  run_lint
   local stop_broker_after=0
   broker_pid >/dev/null || stop_broker_after=1
   if ((stop_broker_after)); then
@@ -1095,6 +1129,7 @@ main() {
     demo) cmd_demo ;;
     setup) cmd_setup ;;
     test) cmd_test "$@" ;;
+    lint) cmd_lint ;;
     broker) cmd_broker "$@" ;;
     flink) cmd_flink "$@" ;;
     dashboard) cmd_dashboard "$@" ;;

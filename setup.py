@@ -11,7 +11,7 @@ import pathlib
 import setuptools
 
 HERE = pathlib.Path(__file__).resolve().parent
-TEST_ONLY = ('pytest', 'pytest-timeout', 'hypothesis')
+TEST_ONLY = ('pytest', 'pytest-timeout', 'hypothesis', 'ruff', 'mypy')  # and the linters
 SUBMIT_ONLY = ('google-cloud-dataflow-client', 'google-cloud-storage', 'google-auth-httplib2')
 
 

@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 import uuid
+from typing import Dict, List
 
 from kafka import KafkaConsumer, TopicPartition
 
@@ -25,11 +26,11 @@ from bench.results_table import context, publish
 from connectors.kafka_config import default_brokers
 from connectors.kafka_topics import end_offsets
 from connectors.order_codec import OrderDecoder
-from pipelines.generator.reference_data import write_reference_data
-from pipelines.local import harness
 from pipelines.generator.config import TrafficConfig
 from pipelines.generator.plan import plan_traffic
 from pipelines.generator.producer import produce_plan
+from pipelines.generator.reference_data import write_reference_data
+from pipelines.local import harness
 from transforms.fraud_rules import CardEvent, FraudThresholds, findings_at
 from transforms.validation_rules import validate_order
 
@@ -57,8 +58,8 @@ def plain_loop(bootstrap: str, topics: harness.Topics) -> float:
                              max_poll_records=2000)
     consumer.assign([TopicPartition(topics.orders, p) for p in ends])
     consumer.seek_to_beginning()
-    histories = collections.defaultdict(list)
-    counts = collections.Counter()
+    histories: Dict[str, List[CardEvent]] = collections.defaultdict(list)
+    counts: collections.Counter = collections.Counter()
     alerts = dead = 0
     now_ms = int(time.time() * 1000)
     remaining = sum(ends.values())

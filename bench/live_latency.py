@@ -17,11 +17,12 @@ import statistics
 import sys
 import tempfile
 import time
+from typing import List
 
 from bench.results_table import context, publish
 from connectors.kafka_config import default_brokers
-from pipelines.local.live_run import LiveRun, alert_latencies_ms
 from pipelines.generator.config import TrafficConfig
+from pipelines.local.live_run import LiveRun, alert_latencies_ms
 
 RUNNERS = {
     'DirectRunner': ['--runner=DirectRunner'],  # the default: Prism, patched (infra/prism)
@@ -86,7 +87,7 @@ def main(argv=None) -> None:
     parser.add_argument('--name', default='live_latency', help='results file name')
     args = parser.parse_args(argv)
     folder = pathlib.Path(tempfile.mkdtemp(prefix='goldstream-live-'))
-    rows = []
+    rows: List[list] = []
     for runner in args.runners.split(','):
         for rate in map(int, args.rates.split(',')):
             runs = []

@@ -4,7 +4,7 @@ import json
 import pathlib
 import platform
 import sys
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, Optional, Sequence
 
 RESULTS_DIR = pathlib.Path(__file__).resolve().parent / 'results'
 
@@ -17,7 +17,7 @@ def context(**extra) -> Dict:
     return info
 
 
-def render(title: str, columns: Sequence[str], rows: List[Sequence], info: Dict) -> str:
+def render(title: str, columns: Sequence[str], rows: Sequence[Sequence], info: Dict) -> str:
     lines = [f'# {title}', '', ', '.join(f'{k}: {v}' for k, v in info.items()), '',
              '| ' + ' | '.join(columns) + ' |',
              '|' + '|'.join('---' for _ in columns) + '|']
@@ -33,7 +33,7 @@ def _cell(value) -> str:
     return str(value)
 
 
-def publish(name: str, title: str, columns: Sequence[str], rows: List[Sequence],
+def publish(name: str, title: str, columns: Sequence[str], rows: Sequence[Sequence],
             info: Dict, directory: Optional[pathlib.Path] = None) -> pathlib.Path:
     """Prints the table and writes `<name>.md` and `<name>.json` to `directory` (default
     `bench/results/`); returns the .md path."""

@@ -10,8 +10,8 @@ import urllib.error
 import urllib.request
 from typing import Callable, Dict, List, Mapping
 
-from pipelines.local import tools
 from pipelines.generator.ground_truth import GroundTruth
+from pipelines.local import tools
 
 SCRIPT_TIMEOUT_S = 300  # run_local.sh's own start deadline is 90 s, plus unpacking Flink once
 

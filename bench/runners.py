@@ -24,7 +24,8 @@ a cluster that was already up is left running.
 
 Times are wall clock per run, job start-up included, median over the repeats. Flink starts
 a job server (a JVM) for every pipeline; Prism is started once per process and then reused,
-so only the first Prism-backed run (the DirectRunner's, in the default order) pays for it. Orders/s: the records produced (malformed ones included)
+so only the first Prism-backed run (the DirectRunner's, in the default order) pays for it. Orders/s:
+the records produced (malformed ones included)
 over the median time; the report reads the same records back from the archive. Checks:
 "ground truth": every streaming run's alert ids, dead letters by reason, ON_TIME metric panes
 and archive (orders + dead letters = records) agree with the plan's ground truth (alerts are
@@ -155,9 +156,11 @@ class Bench:
 
     def _timed(self, module, argv: List[str]) -> float:
         """Runs `module`'s pipeline with `argv`; wall seconds, start-up included."""
-        finished_before = self.session.finished_jobs() if self._on_session(argv) else None
+        session = self.session if self._on_session(argv) else None
+        finished_before = session.finished_jobs() if session is not None else None
         seconds = harness.run_bounded(argv, module)
-        if finished_before is not None and self.session.finished_jobs() != finished_before + 1:
+        if (session is not None and finished_before is not None
+                and session.finished_jobs() != finished_before + 1):
             raise RuntimeError(f'{module.__name__} did not run on the session cluster')
         return seconds
 

@@ -20,7 +20,7 @@ import sys
 import tempfile
 import threading
 import time
-from typing import Dict, List, Set
+from typing import Dict, List, Optional, Set
 
 from kafka import KafkaConsumer, TopicPartition
 
@@ -28,8 +28,8 @@ from bench.live_latency import RUNNERS
 from bench.results_table import context, publish
 from connectors.kafka_config import default_brokers
 from connectors.kafka_topics import end_offsets
-from pipelines.local.live_run import LiveRun
 from pipelines.generator.config import TrafficConfig
+from pipelines.local.live_run import LiveRun
 
 CHUNK_S = 10
 
@@ -71,7 +71,7 @@ class Feeder(threading.Thread):
         self.expected: Set[str] = set()
         self.due_ms: Dict[str, int] = {}  # alert id -> send time of its last order
         self.produced = 0
-        self.error = None
+        self.error: Optional[Exception] = None
 
     def run_chunks(self) -> None:
         deadline = time.monotonic() + self.seconds
@@ -154,8 +154,8 @@ def main(argv=None) -> None:
             if not run.running():
                 log('the job ended:\n' + run.log_tail())
                 break
-        alerts = run.wait_for_alerts(feeder.expected, timeout_s=120)
-        final = f'{len(feeder.expected & set(alerts))} of {len(feeder.expected)}'
+        delivered_ids = set(run.wait_for_alerts(feeder.expected, timeout_s=120))
+        final = f'{len(feeder.expected & delivered_ids)} of {len(feeder.expected)}'
     finally:
         running = run.running()
         run.stop()

@@ -3,7 +3,8 @@
 For each transform, a batch pipeline generates ``--orders`` orders inside the
 pipeline (``shard_orders``: a day of traffic with a little fraud, from fixed
 seeds, spread over ``--shards`` generator elements: never a large
-``beam.Create``), applies the transform and counts its output. Each (transform, runner) is run ``--repeats`` times, each
+``beam.Create``), applies the transform and counts its output. Each (transform, runner) is run
+``--repeats`` times, each
 time in a fresh process that first runs a tiny warm-up pipeline (so Prism's
 start is not timed), and the median wall time of ``run()`` to completion is
 reported as elements per second. Three "generate" pipelines, which only make
@@ -321,7 +322,7 @@ def summarise(results: List[Dict[str, Any]], loop: Dict[str, Any], args) -> Dict
 
 
 def _cpus() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()
+    return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1
 
 
 def markdown(summary: Dict[str, Any]) -> str:

@@ -10,12 +10,11 @@ import datetime
 import hashlib
 import io
 import uuid
-from typing import Any, Callable, Dict, Iterable, List, Mapping, NamedTuple, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Mapping, NamedTuple, Optional, Tuple, cast
 
 import apache_beam as beam
 import fastavro
 from apache_beam.io import fileio
-
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
@@ -90,7 +89,8 @@ class WriteAvroArchive(beam.PTransform):
 
     def expand(self, records: beam.PCollection) -> beam.PCollection[ArchivedFile]:
         if records.is_bounded:
-            flushes = trigger.DefaultTrigger()  # one pane per hour: the whole input
+            # One pane per hour: the whole input.
+            flushes: trigger.TriggerFn = trigger.DefaultTrigger()
         else:
             # Early panes every flush interval, the on-time pane when the watermark passes
             # the hour, then a pane per late record. (A processing-time trigger in the
@@ -207,4 +207,5 @@ class ReadAvroArchive(beam.PTransform):
 
 def _read_avro(readable_file, reader_schema) -> Iterable[Dict]:
     with readable_file.open() as handle:
-        yield from fastavro.reader(handle, reader_schema=reader_schema)
+        # A record schema reads as dicts; fastavro's types allow any Avro value.
+        yield from cast(Iterable[Dict], fastavro.reader(handle, reader_schema=reader_schema))

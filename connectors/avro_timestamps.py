@@ -15,7 +15,7 @@ fastavro makes of them (BAD_TIMESTAMP).
 """
 
 import copy
-from typing import Any
+from typing import Any, cast
 
 import fastavro
 
@@ -46,7 +46,7 @@ def epoch_long_reader(writer_schema: dict[str, Any], field: str) -> tuple[dict[s
             schema = copy.deepcopy(
                 {key: value for key, value in writer_schema.items() if not key.startswith("__")})
             schema["fields"][index]["type"] = plain_type
-            return fastavro.parse_schema(schema), units
+            return cast(dict[str, Any], fastavro.parse_schema(schema)), units
     return writer_schema, 1
 
 

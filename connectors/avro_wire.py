@@ -7,7 +7,7 @@ nothing of subjects or catalogues; every Avro codec of goldstream builds on it.
 
 import io
 import struct
-from typing import Any, Mapping
+from typing import Any, Mapping, cast
 
 import fastavro
 
@@ -129,7 +129,7 @@ def read_framed_record(
             f"{len(raw) - end} bytes are left after the Avro record (record ends at byte "
             f"{end} of {len(raw)}); expected exactly one record"
         )
-    return record
+    return cast(dict[str, Any], record)  # a record schema reads as a dict
 
 
 def write_body(schema: dict[str, Any], record: Mapping[str, Any]) -> bytes:

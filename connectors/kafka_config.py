@@ -66,7 +66,7 @@ class KafkaConnection:
     @classmethod
     def of(cls, bootstrap_servers: Union[str, Sequence[str]],
            security_protocol: str = 'PLAINTEXT',
-           client_options: Mapping[str, Any] = None,
+           client_options: Optional[Mapping[str, Any]] = None,
            security: Optional[KafkaSecurity] = None) -> 'KafkaConnection':
         """Builds and checks a connection; raises ValueError saying what to fix."""
         servers = parse_servers(bootstrap_servers)

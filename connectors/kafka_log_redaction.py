@@ -8,7 +8,7 @@ Records below a logger's level are never built, so the filter costs nothing at W
 """
 import logging
 import threading
-from typing import Set
+from typing import Optional, Set
 
 REDACTED = '***'
 _secrets: Set[str] = set()
@@ -35,7 +35,7 @@ class _RedactSecrets(logging.Filter):
 _FILTER = _RedactSecrets()
 
 
-def redact_in_kafka_logs(secret: str) -> None:
+def redact_in_kafka_logs(secret: Optional[str]) -> None:
     """Registers `secret` and filters every `kafka` logger that exists now (kafka-python makes
     its loggers when its modules are imported, before any client is built)."""
     if not secret:

@@ -5,7 +5,7 @@ topics have then, and the start offsets come from the consumer group, the log's 
 timestamp.
 """
 import dataclasses
-from typing import Dict, Iterable, List, Optional, Sequence, Union
+from typing import Dict, Iterable, List, Optional, Sequence, TypeGuard, Union
 
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
@@ -34,7 +34,8 @@ class PartitionRead:
     start_offset: int
     stop_offset: Optional[int]
     replay_until: int = 0
-    """Records before this offset are read again only to rebuild state (``KafkaRecord.replayed``)."""
+    """Records before this offset are read again only to rebuild state
+    (``KafkaRecord.replayed``)."""
 
 
 def check_start_and_stop(start_from: StartFrom, stop_at: StopAt) -> None:
@@ -50,7 +51,7 @@ def check_start_and_stop(start_from: StartFrom, stop_at: StopAt) -> None:
                          f'{start_from}')
 
 
-def _is_millis(value) -> bool:
+def _is_millis(value) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
@@ -127,7 +128,7 @@ def _replay_starts(consumer: KafkaConsumer, partitions: List[TopicPartition],
 def _partitions(consumer: KafkaConsumer, topics: Iterable[str],
                 connection: KafkaConnection) -> List[TopicPartition]:
     existing = consumer.topics()
-    partitions = []
+    partitions: List[TopicPartition] = []
     for topic in topics:
         ids = consumer.partitions_for_topic(topic) if topic in existing else None
         if not ids:
@@ -150,6 +151,7 @@ def _start_offsets(consumer: KafkaConsumer, partitions: List[TopicPartition],
             committed = consumer.committed(tp)
             offsets[tp] = committed if committed is not None else fallback[tp]
         return offsets
+    assert _is_millis(start_from)  # check_start_and_stop let no other string through
     return _offsets_at_time(consumer, partitions, start_from)
 
 
@@ -169,6 +171,7 @@ def _stop_offsets(consumer: KafkaConsumer, partitions: List[TopicPartition],
         return {}
     if stop_at == END_AT_START:
         return consumer.end_offsets(partitions)
+    assert _is_millis(stop_at)  # check_start_and_stop let no other string through
     return _offsets_at_time(consumer, partitions, stop_at)
 
 

@@ -12,7 +12,7 @@ that failed instead would fail the whole job on Prism, which does not retry bund
 """
 import logging
 import time
-from typing import Callable, Iterable, Optional, Sequence, Union
+from typing import Any, Callable, Dict, Iterable, Optional, Sequence, Type, Union
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
@@ -24,12 +24,22 @@ from kafka.structs import OffsetAndMetadata
 
 from connectors.kafka_config import KafkaConnection, checked_topics
 from connectors.kafka_partitions import (
-    COMMITTED, EARLIEST, LATEST, PartitionRead, StartFrom, StopAt, check_start_and_stop,
-    plan_partition_reads)
+    COMMITTED,
+    EARLIEST,
+    LATEST,
+    PartitionRead,
+    StartFrom,
+    StopAt,
+    check_start_and_stop,
+    plan_partition_reads,
+)
 from connectors.kafka_record import KafkaHeader, KafkaRecord
-from connectors.kafka_security import KafkaSecurity
 from connectors.kafka_restriction import (
-    UNBOUNDED_STOP, EventTimeWatermarkProvider, PartitionRestrictionProvider)
+    UNBOUNDED_STOP,
+    EventTimeWatermarkProvider,
+    PartitionRestrictionProvider,
+)
+from connectors.kafka_security import KafkaSecurity
 
 _LOG = logging.getLogger(__name__)
 
@@ -123,7 +133,8 @@ class ReadFromKafka(beam.PTransform):
                             ('resume_delay_s', resume_delay_s)):
             if not value >= 0:
                 raise ValueError(f'{name} must be >= 0, got {value!r}')
-        for name, value in (('idle_timeout_s', idle_timeout_s), ('poll_timeout_ms', poll_timeout_ms),
+        for name, value in (('idle_timeout_s', idle_timeout_s),
+                            ('poll_timeout_ms', poll_timeout_ms),
                             ('max_read_time_s', max_read_time_s)):
             if not value > 0:
                 raise ValueError(f'{name} must be > 0, got {value!r}')
@@ -146,6 +157,7 @@ class ReadFromKafka(beam.PTransform):
             Duration.of(max_out_of_orderness_s), idle_timeout_s, hold=stop_at is not None)
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection[KafkaRecord]:
+        reader_fn: Type[_ReadPartition]
         if self._stop_at is None:
             reader_fn = _ReadPartitionUnbounded
         elif self._commit_offsets:
@@ -189,7 +201,8 @@ class _ReadPartition(beam.DoFn):
 
     def __init__(self, connection: KafkaConnection, commit_group: Optional[str],
                  event_time_ms, poll_timeout_ms: int, resume_delay_s: float,
-                 max_read_time_s: float, watermarks: EventTimeWatermarkProvider = None):
+                 max_read_time_s: float,
+                 watermarks: Optional[EventTimeWatermarkProvider] = None):
         self._connection = connection
         self._commit_group = commit_group
         self._event_time_ms = event_time_ms
@@ -197,10 +210,10 @@ class _ReadPartition(beam.DoFn):
         self._resume_delay = Duration.of(resume_delay_s)
         self._outage_delay_s = max(1.0, resume_delay_s)
         self._max_read_time_s = max_read_time_s
-        self._watermarks = watermarks
-        self._consumer = None
-        self._committer = None
-        self._committed = {}
+        self._watermarks: Any = watermarks  # None only where unit tests read without a runner
+        self._consumer: Any = None  # kafka-python's clients, made in setup
+        self._committer: Any = None
+        self._committed: Dict[Any, int] = {}
         self._records_read = Metrics.counter('ReadFromKafka', 'records_read')
         self._broker_unavailable = Metrics.counter('ReadFromKafka', 'reads_broker_unavailable')
         self._commit_failures = Metrics.counter('ReadFromKafka', 'commit_failures')
@@ -357,10 +370,15 @@ class _ReadPartitionCommitting(_ReadPartition):
     runner refuse batch pipelines (apache/beam#19526).
     """
 
-    def process(self, element: PartitionRead,
-                finalizer=beam.DoFn.BundleFinalizerParam,
-                tracker=beam.DoFn.RestrictionParam(_ReadPartition._restrictions),
-                watermark=beam.DoFn.WatermarkEstimatorParam()) -> Iterable[KafkaRecord]:
+    # Beam reads the parameters by name: the finalizer comes in beside the base's two. (Laid
+    # out as ruff format lays it, so the ignore stays on the line mypy reports.)
+    def process(  # type: ignore[override]
+        self,
+        element: PartitionRead,
+        finalizer=beam.DoFn.BundleFinalizerParam,
+        tracker=beam.DoFn.RestrictionParam(_ReadPartition._restrictions),
+        watermark=beam.DoFn.WatermarkEstimatorParam(),
+    ) -> Iterable[KafkaRecord]:
         yield from self._read(element, tracker, watermark, finalizer)
 
 

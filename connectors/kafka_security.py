@@ -123,6 +123,7 @@ class KafkaSecurity:
                                  f'--sasl_password_env) is not set or empty; export the SASL '
                                  f'password in it')
             return environ[self.password_env]
+        assert self.password_file is not None  # uses_sasl: a password, variable or file is set
         try:
             lines = pathlib.Path(self.password_file).read_text(encoding='utf-8').splitlines()
         except (OSError, UnicodeDecodeError) as error:

@@ -25,7 +25,6 @@ from connectors.kafka_commit import DELIVERED, Acknowledged, Origin, acknowledge
 from connectors.kafka_config import KafkaConnection, checked_topics
 from connectors.kafka_security import KafkaSecurity
 
-
 DEFAULT_MAX_RECORD_BYTES = 1_000_000
 """Key plus value bytes of one record, at most: under the broker's default `message.max.bytes`
 (1,048,588) and kafka-python's `max_request_size` (1,048,576), with room for the batch header."""
@@ -147,7 +146,7 @@ class _ProduceRecords(beam.DoFn):
         self._max_record_bytes = max_record_bytes
         self._fit_fn = fit_fn
         self._origin_of = origin_of
-        self._producer = None
+        self._producer: Any = None  # kafka-python's KafkaProducer, made on first use
         self._pending: List[_Pending] = []
         self._acknowledging = _Acknowledging()
         self._written = Metrics.counter('WriteToKafka', 'records_written')
@@ -203,7 +202,9 @@ class _ProduceRecords(beam.DoFn):
                 self._producer.flush(timeout=max(0.1, self._remaining_s()))
             except KafkaError:
                 pass  # the futures below say which records are missing
-            retriable, failures, waiting = [], [], []
+            retriable: List[Any] = []
+            failures: List[Any] = []
+            waiting: List[Any] = []
             for record in pending:
                 future = record.future
                 if not future.is_done:
@@ -296,7 +297,7 @@ class _Acknowledging:
                       for (kind, topic, partition), found in sorted(offsets.items())]
             merged += acknowledged_of(DELIVERED, self._origins.get(window, ()))
             for mark in merged:
-                yield WindowedValue(mark, timestamp, [window])
+                yield WindowedValue(mark, timestamp, (window,))
 
 
 class _Pending(NamedTuple):

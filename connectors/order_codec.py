@@ -14,7 +14,7 @@ Confluent's Avro serializers write for a date-time): the last two are divided
 down to millis exactly (``avro_timestamps``). See docs/schemas.md.
 """
 
-from typing import Any, Mapping
+from typing import Any, Mapping, cast
 
 import fastavro
 
@@ -67,7 +67,8 @@ class OrderDecoder:
                 accepted.
         """
         self._catalogue = catalogue if catalogue is not None else default_catalogue()
-        self._reader_schema = fastavro.parse_schema(load_schema(READ_SCHEMA_FILE))
+        self._reader_schema = cast(dict[str, Any],
+                                   fastavro.parse_schema(load_schema(READ_SCHEMA_FILE)))
         # schema id -> (writer schema, reader schema or None when they are equal,
         #               the writer's timestamp units per millisecond)
         self._schemas_by_id: dict[int, _Schemas] = {}

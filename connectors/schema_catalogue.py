@@ -10,7 +10,7 @@ import functools
 import json
 import os
 import pathlib
-from typing import Any, NamedTuple, Protocol, runtime_checkable
+from typing import Any, NamedTuple, Protocol, cast, runtime_checkable
 
 import fastavro
 
@@ -196,7 +196,7 @@ def _parse_entry(item: Any, schema_folder: pathlib.Path) -> SchemaEntry:
     with open(schema_path, encoding="utf-8") as schema_file:
         raw_schema = json.load(schema_file)
     try:
-        parsed = fastavro.parse_schema(raw_schema)
+        parsed = cast(dict[str, Any], fastavro.parse_schema(raw_schema))
     except Exception as exc:  # fastavro raises several types for bad schemas
         raise ValueError(f"{schema_path}: not a valid Avro schema: {exc}") from exc
     return SchemaEntry(subject, version, schema_id, parsed)

@@ -20,7 +20,7 @@ See docs/schemas.md.
 import json
 import threading
 import urllib.parse
-from typing import Any, Callable, Mapping, TypeVar
+from typing import Any, Callable, Mapping, TypeVar, cast
 
 import fastavro
 from confluent_kafka.schema_registry import SchemaRegistryClient
@@ -153,8 +153,13 @@ class SchemaRegistryLookup:
                 f"the schema registry at {self._shown_url}")
         registered = self._ask(f"subject {registry_subject!r} version {version}",
                                lambda client: client.get_version(registry_subject, version))
-        self._id_by_version[key] = registered.schema_id
-        return registered.schema_id
+        schema_id = registered.schema_id
+        if schema_id is None:  # a registry always answers with the version's id
+            raise SchemaRegistryUnavailableError(
+                f"the schema registry at {self._shown_url} gave no id for {registry_subject!r} "
+                f"version {version}")
+        self._id_by_version[key] = schema_id
+        return schema_id
 
     def check_reachable(self) -> None:
         """Returns when the registry answers (a launcher calls this before it starts a job).
@@ -202,7 +207,7 @@ class SchemaRegistryLookup:
                 f"{where} references other schemas ({names}); goldstream reads only "
                 "self-contained Avro schemas")
         try:
-            return fastavro.parse_schema(json.loads(schema.schema_str))
+            return cast(dict[str, Any], fastavro.parse_schema(json.loads(schema.schema_str)))
         except Exception as error:  # fastavro and json raise several types for bad schemas
             raise UnknownSchemaError(
                 f"{where} is not a valid Avro schema ({type(error).__name__}: "

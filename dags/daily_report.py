@@ -38,7 +38,12 @@ if str(DAG_FOLDER) not in sys.path:
 from goldstream_dag.command import ReportFailed, report_day, run_report
 from goldstream_dag.mail import Mail, failure_mail, report_mail
 from goldstream_dag.settings import (
-    SETTINGS, VARIABLE_PREFIX, JobSettings, resolve, schedule_settings)
+    SETTINGS,
+    VARIABLE_PREFIX,
+    JobSettings,
+    resolve,
+    schedule_settings,
+)
 
 DAG_ID = 'goldstream_daily_report'
 SCHEDULE = '0 2 * * *'

@@ -36,6 +36,7 @@ def topics_page(topics: Optional[List[TopicSummary]], error: Optional[str],
     """The list of topics with partitions, end offsets and their kind, or `error`."""
     if error:
         return _page('Topics', _error_box(error))
+    assert topics is not None  # given when there is no error
     rows = []
     for topic in topics:
         kind = settings.kind_of(topic.name) or ''

@@ -26,8 +26,9 @@ async def serve(settings: DashboardSettings, stop: asyncio.Event) -> None:
         try:
             await site.start()
         except OSError as error:
-            raise SystemExit(f'error: cannot serve on {settings.host}:{settings.port} '
-                             f'({error.strerror}); pick another --port (0 picks a free one)')
+            message = (f'error: cannot serve on {settings.host}:{settings.port} '
+                       f'({error.strerror}); pick another --port (0 picks a free one)')
+            raise SystemExit(message) from error
         host, port = runner.addresses[0][:2]
         print(f'dashboard: http://{host}:{port}/', flush=True)
         await stop.wait()

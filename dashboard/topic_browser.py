@@ -12,8 +12,7 @@ from typing import Any, Dict, List, NamedTuple, Optional
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
-from dashboard.kafka_access import (
-    BrokerUnreachable, KafkaAccess, unreachable_message)
+from dashboard.kafka_access import BrokerUnreachable, KafkaAccess, unreachable_message
 from dashboard.record_kinds import decode_value
 
 READ_DEADLINE_MS = 5_000

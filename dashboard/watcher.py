@@ -11,8 +11,7 @@ import threading
 import time
 from typing import Any, Callable, Dict, Optional
 
-from dashboard.group_progress import (
-    NOT_RUNNING, UNREACHABLE, GroupProgress, OffsetReading, Verdict)
+from dashboard.group_progress import NOT_RUNNING, UNREACHABLE, GroupProgress, OffsetReading, Verdict
 from dashboard.kafka_access import BrokerUnreachable, KafkaAccess, TopicNotFound
 from dashboard.output_tail import OutputTail
 from dashboard.output_view import OutputView

@@ -34,8 +34,7 @@ from typing import Dict, List, NamedTuple, Optional, Sequence
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.options.pipeline_options import (
-    GoogleCloudOptions, PipelineOptions, TestOptions)
+from apache_beam.options.pipeline_options import GoogleCloudOptions, PipelineOptions, TestOptions
 from apache_beam.options.pipeline_options_validator import PipelineOptionsValidator
 from apache_beam.portability.api import beam_runner_api_pb2
 from apache_beam.runners.dataflow.internal import apiclient
@@ -135,7 +134,7 @@ def describe_job(pipeline_name: str, argv: Sequence[str], out_dir) -> JobDescrip
     options.view_as(TestOptions).dry_run = True  # the runner translates, builds the Job, stops
     pipeline = beam.Pipeline(options=options)
     module.build(pipeline, options)
-    job = pipeline.run().job
+    job = pipeline.run().job  # type: ignore[attr-defined]  # DataflowRunner's result has it
     job.options.view_as(TestOptions).dry_run = False  # the pipeline ran on a copy of options
 
     client = _LocalStagingClient(job.options, job.root_staging_location, out / 'staging')

@@ -4,7 +4,7 @@ import argparse
 import difflib
 import logging
 import sys
-from typing import Callable, Optional, Sequence, Type
+from typing import Callable, List, Optional, Sequence, Tuple, Type
 
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
@@ -21,8 +21,10 @@ def exit_with_help_if_asked(argv: Optional[Sequence[str]], description: str,
     parser = argparse.ArgumentParser(
         description=description, formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog='Any Beam pipeline option is accepted too (e.g. --runner, --flink_master).')
-    for options_class in (StandardOptions, *option_classes):
-        options_class._add_argparse_args(parser)  # pylint: disable=protected-access
+    classes: Tuple[Type[PipelineOptions], ...] = (StandardOptions, *option_classes)
+    for options_class in classes:
+        # Beam's own parser subclass is not needed to list the options.
+        options_class._add_argparse_args(parser)  # type: ignore[arg-type]  # pylint: disable=protected-access
     parser.print_help()
     sys.exit(0)
 
@@ -39,7 +41,7 @@ def reject_unknown_options(argv: Optional[Sequence[str]]) -> None:
         ValueError: Naming the option and, when one is close, the spelling meant.
     """
     args = sys.argv[1:] if argv is None else list(argv)
-    parsers = []
+    parsers: List[argparse.ArgumentParser] = []
     beam_logger = logging.getLogger('apache_beam.options.pipeline_options')
     level = beam_logger.level
     beam_logger.setLevel(logging.ERROR)  # "Discarding unparseable args": we say it better

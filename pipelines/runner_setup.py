@@ -11,7 +11,8 @@ Streaming, on every portable runner: `job_server_timeout` is the deadline of the
 state and message streams, so Beam's default (300 s) ends an unbounded run after five
 minutes (DEADLINE_EXCEEDED); it becomes a year unless the user set it. On Flink, streaming
 runs checkpoint (`--checkpointing_interval`, default 5 s: a source that commits in bundle
-finalization does so after each completed checkpoint) and end bundles after `--max_bundle_time_mills` (100 ms) instead
+finalization does so after each completed checkpoint) and end bundles after
+`--max_bundle_time_mills` (100 ms) instead
 of Flink's 1 s, so alerts do not wait for a full bundle (docs/runners.md).
 """
 import atexit
@@ -24,8 +25,13 @@ import time
 from typing import Callable, List, TextIO
 
 from apache_beam.options.pipeline_options import (
-    FlinkRunnerOptions, JobServerOptions, PipelineOptions, PortableOptions, PrismRunnerOptions,
-    StandardOptions)
+    FlinkRunnerOptions,
+    JobServerOptions,
+    PipelineOptions,
+    PortableOptions,
+    PrismRunnerOptions,
+    StandardOptions,
+)
 from apache_beam.runners.runner import PipelineResult
 
 from pipelines.local import tools

@@ -16,10 +16,10 @@ import time
 from typing import Optional
 
 from connectors.kafka_topics import end_offsets
-from pipelines.local.live_run import REPO_ROOT, LiveRun
 from pipelines.generator.config import TrafficConfig
 from pipelines.generator.plan import plan_traffic
 from pipelines.generator.producer import produce_plan
+from pipelines.local.live_run import REPO_ROOT, LiveRun
 
 TRICKLE = TrafficConfig(count=200, events_per_second=20, fraud_scenarios=0, late_orders=0,
                         too_late_orders=0)

@@ -8,8 +8,8 @@ Tests marked `long_running` run last; when collection finds one, a streaming job
 before the first test (tests/background_job.py) so that it has aged while the suite ran.
 """
 import os
-import tempfile
 import pathlib
+import tempfile
 
 import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
@@ -20,7 +20,8 @@ from tests.background_job import BackgroundJob
 from tests.integration.local_scripts import free_port, run_script
 
 if TestPipeline.pytest_test_pipeline_options is None:
-    TestPipeline.pytest_test_pipeline_options = f'--prism_location={prism_binary()}'
+    # Beam's class attribute, declared None, that its test pipelines read options from.
+    TestPipeline.pytest_test_pipeline_options = f'--prism_location={prism_binary()}'  # type: ignore[assignment]
 
 
 def pytest_configure(config):

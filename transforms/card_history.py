@@ -24,7 +24,7 @@ day, not by the number of orders.
 """
 
 import bisect
-from typing import Dict, List, NamedTuple, Optional, Tuple
+from typing import Dict, List, NamedTuple, Optional, Tuple, cast
 
 from transforms.fraud_rules import CardEvent, Finding, FraudThresholds, findings_at
 
@@ -126,7 +126,7 @@ def _kept(history: List[CardEvent], raised: Dict[str, int], keep_ms: int) -> Car
     while history[start].event_time_ms < oldest_ms:
         start += 1
     start = max(0, start - 1)  # the order before the window: a late order's previous one
-    events = [tuple(event) for event in history[start:]]
+    events = cast(List[EventRow], [tuple(event) for event in history[start:]])
     kept_from_ms = events[0][0]
     return CardHistory(events, {alert: at_ms for alert, at_ms in raised.items()
                                 if at_ms >= kept_from_ms})

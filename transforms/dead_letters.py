@@ -9,7 +9,7 @@ keeps those counters.
 
 import base64
 import hashlib
-from typing import Dict, Optional, Union
+from typing import Any, Dict, Optional, Union, overload
 
 from apache_beam.metrics import Metrics
 
@@ -44,6 +44,10 @@ def origin_of(element: Union[KafkaRecord, bytes, bytearray, memoryview, None]) -
         'DecodeEvents reads raw Kafka records')
 
 
+@overload
+def b64(data: bytes) -> str: ...
+@overload
+def b64(data: None) -> None: ...
 def b64(data: Optional[bytes]) -> Optional[str]:
     """Standard base64 with padding, as text; None stays None."""
     if data is None:
@@ -85,7 +89,7 @@ class DeadLetterCounters:
 
     def __init__(self, namespace: str) -> None:
         self._namespace = namespace
-        self._counters: Dict[str, object] = {}
+        self._counters: Dict[str, Any] = {}
 
     def inc(self, reason: str) -> None:
         """Counts one dead letter for ``reason``."""

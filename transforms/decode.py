@@ -89,11 +89,12 @@ class _DecodeFn(beam.DoFn):
     def process(self, element: RawRecord) -> Iterable[DecodedEvent]:
         # Dead letters leave as pvalue.TaggedOutput(DEAD_LETTER, DeadLetter).
         origin = origin_of(element)
+        assert self._decoder is not None  # made in setup
         try:
             fields = self._decoder.decode(origin.raw)
         except DecodeError as exc:
             self._dead_letters.inc(exc.reason)
-            yield pvalue.TaggedOutput(DEAD_LETTER, make_dead_letter(
+            yield pvalue.TaggedOutput(DEAD_LETTER, make_dead_letter(  # type: ignore[misc]
                 STAGE_DECODE, exc.reason, exc.message, origin, int(time.time() * 1000)))
             return
         self._decoded.inc()

@@ -2,7 +2,7 @@
 
 import math
 import time
-from typing import Callable, Iterable, Optional
+from typing import Any, Callable, Dict, Iterable, Optional
 
 import apache_beam as beam
 from apache_beam import pvalue
@@ -118,8 +118,8 @@ class EnrichOrders(beam.PTransform):
         start = self._start
         if start is None:
             start = math.floor(time.time() / self._interval) * self._interval
-        impulse_args = dict(start_timestamp=start, fire_interval=self._interval,
-                            apply_windowing=True)
+        impulse_args: Dict[str, Any] = dict(start_timestamp=start, fire_interval=self._interval,
+                                            apply_windowing=True)
         if self._stop is not None:
             impulse_args['stop_timestamp'] = self._stop
         reference = (
@@ -186,5 +186,7 @@ class _EnrichOnceFn(_EnrichFn):
             Metrics.counter('EnrichOrders', 'reference_loads').inc()
             self._load_counted = True
 
-    def process(self, order: Order) -> Iterable[EnrichedOrder]:
+    # The reference data comes from setup here, not as a side input like the base's.
+    def process(self, order: Order) -> Iterable[EnrichedOrder]:  # type: ignore[override]
+        assert self._reference is not None  # loaded in setup
         yield self._joined(order, self._reference)

@@ -10,7 +10,11 @@ from apache_beam.coders import FastPrimitivesCoder
 from apache_beam.metrics import Metrics
 from apache_beam.transforms.timeutil import TimeDomain
 from apache_beam.transforms.userstate import (
-    BagStateSpec, ReadModifyWriteStateSpec, TimerSpec, on_timer)
+    BagStateSpec,
+    ReadModifyWriteStateSpec,
+    TimerSpec,
+    on_timer,
+)
 from apache_beam.transforms.window import GlobalWindow, GlobalWindows, TimestampedValue
 from apache_beam.utils.timestamp import Timestamp
 from apache_beam.utils.windowed_value import WindowedValue
@@ -18,7 +22,14 @@ from apache_beam.utils.windowed_value import WindowedValue
 from connectors.kafka_commit import DELIVERED, Acknowledged, Origin, acknowledged_of
 from transforms.card_history import CardHistory, EventRow, check_arrival, expires_at_ms
 from transforms.fraud_rules import (
-    RULES, CardEvent, Finding, FraudThresholds, findings_at, in_event_order, without_repeats)
+    RULES,
+    CardEvent,
+    Finding,
+    FraudThresholds,
+    findings_at,
+    in_event_order,
+    without_repeats,
+)
 from transforms.records import Alert, EnrichedOrder, Order
 from transforms.shard_cards import ShardCards
 
@@ -55,7 +66,8 @@ class CheckFraud(beam.PTransform):
     State: cards are hashed into ``shards`` keys (16), each holding its cards' histories as
     a log of changes (transforms/shard_cards.py). Per-card keys would cost a blocking state
     round trip to the runner for nearly every order (few orders share a card within a
-    bundle); a bundle reads a shard's head once and appends the cards it changed. A card keeps its orders of the last
+    bundle); a bundle reads a shard's head once and appends the cards it changed. A card keeps its
+    orders of the last
     ``max(rule windows) + max_out_of_orderness_s`` and always its latest order (the one
     ``IMPOSSIBLE_TRAVEL`` compares the next with), and is cleared by an event-time timer
     once the watermark is ``idle_timeout_s`` (24 h) past its latest order: state is bounded
@@ -256,8 +268,10 @@ class _CheckOnArrivalFn(beam.DoFn):
     def finish_bundle(self) -> Iterable[WindowedValue]:
         self._counters.report()
         self._shards.finish_bundle()
+        if self._earliest is None:  # no order checked: nothing to acknowledge
+            return
         for mark in acknowledged_of(DELIVERED, self._checked):
-            yield WindowedValue(mark, self._earliest, [GlobalWindow()])
+            yield WindowedValue(mark, self._earliest, (GlobalWindow(),))
 
     def process(self, element: Tuple[int, Tuple[str, EventRow, Optional[Origin]]],
                 head_state=beam.DoFn.StateParam(HEAD),

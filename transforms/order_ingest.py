@@ -71,7 +71,7 @@ class _IngestFn(beam.DoFn):
     def process(self, element: Union[KafkaRecord, bytes]) -> Iterable[Order]:
         for decoded in self._decode.process(element):
             if isinstance(decoded, pvalue.TaggedOutput):
-                yield decoded  # a decode dead letter
+                yield decoded  # type: ignore[misc]  # a decode dead letter (tagged output)
             else:
                 yield from self._validate.process(decoded)
 

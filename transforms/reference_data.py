@@ -126,7 +126,7 @@ def _json_rows(text: io.TextIOBase) -> Iterator[Tuple[int, Mapping[str, Any]]]:
         yield line, fields
 
 
-def _typed_row(row_type: type, fields: Mapping[str, Any]) -> Any:
+def _typed_row(row_type: Any, fields: Mapping[str, Any]) -> Any:  # a NamedTuple class
     values: List[Any] = []
     for name, kind in row_type.__annotations__.items():
         value = fields.get(name)

@@ -96,7 +96,7 @@ class _ValidateFn(beam.DoFn):
             order = validate_order(event.fields, now_ms)
         except ValidationError as exc:
             self._dead_letters.inc(exc.reason)
-            yield pvalue.TaggedOutput(DEAD_LETTER, make_dead_letter(
+            yield pvalue.TaggedOutput(DEAD_LETTER, make_dead_letter(  # type: ignore[misc]
                 STAGE_VALIDATE, exc.reason, exc.message, event.origin, now_ms))
             return
         self._valid.inc()
@@ -104,7 +104,8 @@ class _ValidateFn(beam.DoFn):
         if origin.topic is not None:
             order = order._replace(source_topic=origin.topic, source_partition=origin.partition,
                                    source_offset=origin.offset)
-        yield TimestampedValue(order, order_timestamp(order))
+        # Beam reads the annotation as the output type (Order); the timestamp wraps it.
+        yield TimestampedValue(order, order_timestamp(order))  # type: ignore[misc]
 
 
 def order_timestamp(order: Order) -> Timestamp:

@@ -108,6 +108,7 @@ class CountPerWindow(beam.PTransform):
         if window not in WINDOW_KINDS:
             raise ValueError(f'unknown window kind {window!r}; expected one of '
                              f'{", ".join(WINDOW_KINDS)}')
+        self._window_fn: windows.WindowFn
         if window == SESSIONS:
             _forbid('size_s', size_s, window)
             _forbid('period_s', period_s, window)

@@ -8,10 +8,10 @@ column), or hold one report currency when `rates` converted every amount first.
 import datetime
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from pipelines.daily_report.dead_letter_reasons import meaning
 from pipelines.daily_report.comparison import headlines
 from pipelines.daily_report.currency import CurrencyRates, split_key
 from pipelines.daily_report.days import HOUR_S, day_bounds_ms
+from pipelines.daily_report.dead_letter_reasons import meaning
 from transforms.fraud_rules import RULES
 from transforms.records import WindowCount
 
@@ -110,6 +110,7 @@ def assemble_report(day: datetime.date, *, per_currency: Sequence[WindowCount],
     by_currency = {row.key: row for row in per_currency}
     orders = sum(row.orders for row in per_currency)
     units = sum(row.units for row in per_currency)
+    currencies: List[Any]  # None alone for a day without orders or rates: looked up as is
     if rates is not None:
         currencies = [rates.currency]
     else:
@@ -117,7 +118,7 @@ def assemble_report(day: datetime.date, *, per_currency: Sequence[WindowCount],
     alert_counts = dict.fromkeys(RULES, 0)
     alert_counts.update(dict(alerts))
     alert_total = sum(alert_counts.values())
-    dead_letter_rows = []
+    dead_letter_rows: List[Dict[str, Any]] = []
     for key, count in sorted(dead_letters, key=lambda item: (-item[1], item[0])):
         stage, _, reason = key.partition('/')
         dead_letter_rows.append({'stage': stage, 'reason': reason,

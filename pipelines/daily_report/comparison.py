@@ -4,7 +4,8 @@ The headline figures are the day's orders, units, unique customers, fraud alerts
 letters, and revenue and average order value: per currency, or once in the report currency
 when a rates file converts them. The previous day's values come from its `report.json`
 (`previous_report_path`, read with `read_report` while the pipeline runs), so a back-filled
-range compares each day with the one before it as long as days are made in order. A figure the previous
+range compares each day with the one before it as long as days are made in order. A figure the
+previous
 report does not have (no such report, another currency, an older format) is shown without
 a previous value, and its change is null.
 """

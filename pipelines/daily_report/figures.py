@@ -18,14 +18,21 @@ from apache_beam.metrics import Metrics
 from apache_beam.transforms.window import GlobalWindows, TimestampedValue
 
 from connectors.avro_archive import as_mapping
-from pipelines.daily_report.dead_letter_reasons import OUTSIDE_DAY, STAGE_ARCHIVE
-from pipelines.daily_report.assemble import assemble_report, made_stamp, rank_by_revenue as _rank
+from pipelines.daily_report.assemble import assemble_report, made_stamp
+from pipelines.daily_report.assemble import rank_by_revenue as _rank
 from pipelines.daily_report.comparison import read_report
 from pipelines.daily_report.currency import ByCurrency, ConvertedAmount, CurrencyRates, split_key
 from pipelines.daily_report.days import DAY_S, HOUR_S, day_bounds_ms
+from pipelines.daily_report.dead_letter_reasons import OUTSIDE_DAY, STAGE_ARCHIVE
 from transforms.dead_letters import sha256_hex
 from transforms.records import (
-    DEAD_LETTER, STAGE_VALIDATE, VALID, DeadLetter, EnrichedOrder, WindowCount)
+    DEAD_LETTER,
+    STAGE_VALIDATE,
+    VALID,
+    DeadLetter,
+    EnrichedOrder,
+    WindowCount,
+)
 from transforms.validation_rules import ValidationError, validate_order
 from transforms.windowed_counts import CountPerWindow, product_id_of
 

@@ -18,8 +18,8 @@ from typing import Any, Dict, List, NamedTuple, Optional
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from connectors.kafka_security import KafkaSecurity
-from pipelines.kafka_security_options import kafka_security
 from pipelines.daily_report.days import days_between
+from pipelines.kafka_security_options import kafka_security
 from pipelines.streaming.options import StreamingOptions
 
 SOURCE_ARCHIVE = 'archive'

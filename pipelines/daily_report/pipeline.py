@@ -97,8 +97,6 @@ letter (`report_figures.ArchivedOrders`), never dropped: the archive's folder sa
 the day.
 """
 import datetime
-import logging
-import sys
 from typing import List, NamedTuple, Tuple
 
 import apache_beam as beam
@@ -106,19 +104,23 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
 from connectors.avro_archive import ReadAvroArchive
-from pipelines.daily_report.options import (
-    SOURCE_ARCHIVE, SOURCE_KAFKA, DailyReportOptions, ReportSettings, report_settings)
-from pipelines.kafka_security_options import KafkaSecurityOptions, check_kafka_at_launch
-from pipelines.options_help import (exit_code_of_run, exit_with_help_if_asked,
-                                    reject_unknown_options)
 from pipelines.daily_report.comparison import previous_report_path
 from pipelines.daily_report.currency import load_rates
 from pipelines.daily_report.figures import ArchivedOrders, ComputeReportFigures, ReportContext
 from pipelines.daily_report.kafka_source import ReadKafkaDay
+from pipelines.daily_report.options import (
+    SOURCE_ARCHIVE,
+    SOURCE_KAFKA,
+    DailyReportOptions,
+    ReportSettings,
+    report_settings,
+)
 from pipelines.daily_report.writers import WriteReport
+from pipelines.kafka_security_options import KafkaSecurityOptions, check_kafka_at_launch
+from pipelines.options_help import exit_code_of_run, exit_with_help_if_asked, reject_unknown_options
 from pipelines.runner_setup import run_and_wait, with_local_runners
-from pipelines.streaming.pipeline import DEAD_LETTERS_DATASET, ORDERS_DATASET
 from pipelines.streaming.options import StreamingOptions
+from pipelines.streaming.pipeline import DEAD_LETTERS_DATASET, ORDERS_DATASET
 from transforms.enrich import EnrichOrders
 from transforms.fraud import CheckFraud
 from transforms.records import DEAD_LETTER, VALID
@@ -162,6 +164,7 @@ def build(pipeline: beam.Pipeline, options: PipelineOptions) -> DailyReportOutpu
 def source_description(opts: ReportSettings) -> str:
     """Where the report's day is read from, for the report's footer."""
     if opts.source == SOURCE_KAFKA:
+        assert opts.kafka is not None  # set with the Kafka source
         return f'kafka topic {opts.kafka.topic} on {opts.kafka.brokers}'
     return f'archive {opts.archive_path}'
 
@@ -189,6 +192,7 @@ def _read_kafka(pipeline: beam.Pipeline,
                 opts: ReportSettings) -> Tuple[beam.PCollection, beam.PCollection]:
     """The day's orders and dead letters from a bounded read of the orders topic."""
     kafka = opts.kafka
+    assert kafka is not None  # set with the Kafka source
     day = pipeline | 'ReadKafkaDay' >> ReadKafkaDay(kafka.brokers, kafka.topic, opts.day,
                                                     kafka.margin_s, kafka.security)
     return day[VALID], day[DEAD_LETTER]

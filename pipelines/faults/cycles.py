@@ -41,6 +41,10 @@ class CycleResult(NamedTuple):
     settled: bool
 
 
+_COLUMNS = ('cycle', 'produced', 'archived', 'dead-lettered', 'lost', 'duplicated',
+            'alerts delivered', 'alert repeats', 'recovery s', 'lost at the end')
+
+
 class FaultReport(NamedTuple):
     """What `run_kill_cycles` measured: per cycle, and over the whole run.
 
@@ -57,8 +61,8 @@ class FaultReport(NamedTuple):
     archive_gone: int
     settled: bool
 
-    COLUMNS = ('cycle', 'produced', 'archived', 'dead-lettered', 'lost', 'duplicated',
-               'alerts delivered', 'alert repeats', 'recovery s', 'lost at the end')
+    # A class constant, not a field; mypy allows only fields in a NamedTuple's body.
+    COLUMNS = _COLUMNS  # type: ignore[misc]
 
     def table(self) -> List[List[object]]:
         """Rows under `COLUMNS`: one per cycle (counted when it settled), the broker
@@ -137,7 +141,7 @@ def run_kill_cycles(run: FaultRun, config: TrafficConfig, rate: float, cycles: i
         produce_plan(run.bootstrap, topic, broker_plan.records[half:], rate=rate)
         broker_settled = run.settle(settle_s)
         broker_counts = run.tally(broker_plan)
-    return FaultReport(
+    return FaultReport(  # type: ignore[call-arg]  # mypy takes COLUMNS for a field
         cycles=tuple(result._replace(lost_at_end=run.tally(plan).lost)
                      for plan, result in results),
         broker_restart=broker_counts, total=run.tally(), archive_gone=run.archive_gone(),

@@ -34,12 +34,12 @@ from kafka import KafkaConsumer, TopicPartition
 
 from connectors.kafka_topics import committed_offsets, end_offsets
 from pipelines.faults.tally import DeliveryTally, ProducedRecord, archived_ids_gone, tally
+from pipelines.generator.config import TrafficConfig
+from pipelines.generator.plan import PlannedRecord, TrafficPlan, plan_traffic
+from pipelines.generator.producer import ProduceReport, produce_plan
 from pipelines.local.harness import read_archive
 from pipelines.local.live_run import OUTPUTS, LiveRun
 from pipelines.local.process_tree import kill_job
-from pipelines.generator.config import TrafficConfig
-from pipelines.generator.plan import TrafficPlan, plan_traffic
-from pipelines.generator.producer import ProduceReport, produce_plan
 from pipelines.streaming.pipeline import ORDERS_DATASET
 
 BrokerControl = Callable[[str], None]
@@ -96,6 +96,7 @@ class Production:
             raise RuntimeError(f'producing {self.total} records took over {timeout_s} s')
         if self._error is not None:
             raise RuntimeError(f'producing failed: {self._error}') from self._error
+        assert self.report is not None  # set by the thread unless it failed
         return self.report
 
 
@@ -240,7 +241,8 @@ class FaultRun:
 
     def produced_records(self) -> List[ProducedRecord]:
         """Every record of the orders topic, with the plan's order id where it has one."""
-        planned = {r.gen_id: r for plan in self.plans for r in plan.records}
+        planned: Dict[Optional[str], PlannedRecord] = {
+            r.gen_id: r for plan in self.plans for r in plan.records}
         records = []
         for topic, partition, offset, gen_id in read_headers(self.bootstrap,
                                                              self.live.topic('orders')):

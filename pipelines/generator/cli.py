@@ -28,15 +28,11 @@ from typing import List, Optional
 
 from kafka.errors import KafkaError
 
-from connectors.kafka_access_check import (
-    KafkaAccessError, KafkaUnreachable, check_kafka_access)
+from connectors.kafka_access_check import KafkaAccessError, KafkaUnreachable, check_kafka_access
 from connectors.kafka_config import default_brokers
 from connectors.kafka_security import KafkaSecurity, add_arguments, from_arguments
 from connectors.kafka_topics import end_offsets, ensure_topics
 from pipelines.generator import ground_truth as truth
-from pipelines.local.tools import REPO_ROOT
-from pipelines.generator.reference_data import FORMATS as REFERENCE_FORMATS
-from pipelines.generator.reference_data import write_reference_data
 from pipelines.generator.config import DEFAULT_START_MS, FORMATS, KIND_MALFORMED, TrafficConfig
 from pipelines.generator.plan import TrafficPlan, plan_traffic
 from pipelines.generator.producer import (
@@ -46,12 +42,15 @@ from pipelines.generator.producer import (
     produce_plan,
     read_range,
 )
+from pipelines.generator.reference_data import FORMATS as REFERENCE_FORMATS
+from pipelines.generator.reference_data import write_reference_data
 from pipelines.generator.simple import (  # noqa: F401  (re-exported for existing callers)
     encoder_for,
     generate_orders,
     order_fingerprint,
     produce_orders,
 )
+from pipelines.local.tools import REPO_ROOT
 from transforms.fraud_rules import FraudThresholds
 
 OUTPUT_DIR = REPO_ROOT / '.local' / 'generator'

@@ -171,7 +171,7 @@ class GroundTruth(NamedTuple):
         if data.get('format') != FORMAT_VERSION:
             raise ValueError(f'ground truth format {data.get("format")!r} is not '
                              f'{FORMAT_VERSION}; regenerate it with this generator')
-        orders = {name: tuple(value) if isinstance(value, list) else value
+        orders: Dict[str, Any] = {name: tuple(value) if isinstance(value, list) else value
                   for name, value in data['orders'].items()}
         return cls(
             dict(data['config']),

@@ -66,7 +66,7 @@ def _fields(draft: OrderDraft, order_id_: str, **changes: Any) -> Dict[str, Any]
     return fields
 
 
-def _json(fields: Dict[str, Any]) -> bytes:
+def _json(fields: Any) -> bytes:  # an object, or not: some malformations are lists
     return json.dumps(fields, separators=(',', ':'), ensure_ascii=False).encode('utf-8')
 
 

@@ -43,16 +43,9 @@ import itertools
 import math
 import random
 import time
-from typing import Dict, List, NamedTuple, Optional, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 from pipelines.generator import ground_truth as truth
-from pipelines.generator.reference_data import (
-    UNKNOWN_CUSTOMER_BASE,
-    UNKNOWN_PRODUCT_BASE,
-    build_reference_data,
-    customer_id,
-    product_id,
-)
 from pipelines.generator.config import (
     KIND_LATE,
     KIND_MALFORMED,
@@ -65,6 +58,13 @@ from pipelines.generator.config import (
 )
 from pipelines.generator.malformed import MALFORMATIONS, Malformation
 from pipelines.generator.orders import Card, OrderDraft, OrderFactory, encode_draft, spread_ms
+from pipelines.generator.reference_data import (
+    UNKNOWN_CUSTOMER_BASE,
+    UNKNOWN_PRODUCT_BASE,
+    build_reference_data,
+    customer_id,
+    product_id,
+)
 from pipelines.generator.scenarios import RULES, Scenario, build_scenario, duration_ms
 from transforms.fraud_rules import alert_id
 
@@ -158,7 +158,8 @@ def plan_traffic(config: TrafficConfig, now_ms: Optional[int] = None) -> Traffic
 
     items = sorted(planner.items, key=lambda item: (item.release_ms, item.seq))
     records = _encode(items, config.seed, now_ms, random.Random(f'{config.seed}/malformations'))
-    order_id_by_seq = {item.seq: record.order_id for item, record in zip(items, records)}
+    order_id_by_seq = {item.seq: record.order_id for item, record in zip(items, records)
+                       if record.order_id is not None}  # a scenario's orders have ids
     alerts = _alerts(scenarios, scenario_seqs, order_id_by_seq)
     return TrafficPlan(config, tuple(records),
                        _ground_truth(config, now_ms, items, records, alerts))
@@ -174,7 +175,8 @@ class _Planner:
         self._min_price = max(100, math.ceil(config.thresholds.small_amount * 100))
         self._seq = itertools.count()
         _, card_factory = self._factory('cards')
-        self.cards = [card_factory.card(f'{self.config.card_prefix}-{n:06d}') for n in range(background_cards(config))]
+        self.cards = [card_factory.card(f'{self.config.card_prefix}-{n:06d}')
+                      for n in range(background_cards(config))]
         self._new_cards = itertools.count(len(self.cards))
 
     def _factory(self, part: str) -> Tuple[random.Random, OrderFactory]:
@@ -223,7 +225,7 @@ class _Planner:
             if i % len(cards) == 0:
                 block = rng.sample(range(len(cards)), len(cards))
             kind = unknown.get(i, KIND_ORDER)
-            overrides = {}
+            overrides: Dict[str, Any] = {}
             if kind == KIND_UNKNOWN_CUSTOMER:
                 overrides['customer_id'] = customer_id(UNKNOWN_CUSTOMER_BASE + rng.randrange(1000))
             elif kind == KIND_UNKNOWN_PRODUCT:
@@ -306,8 +308,10 @@ def _ground_truth(config: TrafficConfig, now_ms: int, items: List[_Item],
     malformed = {r.gen_id: r.dead_letter for r in records if r.dead_letter is not None}
     orders = truth.order_truth(
         facts, len(malformed), kinds,
-        [r.order_id for r in records if r.kind == KIND_UNKNOWN_CUSTOMER],
-        [r.order_id for r in records if r.kind == KIND_UNKNOWN_PRODUCT])
+        [r.order_id for r in records
+         if r.kind == KIND_UNKNOWN_CUSTOMER and r.order_id is not None],
+        [r.order_id for r in records
+         if r.kind == KIND_UNKNOWN_PRODUCT and r.order_id is not None])
     echo = dict(config.to_json(), now_ms=now_ms, background_cards=background_cards(config))
     return truth.GroundTruth(echo, tuple(alerts), truth.dead_letter_truth(malformed),
                              tuple(truth.window_metrics(facts, config.window_s * 1000)), orders)

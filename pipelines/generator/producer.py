@@ -15,8 +15,18 @@ import collections
 import sys
 import threading
 import time
-from typing import (Callable, Dict, List, Mapping, NamedTuple, Optional, Sequence, TextIO,
-                    Tuple, Union)
+from typing import (
+    Callable,
+    Dict,
+    List,
+    Mapping,
+    NamedTuple,
+    Optional,
+    Sequence,
+    TextIO,
+    Tuple,
+    Union,
+)
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import KafkaError

@@ -25,8 +25,8 @@ import math
 import random
 from typing import NamedTuple, Tuple
 
-from pipelines.generator.reference_data import CITIES, great_circle_km
 from pipelines.generator.orders import Card, OrderDraft, OrderFactory
+from pipelines.generator.reference_data import CITIES, great_circle_km
 from transforms.fraud_rules import IMPOSSIBLE_TRAVEL, SMALL_THEN_LARGE, VELOCITY, FraudThresholds
 
 RULES = (SMALL_THEN_LARGE, IMPOSSIBLE_TRAVEL, VELOCITY)

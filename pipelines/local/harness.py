@@ -24,7 +24,7 @@ import json
 import pathlib
 import time
 import uuid
-from typing import Callable, Counter, Dict, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Counter, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 import apache_beam as beam
 import fastavro
@@ -183,7 +183,7 @@ def read_archive(archive: pathlib.Path, dataset: str, attempts: int = 3) -> List
     """
     for _attempt in range(attempts):
         try:
-            records = []
+            records: List[Any] = []  # fastavro's records: dicts here
             for path in sorted(pathlib.Path(archive).rglob(f'{dataset}-*.avro')):
                 with open(path, 'rb') as handle:
                     records.extend(fastavro.reader(handle))

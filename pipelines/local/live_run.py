@@ -27,11 +27,11 @@ from typing import Callable, Dict, Iterable, List, NamedTuple, Optional, Sequenc
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from connectors.kafka_topics import committed_offsets, end_offsets
-from pipelines.generator.reference_data import write_reference_data
-from pipelines.local.harness import Topics, create_topics
 from pipelines.generator.config import TrafficConfig
 from pipelines.generator.plan import TrafficPlan, plan_traffic
 from pipelines.generator.producer import ProduceReport, produce_plan
+from pipelines.generator.reference_data import write_reference_data
+from pipelines.local.harness import Topics, create_topics
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 OUTPUTS = ('alerts', 'metrics', 'dlq')

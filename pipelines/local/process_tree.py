@@ -9,7 +9,7 @@ import collections
 import os
 import signal
 import time
-from typing import Dict, NamedTuple, Set, Tuple
+from typing import Dict, NamedTuple, Optional, Set, Tuple
 
 KILL_DEADLINE_S = 30.0
 POLL_S = 0.05
@@ -39,7 +39,7 @@ def process_table() -> Dict[int, ProcessInfo]:
     return table
 
 
-def job_processes(leader: int, table: Dict[int, ProcessInfo] = None) -> Set[int]:
+def job_processes(leader: int, table: Optional[Dict[int, ProcessInfo]] = None) -> Set[int]:
     """The live (not zombie) processes of the job `leader` started: the leader, its session
     and process group, and every descendant of any of them."""
     table = process_table() if table is None else table

@@ -6,10 +6,8 @@
 Unbounded by default (`--bounded` stops at the end offsets seen at start). The DirectRunner
 and Prism use the Prism that `./run_local.sh setup` built; Flink the job server it assembled.
 """
-import logging
-import sys
 import time
-from typing import Callable, NamedTuple, Optional
+from typing import Any, Callable, Dict, NamedTuple, Optional
 
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
@@ -27,12 +25,14 @@ from connectors.kafka_write import (
 )
 from connectors.order_codec import OrderDecoder, decode_order
 from connectors.schema_catalogue import SchemaLookup
-from pipelines.streaming import output_encoding
 from pipelines.kafka_security_options import (
-    KafkaSecurityOptions, check_kafka_at_launch, kafka_security)
-from pipelines.options_help import (exit_code_of_run, exit_with_help_if_asked,
-                                    reject_unknown_options)
+    KafkaSecurityOptions,
+    check_kafka_at_launch,
+    kafka_security,
+)
+from pipelines.options_help import exit_code_of_run, exit_with_help_if_asked, reject_unknown_options
 from pipelines.runner_setup import run_and_wait, with_local_runners
+from pipelines.streaming import output_encoding
 from pipelines.streaming.options import StreamingOptions
 from schemas import load_schema
 from transforms.dead_letter_fit import FitDeadLetter
@@ -68,7 +68,8 @@ def order_event_time_ms(record: KafkaRecord,
     the value (the project's catalogue by default; see `OrderEventTime`).
     """
     try:
-        millis = parse_event_time(decode(record.value)['timestamp'])
+        # A record without a value (a tombstone) fails here with TypeError, as any bad one.
+        millis = parse_event_time(decode(record.value)['timestamp'])  # type: ignore[arg-type]
     except (ValueError, TypeError):
         return None
     if millis < MIN_EVENT_TIME_MS or millis > time.time() * 1000 + MAX_FUTURE_MS:
@@ -129,8 +130,11 @@ def build(pipeline: beam.Pipeline, options: PipelineOptions) -> StreamingOutputs
     if durable:
         # Replayed records (read again after a restart, before the committed offsets) only
         # rebuild the cards' histories: their other outputs were durable before the crash.
-        records, replayed = records | 'SplitReplayed' >> beam.Partition(
-            lambda record, unused_count: int(record.replayed), 2)
+        def replayed_or_not(record, unused_count) -> int:
+            return int(record.replayed)
+
+        split = beam.Partition(replayed_or_not, 2)  # type: ignore[arg-type]  # Beam wraps it
+        records, replayed = records | 'SplitReplayed' >> split
     ingested = records | 'IngestOrders' >> IngestOrders(catalogue)
     orders, dead_letters = ingested[VALID], ingested[DEAD_LETTER]
     to_check = orders
@@ -211,7 +215,7 @@ def dead_letter_origin(dead_letter) -> tuple:
 def sink_size_settings(max_record_bytes: int) -> dict:
     """WriteToKafka settings for records of up to `max_record_bytes`: a limit above the
     producer's default request size raises that too."""
-    settings = {'max_record_bytes': max_record_bytes}
+    settings: Dict[str, Any] = {'max_record_bytes': max_record_bytes}
     if max_record_bytes > DEFAULT_MAX_RECORD_BYTES:
         settings['client_options'] = {
             'max_request_size': max_record_bytes + REQUEST_OVERHEAD_BYTES}

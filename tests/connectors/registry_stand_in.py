@@ -64,7 +64,7 @@ class RegistryStandIn:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host}:{port}"  # type: ignore[str-bytes-safe]  # TCP: host is a str
 
     def __enter__(self) -> "RegistryStandIn":
         self._thread.start()

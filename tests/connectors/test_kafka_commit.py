@@ -1,7 +1,14 @@
 """The durable prefix: an offset is committed once it is both stored and delivered."""
 from connectors.kafka_commit import (
-    DELIVERED, STORED, Acknowledged, PartitionProgress, acknowledged_of, add_runs,
-    covered_until, runs_of)
+    DELIVERED,
+    STORED,
+    Acknowledged,
+    PartitionProgress,
+    acknowledged_of,
+    add_runs,
+    covered_until,
+    runs_of,
+)
 
 
 def test_offsets_become_merged_runs_in_any_order_with_repeats():

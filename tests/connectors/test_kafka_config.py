@@ -34,7 +34,8 @@ SERVERS = '127.0.0.1:9092'
      'needs sasl_plain_username and sasl_plain_password'),
     ({'client_options': {'sasl_mechanism': 'PLAIN'}}, 'use SASL_PLAINTEXT or SASL_SSL'),
     ({'client_options': {'ssl_cafile': '/ca.pem'}}, 'need security_protocol SSL or SASL_SSL'),
-    ({'client_options': {'max_pol_records': 10}}, "unknown Kafka client option(s) ['max_pol_records']"),
+    ({'client_options': {'max_pol_records': 10}},
+     "unknown Kafka client option(s) ['max_pol_records']"),
     ({'client_options': {'enable_auto_commit': True}}, 'set by the connector itself'),
 ])
 def test_read_refuses_bad_configuration_saying_what_to_fix(kwargs, message):

@@ -6,8 +6,11 @@ from apache_beam.utils.timestamp import MIN_TIMESTAMP, Duration, Timestamp
 
 from connectors.kafka_partitions import PartitionRead
 from connectors.kafka_restriction import (
-    UNBOUNDED_STOP, EventTimeWatermark, EventTimeWatermarkProvider,
-    PartitionRestrictionProvider)
+    UNBOUNDED_STOP,
+    EventTimeWatermark,
+    EventTimeWatermarkProvider,
+    PartitionRestrictionProvider,
+)
 
 PROVIDER = PartitionRestrictionProvider()
 BOUNDED = PartitionRead('orders', 0, 10, 110)

@@ -3,7 +3,7 @@
 import io
 import json
 import pickle
-from typing import Any
+from typing import Any, cast
 
 import fastavro
 import pytest
@@ -26,7 +26,7 @@ from tests.strategies import orders
 
 EXAMPLES = settings(max_examples=200, deadline=None)
 
-SAMPLE_ORDER = {
+SAMPLE_ORDER: dict[str, Any] = {
     "order_id": "ord-7f3a9c2e",
     "customer_id": "cus-004512",
     "product_id": "prd-00231",
@@ -44,6 +44,11 @@ SAMPLE_V1_ORDER = {k: v for k, v in SAMPLE_ORDER.items() if k not in ("tax", "ve
 REQUIRED_FIELDS = tuple(SAMPLE_V1_ORDER)
 ALERT_SCHEMA_ID = default_catalogue().id_for("alert", 1)
 ORDER_V2_SCHEMA_ID = default_catalogue().id_for("order", 2)
+
+
+def parsed_schema(name: str) -> dict[str, Any]:
+    """A schema file of schemas/, parsed as the catalogue parses it."""
+    return cast(dict[str, Any], fastavro.parse_schema(load_schema(name)))
 
 
 def as_json(order: dict[str, Any]) -> bytes:
@@ -384,9 +389,9 @@ class RegistryStub:
 
     def __init__(self) -> None:
         self.entries = {
-            101: SchemaEntry("order", 1, 101, fastavro.parse_schema(load_schema("order.v1.avsc"))),
-            102: SchemaEntry("order", 2, 102, fastavro.parse_schema(load_schema("order.v2.avsc"))),
-            103: SchemaEntry("alert", 1, 103, fastavro.parse_schema(load_schema("alert.v1.avsc"))),
+            101: SchemaEntry("order", 1, 101, parsed_schema("order.v1.avsc")),
+            102: SchemaEntry("order", 2, 102, parsed_schema("order.v2.avsc")),
+            103: SchemaEntry("alert", 1, 103, parsed_schema("alert.v1.avsc")),
         }
         self.lookups = 0
 

@@ -23,7 +23,8 @@ def airflow_binary() -> pathlib.Path:
     configured = os.environ.get('GOLDSTREAM_AIRFLOW_BIN')
     if configured:
         return pathlib.Path(configured)
-    found = sorted((pathlib.Path.home() / '.cache' / 'goldstream' / 'airflow').glob('*/bin/airflow'))
+    cache = pathlib.Path.home() / '.cache' / 'goldstream' / 'airflow'
+    found = sorted(cache.glob('*/bin/airflow'))
     return found[-1] if found else pathlib.Path('airflow-not-set-up')
 
 

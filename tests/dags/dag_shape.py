@@ -7,6 +7,7 @@ writes `{"import_errors": {...}, "dags": {dag_id: {...settings, "tasks": {...}}}
 import json
 import pathlib
 import sys
+from typing import Any, Dict
 
 from airflow.dag_processing.dagbag import DagBag
 
@@ -32,8 +33,8 @@ def _attribute(timetable, name):
 
 def main(dags_folder: str, out: str) -> None:
     bag = DagBag(dag_folder=dags_folder, bundle_path=pathlib.Path(dags_folder))
-    shape = {'import_errors': {str(k): str(v) for k, v in bag.import_errors.items()},
-             'dags': {}}
+    errors = {str(k): str(v) for k, v in bag.import_errors.items()}
+    shape: Dict[str, Any] = {'import_errors': errors, 'dags': {}}
     for dag_id, dag in bag.dags.items():
         timetable = dag.timetable
         shape['dags'][dag_id] = {

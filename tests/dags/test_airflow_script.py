@@ -11,6 +11,7 @@ import re
 import subprocess
 import time
 import urllib.request
+from typing import Optional
 
 import pytest
 
@@ -30,7 +31,7 @@ def airflow_env(airflow_bin, tmp_path):
     run_script(env, 'airflow', 'stop')  # never leave it running, whatever the test did
 
 
-def _request(url: str, data: bytes = None, token: str = None):
+def _request(url: str, data: Optional[bytes] = None, token: Optional[str] = None):
     request = urllib.request.Request(url, data=data, headers={
         'Content-Type': 'application/json', **({'Authorization': f'Bearer {token}'}
                                                if token else {})})

@@ -15,9 +15,9 @@ import pytest
 from pipelines.daily_report.writers import TABLE_COLUMNS
 from pipelines.generator.config import TrafficConfig
 from pipelines.generator.producer import produce_plan
+from pipelines.local import harness
 from tests.dags import airflow_cli
 from tests.dags.smtp_sink import SmtpSink
-from pipelines.local import harness
 from tests.pipelines.daily_report.report_setup import expected_report
 
 # 600 records over 50 minutes of event time from 08:00 UTC on 2026-11-18: every fraud rule

@@ -47,6 +47,7 @@ def start_dashboard(args: List[str], log: pathlib.Path) -> RunningDashboard:
                                start_new_session=True)
     log_file.close()
     deadline = time.monotonic() + START_DEADLINE_S
+    assert process.stdout is not None  # a pipe
     while process.poll() is None:
         left = deadline - time.monotonic()
         if left <= 0:

@@ -1,6 +1,7 @@
 """Headless Chromium kept open on a live page, driven through the DevTools protocol.
 
-The report page test (`tests.pipelines.daily_report.headless_chromium`) loads a static file once; a live
+The report page test (`tests.pipelines.daily_report.headless_chromium`) loads a static file once; a
+live
 page must be watched as it changes. `LiveChromium` starts the same Debian Chromium with the
 same flags, but with `--remote-debugging-pipe` (commands on fd 3, replies on fd 4, each a JSON
 message ending in a NUL byte; no port, nothing on the network), so a test can evaluate
@@ -138,6 +139,7 @@ class LiveChromium:
                 self._note_event(message)
 
     def _read_messages(self, deadline: float, method: str) -> List[Dict]:
+        assert self._process is not None  # started
         while b'\0' not in self._buffer:
             left = deadline - time.monotonic()
             if left <= 0 or self._process.poll() is not None:

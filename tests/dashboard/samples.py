@@ -10,5 +10,6 @@ SAMPLE_ORDER = {
 SAMPLE_ALERT = Alert('alert-1', 'VELOCITY', 'card-1', ['o-1', 'o-2'], 1_796_000_000_000,
                      1_796_000_000_500, {'count': '20'})
 SAMPLE_METRIC = MetricRow(1_796_000_100_000, 1_796_000_400_000, 'p-1', 3, 4, 51.25, 'EARLY', 0)
-SAMPLE_DEAD_LETTER = DeadLetter('decode', 'INVALID_JSON', 'not JSON', base64.b64encode(b'{x').decode(),
+SAMPLE_DEAD_LETTER = DeadLetter('decode', 'INVALID_JSON', 'not JSON',
+                                base64.b64encode(b'{x').decode(),
                                 'orders', 0, 7, 1_796_000_000_000, None)

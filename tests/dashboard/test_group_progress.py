@@ -1,8 +1,7 @@
 """GroupProgress: lag per partition, throughput in and out, and a verdict people can act on."""
 import pytest
 
-from dashboard.group_progress import (
-    LAGGING, NOT_RUNNING, OK, GroupProgress, OffsetReading)
+from dashboard.group_progress import LAGGING, NOT_RUNNING, OK, GroupProgress, OffsetReading
 
 T = 'orders'
 

@@ -2,7 +2,8 @@
 by the generator: no console message at all; within a deadline the page shows only alerts of
 the ground truth and counts as many as the alerts topic holds (the runner may miss some: that
 is the pipeline's business, the page must show what was written), the dead letters per reason
-that the topic holds and a lag figure per partition; then its per-window figures equal what the metrics topic holds
+that the topic holds and a lag figure per partition; then its per-window figures equal what the
+metrics topic holds
 (written by a bounded run: see `watch_the_windows`); a screenshot goes to the test's folder.
 
 It also measures, and writes to `live_page_figures.json` in that folder, how fresh the page is
@@ -18,13 +19,13 @@ import apache_beam as beam
 from apache_beam.runners.runner import PipelineState
 from prometheus_client.parser import text_string_to_metric_families
 
-from pipelines.streaming import pipeline as streaming
-from pipelines.generator.ground_truth import dead_letter_reasons
-from pipelines.generator.config import TrafficConfig
-from pipelines.generator.producer import produce_plan
-from pipelines.local import harness
 from dashboard.kafka_access import KafkaAccess
 from dashboard.output_view import window_totals
+from pipelines.generator.config import TrafficConfig
+from pipelines.generator.ground_truth import dead_letter_reasons
+from pipelines.generator.producer import produce_plan
+from pipelines.local import harness
+from pipelines.streaming import pipeline as streaming
 from tests.dashboard.dashboard_process import poll_until, start_dashboard, stop_dashboard
 from tests.dashboard.live_chromium import LiveChromium
 from tests.pipelines.daily_report.headless_chromium import read_screenshot

@@ -6,7 +6,8 @@ from dashboard.prometheus_metrics import DashboardCollector, exposition, registr
 
 COUNTERS = {
     'verdict': LAGGING,
-    'partitions': [{'topic': 'orders', 'partition': 0, 'end_offset': 50, 'committed': 20, 'lag': 30},
+    'partitions': [{'topic': 'orders', 'partition': 0, 'end_offset': 50, 'committed': 20,
+                    'lag': 30},
                    {'topic': 'orders', 'partition': 1, 'end_offset': 9, 'committed': None,
                     'lag': 9}],
     'orders_in': 59, 'orders_out': 20, 'alerts_by_rule': {'VELOCITY': 2, 'IMPOSSIBLE_TRAVEL': 1},

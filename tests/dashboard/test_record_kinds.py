@@ -5,7 +5,14 @@ import pytest
 
 from connectors.order_codec import encode_order_avro
 from dashboard.record_kinds import (
-    ALERT, DEAD_LETTER, METRIC, ORDER, UNKNOWN, decode_kind, decode_value)
+    ALERT,
+    DEAD_LETTER,
+    METRIC,
+    ORDER,
+    UNKNOWN,
+    decode_kind,
+    decode_value,
+)
 from pipelines.streaming.output_encoding import value_encoder
 from tests.dashboard.samples import SAMPLE_ALERT, SAMPLE_DEAD_LETTER, SAMPLE_METRIC, SAMPLE_ORDER
 

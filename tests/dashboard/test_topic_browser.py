@@ -11,8 +11,7 @@ from connectors.kafka_topics import ensure_topics
 from connectors.order_codec import encode_order_avro
 from pipelines.streaming.output_encoding import value_encoder
 from tests.dashboard.dashboard_process import poll_until, start_dashboard, stop_dashboard
-from tests.dashboard.samples import (
-    SAMPLE_ALERT, SAMPLE_DEAD_LETTER, SAMPLE_METRIC, SAMPLE_ORDER)
+from tests.dashboard.samples import SAMPLE_ALERT, SAMPLE_DEAD_LETTER, SAMPLE_METRIC, SAMPLE_ORDER
 from tests.integration.local_scripts import free_port
 
 KINDS = ('orders', 'alerts', 'metrics', 'dlq')
@@ -53,7 +52,7 @@ def test_the_topic_list_shows_partitions_and_end_offsets(browsed):
     dashboard, topics = browsed
     status, page = dashboard.get('topics')
     assert status == 200
-    for kind, topic in topics.items():
+    for topic in topics.values():
         assert f'<a href="/topics/{topic}">{topic}</a>' in page
     status, body = dashboard.get('api/topics')
     listed = {t['name']: t for t in json.loads(body)['topics']}

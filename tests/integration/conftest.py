@@ -23,13 +23,15 @@ def kafka_bootstrap() -> str:
 @pytest.fixture
 def topic_name(request) -> str:
     """A topic name no other test (or earlier run) uses."""
-    return f'test.{request.node.name[:40]}.{uuid.uuid4().hex[:8]}'.replace('[', '.').replace(']', '')
+    name = f'test.{request.node.name[:40]}.{uuid.uuid4().hex[:8]}'
+    return name.replace('[', '.').replace(']', '')
 
 
 @pytest.fixture(scope='session')
 def secured_kafka() -> Iterator[secure_kafka.SecureKafka]:
     """The secured broker (SASL_SSL, SCRAM-SHA-512, client certificates) on
-    $GOLDSTREAM_KAFKA_SECURE_PORT (default the plaintext port + 2): started for the session unless it runs, and then stopped
+    $GOLDSTREAM_KAFKA_SECURE_PORT (default the plaintext port + 2): started for the session unless
+    it runs, and then stopped
     at its end."""
     started = secure_kafka.start()
     try:

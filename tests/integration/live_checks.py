@@ -3,8 +3,8 @@ time, every kind of dead letter, and a clean stop. Shared by the live tests of e
 import pathlib
 from typing import Sequence
 
-from pipelines.local.live_run import LiveRun
 from pipelines.generator.config import TrafficConfig
+from pipelines.local.live_run import LiveRun
 
 EARLY_FIRING_S = 5
 EARLY_PANE_SLACK_S = 15  # start-up of the first bundles on a loaded 2-core machine

@@ -2,7 +2,8 @@
 
 It listens on 127.0.0.1:$GOLDSTREAM_KAFKA_SECURE_PORT (default $GOLDSTREAM_KAFKA_PORT + 2,
 9094) with SASL_SSL, SCRAM-SHA-512 and client certificates; run_local.sh creates its CA,
-certificates and users under .local/kafka-secure on the first start. `status --secure` prints the security options
+certificates and users under .local/kafka-secure on the first start. `status --secure` prints the
+security options
 that reach it, which every goldstream command takes as they are.
 """
 import os

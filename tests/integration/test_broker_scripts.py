@@ -12,7 +12,6 @@ from connectors.kafka_topics import broker_answers
 from tests.integration.local_scripts import free_port, run_script
 
 
-
 @pytest.fixture
 def second_broker_env(tmp_path):
     env = dict(os.environ)

@@ -20,6 +20,7 @@ import datetime
 import json
 import time
 import uuid
+from typing import Any, Dict
 
 import apache_beam as beam
 import pytest
@@ -28,11 +29,11 @@ from kafka.admin import NewTopic
 
 from connectors.order_codec import encode_order_json
 from pipelines.daily_report import pipeline as daily_report
-from pipelines.generator.reference_data import customer_id, product_id
 from pipelines.daily_report.figures import day_bounds_ms
 from pipelines.generator.config import KIND_MALFORMED, KIND_ORDER, TrafficConfig
 from pipelines.generator.plan import PlannedRecord
 from pipelines.generator.producer import produce_plan
+from pipelines.generator.reference_data import customer_id, product_id
 from pipelines.local import harness
 from tests.pipelines.daily_report.report_setup import expected_report
 from tests.transforms.helpers import counter
@@ -56,7 +57,7 @@ def _eur_hours(report):
 def _edge_order(name: str, number: int, event_ms: int) -> PlannedRecord:
     """A valid order on a card of its own (one order never raises an alert)."""
     timestamp = datetime.datetime.fromtimestamp(event_ms / 1000, datetime.timezone.utc)
-    fields = {'order_id': f'edge-{name}', 'customer_id': customer_id(number),
+    fields: Dict[str, Any] = {'order_id': f'edge-{name}', 'customer_id': customer_id(number),
               'product_id': product_id(number), 'quantity': 2, 'price': 12.5 + number,
               'currency': 'EUR', 'card_id': f'card-edge-{name}', 'lat': 48.85, 'lon': 2.35,
               'timestamp': timestamp.isoformat().replace('+00:00', 'Z'), 'tax': 1.0,

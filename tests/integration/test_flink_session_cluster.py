@@ -12,14 +12,13 @@ import urllib.request
 
 import pytest
 
-from pipelines.local import tools
 from pipelines.generator.config import TrafficConfig
-from pipelines.generator.reference_data import write_reference_data
 from pipelines.generator.plan import plan_traffic
-from pipelines.local import harness
-from tests.pipelines.daily_report.report_setup import expected_report, run_report, write_archive
+from pipelines.generator.reference_data import write_reference_data
+from pipelines.local import harness, tools
 from tests.integration.live_checks import check_live_run
 from tests.integration.local_scripts import free_port, run_script
+from tests.pipelines.daily_report.report_setup import expected_report, run_report, write_archive
 
 CONFIG = TrafficConfig(count=3_000, seed=11)
 REPORT_CONFIG = TrafficConfig(count=1_500, seed=5, events_per_second=0.2)

@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 import uuid
-from typing import Dict, List
+from typing import Dict, List, Optional, Tuple
 
 import pytest
 from kafka import KafkaAdminClient
@@ -33,7 +33,7 @@ DEBUG_GENERATOR = ('import logging, sys; logging.basicConfig(level=logging.DEBUG
 OUTPUTS: List[str] = []  # every captured output of this module, for the last test
 
 
-def command(*args: str, password: str = None) -> List:
+def command(*args: str, password: Optional[str] = None) -> List:
     """A command line and its environment; `password` goes into PASSWORD_VARIABLE."""
     env = dict(os.environ)
     env.pop(PASSWORD_VARIABLE, None)
@@ -77,7 +77,7 @@ def topics(secured_kafka) -> Dict[str, str]:
     return names
 
 
-def generator(kafka, topics, folder, options, debug=False) -> List[str]:
+def generator(kafka, topics, folder, options, debug=False) -> Tuple[List[str], List[str]]:
     return ['-c', DEBUG_GENERATOR] if debug else ['-m', 'pipelines.generator'], [
         f'--brokers={kafka.bootstrap}', f'--topic={topics["orders"]}', f'--count={COUNT}',
         '--seed=23', '--event-timestamps', '--quiet', '--card-prefix=sec',
@@ -89,7 +89,8 @@ def streaming(kafka, topics, folder, options) -> List[str]:
     return ['-m', 'pipelines.streaming', '--bounded', '--start_from=earliest',
             f'--brokers={kafka.bootstrap}', f'--orders_topic={topics["orders"]}',
             f'--alerts_topic={topics["alerts"]}', f'--metrics_topic={topics["metrics"]}',
-            f'--dead_letter_topic={topics["dlq"]}', f'--consumer_group=secure-{uuid.uuid4().hex[:6]}',
+            f'--dead_letter_topic={topics["dlq"]}',
+            f'--consumer_group=secure-{uuid.uuid4().hex[:6]}',
             f'--reference_data={folder / "reference"}', f'--archive_path={folder / "archive"}',
             *options]
 

@@ -10,8 +10,8 @@ from connectors.kafka_read import ReadFromKafka
 from connectors.kafka_topics import ensure_topics
 from connectors.kafka_write import WriteToKafka
 from tests.integration.kafka_polling import poll_topic_until
-from tests.integration.test_kafka_unbounded_restart import stop
 from tests.integration.pipeline_runners import options_for
+from tests.integration.test_kafka_unbounded_restart import stop
 
 WINDOW_S = 10
 BASE_MS = 1_790_000_000_000  # a whole multiple of the window size

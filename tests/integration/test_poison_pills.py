@@ -1,7 +1,8 @@
 """Poison pills through the real pipeline: no input kills the job (docs/poison_pills.md).
 
 A bounded run over every poison pill ends and balances (an order before 1970 made Prism panic
-there and fail the job). One unbounded streaming job on the default runner (Prism) reads valid orders, then every kind
+there and fail the job). One unbounded streaming job on the default runner (Prism) reads valid
+orders, then every kind
 of input that once failed a job or could (orders before 1970, at Beam's minimum and maximum
 timestamps, a 2 MB record, non-finite numbers, deep nesting), then valid orders again. The
 job must go on: the later orders are archived, and every record read is archived or
@@ -14,18 +15,19 @@ import json
 import math
 import time
 import uuid
+from typing import Any, Dict
 
 import apache_beam as beam
 import pytest
 from kafka import KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
 
+from connectors.kafka_topics import ensure_topics
 from connectors.order_codec import encode_order_avro
-from pipelines.streaming import pipeline as streaming
+from pipelines.generator.reference_data import write_reference_data
 from pipelines.local.harness import read_archive
 from pipelines.local.live_run import OUTPUTS, LiveRun
-from pipelines.generator.reference_data import write_reference_data
-from connectors.kafka_topics import ensure_topics
+from pipelines.streaming import pipeline as streaming
 
 BIG_BYTES = 2 * 1024 * 1024
 ORDERS_TOPIC_MAX_BYTES = 3 * 1024 * 1024  # so the orders topic takes the 2 MB record
@@ -189,7 +191,7 @@ def test_no_poison_pill_kills_the_job_and_every_record_is_archived_or_dead_lette
 
 def counted_orders(run: LiveRun) -> int:
     """Orders the metrics count: the latest pane of each window and product, summed."""
-    latest = {}
+    latest: Dict[Any, Any] = {}
     for record in run.read('metrics'):
         metric = record.value
         key = (metric['window_start'], metric['product_id'])

@@ -22,10 +22,15 @@ import pytest
 
 from connectors.schema_catalogue import default_catalogue
 from tests.packaging.conftest import (
-    PACKAGES, REPO_ROOT, STAY_IN_THE_CLONE, module_names, shipped_files)
+    PACKAGES,
+    REPO_ROOT,
+    STAY_IN_THE_CLONE,
+    module_names,
+    shipped_files,
+)
 
 BUILD_FILES = {'setup.py', 'requirements.txt', 'README.md', 'MANIFEST.in'}  # a worker builds
-TEST_TOOLS = {'pytest', 'pytest-timeout', 'hypothesis'}
+TEST_TOOLS = {'pytest', 'pytest-timeout', 'hypothesis', 'ruff', 'mypy'}
 DATAFLOW_CLIENTS = {'google-cloud-dataflow-client', 'google-cloud-storage',
                     'google-auth-httplib2'}
 CLOUD_ARGS = ['--project=goldstream-demo', '--region=europe-west1',
@@ -71,7 +76,8 @@ def run(command, **kwargs) -> subprocess.CompletedProcess:
     """Runs `command`; on failure the assertion shows its output."""
     done = subprocess.run([str(part) for part in command], capture_output=True, text=True,
                           timeout=120, **kwargs)
-    assert done.returncode == 0, f'{command} exited {done.returncode}:\n{done.stdout}\n{done.stderr}'
+    assert done.returncode == 0, (
+        f'{command} exited {done.returncode}:\n{done.stdout}\n{done.stderr}')
     return done
 
 

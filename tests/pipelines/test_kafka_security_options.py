@@ -16,8 +16,8 @@ from dashboard.settings import parse_settings
 from pipelines import demo
 from pipelines.daily_report import pipeline as daily_report
 from pipelines.generator import cli as generator
-from pipelines.streaming import pipeline as streaming
 from pipelines.kafka_security_options import check_kafka_at_launch, kafka_security
+from pipelines.streaming import pipeline as streaming
 
 SECRET = 'Pa55-in-env-only'
 SASL = ['--security_protocol=SASL_SSL', '--sasl_mechanism=SCRAM-SHA-512',

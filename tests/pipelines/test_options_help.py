@@ -2,8 +2,8 @@
 import pytest
 
 from pipelines.daily_report import pipeline as daily_report
-from pipelines.streaming import pipeline as streaming
 from pipelines.options_help import exit_code_of_run
+from pipelines.streaming import pipeline as streaming
 
 
 @pytest.mark.parametrize('module, option', [(streaming, '--orders_topic'),
@@ -23,7 +23,8 @@ def test_help_lists_the_pipeline_options(module, option, capsys):
 @pytest.mark.parametrize('module', [streaming, daily_report])
 @pytest.mark.parametrize('argv, message', [
     (['--window-size-s=60'],
-     'unknown option --window-size-s (options are spelled with underscores: --window_size_s)'),
+     'unknown option --window-size-s '
+     '(options are spelled with underscores: --window_size_s)'),
     (['--window_size=60'], 'unknown option --window_size (did you mean --window_size_s?)'),
     (['--no_such_thing', 'x'], 'unknown option --no_such_thing; see --help'),
 ])

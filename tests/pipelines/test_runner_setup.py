@@ -3,12 +3,22 @@ import subprocess
 import sys
 
 from apache_beam.options.pipeline_options import (
-    JobServerOptions, PipelineOptions, PortableOptions, PrismRunnerOptions, StandardOptions)
+    JobServerOptions,
+    PipelineOptions,
+    PortableOptions,
+    PrismRunnerOptions,
+    StandardOptions,
+)
 
 from pipelines.local import tools
 from pipelines.runner_setup import (
-    FLINK_STREAMING_BUNDLE_MS, FLINK_STREAMING_CHECKPOINT_MS, STREAMING_JOB_SERVER_TIMEOUT_S,
-    FlinkTuningOptions, flink_jdk_flags, with_local_runners)
+    FLINK_STREAMING_BUNDLE_MS,
+    FLINK_STREAMING_CHECKPOINT_MS,
+    STREAMING_JOB_SERVER_TIMEOUT_S,
+    FlinkTuningOptions,
+    flink_jdk_flags,
+    with_local_runners,
+)
 
 
 def options(*args: str, streaming: bool = True) -> PipelineOptions:

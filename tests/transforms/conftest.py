@@ -6,8 +6,8 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.test_stream import TestStream
 
 # Beam's test helpers are named Test*; they are not test classes to collect.
-TestPipeline.__test__ = False
-TestStream.__test__ = False
+TestPipeline.__test__ = False  # type: ignore[attr-defined]  # read by pytest
+TestStream.__test__ = False  # type: ignore[attr-defined]
 
 
 class _NoServer:

@@ -9,8 +9,13 @@ from hypothesis import strategies as st
 from tests.transforms.helpers import T0_MS
 from transforms.card_history import CardHistory, check_arrival, expires_at_ms
 from transforms.fraud_rules import (
-    IMPOSSIBLE_TRAVEL, SMALL_THEN_LARGE, CardEvent, FraudThresholds, alert_id,
-    evaluate_history)
+    IMPOSSIBLE_TRAVEL,
+    SMALL_THEN_LARGE,
+    CardEvent,
+    FraudThresholds,
+    alert_id,
+    evaluate_history,
+)
 
 RULES = FraudThresholds(velocity_count=4, velocity_window_s=10).validated()
 KEEP_MS = RULES.lookback_ms + 30_000  # 30 s of out-of-orderness on top of the look-back
@@ -23,7 +28,8 @@ def ev(order_id: str, at_s: float, amount: float = 10.0, where=BERLIN) -> tuple:
 
 def arrive(rows: Sequence[tuple], rules: FraudThresholds = RULES, keep_ms: int = KEEP_MS):
     """Every row in arrival order through one card; the alert ids raised and the card."""
-    card, raised = None, []
+    card = None
+    raised: List[str] = []
     for row in rows:
         arrival = check_arrival(card, row, rules, keep_ms)
         card = arrival.card

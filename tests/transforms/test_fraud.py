@@ -4,7 +4,7 @@ The stream tests run on Beam's in-process runner and on Prism (the runner is a
 parameter), since state and timer behaviour differs by runner.
 """
 
-from typing import Iterable, List, Sequence, Tuple, Union
+from typing import Dict, Iterable, List, Sequence, Tuple, Union
 
 import apache_beam as beam
 import pytest
@@ -52,7 +52,7 @@ Step = Union[Order, float]  # an order to add, or a watermark (seconds after T0)
 
 def expected_alert_ids(orders: Iterable[Order], **thresholds) -> List[str]:
     """What the pure rules say, card by card: the ids CheckFraud must raise."""
-    by_card = {}
+    by_card: Dict[str, list] = {}
     for o in orders:
         by_card.setdefault(o.card_id, []).append(CardEvent.from_order(o))
     return sorted(f.alert_id for events in by_card.values()
@@ -236,7 +236,7 @@ def test_an_order_delivered_twice_counts_once(runner):
 
 
 def test_a_replay_raises_the_same_alert_ids():
-    for replay in range(2):
+    for _replay in range(2):
         with TestPipeline(options=options('DirectRunner', streaming=True)) as p:
             alerts = p | stream(SAMPLE_ORDERS) | CheckFraud()
             assert_that(alert_ids(alerts), equal_to(expected_alert_ids(SAMPLE_ORDERS)))
@@ -378,7 +378,7 @@ def test_the_pure_rules_agree_with_check_fraud_grouped(orders):
 
 
 def expected_findings(orders: Sequence[Order]):
-    by_card = {}
+    by_card: Dict[str, list] = {}
     for o in orders:
         by_card.setdefault(o.card_id, []).append(CardEvent.from_order(o))
     return [(f.alert_id, f.rule, f.order_ids, f.event_time_ms) for events in by_card.values()

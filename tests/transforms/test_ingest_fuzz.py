@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from connectors.codec_errors import DecodeError
-from connectors.order_codec import decode_order, encode_order_avro
 from connectors.kafka_write import DEFAULT_MAX_RECORD_BYTES
+from connectors.order_codec import decode_order, encode_order_avro
 from pipelines.streaming.output_encoding import json_value, product_key
 from tests.strategies import orders as valid_orders
 from tests.transforms.helpers import NOW_S
@@ -43,7 +43,8 @@ long_texts = st.integers(min_value=0, max_value=1_500_000).map(lambda n: 'x' * n
 
 
 def check(raw: bytes) -> None:
-    """The property: typed errors only, and an accepted order is safe downstream (and its metric far under Kafka's record limit)."""
+    """The property: typed errors only, and an accepted order is safe downstream (and its metric far
+    under Kafka's record limit)."""
     try:
         fields = decode_order(raw)
     except DecodeError:

@@ -9,7 +9,14 @@ from hypothesis import given, settings
 
 from connectors.order_codec import OrderDecoder, decode_order, encode_order_avro, encode_order_json
 from tests.connectors.confluent_orders import (
-    LOCAL_MILLIS, MICROS, MILLIS, catalogue_for, mock_registry, order_schema, serialize)
+    LOCAL_MILLIS,
+    MICROS,
+    MILLIS,
+    catalogue_for,
+    mock_registry,
+    order_schema,
+    serialize,
+)
 from tests.strategies import orders as valid_orders
 from tests.transforms.helpers import NOW_S, raw_order
 from transforms.currencies import ISO_4217_CODES

@@ -185,4 +185,7 @@ def read_screenshot(path: pathlib.Path) -> Screenshot:
         rgb = image.convert('RGB')
         width, height = rgb.size
         colours = rgb.getcolors(maxcolors=width * height)
-    return Screenshot(width, height, collections.Counter({colour: n for n, colour in colours}))
+    assert colours is not None  # maxcolors counts every pixel
+    # RGB: every colour is an (r, g, b) tuple.
+    counts = {colour: n for n, colour in colours}
+    return Screenshot(width, height, collections.Counter(counts))  # type: ignore[arg-type]

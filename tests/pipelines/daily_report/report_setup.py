@@ -9,18 +9,18 @@ import collections
 import datetime
 import json
 import pathlib
-from typing import Any, Dict, List, Optional
+from typing import Any, DefaultDict, Dict, List, Optional, Sequence
 
 import apache_beam as beam
 
 from connectors.avro_archive import WriteAvroArchive
 from connectors.order_codec import decode_order
 from pipelines.daily_report import pipeline as daily_report
-from pipelines.streaming import pipeline as streaming
 from pipelines.daily_report.dead_letter_reasons import meaning
-from pipelines.generator.reference_data import build_reference_data, write_reference_data
 from pipelines.generator.config import TrafficConfig
 from pipelines.generator.plan import TrafficPlan, plan_traffic
+from pipelines.generator.reference_data import build_reference_data, write_reference_data
+from pipelines.streaming import pipeline as streaming
 from schemas import load_schema
 from transforms.fraud_rules import RULES
 from transforms.order_ingest import IngestOrders
@@ -54,7 +54,7 @@ CONFIG = TrafficConfig(count=3000, seed=5, events_per_second=0.2)
 DAY = datetime.date(2026, 11, 18)
 
 
-def generated_day(folder: pathlib.Path, extra_dead_letters: List[Dict] = ()) -> TrafficPlan:
+def generated_day(folder: pathlib.Path, extra_dead_letters: Sequence[Dict] = ()) -> TrafficPlan:
     """Plans CONFIG's traffic and writes its reference data (`folder/reference`) and its
     archive (`folder/archive`, plus `extra_dead_letters`); returns the plan."""
     plan = plan_traffic(CONFIG, now_ms=PLAN_NOW_MS)
@@ -65,7 +65,7 @@ def generated_day(folder: pathlib.Path, extra_dead_letters: List[Dict] = ()) -> 
 
 
 def write_archive(archive: pathlib.Path, plan: TrafficPlan, now_ms: int,
-                  extra_dead_letters: List[Dict] = ()) -> None:
+                  extra_dead_letters: Sequence[Dict] = ()) -> None:
     """Archives the plan's records (orders and dead letters), plus dead-letter dicts placed
     by their `failed_at`."""
     records = [(r.value, r.event_time_ms) for r in plan.records]
@@ -135,8 +135,8 @@ def expected_report(plan: TrafficPlan, now_ms: int, day: datetime.date,
     product_names = {p.product_id: p.name for p in reference.products}
     customer_names = {c.customer_id: c.name for c in reference.customers}
     zero = lambda: [0, 0, 0]  # noqa: E731  (orders, units, cents or converted amount)
-    hours, products, customers, per_category, per_currency = (
-        collections.defaultdict(zero) for _ in range(5))
+    tables: List[DefaultDict[Any, List[Any]]] = [collections.defaultdict(zero) for _ in range(5)]
+    hours, products, customers, per_category, per_currency = tables
     converted = [0, 0, 0.0]
     customer_ids = set()
     for order, moment in _planned_orders(plan, now_ms, day):
@@ -175,7 +175,7 @@ def expected_report(plan: TrafficPlan, now_ms: int, day: datetime.date,
 
     alerts = collections.Counter(alert.rule for alert in plan.ground_truth.alerts)
     dead_letters = plan.ground_truth.dead_letters.by_reason
-    summary = {'orders': sum(row[0] for row in per_currency.values()),
+    summary: Dict[str, Any] = {'orders': sum(row[0] for row in per_currency.values()),
                'units': sum(row[1] for row in per_currency.values()),
                'unique_customers': len(customer_ids),
                'fraud_alerts': sum(alerts.values()),

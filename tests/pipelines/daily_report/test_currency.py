@@ -11,9 +11,9 @@ import types
 import pytest
 
 from connectors.order_codec import encode_order_json
-from pipelines.generator.reference_data import customer_id, product_id, write_reference_data
 from pipelines.daily_report.currency import load_rates, parse_rates
 from pipelines.daily_report.days import day_bounds_ms
+from pipelines.generator.reference_data import customer_id, product_id, write_reference_data
 from tests.pipelines.daily_report.report_setup import run_report, write_archive
 
 DAY = datetime.date(2026, 11, 18)

@@ -4,10 +4,10 @@ import html.parser
 import re
 from typing import Dict, List
 
+from pipelines.daily_report import html as report_html
 from pipelines.daily_report.assemble import assemble_report, made_stamp
 from pipelines.daily_report.currency import KEY_SEPARATOR
 from pipelines.daily_report.days import day_bounds_ms
-from pipelines.daily_report import html as report_html
 from pipelines.daily_report.html import chart_ids, render_html
 from pipelines.daily_report.writers import TABLE_COLUMNS
 from transforms.records import WindowCount

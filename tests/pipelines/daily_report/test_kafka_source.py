@@ -15,10 +15,14 @@ from apache_beam.transforms.window import TimestampedValue
 
 from connectors.order_codec import encode_order_json
 from pipelines.daily_report import pipeline as daily_report
-from pipelines.daily_report.options import KafkaSourceSettings, report_settings
 from pipelines.daily_report.figures import day_bounds_ms
 from pipelines.daily_report.kafka_source import (
-    DayEndClock, IngestKafkaDay, ReadKafkaDay, kafka_time_range_ms)
+    DayEndClock,
+    IngestKafkaDay,
+    ReadKafkaDay,
+    kafka_time_range_ms,
+)
+from pipelines.daily_report.options import KafkaSourceSettings, report_settings
 from tests.transforms.helpers import counter, raw_order
 from transforms.records import DEAD_LETTER, VALID, KafkaRecord
 

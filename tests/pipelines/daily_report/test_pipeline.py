@@ -9,18 +9,22 @@ import datetime
 import io
 
 import pytest
-
-from pipelines.daily_report import pipeline as daily_report
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from pipelines.daily_report.options import DailyReportOptions, ReportSettings, report_settings
+from pipelines.daily_report import pipeline as daily_report
 from pipelines.daily_report.assemble import assemble_report
 from pipelines.daily_report.currency import KEY_SEPARATOR
 from pipelines.daily_report.days import day_bounds_ms
+from pipelines.daily_report.options import DailyReportOptions, ReportSettings, report_settings
 from pipelines.daily_report.writers import TABLE_COLUMNS
 from pipelines.streaming.options import StreamingOptions
 from tests.pipelines.daily_report.report_setup import (
-    DAY, PLAN_NOW_MS, expected_report, generated_day, run_report)
+    DAY,
+    PLAN_NOW_MS,
+    expected_report,
+    generated_day,
+    run_report,
+)
 from transforms.records import WindowCount
 
 DEAD_LETTER_DAY = datetime.date(2026, 11, 20)
@@ -209,9 +213,10 @@ def test_the_command_line_says_what_is_wrong_in_one_line(setup, capsys):
                               f'--reference_data={folder / "reference"}',
                               f'--reports_path={folder / "missing-reports"}'])
     assert code == 2
-    assert capsys.readouterr().err.splitlines() == [f'error: --archive_path {missing} does not exist: point it at the folder '
-                     'the streaming pipeline archives into (it holds dt=YYYY-MM-DD folders), '
-                     'or read the day from Kafka with --source=kafka']
+    assert capsys.readouterr().err.splitlines() == [
+        f'error: --archive_path {missing} does not exist: point it at the folder '
+        'the streaming pipeline archives into (it holds dt=YYYY-MM-DD folders), '
+        'or read the day from Kafka with --source=kafka']
     assert not (folder / 'missing-reports').exists()
 
 

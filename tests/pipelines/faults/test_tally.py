@@ -1,8 +1,8 @@
 """Counting a fault run's outcome from given inputs: lost, duplicated, alerts and their ids."""
 from pipelines.faults.cycles import CycleResult, FaultReport, cycle_config
 from pipelines.faults.tally import ProducedRecord, alert_id_mismatches, archived_ids_gone, tally
-from pipelines.generator.ground_truth import ExpectedAlert
 from pipelines.generator.config import TrafficConfig
+from pipelines.generator.ground_truth import ExpectedAlert
 from transforms.fraud_rules import alert_id
 
 TOPIC = 'run.orders'

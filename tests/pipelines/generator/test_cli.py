@@ -9,10 +9,10 @@ import pytest
 
 from connectors.order_codec import decode_order
 from pipelines.generator.cli import encoder_for, generate_orders, main, order_fingerprint
-from pipelines.generator.ground_truth import load_ground_truth
-from pipelines.local.tools import REPO_ROOT
 from pipelines.generator.config import TrafficConfig
+from pipelines.generator.ground_truth import load_ground_truth
 from pipelines.generator.plan import plan_traffic
+from pipelines.local.tools import REPO_ROOT
 from transforms.fraud_rules import FraudThresholds
 
 

@@ -9,10 +9,10 @@ import random
 
 import pytest
 
-from pipelines.generator.reference_data import build_reference_data
 from pipelines.generator.config import TrafficConfig
 from pipelines.generator.orders import OrderFactory
 from pipelines.generator.plan import plan_traffic
+from pipelines.generator.reference_data import build_reference_data
 from pipelines.generator.scenarios import build_scenario
 from tests.pipelines.conftest import PLAN_NOW_MS
 from tests.pipelines.generator.traffic_checks import histories, valid_orders

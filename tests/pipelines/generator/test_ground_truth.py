@@ -7,7 +7,12 @@ import pytest
 
 from pipelines.generator import ground_truth
 from pipelines.generator.ground_truth import (
-    ValidOrderFact, dead_letter_reasons, load_ground_truth, on_time_panes, window_metrics)
+    ValidOrderFact,
+    dead_letter_reasons,
+    load_ground_truth,
+    on_time_panes,
+    window_metrics,
+)
 from tests.pipelines.conftest import PLAN_NOW_MS
 from tests.pipelines.generator.traffic_checks import valid_orders
 

@@ -6,9 +6,9 @@ import pytest
 
 from connectors.codec_errors import DecodeError, DecodeReason
 from connectors.order_codec import decode_order
-from pipelines.generator.reference_data import build_reference_data
 from pipelines.generator.malformed import FUTURE_MS, MALFORMATIONS, STAGE_DECODE, STAGE_VALIDATE
 from pipelines.generator.orders import OrderFactory
+from pipelines.generator.reference_data import build_reference_data
 from tests.pipelines.conftest import PLAN_NOW_MS
 from transforms import records
 from transforms.validation_rules import ValidationError, ValidationReason, validate_order

@@ -5,7 +5,6 @@ import dataclasses
 import pytest
 
 from pipelines.generator import ground_truth
-from pipelines.generator.reference_data import build_reference_data
 from pipelines.generator.config import (
     KIND_LATE,
     KIND_MALFORMED,
@@ -17,6 +16,7 @@ from pipelines.generator.config import (
     TrafficConfig,
 )
 from pipelines.generator.plan import background_cards, plan_traffic
+from pipelines.generator.reference_data import build_reference_data
 from tests.pipelines.conftest import PLAN_NOW_MS
 from tests.pipelines.generator.traffic_checks import valid_orders
 from transforms.fraud_rules import FraudThresholds

@@ -1,12 +1,18 @@
 """Producing a plan, without a broker: pacing by an injected clock, headers, progress, errors."""
 import io
+from typing import Any, List
 
 import pytest
 
 from pipelines.generator.config import TrafficConfig
 from pipelines.generator.plan import plan_traffic
-from pipelines.generator.producer import (PACING_TICK_S, Pacer, ProduceError, ProgressBar,
-                                        produce_plan)
+from pipelines.generator.producer import (
+    PACING_TICK_S,
+    Pacer,
+    ProduceError,
+    ProgressBar,
+    produce_plan,
+)
 from tests.pipelines.conftest import PLAN_NOW_MS
 
 EPOCH_S = 1_795_600_000.0
@@ -17,7 +23,7 @@ class FakeClock:
 
     def __init__(self, start: float = 100.0) -> None:
         self.now = start
-        self.sleeps = []
+        self.sleeps: List[float] = []
 
     def __call__(self) -> float:
         return self.now
@@ -47,8 +53,8 @@ class FakeProducer:
         self.clock = clock
         self.send_cost_s = send_cost_s
         self.fail_every = fail_every
-        self.sent = []
-        self.timestamps = []
+        self.sent: List[Any] = []
+        self.timestamps: List[Any] = []
         self.config = None
         self.closed = False
 

@@ -9,9 +9,18 @@ import pytest
 from connectors.kafka_record import KafkaRecord
 from connectors.kafka_write import DEFAULT_MAX_RECORD_BYTES, WriteToKafka
 from pipelines.streaming.pipeline import (
-    OrderEventTime, order_archive_record, order_event_time_ms, sink_size_settings)
+    OrderEventTime,
+    order_archive_record,
+    order_event_time_ms,
+    sink_size_settings,
+)
 from tests.connectors.confluent_orders import (
-    MICROS, catalogue_for, mock_registry, order_schema, serialize)
+    MICROS,
+    catalogue_for,
+    mock_registry,
+    order_schema,
+    serialize,
+)
 from tests.transforms.helpers import raw_order
 from transforms.records import Order
 

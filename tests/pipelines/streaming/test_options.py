@@ -6,8 +6,8 @@ import pytest
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from pipelines.options_help import exit_code_of_run
-from pipelines.streaming.pipeline import check_registry_at_launch
 from pipelines.streaming.options import StreamingOptions
+from pipelines.streaming.pipeline import check_registry_at_launch
 from tests.connectors.registry_stand_in import RegistryStandIn
 
 
