@@ -220,7 +220,7 @@ def pipeline_options(argv=None) -> PipelineOptions:
         ValueError: If an option is missing or wrong, or the archive is not there.
     """
     exit_with_help_if_asked(argv, __doc__, DailyReportOptions, StreamingOptions,
-                            KafkaSecurityOptions)
+                            KafkaSecurityOptions, prog='python -m pipelines.daily_report')
     reject_unknown_options(argv)
     options = PipelineOptions(argv)
     check_sources(report_settings(options))  # fail fast on a bad --date, source or path
@@ -235,7 +235,7 @@ def days_options(argv=None) -> List[PipelineOptions]:
         ValueError: As `pipeline_options`, or for a bad range.
     """
     exit_with_help_if_asked(argv, __doc__, DailyReportOptions, StreamingOptions,
-                            KafkaSecurityOptions)
+                            KafkaSecurityOptions, prog='python -m pipelines.daily_report')
     reject_unknown_options(argv)
     days = PipelineOptions(argv).view_as(DailyReportOptions).report_days()
     return [_one_day(argv, day) for day in days]

@@ -220,7 +220,8 @@ def sink_size_settings(max_record_bytes: int) -> dict:
 
 def pipeline_options(argv=None) -> PipelineOptions:
     """Parses the command line; unbounded runs are streaming; local runners need no download."""
-    exit_with_help_if_asked(argv, __doc__, StreamingOptions, KafkaSecurityOptions)
+    exit_with_help_if_asked(argv, __doc__, StreamingOptions, KafkaSecurityOptions,
+                            prog='python -m pipelines.streaming')
     reject_unknown_options(argv)
     options = PipelineOptions(argv)
     opts = options.view_as(StreamingOptions)

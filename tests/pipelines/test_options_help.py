@@ -47,3 +47,21 @@ def test_a_pipeline_command_exits_2_with_one_line_for_an_unknown_option(capsys):
     err = capsys.readouterr().err
     assert err.startswith('error: unknown option --window-size-s')
     assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize('module, command', [(streaming, 'python -m pipelines.streaming'),
+                                             (daily_report, 'python -m pipelines.daily_report')])
+def test_help_names_the_command_and_shows_defaults_and_verbose(module, command, capsys):
+    with pytest.raises(SystemExit):
+        module.pipeline_options(['--help'])
+    out = ' '.join(capsys.readouterr().out.split())
+    assert out.startswith(f'usage: {command} [options]')
+    assert '--verbose show tracebacks' in out
+    assert '(default: orders)' in out  # --orders_topic, whose help did not say it
+
+
+def test_a_pipeline_command_exits_1_when_no_broker_answers(capsys):
+    assert exit_code_of_run(streaming.run, ['--brokers=127.0.0.1:1', '--bounded']) == 1
+    assert capsys.readouterr().err == (
+        'error: no Kafka broker answered at 127.0.0.1:1; start one with ./run_local.sh broker '
+        'start or pass --brokers\n')
