@@ -22,7 +22,7 @@ from pipelines.generator.ground_truth import load_ground_truth
 from pipelines.generator.producer import read_range
 from tests.integration.local_scripts import ROOT
 
-DAY = '2026-11-18'  # the generator's default start; --event-timestamps puts its records there
+DAY = '2026-11-18'  # the generator's default start; --event_timestamps puts its records there
 COUNT = 400
 RUN_TIMEOUT_S = 240
 WRONG = 'not-the-password'
@@ -80,9 +80,9 @@ def topics(secured_kafka) -> Dict[str, str]:
 def generator(kafka, topics, folder, options, debug=False) -> List[str]:
     return ['-c', DEBUG_GENERATOR] if debug else ['-m', 'pipelines.generator'], [
         f'--brokers={kafka.bootstrap}', f'--topic={topics["orders"]}', f'--count={COUNT}',
-        '--seed=23', '--event-timestamps', '--quiet', '--card-prefix=sec',
-        f'--reference-data={folder / "reference"}',
-        f'--ground-truth={folder / "ground_truth.json"}', *options]
+        '--seed=23', '--event_timestamps', '--quiet', '--card_prefix=sec',
+        f'--reference_data={folder / "reference"}',
+        f'--ground_truth={folder / "ground_truth.json"}', *options]
 
 
 def streaming(kafka, topics, folder, options) -> List[str]:
