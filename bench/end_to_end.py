@@ -9,7 +9,6 @@ Live latency (produce to alert) is bench/live_latency.py's.
 
   ./run_local.sh broker start && .venv/bin/python -m bench.end_to_end
 """
-import argparse
 import collections
 import os
 import pathlib
@@ -33,6 +32,7 @@ from pipelines.generator.plan import plan_traffic
 from pipelines.generator.producer import produce_plan
 from transforms.fraud_rules import CardEvent, FraudThresholds, findings_at
 from transforms.validation_rules import validate_order
+from pipelines.command_line import CommandParser, run_command
 
 
 def log(message: str) -> None:
@@ -102,8 +102,7 @@ def plain_loop(topics: Topics) -> float:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = CommandParser('python -m bench.end_to_end', __doc__)
     parser.add_argument('--brokers', default=default_brokers(), help='Kafka host:port')
     parser.add_argument('--orders', type=int, default=200_000)
     parser.add_argument('--repeats', type=int, default=3)
@@ -133,4 +132,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_command(main))

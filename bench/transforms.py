@@ -57,6 +57,7 @@ from transforms.records import VALID, DecodedEvent, Order, RecordOrigin
 from transforms.validate import ValidateOrders, order_timestamp
 from transforms.validation_rules import validate_order
 from transforms.windowed_counts import CountPerWindow
+from pipelines.command_line import CommandParser, run_command
 
 RESULTS_DIR = pathlib.Path(__file__).parent / 'results'
 RUNNERS = {'direct': 'FnApiRunner', 'prism': 'PrismRunner'}
@@ -392,8 +393,7 @@ def markdown(summary: Dict[str, Any]) -> str:
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = CommandParser('python -m bench.transforms', __doc__)
     parser.add_argument('--orders', type=int, default=200_000, help='orders per pipeline')
     parser.add_argument('--shards', type=int, default=8, help='generator elements')
     parser.add_argument('--repeats', type=int, default=3, help='runs per case (median)')
@@ -445,4 +445,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(run_command(main))
