@@ -29,11 +29,15 @@ INTERRUPTED = 130
 HARMLESS_MESSAGES = (
     'apitools not found, and bigquery client libraries are not available',
     'Discarding unparseable args',  # Beam on an option it does not know: we say it better
+    'This output type hint will be ignored',  # Beam on a transform's type hints: internal
+    'This input type hint will be ignored',
 )
 """Log messages (by their start) that say nothing a goldstream user can act on."""
-NOISY_LOGGERS = ('kafka',)
+NOISY_LOGGERS = ('kafka', 'apache_beam.utils.subprocess_server', 'PrismRunner')
 """Loggers held to ERROR unless `--verbose`: kafka-python logs every failed connection
-attempt; the command's own check says once what is wrong."""
+attempt and every consumer without a group (the command's own check says once what is
+wrong); Beam logs each start and stop of the Prism or Flink job server at WARNING, and
+Prism its endpoint and each finished job at INFO."""
 
 
 class UsageError(ValueError):
@@ -87,6 +91,13 @@ class CommandParser(argparse.ArgumentParser):
                          allow_abbrev=False, **kwargs)
         self.add_argument(VERBOSE, action='store_true',
                           help='show tracebacks and the libraries\' warnings')
+
+    def format_help(self) -> str:
+        for action in self._actions:  # an option without help would hide its default
+            if action.help is None and action.option_strings and action.default not in (
+                    None, False, argparse.SUPPRESS):
+                action.help = '(default: %(default)s)'
+        return super().format_help()
 
     def parse_args(self, args=None, namespace=None):  # type: ignore[override]
         parsed, extra = self.parse_known_args(args, namespace)
