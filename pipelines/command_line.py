@@ -119,7 +119,14 @@ class CommandParser(argparse.ArgumentParser):
 
 
 class _HoldBackHarmless(logging.Filter):
+    """Drops the harmless messages, and what the noisy loggers say below ERROR (on the
+    handler: a library may set its logger's level again after `quiet_harmless_warnings`)."""
+
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.ERROR and any(
+                record.name == name or record.name.startswith(name + '.')
+                for name in NOISY_LOGGERS):
+            return False
         return not str(record.msg).startswith(HARMLESS_MESSAGES)
 
 

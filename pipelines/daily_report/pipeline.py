@@ -116,6 +116,7 @@ from pipelines.daily_report.currency import load_rates
 from pipelines.daily_report.figures import ArchivedOrders, ComputeReportFigures, ReportContext
 from pipelines.daily_report.kafka_source import ReadKafkaDay
 from pipelines.daily_report.writers import WriteReport
+from pipelines.preflight import check_input_topic, check_reference_data
 from pipelines.runner_setup import run_and_wait, with_local_runners
 from pipelines.streaming.pipeline import DEAD_LETTERS_DATASET, ORDERS_DATASET
 from pipelines.streaming.options import StreamingOptions
@@ -260,15 +261,19 @@ def run(argv=None) -> List[beam.runners.runner.PipelineResult]:
         ValueError: an option is wrong.
     """
     days = days_options(argv)
-    kafka = report_settings(days[0]).kafka
-    if kafka is not None:
-        check_kafka_at_launch(days[0], kafka.brokers)
+    settings = report_settings(days[0])
+    check_reference_data(days[0], settings.reference_data)
+    if settings.kafka is not None:
+        check_kafka_at_launch(days[0], settings.kafka.brokers)
+        check_input_topic(days[0], settings.kafka.brokers, settings.kafka.topic,
+                          settings.kafka.security)
     return [run_and_wait(options, build) for options in days]
 
 
 def main(argv=None) -> int:
-    """The command line: runs the report; a wrong option or path, or a Kafka that refuses
-    the security options (a wrong password, CA or port), is one line on stderr and exit code
-    2, not a traceback."""
+    """The command line (pipelines/command_line.py): runs the report; a wrong option, date
+    or path, missing reference data, a topic that does not exist, or a Kafka that refuses the
+    security options (a wrong password, CA or port), is one line on stderr and exit code 2;
+    no broker answering is one line and exit code 1; not a traceback."""
     return exit_code_of_run(run, argv)
 

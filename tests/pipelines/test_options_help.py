@@ -61,7 +61,8 @@ def test_help_names_the_command_and_shows_defaults_and_verbose(module, command, 
 
 
 def test_a_pipeline_command_exits_1_when_no_broker_answers(capsys):
-    assert exit_code_of_run(streaming.run, ['--brokers=127.0.0.1:1', '--bounded']) == 1
+    assert exit_code_of_run(streaming.run, ['--brokers=127.0.0.1:1', '--bounded',
+                                            '--reference_data=gs://bucket/ref']) == 1
     assert capsys.readouterr().err == (
         'error: no Kafka broker answered at 127.0.0.1:1; start one with ./run_local.sh broker '
         'start or pass --brokers\n')
