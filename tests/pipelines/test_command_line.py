@@ -1,11 +1,14 @@
 """The rules every command shares: underscores, unknown options refused, one error line with
 its exit code, defaults in --help, quiet libraries unless --verbose."""
 import logging
+import subprocess
+import sys
 
 import pytest
 
 from pipelines.command_line import (
     CommandParser, EnvironmentNotReady, UsageError, quiet_harmless_warnings, run_command)
+from pipelines.local.tools import REPO_ROOT
 
 
 def parser() -> CommandParser:
@@ -139,3 +142,21 @@ def test_harmless_warnings_are_held_back_unless_verbose(root_logging):
     logging.warning('apitools not found, and bigquery client libraries are not available')
     logging.getLogger('kafka.conn').warning('connect attempt to 127.0.0.1:1 failed')
     assert len(records) == 3
+
+
+def test_the_module_imports_neither_beam_nor_kafka_so_warnings_can_be_quieted_first():
+    loaded = subprocess.run(
+        [sys.executable, '-c', 'import sys, pipelines.command_line; '
+         'print(sorted(m for m in sys.modules if m.split(".")[0] in ("apache_beam", "kafka")))'],
+        cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == '[]'
+
+
+@pytest.mark.parametrize('command', ['pipelines.streaming', 'pipelines.daily_report',
+                                     'pipelines.demo', 'pipelines.dataflow_job'])
+def test_the_commands_print_no_warning_at_start(command):
+    done = subprocess.run([sys.executable, '-m', command, '--help'], cwd=REPO_ROOT,
+                          capture_output=True, text=True, check=False, timeout=120)
+    assert done.returncode == 0
+    assert done.stderr == ''
+    assert done.stdout.startswith(f'usage: python -m {command} ')
