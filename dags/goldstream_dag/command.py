@@ -53,7 +53,7 @@ def run_report(settings: JobSettings, day: datetime.date,
             f'the project interpreter {python} does not exist: run ./run_local.sh setup in '
             f'{settings.project_dir}, or set the Airflow Variable {VARIABLE_PREFIX}python to '
             'an interpreter that has goldstream installed')
-    if not (settings.project_dir / 'pipelines' / 'daily_report.py').is_file():
+    if not (settings.project_dir / 'pipelines' / 'daily_report' / 'pipeline.py').is_file():
         raise ReportFailed(
             f'{settings.project_dir} is not a goldstream clone (no pipelines/daily_report/pipeline.py): '
             f'set the Airflow Variable {VARIABLE_PREFIX}project_dir to the clone')
