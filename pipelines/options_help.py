@@ -5,7 +5,7 @@ error for an unknown option, and one `error:` line with an exit code."""
 import argparse
 import logging
 import sys
-from typing import Callable, Optional, Sequence, Type
+from typing import Callable, List, Optional, Sequence, Type
 
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
@@ -36,7 +36,8 @@ def exit_with_help_if_asked(argv: Optional[Sequence[str]], description: str,
 
 
 def reject_unknown_options(argv: Optional[Sequence[str]]) -> None:
-    """Raises UsageError for the first option that no pipeline option class declares.
+    """Raises UsageError for the first option that no pipeline option class declares, or
+    the first value that its option refuses (`--window_size_s=abc`).
 
     Beam's own parsing drops such an option with a log line and goes on (a misspelled
     `--window-size-s=60` ran with the default window), so every pipeline command checks
@@ -44,19 +45,27 @@ def reject_unknown_options(argv: Optional[Sequence[str]]) -> None:
     Beam's, the runners' included).
 
     Raises:
-        UsageError: Naming the option and, when one is close, the spelling meant.
+        UsageError: Naming the option and, when one is close, the spelling meant; or the
+            option and what is wrong with its value.
     """
     args = sys.argv[1:] if argv is None else list(argv)
-    parsers = []
+    parsers: List[argparse.ArgumentParser] = []
     beam_logger = logging.getLogger('apache_beam.options.pipeline_options')
     level = beam_logger.level
     beam_logger.setLevel(logging.ERROR)  # "Discarding unparseable args": we say it better
+
+    def keep(parser: argparse.ArgumentParser) -> None:
+        parser.exit_on_error = False  # a bad value raises, not Beam's 170-line usage and exit
+        parsers.append(parser)
+
     try:
-        PipelineOptions(args).get_all_options(add_extra_args_fn=parsers.append)
+        PipelineOptions(args).get_all_options(add_extra_args_fn=keep)
+        _, unknown = parsers[0].parse_known_args(args)
+    except argparse.ArgumentError as error:
+        raise UsageError(f'{error}; see --help for the options') from None
     finally:
         beam_logger.setLevel(level)
     parser = parsers[0]
-    _, unknown = parser.parse_known_args(args)
     for arg in unknown:
         if arg.startswith('-'):
             known = parser._option_string_actions  # pylint: disable=protected-access
