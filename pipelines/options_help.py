@@ -84,5 +84,9 @@ def exit_code_of_run(run: Callable[[Optional[Sequence[str]]], object],
     """A pipeline command's exit code (pipelines/command_line.py): 0 when `run(argv)`
     returns; a wrong option or value, or a Kafka that refuses the security settings, is one
     `error:` line and 2; no broker or schema registry answering is one line and 1."""
-    return run_command(run, argv, usage_errors=PIPELINE_USAGE_ERRORS,
+    def body(args: List[str]) -> int:
+        run(args)  # returns the pipeline results: done is 0
+        return 0
+
+    return run_command(body, argv, usage_errors=PIPELINE_USAGE_ERRORS,
                        environment_errors=PIPELINE_ENVIRONMENT_ERRORS)

@@ -262,11 +262,11 @@ def run(argv=None) -> List[beam.runners.runner.PipelineResult]:
     """
     days = days_options(argv)
     settings = report_settings(days[0])
-    check_reference_data(days[0], settings.reference_data)
     if settings.kafka is not None:
         check_kafka_at_launch(days[0], settings.kafka.brokers)
         check_input_topic(days[0], settings.kafka.brokers, settings.kafka.topic,
                           settings.kafka.security)
+    check_reference_data(days[0], settings.reference_data)
     return [run_and_wait(options, build) for options in days]
 
 

@@ -243,9 +243,9 @@ def run(argv=None) -> beam.runners.runner.PipelineResult:
     """
     options = pipeline_options(argv)
     opts = options.view_as(StreamingOptions)
-    check_reference_data(options, opts.reference_data)
     check_kafka_at_launch(options, opts.brokers)
     check_input_topic(options, opts.brokers, opts.orders_topic, kafka_security(options))
+    check_reference_data(options, opts.reference_data)
     check_registry_at_launch(options)
     return run_and_wait(options, build)
 

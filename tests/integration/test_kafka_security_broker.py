@@ -28,7 +28,8 @@ RUN_TIMEOUT_S = 240
 WRONG = 'not-the-password'
 PASSWORD_VARIABLE = 'GOLDSTREAM_TEST_KAFKA_PASSWORD'
 DEBUG_GENERATOR = ('import logging, sys; logging.basicConfig(level=logging.DEBUG); '
-                   'from pipelines.generator.cli import main; sys.exit(main(sys.argv[1:]))')
+                   'from pipelines.generator.cli import main; '
+                   'sys.exit(main([*sys.argv[1:], "--verbose"]))')  # --verbose: kafka-python's too
 
 OUTPUTS: List[str] = []  # every captured output of this module, for the last test
 

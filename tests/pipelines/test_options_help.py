@@ -85,3 +85,8 @@ def test_a_bad_value_is_one_line_not_beams_usage_of_every_option(module, argv, m
     assert exit_code_of_run(module.run, argv) == 2
     err = capsys.readouterr().err
     assert err.startswith(message) and err.count('\n') == 1
+
+
+def test_a_run_that_returns_its_results_is_exit_code_0(capsys):
+    assert exit_code_of_run(lambda argv: ['a PipelineResult'], []) == 0
+    assert capsys.readouterr().err == ''
