@@ -96,7 +96,7 @@ Usage: ./run_local.sh [command]
   dashboard [options]    the live page, topic browser and Prometheus /metrics of a running
                          pipeline, in the foreground, on http://127.0.0.1:\$GOLDSTREAM_DASHBOARD_PORT/
                          (python -m dashboard --help lists the options: --group, topics,
-                         --lag-warning, Kafka security)
+                         --lag_warning, Kafka security)
   dashboard start|stop|status
                          the same in the background, watching group \$GOLDSTREAM_DASHBOARD_GROUP
                          (default goldstream-demo); the demo starts it (status exits 0 when

@@ -10,7 +10,6 @@ to ``bench/results/codecs.md`` and ``codecs.json``.
 Run: ``python -m bench.codecs [--records N] [--repeats R]``.
 """
 
-import argparse
 import datetime
 import gc
 import io
@@ -27,6 +26,7 @@ import fastavro
 
 from connectors.avro_wire import HEADER_SIZE
 from connectors.order_codec import OrderDecoder, encode_order_avro, encode_order_json
+from pipelines.command_line import CommandParser, run_command
 from schemas import load_schema
 
 RESULTS_DIR = pathlib.Path(__file__).parent / "results"
@@ -181,12 +181,12 @@ def write_results(results: list[CaseResult], context: dict[str, Any], folder: pa
 
 def main(argv: list[str] | None = None) -> None:
     """Parses the flags, runs the benchmark, prints and writes the table."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = CommandParser('python -m bench.codecs', __doc__)
     parser.add_argument("--records", type=int, default=50_000,
                         help="orders per case (default 50000)")
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per case (default 5)")
     parser.add_argument("--seed", type=int, default=20240501, help="random seed of the orders")
-    parser.add_argument("--output-dir", type=pathlib.Path, default=RESULTS_DIR,
+    parser.add_argument("--output_dir", type=pathlib.Path, default=RESULTS_DIR,
                         help="where codecs.md and codecs.json go (default bench/results)")
     args = parser.parse_args(argv)
     if args.records < 1 or args.repeats < 1:
@@ -204,5 +204,5 @@ def main(argv: list[str] | None = None) -> None:
     print(render_markdown(results, context))
 
 
-if __name__ == "__main__":
-    main()
+if __name__ == '__main__':
+    sys.exit(run_command(main))

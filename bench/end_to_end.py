@@ -9,7 +9,6 @@ Live latency (produce to alert) is bench/live_latency.py's.
 
   ./run_local.sh broker start && .venv/bin/python -m bench.end_to_end
 """
-import argparse
 import collections
 import os
 import pathlib
@@ -26,6 +25,7 @@ from bench.results_table import context, publish
 from connectors.kafka_config import default_brokers
 from connectors.kafka_topics import end_offsets
 from connectors.order_codec import OrderDecoder
+from pipelines.command_line import CommandParser, run_command
 from pipelines.generator.config import TrafficConfig
 from pipelines.generator.plan import plan_traffic
 from pipelines.generator.producer import produce_plan
@@ -84,8 +84,7 @@ def plain_loop(bootstrap: str, topics: harness.Topics) -> float:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = CommandParser('python -m bench.end_to_end', __doc__)
     parser.add_argument('--brokers', default=default_brokers(), help='Kafka host:port')
     parser.add_argument('--orders', type=int, default=200_000)
     parser.add_argument('--repeats', type=int, default=3)
@@ -116,4 +115,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_command(main))

@@ -3,7 +3,7 @@
 For each runner: the pipeline runs unbounded in a process of its own (pipelines/local/live_run.py);
 `--cycles` times, the generator produces `--seconds` of traffic at `--rate` (a plan of its own,
 with fraud, ground truth known), the job and every process of its runner get SIGKILL once
-`--kill-at` of it is sent, and the job is started again on the same consumer group, topics
+`--kill_at` of it is sent, and the job is started again on the same consumer group, topics
 and archive folder while the plan goes on; then the harness waits for the job to settle
 (pipelines/faults/run.py). Per cycle: the records of its plan produced, archived,
 dead-lettered, lost (neither) and duplicated (more than once), the ground-truth alerts
@@ -15,7 +15,6 @@ killed and are not at the end. The machine's load is shown per cycle.
 
   ./run_local.sh broker start && .venv/bin/python -m bench.faults --cycles=2 --rate=300
 """
-import argparse
 import os
 import pathlib
 import sys
@@ -24,6 +23,7 @@ import time
 
 from bench.results_table import context, publish
 from connectors.kafka_config import default_brokers
+from pipelines.command_line import CommandParser, run_command
 from pipelines.faults.cycles import FaultReport, run_kill_cycles
 from pipelines.faults.run import FaultRun
 from pipelines.generator.config import TrafficConfig
@@ -78,19 +78,18 @@ def one_runner(bootstrap: str, folder: pathlib.Path, runner: str, args) -> list:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = CommandParser('python -m bench.faults', __doc__)
     parser.add_argument('--brokers', default=default_brokers(), help='Kafka host:port')
     parser.add_argument('--runners', default=','.join(RUNNERS),
                         help=f'comma-separated, of: {", ".join(RUNNERS)}')
     parser.add_argument('--cycles', type=int, default=3, help='kill/restart cycles per runner')
     parser.add_argument('--rate', type=int, default=300, help='orders/s')
     parser.add_argument('--seconds', type=int, default=30, help='seconds of traffic per cycle')
-    parser.add_argument('--kill-at', type=float, default=0.4,
+    parser.add_argument('--kill_at', type=float, default=0.4,
                         help="share of a cycle's traffic sent when the job is killed")
-    parser.add_argument('--archive-flush-s', type=float, default=5.0,
+    parser.add_argument('--archive_flush_s', type=float, default=5.0,
                         help="the pipeline's --archive_flush_s")
-    parser.add_argument('--settle-s', type=float, default=180.0,
+    parser.add_argument('--settle_s', type=float, default=180.0,
                         help='how long to wait for the job to settle after each cycle')
     parser.add_argument('--note', default=None, help='a note for the results file')
     parser.add_argument('--name', default='faults', help='results file name')
@@ -117,4 +116,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_command(main))

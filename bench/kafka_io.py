@@ -8,7 +8,6 @@ include job start-up, which is also measured alone on an empty topic.
 
   ./run_local.sh broker start && .venv/bin/python -m bench.kafka_io
 """
-import argparse
 import statistics
 import sys
 import time
@@ -23,6 +22,7 @@ from connectors.kafka_config import default_brokers
 from connectors.kafka_read import ReadFromKafka
 from connectors.kafka_topics import end_offsets, ensure_topics
 from connectors.order_codec import OrderDecoder
+from pipelines.command_line import CommandParser, run_command
 from pipelines.generator.cli import generate_orders, produce_orders
 from pipelines.runner_setup import with_local_runners
 
@@ -77,8 +77,7 @@ def timed(fn, *args) -> float:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = CommandParser('python -m bench.kafka_io', __doc__)
     parser.add_argument('--brokers', default=default_brokers(), help='Kafka host:port')
     parser.add_argument('--orders', type=int, default=200_000)
     parser.add_argument('--repeats', type=int, default=3)
@@ -113,4 +112,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_command(main))

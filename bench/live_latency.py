@@ -10,7 +10,6 @@ alerts delivered, summed over the runs. The machine's load is shown per row.
 
   ./run_local.sh broker start && .venv/bin/python -m bench.live_latency
 """
-import argparse
 import os
 import pathlib
 import statistics
@@ -21,6 +20,7 @@ from typing import List
 
 from bench.results_table import context, publish
 from connectors.kafka_config import default_brokers
+from pipelines.command_line import CommandParser, run_command
 from pipelines.generator.config import TrafficConfig
 from pipelines.local.live_run import LiveRun, alert_latencies_ms
 
@@ -74,15 +74,14 @@ def median_of(runs, key):
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = CommandParser('python -m bench.live_latency', __doc__)
     parser.add_argument('--brokers', default=default_brokers(), help='Kafka host:port')
     parser.add_argument('--rates', default='200,1000,2000')
     parser.add_argument('--runners', default=','.join(RUNNERS),
                         help=f'comma-separated, of: {", ".join(RUNNERS)}')
     parser.add_argument('--seconds', type=int, default=60, help='seconds of traffic per run')
     parser.add_argument('--repeats', type=int, default=3)
-    parser.add_argument('--drain-s', type=float, default=60.0,
+    parser.add_argument('--drain_s', type=float, default=60.0,
                         help='how long to wait for missing alerts after the traffic')
     parser.add_argument('--name', default='live_latency', help='results file name')
     args = parser.parse_args(argv)
@@ -119,4 +118,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_command(main))

@@ -15,10 +15,10 @@ binary, the Flink job server jar and, for Flink, the LOOPBACK environment):
   direct         --runner=DirectRunner (it hands the pipeline to Prism when Prism can run it)
   prism          --runner=PrismRunner
   flink-local    --runner=FlinkRunner --flink_master=[local] --parallelism=2
-  flink-session  --runner=FlinkRunner --flink_master=<--flink-master> --parallelism=2
+  flink-session  --runner=FlinkRunner --flink_master=<--flink_master> --parallelism=2
 
-`--flink-session` adds the session cluster; when nothing answers at `--flink-master`, the
-benchmark starts one with `./run_local.sh flink start` (the port taken from `--flink-master`,
+`--flink_session` adds the session cluster; when nothing answers at `--flink_master`, the
+benchmark starts one with `./run_local.sh flink start` (the port taken from `--flink_master`,
 the rest of the environment, e.g. GOLDSTREAM_STATE_DIR, passed on) and stops it at the end;
 a cluster that was already up is left running.
 
@@ -33,7 +33,7 @@ at least once: a duplicate id is fine), and the report's summary has the plan's 
 alerts and dead letters; session runs must also show up as finished jobs on the cluster.
 "report.json = Prism's": every run's report equals that of the first Prism run.
 
-  ./run_local.sh broker start && .venv/bin/python -m bench.runners --flink-session
+  ./run_local.sh broker start && .venv/bin/python -m bench.runners --flink_session
   .venv/bin/python -m bench.runners --records 5000 --repeats 1 --output /tmp/runners
 """
 import argparse
@@ -56,6 +56,7 @@ import apache_beam as beam
 from bench.results_table import RESULTS_DIR, context, publish
 from bench.runner_checks import DirectRunnerEngine, SessionCluster, check_report
 from connectors.kafka_config import default_brokers
+from pipelines.command_line import CommandParser, run_command
 from pipelines.daily_report import pipeline as daily_report
 from pipelines.generator.config import TrafficConfig
 from pipelines.generator.producer import ProgressBar
@@ -210,8 +211,7 @@ def _rate(records: int, seconds: Optional[float]):
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = CommandParser('python -m bench.runners', __doc__)
     parser.add_argument('--brokers', default=default_brokers(), help='Kafka host:port')
     parser.add_argument('--records', type=int, default=20_000,
                         help='records to generate (at 50 events/s of event time)')
@@ -219,9 +219,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--repeats', type=int, default=3, help='runs per runner (median)')
     parser.add_argument('--runners', default='direct,prism,flink-local',
                         help=f'comma-separated, of {", ".join(RUNNERS)}')
-    parser.add_argument('--flink-session', action='store_true',
+    parser.add_argument('--flink_session', action='store_true',
                         help='add flink-session (starts the cluster when none answers)')
-    parser.add_argument('--flink-master', default='127.0.0.1:'
+    parser.add_argument('--flink_master', default='127.0.0.1:'
                         + os.environ.get('GOLDSTREAM_FLINK_REST_PORT', '8081'),
                         help='REST address of the session cluster')
     parser.add_argument('--output', type=pathlib.Path, default=RESULTS_DIR,
@@ -282,4 +282,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(run_command(main))

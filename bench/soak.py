@@ -1,19 +1,18 @@
 """Soak: the streaming pipeline unbounded for `--minutes` at `--rate` orders/s.
 
 Traffic is produced live in 10-second chunks (each its own plan, with fraud). Every
-`--sample-s` the table gets a row: consumer lag (orders produced less the offsets the job
+`--sample_s` the table gets a row: consumer lag (orders produced less the offsets the job
 committed), the resident memory of the job's processes (the launcher with its SDK harness,
 and the runner it started: Prism or Flink's JVM), the produce-to-alert latency of the
 alerts that arrived since the previous row (median and max), and the alerts delivered so
 far of those expected. At the end: every expected alert delivered?
 
 The job commits an offset once its order is archived (docs/delivery.md), so the consumer lag
-includes up to `--archive-flush-s` of traffic by design; the alert latency is the read path's
+includes up to `--archive_flush_s` of traffic by design; the alert latency is the read path's
 own delay.
 
   ./run_local.sh broker start && .venv/bin/python -m bench.soak --minutes=30 --rate=1000
 """
-import argparse
 import os
 import pathlib
 import sys
@@ -28,6 +27,7 @@ from bench.live_latency import RUNNERS
 from bench.results_table import context, publish
 from connectors.kafka_config import default_brokers
 from connectors.kafka_topics import end_offsets
+from pipelines.command_line import CommandParser, run_command
 from pipelines.generator.config import TrafficConfig
 from pipelines.local.live_run import LiveRun
 
@@ -112,14 +112,13 @@ def committed(run: LiveRun, consumer: KafkaConsumer) -> int:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = CommandParser('python -m bench.soak', __doc__)
     parser.add_argument('--brokers', default=default_brokers(), help='Kafka host:port')
     parser.add_argument('--runner', default='DirectRunner', choices=sorted(RUNNERS))
     parser.add_argument('--rate', type=int, default=1000)
     parser.add_argument('--minutes', type=float, default=30)
-    parser.add_argument('--sample-s', type=float, default=60)
-    parser.add_argument('--archive-flush-s', type=float, default=None,
+    parser.add_argument('--sample_s', type=float, default=60)
+    parser.add_argument('--archive_flush_s', type=float, default=None,
                         help="the job's --archive_flush_s (its default when not given)")
     parser.add_argument('--name', default='soak')
     args = parser.parse_args(argv)
@@ -172,4 +171,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_command(main))

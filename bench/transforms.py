@@ -48,6 +48,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.transforms.window import GlobalWindows, TimestampedValue
 
 from connectors.order_codec import encode_order_avro, encode_order_json
+from pipelines.command_line import CommandParser, run_command
 from pipelines.local.tools import prism_binary
 from transforms.decode import DecodeEvents
 from transforms.enrich import EnrichOrders
@@ -393,8 +394,7 @@ def markdown(summary: Dict[str, Any]) -> str:
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = CommandParser('python -m bench.transforms', __doc__)
     parser.add_argument('--orders', type=int, default=200_000, help='orders per pipeline')
     parser.add_argument('--shards', type=int, default=8, help='generator elements')
     parser.add_argument('--repeats', type=int, default=3, help='runs per case (median)')
@@ -446,4 +446,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(run_command(main))

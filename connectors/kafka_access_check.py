@@ -51,8 +51,8 @@ def check_kafka_access(bootstrap_servers: Union[str, Sequence[str]],
     listed = ','.join(servers)
     reachable = [server for server in servers if _accepts_tcp(server, timeout_s)]
     if not reachable:
-        raise KafkaUnreachable(f'no Kafka broker accepts connections at {listed}: check '
-                               f'--brokers and that the broker runs')
+        raise KafkaUnreachable(f'no Kafka broker answered at {listed}; start one with '
+                               f'./run_local.sh broker start or pass --brokers')
     if security.security_protocol.endswith('SSL'):
         _check_tls(reachable[0], security, timeout_s)
     with _kafka_logs_held() as records:

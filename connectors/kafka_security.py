@@ -213,7 +213,7 @@ def add_arguments(parser: argparse.ArgumentParser,
     The one definition of these options for every goldstream command: the pipelines'
     PipelineOptions (`pipelines/kafka_security_options.py`), the generator, the demo and the
     dashboard. Each option is spelt with underscores, Beam's style (`--security_protocol`),
-    and with hyphens (`--security-protocol`), the style of the plain command lines.
+    the one style of every goldstream command (pipelines/command_line.py).
 
     Each option's default is the environment variable `GOLDSTREAM_KAFKA_<OPTION>` (e.g.
     `GOLDSTREAM_KAFKA_SECURITY_PROTOCOL`, `GOLDSTREAM_KAFKA_SASL_PASSWORD_ENV`), so one
@@ -230,8 +230,7 @@ def add_arguments(parser: argparse.ArgumentParser,
         return environ.get(ENV_PREFIX + name.upper(), fallback)
 
     def option(name: str, fallback: Optional[str] = None, **settings) -> None:
-        group.add_argument(f'--{name}', f'--{name.replace("_", "-")}', dest=name,
-                           default=default(name, fallback), **settings)
+        group.add_argument(f'--{name}', dest=name, default=default(name, fallback), **settings)
 
     group = parser.add_argument_group(
         'Kafka security', 'How to authenticate and encrypt; defaults come from '

@@ -3,7 +3,7 @@
 Every function takes the client's `KafkaSecurity` (plaintext when None).
 """
 import time
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, Iterable, List, Mapping, Optional
 
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.admin import NewTopic
@@ -45,6 +45,18 @@ def ensure_topics(bootstrap: str, partitions_by_topic: Mapping[str, int],
     finally:
         admin.close()
     _wait_for_partitions(bootstrap, list(partitions_by_topic), timeout_s, security)
+
+
+def missing_topics(bootstrap: str, topics: Iterable[str],
+                   security: Optional[KafkaSecurity] = None) -> List[str]:
+    """The topics of `topics` that the cluster at `bootstrap` does not have, in their order."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id='goldstream-topics',
+                             **_security_config(security))
+    try:
+        existing = set(admin.list_topics())
+    finally:
+        admin.close()
+    return [topic for topic in topics if topic not in existing]
 
 
 def _wait_for_partitions(bootstrap: str, topics: list, timeout_s: float,

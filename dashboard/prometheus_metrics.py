@@ -17,7 +17,7 @@ A collector reads the watcher's counters at each scrape (no second bookkeeping):
 | `goldstream_dashboard_offset_requests_total` | counter | metadata, offset and group requests |
 | `goldstream_dashboard_tail_requests_per_second` | gauge | the output-topic consumer's requests/s |
 
-Counters count from the dashboard's start (the output topics from `--lookback-s` back), so
+Counters count from the dashboard's start (the output topics from `--lookback_s` back), so
 `rate()` of them gives orders/s in and out, alerts/s and dead letters/s.
 """
 from typing import Any, Callable, Dict, Iterable

@@ -14,6 +14,7 @@ from aiohttp import web
 from dashboard.server import make_app
 from dashboard.settings import DashboardSettings, parse_settings
 from dashboard.watcher import Watcher
+from pipelines.command_line import run_command
 
 
 async def serve(settings: DashboardSettings, stop: asyncio.Event) -> None:
@@ -38,10 +39,17 @@ async def serve(settings: DashboardSettings, stop: asyncio.Event) -> None:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    """Serves until SIGINT or SIGTERM; a wrong option is one `error:` line and exit code 2
+    (pipelines/command_line.py)."""
+    return run_command(_serve_until_stopped, argv)
+
+
+def _serve_until_stopped(argv: List[str]) -> int:
     settings = parse_settings(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
                         format='%(asctime)s %(levelname)s %(name)s: %(message)s')
-    logging.getLogger('kafka').setLevel(logging.CRITICAL)  # the page says when Kafka is down
+    if logging.getLogger('kafka').level == logging.ERROR:  # not --verbose
+        logging.getLogger('kafka').setLevel(logging.CRITICAL)  # the page says when it is down
 
     async def run() -> None:
         stop = asyncio.Event()

@@ -141,7 +141,7 @@ class Watcher:
             with self._lock:
                 self._topic_missing = (
                     f'Topic {orders!r} does not exist on {self.settings.brokers}: nothing has '
-                    f'produced orders there yet, or --orders-topic is wrong.')
+                    f'produced orders there yet, or --orders_topic is wrong.')
             return None
         committed = self.access.group_offsets(self.settings.group, [orders])
         previous = self.progress.latest

@@ -32,13 +32,19 @@ import re
 import sys
 from typing import Dict, List, NamedTuple, Optional, Sequence
 
-import apache_beam as beam
-from apache_beam.io.filesystems import FileSystems
-from apache_beam.options.pipeline_options import GoogleCloudOptions, PipelineOptions, TestOptions
-from apache_beam.options.pipeline_options_validator import PipelineOptionsValidator
-from apache_beam.portability.api import beam_runner_api_pb2
-from apache_beam.runners.dataflow.internal import apiclient
-from google.protobuf import json_format
+from pipelines.command_line import CommandParser, quiet_harmless_warnings, run_command
+
+if __name__ == '__main__':
+    quiet_harmless_warnings()  # before Beam is imported: it logs "apitools not found"
+
+# pylint: disable=wrong-import-position
+import apache_beam as beam  # noqa: E402
+from apache_beam.io.filesystems import FileSystems  # noqa: E402
+from apache_beam.options.pipeline_options import GoogleCloudOptions, PipelineOptions, TestOptions  # noqa: E402
+from apache_beam.options.pipeline_options_validator import PipelineOptionsValidator  # noqa: E402
+from apache_beam.portability.api import beam_runner_api_pb2  # noqa: E402
+from apache_beam.runners.dataflow.internal import apiclient  # noqa: E402
+from google.protobuf import json_format  # noqa: E402
 
 PIPELINES = {'streaming': 'pipelines.streaming.pipeline',
              'daily_report': 'pipelines.daily_report.pipeline'}
@@ -149,9 +155,11 @@ def describe_job(pipeline_name: str, argv: Sequence[str], out_dir) -> JobDescrip
 
 
 def _parse_args(argv: Optional[Sequence[str]]):
-    parser = argparse.ArgumentParser(
-        prog='python -m pipelines.dataflow_job', description=__doc__, allow_abbrev=False,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+    """The pipeline's name and `--out`; the rest is the pipeline's own command line, whose
+    unknown options the pipeline refuses (pipelines/options_help.py)."""
+    parser = CommandParser('python -m pipelines.dataflow_job', __doc__,
+                           usage='%(prog)s {daily_report,streaming} [--out DIR] '
+                                 '[pipeline options]  (--help lists them)')
     parser.add_argument('pipeline', choices=sorted(PIPELINES), help='the pipeline to describe')
     parser.add_argument('--out', default=None,
                         help='folder for job.json, pipeline.json and staging/ '
@@ -160,6 +168,12 @@ def _parse_args(argv: Optional[Sequence[str]]):
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    """The command line (pipelines/command_line.py): a wrong option or a missing cloud option
+    is one `error:` line and exit code 2."""
+    return run_command(_main, argv)
+
+
+def _main(argv: List[str]) -> int:
     args, pipeline_argv = _parse_args(argv)
     out = pathlib.Path(args.out or pathlib.Path('.local') / 'dataflow' / args.pipeline)
     description = describe_job(args.pipeline, pipeline_argv, out)

@@ -11,23 +11,32 @@ the same topics do not disturb it.
 import argparse
 import collections
 import datetime
-import logging
 import pathlib
 import shutil
 import sys
 import time
-from typing import Dict
+from typing import Dict, List, Optional, Sequence
 
-import apache_beam as beam
+from pipelines.command_line import CommandParser, quiet_harmless_warnings, run_command
 
-from connectors.kafka_access_check import KafkaAccessError, check_kafka_access
-from connectors.kafka_config import default_brokers
-from connectors.kafka_security import KafkaSecurity, add_arguments, from_arguments
-from pipelines.daily_report import pipeline as daily_report
-from pipelines.generator.config import TrafficConfig
-from pipelines.generator.ground_truth import GroundTruth, dead_letter_reasons, write_ground_truth
-from pipelines.generator.producer import ProgressBar
-from pipelines.local import harness
+if __name__ == '__main__':
+    quiet_harmless_warnings()  # before Beam is imported: it logs "apitools not found"
+
+# pylint: disable=wrong-import-position
+import apache_beam as beam  # noqa: E402
+
+from connectors.kafka_access_check import KafkaAccessError, KafkaUnreachable, check_kafka_access  # noqa: E402
+from connectors.kafka_config import default_brokers  # noqa: E402
+from connectors.kafka_security import KafkaSecurity, add_arguments, from_arguments  # noqa: E402
+from pipelines.daily_report import pipeline as daily_report  # noqa: E402
+from pipelines.generator.config import TrafficConfig  # noqa: E402
+from pipelines.generator.ground_truth import (  # noqa: E402
+    GroundTruth,
+    dead_letter_reasons,
+    write_ground_truth,
+)
+from pipelines.generator.producer import ProgressBar  # noqa: E402
+from pipelines.local import harness  # noqa: E402
 
 TOPICS = harness.Topics(orders='orders', alerts='fraud.alerts', metrics='order.metrics',
                         dlq='orders.dlq')
@@ -78,9 +87,9 @@ def summary(truth: GroundTruth, outputs: harness.Outputs, paths: Dict[str, str],
     return '\n'.join(lines) + '\n'
 
 
-def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    """The demo's options, under the rules of every command (pipelines/command_line.py)."""
+    parser = CommandParser('python -m pipelines.demo', __doc__)
     parser.add_argument('--brokers', default=default_brokers(),
                         help='Kafka host:port (default: $GOLDSTREAM_BROKERS, else '
                              '127.0.0.1:$GOLDSTREAM_KAFKA_PORT, else %(default)s)')
@@ -97,17 +106,18 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv=None) -> int:
-    """The demo; a wrong security option or a Kafka that refuses it is one `error:` line and
-    exit code 2."""
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """The demo (pipelines/command_line.py): a wrong option or security setting, or a Kafka
+    that refuses it, is one `error:` line and exit code 2; no broker answering, one line
+    and 1."""
+    return run_command(_main, argv, usage_errors=(KafkaAccessError,),
+                       environment_errors=(KafkaUnreachable,))
+
+
+def _main(argv: List[str]) -> int:
     args = parse_args(argv)
-    logging.basicConfig(level=logging.ERROR)  # the summary is the output; Beam's chatter is not
-    try:
-        security = from_arguments(args)
-        check_kafka_access(args.brokers, security)
-    except (ValueError, KafkaAccessError) as error:
-        print(f'error: {error}', file=sys.stderr)
-        return 2
+    security = from_arguments(args)
+    check_kafka_access(args.brokers, security)
     return _demo(args, security)
 
 

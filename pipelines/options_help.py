@@ -1,36 +1,50 @@
-"""`--help` for pipeline modules: Beam's PipelineOptions parses it silently, so print the
-options of the given classes (with their help strings and defaults) and exit."""
+"""The command line of the Beam pipeline commands, under the rules every goldstream command
+shares (pipelines/command_line.py): `--help` (Beam's PipelineOptions parses it silently, so
+print the options of the given classes, with their help strings and defaults, and exit), an
+error for an unknown option, and one `error:` line with an exit code."""
 import argparse
-import difflib
 import logging
 import sys
 from typing import Callable, List, Optional, Sequence, Tuple, Type
 
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
-from connectors.kafka_access_check import KafkaAccessError
+from connectors.kafka_access_check import KafkaAccessError, KafkaUnreachable
 from connectors.schema_registry import SchemaRegistryUnavailableError
+from pipelines.command_line import (
+    VERBOSE,
+    HelpFormatter,
+    UsageError,
+    run_command,
+    unknown_option_message,
+)
 
 
 def exit_with_help_if_asked(argv: Optional[Sequence[str]], description: str,
-                            *option_classes: Type[PipelineOptions]) -> None:
-    """Prints the options of `option_classes` and exits 0 when argv asks for help."""
+                            *option_classes: Type[PipelineOptions],
+                            prog: Optional[str] = None) -> None:
+    """Prints the options of `option_classes` and exits 0 when argv asks for help; `prog`
+    is the command (`python -m pipelines.streaming`), for the usage line."""
     args = sys.argv[1:] if argv is None else list(argv)
     if not {'-h', '--help'} & set(args):
         return
     parser = argparse.ArgumentParser(
-        description=description, formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog=prog, usage='%(prog)s [options]  (--help lists them)',
+        description=description, formatter_class=HelpFormatter,
         epilog='Any Beam pipeline option is accepted too (e.g. --runner, --flink_master).')
     classes: Tuple[Type[PipelineOptions], ...] = (StandardOptions, *option_classes)
     for options_class in classes:
         # Beam's own parser subclass is not needed to list the options.
         options_class._add_argparse_args(parser)  # type: ignore[arg-type]  # pylint: disable=protected-access
+    parser.add_argument(VERBOSE, action='store_true',
+                        help="show tracebacks and the libraries' warnings")
     parser.print_help()
     sys.exit(0)
 
 
 def reject_unknown_options(argv: Optional[Sequence[str]]) -> None:
-    """Raises ValueError for the first option that no pipeline option class declares.
+    """Raises UsageError for the first option that no pipeline option class declares, or
+    the first value that its option refuses (`--window_size_s=abc`).
 
     Beam's own parsing drops such an option with a log line and goes on (a misspelled
     `--window-size-s=60` ran with the default window), so every pipeline command checks
@@ -38,44 +52,48 @@ def reject_unknown_options(argv: Optional[Sequence[str]]) -> None:
     Beam's, the runners' included).
 
     Raises:
-        ValueError: Naming the option and, when one is close, the spelling meant.
+        UsageError: Naming the option and, when one is close, the spelling meant; or the
+            option and what is wrong with its value.
     """
     args = sys.argv[1:] if argv is None else list(argv)
     parsers: List[argparse.ArgumentParser] = []
     beam_logger = logging.getLogger('apache_beam.options.pipeline_options')
     level = beam_logger.level
     beam_logger.setLevel(logging.ERROR)  # "Discarding unparseable args": we say it better
+
+    def keep(parser: argparse.ArgumentParser) -> None:
+        parser.exit_on_error = False  # a bad value raises, not Beam's 170-line usage and exit
+        parsers.append(parser)
+
     try:
-        PipelineOptions(args).get_all_options(add_extra_args_fn=parsers.append)
+        PipelineOptions(args).get_all_options(add_extra_args_fn=keep)
+        _, unknown = parsers[0].parse_known_args(args)
+    except argparse.ArgumentError as error:
+        raise UsageError(f'{error}; see --help for the options') from None
     finally:
         beam_logger.setLevel(level)
     parser = parsers[0]
-    _, unknown = parser.parse_known_args(args)
     for arg in unknown:
         if arg.startswith('-'):
-            name = arg.split('=', 1)[0]
-            known = sorted(option for option in parser._option_string_actions  # pylint: disable=protected-access
-                           if option.startswith('--'))
-            raise ValueError(f'unknown option {name}{_did_you_mean(name, known)}; '
-                             'see --help for the options')
+            known = parser._option_string_actions  # pylint: disable=protected-access
+            raise UsageError(unknown_option_message(arg.split('=', 1)[0], known))
 
 
-def _did_you_mean(name: str, known: Sequence[str]) -> str:
-    underscored = name[:2] + name[2:].replace('-', '_')
-    if underscored != name and underscored in known:
-        return f' (options are spelled with underscores: {underscored})'
-    close = difflib.get_close_matches(underscored, known, n=1, cutoff=0.75)
-    return f' (did you mean {close[0]}?)' if close else ''
+PIPELINE_USAGE_ERRORS = (KafkaAccessError,)
+"""Besides ValueError: security settings the broker refuses (a wrong password, CA or port)."""
+PIPELINE_ENVIRONMENT_ERRORS = (KafkaUnreachable, SchemaRegistryUnavailableError)
+"""No broker, no schema registry: start them (KafkaUnreachable is a KafkaAccessError, but
+nothing listening is not a wrong setting)."""
 
 
 def exit_code_of_run(run: Callable[[Optional[Sequence[str]]], object],
                      argv: Optional[Sequence[str]] = None) -> int:
-    """A pipeline command's exit code: 0 when `run(argv)` returns; a wrong option, a Kafka
-    that refuses the security settings (a wrong password, CA or port) or a schema registry
-    that does not answer is one `error:` line on stderr and 2, not a traceback."""
-    try:
-        run(argv)
-    except (ValueError, KafkaAccessError, SchemaRegistryUnavailableError) as error:
-        print(f'error: {error}', file=sys.stderr)
-        return 2
-    return 0
+    """A pipeline command's exit code (pipelines/command_line.py): 0 when `run(argv)`
+    returns; a wrong option or value, or a Kafka that refuses the security settings, is one
+    `error:` line and 2; no broker or schema registry answering is one line and 1."""
+    def body(args: List[str]) -> int:
+        run(args)  # returns the pipeline results: done is 0
+        return 0
+
+    return run_command(body, argv, usage_errors=PIPELINE_USAGE_ERRORS,
+                       environment_errors=PIPELINE_ENVIRONMENT_ERRORS)

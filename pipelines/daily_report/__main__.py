@@ -1,9 +1,9 @@
 """`python -m pipelines.daily_report`: the daily report (pipeline.py), from the command line."""
-import logging
 import sys
 
-from pipelines.daily_report.pipeline import main
+from pipelines.command_line import quiet_harmless_warnings
 
 if __name__ == '__main__':
-    logging.getLogger().setLevel(logging.WARNING)
+    quiet_harmless_warnings()  # before Beam is imported: it logs "apitools not found"
+    from pipelines.daily_report.pipeline import main  # pylint: disable=import-outside-toplevel
     sys.exit(main(sys.argv[1:]))

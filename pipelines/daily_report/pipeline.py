@@ -118,6 +118,7 @@ from pipelines.daily_report.options import (
 from pipelines.daily_report.writers import WriteReport
 from pipelines.kafka_security_options import KafkaSecurityOptions, check_kafka_at_launch
 from pipelines.options_help import exit_code_of_run, exit_with_help_if_asked, reject_unknown_options
+from pipelines.preflight import check_input_topic, check_reference_data
 from pipelines.runner_setup import run_and_wait, with_local_runners
 from pipelines.streaming.options import StreamingOptions
 from pipelines.streaming.pipeline import DEAD_LETTERS_DATASET, ORDERS_DATASET
@@ -224,7 +225,7 @@ def pipeline_options(argv=None) -> PipelineOptions:
         ValueError: If an option is missing or wrong, or the archive is not there.
     """
     exit_with_help_if_asked(argv, __doc__, DailyReportOptions, StreamingOptions,
-                            KafkaSecurityOptions)
+                            KafkaSecurityOptions, prog='python -m pipelines.daily_report')
     reject_unknown_options(argv)
     options = PipelineOptions(argv)
     check_sources(report_settings(options))  # fail fast on a bad --date, source or path
@@ -239,7 +240,7 @@ def days_options(argv=None) -> List[PipelineOptions]:
         ValueError: As `pipeline_options`, or for a bad range.
     """
     exit_with_help_if_asked(argv, __doc__, DailyReportOptions, StreamingOptions,
-                            KafkaSecurityOptions)
+                            KafkaSecurityOptions, prog='python -m pipelines.daily_report')
     reject_unknown_options(argv)
     days = PipelineOptions(argv).view_as(DailyReportOptions).report_days()
     return [_one_day(argv, day) for day in days]
@@ -264,15 +265,19 @@ def run(argv=None) -> List[beam.runners.runner.PipelineResult]:
         ValueError: an option is wrong.
     """
     days = days_options(argv)
-    kafka = report_settings(days[0]).kafka
-    if kafka is not None:
-        check_kafka_at_launch(days[0], kafka.brokers)
+    settings = report_settings(days[0])
+    if settings.kafka is not None:
+        check_kafka_at_launch(days[0], settings.kafka.brokers)
+        check_input_topic(days[0], settings.kafka.brokers, settings.kafka.topic,
+                          settings.kafka.security)
+    check_reference_data(days[0], settings.reference_data)
     return [run_and_wait(options, build) for options in days]
 
 
 def main(argv=None) -> int:
-    """The command line: runs the report; a wrong option or path, or a Kafka that refuses
-    the security options (a wrong password, CA or port), is one line on stderr and exit code
-    2, not a traceback."""
+    """The command line (pipelines/command_line.py): runs the report; a wrong option, date
+    or path, missing reference data, a topic that does not exist, or a Kafka that refuses the
+    security options (a wrong password, CA or port), is one line on stderr and exit code 2;
+    no broker answering is one line and exit code 1; not a traceback."""
     return exit_code_of_run(run, argv)
 

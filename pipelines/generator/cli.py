@@ -7,11 +7,14 @@ letters by reason, the orders per product per window), then produces the records
 count or at a rate, keyed by card id, with headers gen_id and produced_at_ms.
 
   python -m pipelines.generator --count 10000 --seed 7
-  python -m pipelines.generator --count 200000 --rate 2000 --events-per-second 2000
-  python -m pipelines.generator --count 2000 --plan-only   # files only, no Kafka
-  python -m pipelines.generator --brokers kafka:9094 --security-protocol SASL_SSL \
-      --sasl-mechanism SCRAM-SHA-512 --sasl-username goldstream \
-      --sasl-password-file secrets/goldstream.password --ssl-cafile ca.pem
+  python -m pipelines.generator --count 200000 --rate 2000 --events_per_second 2000
+  python -m pipelines.generator --count 2000 --plan_only   # files only, no Kafka
+  python -m pipelines.generator --brokers kafka:9094 --security_protocol SASL_SSL \
+      --sasl_mechanism SCRAM-SHA-512 --sasl_username goldstream \
+      --sasl_password_file secrets/goldstream.password --ssl_cafile ca.pem
+
+A missing topic is created only when it is `orders` or `--create_topic` is given, so a
+mistyped `--topic` is an error, not a new topic.
 
 The same seed and settings give byte-identical records and ground truth (except the
 TIMESTAMP_IN_FUTURE records, which are relative to the wall clock when planning).
@@ -31,7 +34,8 @@ from kafka.errors import KafkaError
 from connectors.kafka_access_check import KafkaAccessError, KafkaUnreachable, check_kafka_access
 from connectors.kafka_config import default_brokers
 from connectors.kafka_security import KafkaSecurity, add_arguments, from_arguments
-from connectors.kafka_topics import end_offsets, ensure_topics
+from connectors.kafka_topics import end_offsets, ensure_topics, missing_topics
+from pipelines.command_line import CommandParser, UsageError, run_command
 from pipelines.generator import ground_truth as truth
 from pipelines.generator.config import DEFAULT_START_MS, FORMATS, KIND_MALFORMED, TrafficConfig
 from pipelines.generator.plan import TrafficPlan, plan_traffic
@@ -54,6 +58,7 @@ from pipelines.local.tools import REPO_ROOT
 from transforms.fraud_rules import FraudThresholds
 
 OUTPUT_DIR = REPO_ROOT / '.local' / 'generator'
+DEFAULT_TOPIC = 'orders'
 _THRESHOLD_HELP = {
     'small_amount': 'SMALL_THEN_LARGE: the small order is under this',
     'large_amount': 'SMALL_THEN_LARGE: the large order is over this',
@@ -66,27 +71,27 @@ _THRESHOLD_HELP = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> CommandParser:
     """The command line: Kafka, traffic, output files and fraud thresholds."""
     defaults = TrafficConfig()
-    parser = argparse.ArgumentParser(prog='python -m pipelines.generator',
-                                     usage='%(prog)s [options]  (--help lists them)',
-                                     description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = CommandParser('python -m pipelines.generator', __doc__)
     kafka = parser.add_argument_group('Kafka')
     kafka.add_argument('--brokers', default=default_brokers(),
                        help='Kafka host:port (default: $GOLDSTREAM_BROKERS, else '
                             '127.0.0.1:$GOLDSTREAM_KAFKA_PORT, else %(default)s)')
-    kafka.add_argument('--topic', default='orders', help='topic to write (default: orders)')
+    kafka.add_argument('--topic', default=DEFAULT_TOPIC, help='topic to write')
+    kafka.add_argument('--create_topic', action='store_true',
+                       help=f'create --topic when it does not exist (--topic {DEFAULT_TOPIC} '
+                            f'is created without it)')
     kafka.add_argument('--partitions', type=_at_least(1), default=3,
-                       help='partitions when the topic has to be created (default: 3)')
+                       help='partitions when the topic has to be created')
     kafka.add_argument('--rate', type=_positive_float, default=None,
                        help='records per second, paced by the clock (default: as fast as '
                             'possible)')
-    kafka.add_argument('--event-timestamps', action='store_true',
+    kafka.add_argument('--event_timestamps', action='store_true',
                        help="set each record's Kafka timestamp to its event time (default: the "
                             'send time); mind time-based retention on long-lived topics')
-    kafka.add_argument('--plan-only', action='store_true',
+    kafka.add_argument('--plan_only', action='store_true',
                        help='write the reference data and ground truth, produce nothing')
     kafka.add_argument('--verify', action='store_true',
                        help='read the new records back and compare them with the plan')
@@ -103,34 +108,36 @@ def build_parser() -> argparse.ArgumentParser:
                          help='event time of the first order: ISO 8601 with a zone, epoch '
                               'millis, or now (not reproducible) (default: '
                               '2026-11-18T08:00:00Z)')
-    traffic.add_argument('--events-per-second', type=_positive_float,
+    traffic.add_argument('--events_per_second', type=_positive_float,
                          default=defaults.events_per_second,
                          help='how fast event time advances, in records (default: %(default)s)')
-    traffic.add_argument('--fraud-scenarios', type=_at_least(0), default=defaults.fraud_scenarios,
+    traffic.add_argument('--fraud_scenarios', type=_at_least(0), default=defaults.fraud_scenarios,
                          help='scenarios injected per fraud rule (default: %(default)s)')
-    traffic.add_argument('--malformed-rate', type=float, default=defaults.malformed_rate,
+    traffic.add_argument('--malformed_rate', type=float, default=defaults.malformed_rate,
                          help='share of records that are malformed, 0 to 1 (default: %(default)s)')
-    traffic.add_argument('--card-prefix', default=defaults.card_prefix,
+    traffic.add_argument('--card_prefix', default=defaults.card_prefix,
                          help='card ids are <prefix>-NNNNNN; give each run producing to the '
                               'same topic its own (default: %(default)s)')
     for name, (parse, text) in _MORE_TRAFFIC_OPTIONS.items():
-        traffic.add_argument('--' + name.replace('_', '-'), type=parse,
+        traffic.add_argument('--' + name, type=parse,
                              default=getattr(defaults, name),
                              help=f'{text} (default: %(default)s)')
     files = parser.add_argument_group('output files')
-    files.add_argument('--reference-data', type=pathlib.Path, default=OUTPUT_DIR / 'reference',
+    files.add_argument('--reference_data', type=pathlib.Path, default=OUTPUT_DIR / 'reference',
                        help='folder for customers and products (default: .local/generator/'
                             'reference)')
-    files.add_argument('--customers-format', choices=REFERENCE_FORMATS, default='csv')
-    files.add_argument('--products-format', choices=REFERENCE_FORMATS, default='jsonl')
-    files.add_argument('--ground-truth', type=pathlib.Path,
+    files.add_argument('--customers_format', choices=REFERENCE_FORMATS, default='csv',
+                       help='file format of the customers')
+    files.add_argument('--products_format', choices=REFERENCE_FORMATS, default='jsonl',
+                       help='file format of the products')
+    files.add_argument('--ground_truth', type=pathlib.Path,
                        default=OUTPUT_DIR / 'ground_truth.json',
                        help='ground-truth JSON (default: .local/generator/ground_truth.json)')
-    files.add_argument('--produced-at', type=pathlib.Path, default=None,
+    files.add_argument('--produced_at', type=pathlib.Path, default=None,
                        help='also write gen_id,order_id,produced_at_ms per record to this CSV')
     rules = parser.add_argument_group('fraud thresholds (must match the pipeline\'s)')
     for name, default in FraudThresholds()._asdict().items():
-        rules.add_argument('--' + name.replace('_', '-'), type=type(default), default=default,
+        rules.add_argument('--' + name, type=type(default), default=default,
                            help=f'{_THRESHOLD_HELP[name]} (default: %(default)s)')
     return parser
 
@@ -145,18 +152,24 @@ def config_from_args(args: argparse.Namespace) -> TrafficConfig:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    """Runs the command line; returns the exit status."""
+    """Runs the command line; returns the exit status (pipelines/command_line.py): 2 for a
+    wrong option, value or topic, or security settings the broker refuses; 1 when no broker
+    answers or Kafka loses records."""
+    return run_command(_main, argv, usage_errors=(KafkaAccessError,),
+                       environment_errors=(KafkaUnreachable, BrokerUnavailable, ProduceError,
+                                           KafkaError))
+
+
+def _main(argv: List[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         plan = plan_traffic(config_from_args(args))
     except ValueError as exc:
-        parser.error(str(exc))
-    try:
-        security = from_arguments(args)
-    except ValueError as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        return 2
+        parser.fail(str(exc))
+    security = from_arguments(args)
+    if not args.plan_only:
+        _check_kafka(args, security)  # before any file is written
     reference = write_reference_data(args.reference_data, args.seed, args.customers,
                                      args.products, args.customers_format, args.products_format)
     truth.write_ground_truth(args.ground_truth, plan.ground_truth)
@@ -164,21 +177,23 @@ def main(argv: Optional[List[str]] = None) -> int:
           f'{reference.products}\n  ground truth:   {args.ground_truth}')
     if args.plan_only:
         return 0
-    try:
-        return _produce(args, plan, security)
-    except KafkaAccessError as exc:  # a wrong password, CA or port: the settings, not Kafka
-        print(f'error: {exc}', file=sys.stderr)
-        return 2
-    except (BrokerUnavailable, ProduceError, TimeoutError, KafkaError) as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        return 1
+    return _produce(args, plan, security)
 
 
-def _produce(args: argparse.Namespace, plan: TrafficPlan, security: KafkaSecurity) -> int:
+def _check_kafka(args: argparse.Namespace, security: KafkaSecurity) -> None:
+    """Raises when no broker answers, the security settings are refused, or `--topic` does
+    not exist and may not be created."""
     try:
         check_kafka_access(args.brokers, security)
     except KafkaUnreachable:  # nothing listens: say how to start the local broker
         raise BrokerUnavailable(args.brokers) from None
+    if (args.topic != DEFAULT_TOPIC and not args.create_topic
+            and missing_topics(args.brokers, [args.topic], security)):
+        raise UsageError(f'topic {args.topic!r} does not exist on {args.brokers}; check --topic, '
+                         f'or pass --create_topic to create it')
+
+
+def _produce(args: argparse.Namespace, plan: TrafficPlan, security: KafkaSecurity) -> int:
     ensure_topics(args.brokers, {args.topic: args.partitions}, security=security)
     before = end_offsets(args.brokers, args.topic, security)
     progress = None if args.quiet else ProgressBar(len(plan.records))
@@ -261,8 +276,8 @@ def _instant(text: str) -> int:
 
 
 _MORE_TRAFFIC_OPTIONS = {
-    'late_orders': (_at_least(0), 'orders late-lag-s behind the stream, in a late pane'),
-    'too_late_orders': (_at_least(0), 'orders too-late-lag-s behind, beyond allowed lateness'),
+    'late_orders': (_at_least(0), 'orders --late_lag_s behind the stream, in a late pane'),
+    'too_late_orders': (_at_least(0), 'orders --too_late_lag_s behind, beyond allowed lateness'),
     'late_lag_s': (float, 'how far behind the stream late orders are, seconds'),
     'too_late_lag_s': (float, 'how far behind the stream too-late orders are, seconds'),
     'unknown_rate': (float, 'share of background orders with an unknown customer, and '

@@ -150,7 +150,7 @@ def plan_traffic(config: TrafficConfig, now_ms: Optional[int] = None) -> Traffic
         raise ValueError(
             f'count {config.count} is too small: the fraud scenarios, late orders and malformed '
             f'records alone need {extra} records; raise count (--count) or lower fraud_scenarios '
-            '(--fraud-scenarios)')
+            '(--fraud_scenarios)')
     planner.add_background(config.count - extra)
     planner.add_late(KIND_LATE, config.late_orders, config.late_lag_s)
     planner.add_late(KIND_TOO_LATE, config.too_late_orders, config.too_late_lag_s)

@@ -43,8 +43,8 @@ class BrokerUnavailable(ConnectionError):
     """No Kafka broker answered at the bootstrap address."""
 
     def __init__(self, bootstrap: str) -> None:
-        super().__init__(f'no Kafka broker answers at {bootstrap}; start the local one with '
-                         f'./run_local.sh broker start')
+        super().__init__(f'no Kafka broker answered at {bootstrap}; start one with '
+                         f'./run_local.sh broker start or pass --brokers')
         self.bootstrap = bootstrap
 
 

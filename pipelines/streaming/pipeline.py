@@ -31,6 +31,7 @@ from pipelines.kafka_security_options import (
     kafka_security,
 )
 from pipelines.options_help import exit_code_of_run, exit_with_help_if_asked, reject_unknown_options
+from pipelines.preflight import check_input_topic, check_reference_data
 from pipelines.runner_setup import run_and_wait, with_local_runners
 from pipelines.streaming import output_encoding
 from pipelines.streaming.options import StreamingOptions
@@ -224,7 +225,8 @@ def sink_size_settings(max_record_bytes: int) -> dict:
 
 def pipeline_options(argv=None) -> PipelineOptions:
     """Parses the command line; unbounded runs are streaming; local runners need no download."""
-    exit_with_help_if_asked(argv, __doc__, StreamingOptions, KafkaSecurityOptions)
+    exit_with_help_if_asked(argv, __doc__, StreamingOptions, KafkaSecurityOptions,
+                            prog='python -m pipelines.streaming')
     reject_unknown_options(argv)
     options = PipelineOptions(argv)
     opts = options.view_as(StreamingOptions)
@@ -240,10 +242,14 @@ def run(argv=None) -> beam.runners.runner.PipelineResult:
             before the job starts, except on Dataflow).
         SchemaRegistryUnavailableError: `--schema_registry_url` does not answer (checked
             likewise).
-        ValueError: an option is wrong.
+        ValueError: an option is wrong, the reference data is missing or `--orders_topic`
+            does not exist (pipelines/preflight.py).
     """
     options = pipeline_options(argv)
-    check_kafka_at_launch(options, options.view_as(StreamingOptions).brokers)
+    opts = options.view_as(StreamingOptions)
+    check_kafka_at_launch(options, opts.brokers)
+    check_input_topic(options, opts.brokers, opts.orders_topic, kafka_security(options))
+    check_reference_data(options, opts.reference_data)
     check_registry_at_launch(options)
     return run_and_wait(options, build)
 
@@ -261,8 +267,9 @@ def check_registry_at_launch(options: PipelineOptions) -> None:
 
 
 def main(argv=None) -> int:
-    """The command line: a wrong option, a Kafka that refuses these settings (a wrong
-    password, CA or port) or a schema registry that does not answer is one `error:` line on
-    stderr and exit code 2, not a traceback."""
+    """The command line (pipelines/command_line.py): a wrong option, missing reference data,
+    a topic that does not exist or a Kafka that refuses these settings (a wrong password, CA
+    or port) is one `error:` line on stderr and exit code 2; no broker or schema registry
+    answering is one line and exit code 1; not a traceback."""
     return exit_code_of_run(run, argv)
 

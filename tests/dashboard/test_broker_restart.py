@@ -25,7 +25,7 @@ def test_the_page_says_the_broker_is_down_and_recovers_when_it_is_back(own_broke
     ensure_topics(bootstrap, {'orders': 1, 'fraud.alerts': 1, 'order.metrics': 1,
                               'orders.dlq': 1})
     send_alert(bootstrap, 'fraud.alerts', 'before-restart')
-    dashboard = start_dashboard([f'--brokers={bootstrap}', '--refresh-s=0.5'],
+    dashboard = start_dashboard([f'--brokers={bootstrap}', '--refresh_s=0.5'],
                                 tmp_path / 'dashboard.log')
     try:
         poll_until(lambda: dashboard.state()['alerts_by_rule'] == {'VELOCITY': 1}, DEADLINE_S,

@@ -60,10 +60,10 @@ def test_the_page_follows_a_running_pipeline(kafka_bootstrap, topic_name, tmp_pa
     run = harness.prepare_run(kafka_bootstrap, harness.Topics.with_prefix(topic_name), tmp_path,
                               CONFIG)
     dashboard = start_dashboard([
-        f'--brokers={kafka_bootstrap}', f'--orders-topic={run.prefix}.orders',
-        f'--alerts-topic={run.prefix}.alerts', f'--metrics-topic={run.prefix}.metrics',
-        f'--dead-letter-topic={run.prefix}.dlq', f'--group={run.prefix}.group',
-        '--refresh-s=1'], tmp_path / 'dashboard.log')
+        f'--brokers={kafka_bootstrap}', f'--orders_topic={run.prefix}.orders',
+        f'--alerts_topic={run.prefix}.alerts', f'--metrics_topic={run.prefix}.metrics',
+        f'--dead_letter_topic={run.prefix}.dlq', f'--group={run.prefix}.group',
+        '--refresh_s=1'], tmp_path / 'dashboard.log')
     try:
         with LiveChromium(tmp_path) as browser:
             browser.open(dashboard.url)

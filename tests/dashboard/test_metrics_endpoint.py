@@ -28,10 +28,10 @@ def watched(kafka_bootstrap, topic_name, tmp_path):
     topics = {kind: f'{topic_name}.{kind}' for kind in ('orders', 'alerts', 'metrics', 'dlq')}
     ensure_topics(kafka_bootstrap, {topic: 2 for topic in topics.values()})
     dashboard = start_dashboard([
-        f'--brokers={kafka_bootstrap}', f'--orders-topic={topics["orders"]}',
-        f'--alerts-topic={topics["alerts"]}', f'--metrics-topic={topics["metrics"]}',
-        f'--dead-letter-topic={topics["dlq"]}', f'--group={topic_name}.group',
-        '--refresh-s=0.5'], tmp_path / 'dashboard.log')
+        f'--brokers={kafka_bootstrap}', f'--orders_topic={topics["orders"]}',
+        f'--alerts_topic={topics["alerts"]}', f'--metrics_topic={topics["metrics"]}',
+        f'--dead_letter_topic={topics["dlq"]}', f'--group={topic_name}.group',
+        '--refresh_s=0.5'], tmp_path / 'dashboard.log')
     yield dashboard, topics, f'{topic_name}.group'
     stop_dashboard(dashboard.process)
 

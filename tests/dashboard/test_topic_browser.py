@@ -40,9 +40,9 @@ def browsed(kafka_bootstrap, tmp_path_factory):
     producer.close()
     folder = tmp_path_factory.mktemp('browser')
     dashboard = start_dashboard([
-        f'--brokers={kafka_bootstrap}', f'--orders-topic={topics["orders"]}',
-        f'--alerts-topic={topics["alerts"]}', f'--metrics-topic={topics["metrics"]}',
-        f'--dead-letter-topic={topics["dlq"]}', f'--group={prefix}.group'],
+        f'--brokers={kafka_bootstrap}', f'--orders_topic={topics["orders"]}',
+        f'--alerts_topic={topics["alerts"]}', f'--metrics_topic={topics["metrics"]}',
+        f'--dead_letter_topic={topics["dlq"]}', f'--group={prefix}.group'],
         folder / 'dashboard.log')
     yield dashboard, topics
     stop_dashboard(dashboard.process)
@@ -96,7 +96,7 @@ def test_a_topic_that_does_not_exist_is_a_sentence_on_the_page(browsed):
 
 def test_a_broker_that_is_down_is_a_sentence_on_the_page_and_in_the_status(tmp_path):
     nobody = f'127.0.0.1:{free_port()}'
-    dashboard = start_dashboard([f'--brokers={nobody}', '--refresh-s=0.5'],
+    dashboard = start_dashboard([f'--brokers={nobody}', '--refresh_s=0.5'],
                                 tmp_path / 'dashboard.log')
     try:
         status, page = dashboard.get('topics')

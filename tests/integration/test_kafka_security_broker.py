@@ -22,13 +22,14 @@ from pipelines.generator.ground_truth import load_ground_truth
 from pipelines.generator.producer import read_range
 from tests.integration.local_scripts import ROOT
 
-DAY = '2026-11-18'  # the generator's default start; --event-timestamps puts its records there
+DAY = '2026-11-18'  # the generator's default start; --event_timestamps puts its records there
 COUNT = 400
 RUN_TIMEOUT_S = 240
 WRONG = 'not-the-password'
 PASSWORD_VARIABLE = 'GOLDSTREAM_TEST_KAFKA_PASSWORD'
 DEBUG_GENERATOR = ('import logging, sys; logging.basicConfig(level=logging.DEBUG); '
-                   'from pipelines.generator.cli import main; sys.exit(main(sys.argv[1:]))')
+                   'from pipelines.generator.cli import main; '
+                   'sys.exit(main([*sys.argv[1:], "--verbose"]))')  # --verbose: kafka-python's too
 
 OUTPUTS: List[str] = []  # every captured output of this module, for the last test
 
@@ -80,9 +81,9 @@ def topics(secured_kafka) -> Dict[str, str]:
 def generator(kafka, topics, folder, options, debug=False) -> Tuple[List[str], List[str]]:
     return ['-c', DEBUG_GENERATOR] if debug else ['-m', 'pipelines.generator'], [
         f'--brokers={kafka.bootstrap}', f'--topic={topics["orders"]}', f'--count={COUNT}',
-        '--seed=23', '--event-timestamps', '--quiet', '--card-prefix=sec',
-        f'--reference-data={folder / "reference"}',
-        f'--ground-truth={folder / "ground_truth.json"}', *options]
+        '--seed=23', '--event_timestamps', '--quiet', '--card_prefix=sec',
+        f'--reference_data={folder / "reference"}',
+        f'--ground_truth={folder / "ground_truth.json"}', *options]
 
 
 def streaming(kafka, topics, folder, options) -> List[str]:

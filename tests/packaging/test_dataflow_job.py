@@ -246,3 +246,23 @@ def test_an_unknown_pipeline_is_refused(tmp_path):
 ])
 def test_dataflow_argv_names_the_dataflow_runner_once(argv, expected):
     assert dataflow_job.dataflow_argv(argv) == expected
+
+
+@pytest.mark.parametrize('argv, message', [
+    ([], 'error: the following arguments are required: pipeline; see python -m '
+         'pipelines.dataflow_job --help\n'),
+    (['hourly'], "error: argument pipeline: invalid choice: 'hourly' (choose from "
+                 "'daily_report', 'streaming'); see python -m pipelines.dataflow_job --help\n"),
+    (['streaming', '--window-size-s=60', *CLOUD_ARGS],
+     'error: unknown option --window-size-s (options are spelled with underscores: '
+     '--window_size_s); see --help for the options\n'),
+    (['streaming', '--project=goldstream-demo'],
+     'error: a Dataflow job needs --region, --temp_location\n'),
+])
+def test_the_command_says_what_is_wrong_in_one_line_with_exit_code_2(argv, message, capsys):
+    try:
+        code = dataflow_job.main(argv)
+    except SystemExit as stopped:
+        code = stopped.code
+    assert code == 2
+    assert capsys.readouterr().err == message

@@ -48,3 +48,46 @@ def test_a_pipeline_command_exits_2_with_one_line_for_an_unknown_option(capsys):
     err = capsys.readouterr().err
     assert err.startswith('error: unknown option --window-size-s')
     assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize('module, command', [(streaming, 'python -m pipelines.streaming'),
+                                             (daily_report, 'python -m pipelines.daily_report')])
+def test_help_names_the_command_and_shows_defaults_and_verbose(module, command, capsys):
+    with pytest.raises(SystemExit):
+        module.pipeline_options(['--help'])
+    out = ' '.join(capsys.readouterr().out.split())
+    assert out.startswith(f'usage: {command} [options]')
+    assert '--verbose show tracebacks' in out
+    assert '(default: orders)' in out  # --orders_topic, whose help did not say it
+
+
+def test_a_pipeline_command_exits_1_when_no_broker_answers(capsys):
+    assert exit_code_of_run(streaming.run, ['--brokers=127.0.0.1:1', '--bounded',
+                                            '--reference_data=gs://bucket/ref']) == 1
+    assert capsys.readouterr().err == (
+        'error: no Kafka broker answered at 127.0.0.1:1; start one with ./run_local.sh broker '
+        'start or pass --brokers\n')
+
+
+@pytest.mark.parametrize('module, argv, message', [
+    (streaming, ['--window_size_s=abc'],
+     "error: argument --window_size_s: invalid float value: 'abc'; see --help for the options"),
+    (streaming, ['--runner'], 'error: argument --runner: expected one argument; see --help'),
+    (daily_report, ['--date=2026-11-18', '--source=kfka'],
+     "error: argument --source: invalid choice: 'kfka' (choose from 'archive', 'kafka'); see "
+     '--help'),
+    (daily_report, ['--date=2026-13-01'], "error: --date must be YYYY-MM-DD, got '2026-13-01'"),
+    (daily_report, ['--from=2026-11-20', '--to=2026-11-18'],
+     'error: the range ends (2026-11-18) before it starts (2026-11-20): give --from on or '
+     'before --to'),
+])
+def test_a_bad_value_is_one_line_not_beams_usage_of_every_option(module, argv, message,
+                                                                  capsys):
+    assert exit_code_of_run(module.run, argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(message) and err.count('\n') == 1
+
+
+def test_a_run_that_returns_its_results_is_exit_code_0(capsys):
+    assert exit_code_of_run(lambda argv: ['a PipelineResult'], []) == 0
+    assert capsys.readouterr().err == ''
