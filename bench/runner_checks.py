@@ -14,7 +14,7 @@ from typing import Callable, Dict, List, Mapping, NamedTuple
 import fastavro
 
 from connectors.kafka_topics import end_offsets
-from pipelines.local import tools
+from pipelines.local import cache
 from pipelines.generator.ground_truth import GroundTruth, dead_letter_reasons, on_time_panes
 from pipelines.generator.producer import read_range
 
@@ -139,8 +139,8 @@ class SessionCluster:
     def _script(self, command: str) -> None:
         env = dict(os.environ, GOLDSTREAM_FLINK_REST_PORT=self.master.rsplit(':', 1)[1])
         completed = subprocess.run(
-            [str(tools.REPO_ROOT / 'run_local.sh'), 'flink', command], env=env,
-            cwd=tools.REPO_ROOT, stdout=sys.stderr, timeout=SCRIPT_TIMEOUT_S,
+            [str(cache.REPO_ROOT / 'run_local.sh'), 'flink', command], env=env,
+            cwd=cache.REPO_ROOT, stdout=sys.stderr, timeout=SCRIPT_TIMEOUT_S,
             check=False)
         if completed.returncode != 0:
             raise RuntimeError(f'./run_local.sh flink {command} exited with '

@@ -34,7 +34,7 @@ from connectors.kafka_config import default_brokers
 from connectors.kafka_security import KafkaSecurity, add_arguments, from_arguments
 from connectors.kafka_topics import end_offsets, ensure_topics
 from pipelines.generator import ground_truth as truth
-from pipelines.local.tools import REPO_ROOT
+from pipelines.local.cache import REPO_ROOT
 from pipelines.generator.reference_data import FORMATS as REFERENCE_FORMATS
 from pipelines.generator.reference_data import write_reference_data
 from pipelines.generator.config import DEFAULT_START_MS, FORMATS, KIND_MALFORMED, TrafficConfig

@@ -13,7 +13,7 @@ import urllib.request
 import apache_beam as beam
 import pytest
 
-from pipelines.local import tools
+from pipelines.local import cache
 from pipelines.streaming import pipeline as streaming
 from pipelines.generator.ground_truth import on_time_panes
 from pipelines.generator.config import TrafficConfig
@@ -68,7 +68,7 @@ def test_start_status_second_start_stop_status(flink_env):
     overview = _overview(port)
     assert overview['taskmanagers'] >= 1
     assert overview['slots-total'] == 4
-    assert overview['flink-version'] == tools.read_versions()['FLINK_VERSION']
+    assert overview['flink-version'] == cache.read_versions()['FLINK_VERSION']
     pids = [int((state / f'{role}.pid').read_text()) for role in ('jobmanager', 'taskmanager')]
     assert (state / 'logs' / 'flink-jobmanager.log').is_file()
 

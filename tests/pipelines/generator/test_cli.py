@@ -10,7 +10,7 @@ import pytest
 from connectors.order_codec import decode_order
 from pipelines.generator.cli import encoder_for, generate_orders, main, order_fingerprint
 from pipelines.generator.ground_truth import load_ground_truth
-from pipelines.local.tools import REPO_ROOT
+from pipelines.local.cache import REPO_ROOT
 from pipelines.generator.config import TrafficConfig
 from pipelines.generator.plan import plan_traffic
 from transforms.fraud_rules import FraudThresholds

@@ -1,14 +1,17 @@
-"""Where run_local.sh put the pinned tools, for code that runs pipelines on this machine.
+"""The cache layout: where `./run_local.sh setup` puts the pinned tools, and where this clone
+keeps its runtime state.
 
-The versions come from `infra/versions.env` (the one place they are pinned); the paths follow
-run_local.sh's cache layout under `$GOLDSTREAM_CACHE` (default `~/.cache/goldstream`). Only
-a clone has the versions file: an installed goldstream (`pip install`, a Dataflow worker) has
-no run_local.sh tools, and `in_clone()` says so.
+The versions come from `infra/versions.env` (the one place they are pinned); downloads and
+builds live under `$GOLDSTREAM_CACHE` (default `~/.cache/goldstream`), keyed by version, and
+runtime state (broker data, logs, pid files) under `$GOLDSTREAM_STATE_DIR` (default `.local/`
+in the clone). run_local.sh's set-up writes the same paths (it runs before a venv exists).
+Only a clone has the versions file: an installed goldstream (`pip install`, a Dataflow
+worker) has no run_local.sh tools, and `in_clone()` says so.
 """
 import hashlib
 import os
 import pathlib
-from typing import Dict
+from typing import Dict, Mapping, Optional
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 VERSIONS_FILE = REPO_ROOT / 'infra' / 'versions.env'
@@ -34,12 +37,18 @@ def read_versions(path: pathlib.Path = VERSIONS_FILE) -> Dict[str, str]:
     return versions
 
 
-def cache_dir() -> pathlib.Path:
+def cache_dir(environ: Optional[Mapping[str, str]] = None) -> pathlib.Path:
     """The download and build cache run_local.sh fills."""
-    configured = os.environ.get('GOLDSTREAM_CACHE')
+    configured = (os.environ if environ is None else environ).get('GOLDSTREAM_CACHE')
     if configured:
         return pathlib.Path(configured)
     return pathlib.Path.home() / '.cache' / 'goldstream'
+
+
+def state_dir(environ: Optional[Mapping[str, str]] = None) -> pathlib.Path:
+    """This clone's runtime state: broker data, Flink's config, logs and pid files."""
+    configured = (os.environ if environ is None else environ).get('GOLDSTREAM_STATE_DIR')
+    return pathlib.Path(configured) if configured else REPO_ROOT / '.local'
 
 
 PRISM_PATCHES = REPO_ROOT / 'infra' / 'prism'
@@ -66,3 +75,19 @@ def flink_job_server_jar() -> pathlib.Path:
     home = (f"beam-{versions['FLINK_RUNNER_BEAM_VERSION']}"
             f"-flink-{versions['FLINK_MINOR']}")
     return cache_dir() / 'flink-job-server' / home / 'goldstream-flink-job-server.jar'
+
+
+def kafka_home() -> pathlib.Path:
+    """The folder whose `libs/` holds the Kafka jars `./run_local.sh setup` fetched."""
+    versions = read_versions()
+    return cache_dir() / 'kafka' / f"{versions['KAFKA_SCALA_VERSION']}-{versions['KAFKA_VERSION']}"
+
+
+def flink_dist_home() -> pathlib.Path:
+    """The Flink distribution (`lib/`, `bin/`) `./run_local.sh setup` unpacked."""
+    return cache_dir() / 'flink' / read_versions()['FLINK_VERSION'] / 'dist'
+
+
+def is_complete(folder: pathlib.Path) -> bool:
+    """Whether set-up finished filling `folder` (it leaves a stamp file last)."""
+    return (folder / '.goldstream-complete').is_file()
