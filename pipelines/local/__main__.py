@@ -1,0 +1,50 @@
+"""`python -m pipelines.local broker|flink start|stop|status`: the local background processes.
+
+run_local.sh delegates `./run_local.sh broker ...` and `./run_local.sh flink ...` here once the
+venv and the set-up exist. `status` exits 0 when up, 3 when down; a failure prints its log's
+tail and an `error:` line that says what to do, and exits 1.
+"""
+import argparse
+import sys
+from typing import Optional, Sequence
+
+from pipelines.local import broker, flink
+from pipelines.local.process import ProcessFailed
+
+ACTIONS = ('start', 'stop', 'status')
+
+
+def parse_arguments(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog='python -m pipelines.local', description=__doc__)
+    commands = parser.add_subparsers(dest='command', required=True)
+    kafka = commands.add_parser('broker', help='the local one-node KRaft broker')
+    kafka.add_argument('action', choices=ACTIONS)
+    kafka.add_argument('--secure', action='store_true',
+                       help='the secured broker (SASL_SSL, SCRAM-SHA-512, client certificates)')
+    session = commands.add_parser('flink', help='the local Flink session cluster')
+    session.add_argument('action', choices=ACTIONS)
+    return parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Runs one command; returns the exit code."""
+    if args.command == 'broker':
+        target = broker.Broker.from_environment(secure=args.secure)
+        actions = {'start': broker.start, 'stop': broker.stop, 'status': broker.status}
+    else:
+        target = flink.FlinkCluster.from_environment()
+        actions = {'start': flink.start, 'stop': flink.stop, 'status': flink.status}
+    return actions[args.action](target) or 0
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    try:
+        return run(parse_arguments(argv))
+    except ProcessFailed as failure:
+        sys.stdout.flush()
+        sys.stderr.write(failure.report())
+        return 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
