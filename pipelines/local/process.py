@@ -22,6 +22,7 @@ from pipelines.local.process_tree import job_processes, kill_job
 POLL_S = 0.2
 PROGRESS_EVERY_S = 10.0
 LOG_TAIL_LINES = 40
+REAP_DEADLINE_S = 5.0  # for the parent (often init) to collect an ended process
 
 
 def say(message: str) -> None:
@@ -67,6 +68,16 @@ def is_alive(pid: int) -> bool:
     except (OSError, IndexError):
         return False
     return state != 'Z'
+
+
+def _wait_until_reaped(pid: int, deadline_s: float) -> None:
+    """Waits, at most `deadline_s`, until ended `pid` has left the process table, so that a
+    caller that returns after a stop finds no trace of it (its parent collects it; when
+    that is this process, is_alive does)."""
+    deadline = time.monotonic() + deadline_s
+    while os.path.exists(f'/proc/{pid}') and time.monotonic() < deadline:
+        is_alive(pid)
+        time.sleep(POLL_S / 4)  # the interval between two looks at /proc
 
 
 def command_line(pid: int) -> Tuple[str, ...]:
@@ -195,7 +206,7 @@ class LocalProcess:
         if job_processes(pid):
             say(f'{self.name} did not stop within {deadline_s:g} s; killing it')
             kill_job(pid)
-            is_alive(pid)
+        _wait_until_reaped(pid, REAP_DEADLINE_S)
         self.pid_file.unlink(missing_ok=True)
         return True
 
