@@ -30,11 +30,7 @@ FLINK_DIST_HOME="$CACHE/flink/${FLINK_VERSION}/dist"
 CHROMIUM_BIN="${GOLDSTREAM_CHROMIUM:-/usr/bin/chromium}"
 DASHBOARD_HOST="${GOLDSTREAM_DASHBOARD_HOST:-127.0.0.1}"
 DASHBOARD_PORT="${GOLDSTREAM_DASHBOARD_PORT:-8050}"
-DASHBOARD_START_DEADLINE_S=60
 APT_ARCHIVES="$CACHE/apt/archives"
-DASHBOARD_STATE="$STATE/dashboard"
-DASHBOARD_PID_FILE="$DASHBOARD_STATE/dashboard.pid"
-DASHBOARD_LOG="$DASHBOARD_STATE/dashboard.log"
 AIRFLOW_REQUIREMENTS="$ROOT/infra/airflow/requirements.txt"
 AIRFLOW_CONSTRAINTS="$ROOT/infra/airflow/constraints.txt"
 AIRFLOW_STATE="$STATE/airflow"
@@ -571,82 +567,12 @@ cmd_airflow() {
 # ---------------------------------------------------------------------------------------------
 # The live page (dashboard/)
 
-dashboard_pid() {  # prints the pid of the dashboard this clone started, if it is still running
-  [[ -f "$DASHBOARD_PID_FILE" ]] || return 1
-  local pid
-  pid="$(cat "$DASHBOARD_PID_FILE")"
-  [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "-m dashboard" || return 1
-  printf '%s\n' "$pid"
-}
-
-dashboard_url() { sed -n 's/^dashboard: //p' "$DASHBOARD_LOG" 2>/dev/null | tail -n1; }
-
-dashboard_start() {  # consumer group to watch; starts it in the background unless it runs
-  local group="${1:-${GOLDSTREAM_DASHBOARD_GROUP:-goldstream-demo}}" pid
-  if pid="$(dashboard_pid)"; then
-    say "Live page already up (pid $pid): $(dashboard_url)"
-    return
-  fi
-  if port_in_use "$DASHBOARD_PORT"; then
-    fail "port $DASHBOARD_PORT on 127.0.0.1 is already taken by another process." \
-      "Pick another: GOLDSTREAM_DASHBOARD_PORT=18050 ./run_local.sh ...; 'ss -ltnp' shows who holds it."
-  fi
-  mkdir -p "$DASHBOARD_STATE"
-  # The subshell execs into the dashboard, so $! is its pid and no shell holds our output.
-  (cd "$ROOT" && PYTHONUNBUFFERED=1 exec setsid "$VENV_LINK/bin/python" -m dashboard \
-    --brokers "$KAFKA_BOOTSTRAP" --group "$group" --host "$DASHBOARD_HOST" \
-    --port "$DASHBOARD_PORT") >"$DASHBOARD_LOG" 2>&1 </dev/null &
-  pid=$!
-  echo "$pid" >"$DASHBOARD_PID_FILE"
-  local deadline=$((SECONDS + DASHBOARD_START_DEADLINE_S))
-  until [[ -n "$(dashboard_url)" ]]; do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      rm -f "$DASHBOARD_PID_FILE"
-      tail -n 20 "$DASHBOARD_LOG" >&2
-      fail "the dashboard exited during start-up; its log is above."
-    fi
-    if ((SECONDS >= deadline)); then
-      dashboard_stop
-      fail "the dashboard printed no address within ${DASHBOARD_START_DEADLINE_S} s (log: $DASHBOARD_LOG)."
-    fi
-    sleep 0.2
-  done
-  say "Live page (pid $pid, group $group): $(dashboard_url)"
-}
-
-dashboard_stop() {
-  local pid
-  if ! pid="$(dashboard_pid)"; then
-    rm -f "$DASHBOARD_PID_FILE"
-    say "Live page is not running (nothing started from $DASHBOARD_STATE)"
-    return
-  fi
-  say "Stopping the live page (pid $pid)"
-  kill -TERM "$pid" 2>/dev/null || true
-  local deadline=$((SECONDS + 20))
-  while kill -0 "$pid" 2>/dev/null; do
-    if ((SECONDS >= deadline)); then
-      kill -KILL "$pid" 2>/dev/null || true
-      break
-    fi
-    sleep 0.2
-  done
-  rm -f "$DASHBOARD_PID_FILE"
-}
-
-cmd_dashboard() {
+cmd_dashboard() {  # start|stop|status: pipelines/local/live_page.py; else in the foreground
   case "${1:-}" in
-    start) setup_venv; dashboard_start ;;
-    stop) dashboard_stop ;;
-    status)
-      local pid
-      if pid="$(dashboard_pid)"; then
-        printf 'up (pid %s, %s, log %s)\n' "$pid" "$(dashboard_url)" "$DASHBOARD_LOG"
-        return 0
-      fi
-      printf 'down\n'
-      return 3 ;;
+    start) setup_venv; local_processes dashboard start ;;
+    stop | status)
+      [[ -x "$VENV_LINK/bin/python" ]] || setup_venv
+      local_processes dashboard "$1" ;;
     *)
       setup_venv
       say "Live page for the pipeline on $KAFKA_BOOTSTRAP (Ctrl-C stops it)"
@@ -687,7 +613,7 @@ cmd_demo() {
   local started=$SECONDS
   cmd_setup
   local_processes broker start
-  dashboard_start goldstream-demo
+  local_processes dashboard start --group goldstream-demo
   export_runtime_env
   say "Demo: generated traffic -> the streaming pipeline (bounded, Prism) -> summary"
   local code=0
@@ -696,7 +622,7 @@ cmd_demo() {
     --runner "${GOLDSTREAM_DEMO_RUNNER:-PrismRunner}") || code=$?
   cat <<EOF
 Kafka broker   $(local_processes broker status || true); stop it with ./run_local.sh broker stop
-live page      $(dashboard_url) (pid $(dashboard_pid || echo '?')); stop it with ./run_local.sh dashboard stop
+live page      $(local_processes dashboard status || true); stop it with ./run_local.sh dashboard stop
 demo files     $STATE/demo (ground truth, reference data, archive)
 cache          $CACHE (venv, Kafka jars, Prism, Flink job server)
 demo took      $((SECONDS - started)) s

@@ -1,6 +1,7 @@
-"""`python -m pipelines.local broker|flink start|stop|status`: the local background processes.
+"""`python -m pipelines.local broker|flink|dashboard start|stop|status`: the local background
+processes.
 
-run_local.sh delegates `./run_local.sh broker ...` and `./run_local.sh flink ...` here once the
+run_local.sh delegates `./run_local.sh broker|flink|dashboard start|stop|status` here once the
 venv and the set-up exist. `status` exits 0 when up, 3 when down; a failure prints its log's
 tail and an `error:` line that says what to do, and exits 1.
 """
@@ -8,7 +9,7 @@ import argparse
 import sys
 from typing import Optional, Sequence
 
-from pipelines.local import broker, flink
+from pipelines.local import broker, flink, live_page
 from pipelines.local.process import ProcessFailed
 
 ACTIONS = ('start', 'stop', 'status')
@@ -23,6 +24,10 @@ def parse_arguments(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                        help='the secured broker (SASL_SSL, SCRAM-SHA-512, client certificates)')
     session = commands.add_parser('flink', help='the local Flink session cluster')
     session.add_argument('action', choices=ACTIONS)
+    page = commands.add_parser('dashboard', help='the live page, in the background')
+    page.add_argument('action', choices=ACTIONS)
+    page.add_argument('--group', help='the consumer group it watches (default '
+                                      '$GOLDSTREAM_DASHBOARD_GROUP, else goldstream-demo)')
     return parser.parse_args(argv)
 
 
@@ -31,9 +36,13 @@ def run(args: argparse.Namespace) -> int:
     if args.command == 'broker':
         target = broker.Broker.from_environment(secure=args.secure)
         actions = {'start': broker.start, 'stop': broker.stop, 'status': broker.status}
-    else:
+    elif args.command == 'flink':
         target = flink.FlinkCluster.from_environment()
         actions = {'start': flink.start, 'stop': flink.stop, 'status': flink.status}
+    else:
+        target = live_page.LivePage.from_environment(args.group)
+        actions = {'start': live_page.start, 'stop': live_page.stop,
+                   'status': live_page.status}
     return actions[args.action](target) or 0
 
 
