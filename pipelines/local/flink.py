@@ -18,7 +18,7 @@ import urllib.request
 from typing import Dict, List, Mapping, Optional, Tuple
 
 from pipelines.local import cache
-from pipelines.local.process import LocalProcess, ProcessFailed, port_in_use, say
+from pipelines.local.process import LocalProcess, ProcessFailed, is_alive, port_in_use, say
 
 STOP_DEADLINE_S = 30.0
 INFRA = cache.REPO_ROOT / 'infra' / 'flink'
@@ -171,11 +171,10 @@ def start(cluster: FlinkCluster) -> None:
     say(f'Starting Flink {version} session cluster on 127.0.0.1:{cluster.rest_port} '
         f'(logs: {cluster.log_dir})')
     jobmanager = launch(cluster, 'jobmanager')
-    launch(cluster, 'taskmanager')
-    taskmanager = cluster.process('taskmanager')
+    taskmanager = launch(cluster, 'taskmanager')
 
     def ready() -> bool:
-        if taskmanager.pid() is None:
+        if not is_alive(taskmanager):
             raise ProcessFailed('the Flink taskmanager exited during start-up; its log is above.')
         return (cluster.taskmanagers() or 0) >= 1
 

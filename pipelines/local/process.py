@@ -22,6 +22,7 @@ from pipelines.local.process_tree import job_processes, kill_job
 POLL_S = 0.2
 PROGRESS_EVERY_S = 10.0
 LOG_TAIL_LINES = 40
+EXEC_DEADLINE_S = 5.0  # for a spawned command line to show in /proc
 REAP_DEADLINE_S = 5.0  # for the parent (often init) to collect an ended process
 
 
@@ -150,6 +151,11 @@ class LocalProcess:
                               dict(os.environ if env is None else env),
                               file_actions=redirect, setsid=True)
         self.pid_file.write_text(f'{pid}\n')
+        # posix_spawn returns while the kernel is still finishing the exec, before the new
+        # command line is readable in /proc; until it is, pid() would not know the process.
+        deadline = time.monotonic() + EXEC_DEADLINE_S
+        while not command_line(pid) and is_alive(pid) and time.monotonic() < deadline:
+            time.sleep(POLL_S / 20)  # the interval between two looks at /proc/<pid>/cmdline
         return pid
 
     def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:

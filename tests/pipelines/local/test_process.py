@@ -47,6 +47,7 @@ def test_start_ready_status_and_stop_of_a_web_server(tmp_path, stop_after):
 
     pid = server.start(_python(code))
     assert server.pid_file.read_text().strip() == str(pid)
+    assert server.pid() == pid  # known at once, before it is ready
     took = server.wait_until_ready(pid, lambda: port_in_use(port), DEADLINE_S, 'listen')
     assert 0 <= took < DEADLINE_S
     assert server.pid() == pid
