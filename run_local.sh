@@ -14,8 +14,6 @@ CACHE="${GOLDSTREAM_CACHE:-$HOME/.cache/goldstream}"
 STATE="${GOLDSTREAM_STATE_DIR:-$ROOT/.local}"
 KAFKA_PORT="${GOLDSTREAM_KAFKA_PORT:-9092}"
 KAFKA_BOOTSTRAP="127.0.0.1:${KAFKA_PORT}"
-AIRFLOW_PORT="${GOLDSTREAM_AIRFLOW_PORT:-8280}"
-AIRFLOW_START_DEADLINE_S="${GOLDSTREAM_AIRFLOW_START_DEADLINE_S:-180}"
 SYSTEM_PYTHON="${GOLDSTREAM_PYTHON:-python3}"
 DEPENDENCY_PLUGIN="org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
 
@@ -33,9 +31,6 @@ DASHBOARD_PORT="${GOLDSTREAM_DASHBOARD_PORT:-8050}"
 APT_ARCHIVES="$CACHE/apt/archives"
 AIRFLOW_REQUIREMENTS="$ROOT/infra/airflow/requirements.txt"
 AIRFLOW_CONSTRAINTS="$ROOT/infra/airflow/constraints.txt"
-AIRFLOW_STATE="$STATE/airflow"
-AIRFLOW_PID_FILE="$AIRFLOW_STATE/airflow.pid"
-AIRFLOW_URL="http://127.0.0.1:${AIRFLOW_PORT}"
 
 usage() {
   cat <<EOF
@@ -393,16 +388,14 @@ cmd_setup() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# The broker and the Flink session cluster: pipelines/local (broker.py, flink.py), once the
-# venv and the tools they need exist
+# Background processes (the broker, Flink, Airflow, the live page): pipelines/local (broker.py,
+# flink.py, airflow.py, live_page.py on process.py), once the venv and the tools they need exist
 
 venv_python() { "$VENV_LINK/bin/python" "$@"; }
 
-local_processes() {  # python -m pipelines.local <broker|flink> <start|stop|status> [--secure]
+local_processes() {  # python -m pipelines.local <broker|flink|airflow|dashboard> <start|stop|status>
   (cd "$ROOT" && venv_python -m pipelines.local "$@")
 }
-
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 cmd_broker() {
   if [[ "${1:-}" == start ]]; then
@@ -423,149 +416,15 @@ cmd_flink() {
   local_processes flink "$@"
 }
 
-# ---------------------------------------------------------------------------------------------
-# Airflow (what standalone runs), for its web UI and the scheduled daily report
-
-airflow_settings() {  # Airflow's settings for this clone, as NAME=value lines for env
-  printf '%s\n' "AIRFLOW_HOME=$AIRFLOW_STATE/home" "AIRFLOW__CORE__DAGS_FOLDER=$ROOT/dags" \
-    AIRFLOW__CORE__LOAD_EXAMPLES=False AIRFLOW__CORE__EXECUTOR=LocalExecutor \
-    "AIRFLOW__CORE__EXECUTION_API_SERVER_URL=$AIRFLOW_URL/execution/" \
-    AIRFLOW__API__HOST=127.0.0.1 "AIRFLOW__API__PORT=$AIRFLOW_PORT" \
-    "AIRFLOW__API__BASE_URL=$AIRFLOW_URL" NO_COLOR=1 "PATH=$(airflow_venv_dir)/bin:$PATH"
-}
-
-airflow_cli() {  # airflow <args> with this clone's settings
-  local settings
-  mapfile -t settings < <(airflow_settings)
-  env "${settings[@]}" "$(airflow_venv_dir)/bin/airflow" "$@"
-}
-
-airflow_pid() {  # prints the pid of the Airflow process group this clone started, if it runs
-  [[ -f "$AIRFLOW_PID_FILE" ]] || return 1
-  local pid
-  pid="$(cat "$AIRFLOW_PID_FILE")"
-  [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "goldstream-airflow" || return 1
-  printf '%s\n' "$pid"
-}
-
-airflow_answers() {
-  curl -fsS --noproxy '*' --max-time 2 "$AIRFLOW_URL/api/v2/monitor/health" >/dev/null 2>&1
-}
-
-airflow_login() {  # prints "user / password" of the admin user the API server generated
-  local file="$AIRFLOW_STATE/home/simple_auth_manager_passwords.json.generated"
-  [[ -s "$file" ]] || { printf '(see %s)\n' "$file"; return; }
-  venv_python - "$file" <<'EOF'
-import json, sys
-users = json.load(open(sys.argv[1]))
-print(', '.join(f'{user} / {password}' for user, password in users.items()))
-EOF
-}
-
-airflow_start() {
-  local pid
-  if pid="$(airflow_pid)"; then
-    say "Airflow already up (pid $pid); UI $AIRFLOW_URL, login $(airflow_login)"
-    return
+cmd_airflow() {  # pipelines/local/airflow.py, once the venvs exist
+  if [[ "${1:-}" == start ]]; then
+    setup_venv
+    setup_airflow
+  elif [[ ! -x "$VENV_LINK/bin/python" ]]; then
+    setup_venv
   fi
-  require_command curl "curl (e.g. Debian: apt-get install curl)"
-  setup_venv
-  setup_airflow
-  if port_in_use "$AIRFLOW_PORT"; then
-    fail "port $AIRFLOW_PORT on 127.0.0.1 is already taken by another process." \
-      "Pick a free one: GOLDSTREAM_AIRFLOW_PORT=18280 ./run_local.sh airflow start;" \
-      "'ss -ltnp' shows who holds $AIRFLOW_PORT."
-  fi
-  local logs="$AIRFLOW_STATE/logs"
-  mkdir -p "$AIRFLOW_STATE/home" "$logs"
-  say "Preparing Airflow's database in $AIRFLOW_STATE/home"
-  airflow_cli db migrate >"$logs/db-migrate.log" 2>&1 \
-    || { tail -n 30 "$logs/db-migrate.log" >&2; fail "airflow db migrate failed; its log is above."; }
-  # What `airflow standalone` runs (API server and UI, scheduler, DAG processor, triggerer), one
-  # process group, each started here so the log servers of the scheduler and the triggerer stay
-  # off: standalone cannot skip them, and they listen on every interface. Task logs are read
-  # from $AIRFLOW_STATE/home/logs by the API server instead.
-  say "Starting Airflow ${AIRFLOW_VERSION} (API server, scheduler, DAG processor, triggerer) on $AIRFLOW_URL (logs: $logs)"
-  local settings
-  mapfile -t settings < <(airflow_settings)
-  env "${settings[@]}" setsid bash -c '
-    airflow api-server >"$1/api-server.log" 2>&1 &
-    airflow scheduler --skip-serve-logs >"$1/scheduler.log" 2>&1 &
-    airflow dag-processor >"$1/dag-processor.log" 2>&1 &
-    airflow triggerer --skip-serve-logs >"$1/triggerer.log" 2>&1 &
-    wait' goldstream-airflow "$logs" </dev/null >/dev/null 2>&1 &
-  pid=$!
-  echo "$pid" >"$AIRFLOW_PID_FILE"
-  local deadline=$((SECONDS + AIRFLOW_START_DEADLINE_S))
-  until airflow_answers; do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      rm -f "$AIRFLOW_PID_FILE"
-      tail -n 30 "$logs"/*.log >&2
-      fail "Airflow exited during start-up; its logs are above."
-    fi
-    if ((SECONDS >= deadline)); then
-      tail -n 30 "$logs"/*.log >&2
-      airflow_stop
-      fail "Airflow's API server did not answer within ${AIRFLOW_START_DEADLINE_S} s; the logs are above."
-    fi
-    sleep 1
-  done
-  say "Airflow up (pid $pid) after $((SECONDS + AIRFLOW_START_DEADLINE_S - deadline)) s"
-  cat <<EOF
-Airflow UI     $AIRFLOW_URL
-login          $(airflow_login)
-DAG            goldstream_daily_report (paused; unpause it in the UI to run nightly at 02:00 UTC)
-settings       Airflow Variables goldstream_report_* and the connection goldstream_smtp
-               (see docs/scheduling.md); stop with ./run_local.sh airflow stop
-EOF
+  local_processes airflow "$@"
 }
-
-airflow_stop() {
-  local pid
-  if ! pid="$(airflow_pid)"; then
-    rm -f "$AIRFLOW_PID_FILE"
-    say "Airflow is not running (nothing started from $AIRFLOW_STATE)"
-    return
-  fi
-  say "Stopping Airflow (process group $pid)"
-  # setsid made $pid the leader of a group holding every Airflow process this clone started
-  kill -TERM -- "-$pid" 2>/dev/null || true
-  local deadline=$((SECONDS + 20))
-  while pgrep -g "$pid" >/dev/null 2>&1; do
-    if ((SECONDS >= deadline)); then
-      say "Airflow's processes did not stop within 20 s; killing them"
-      kill -KILL -- "-$pid" 2>/dev/null || true
-      break
-    fi
-    sleep 0.2
-  done
-  rm -f "$AIRFLOW_PID_FILE"
-  say "Airflow stopped"
-}
-
-airflow_status() {
-  local pid
-  if pid="$(airflow_pid)" && airflow_answers; then
-    printf 'up (pid %s, UI %s, home %s, logs %s)\n' "$pid" "$AIRFLOW_URL" "$AIRFLOW_STATE/home" \
-      "$AIRFLOW_STATE/logs"
-    return 0
-  fi
-  printf 'down\n'
-  return 3
-}
-
-cmd_airflow() {
-  case "${1:-}" in
-    start) airflow_start ;;
-    stop) airflow_stop ;;
-    status) airflow_status ;;
-    *) usage >&2; fail "airflow needs one of: start, stop, status." ;;
-  esac
-}
-
-# ---------------------------------------------------------------------------------------------
-# The live page (dashboard/)
 
 cmd_dashboard() {  # start|stop|status: pipelines/local/live_page.py; else in the foreground
   case "${1:-}" in

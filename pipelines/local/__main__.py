@@ -1,15 +1,15 @@
-"""`python -m pipelines.local broker|flink|dashboard start|stop|status`: the local background
-processes.
+"""`python -m pipelines.local broker|flink|dashboard|airflow start|stop|status`: the
+local background processes.
 
-run_local.sh delegates `./run_local.sh broker|flink|dashboard start|stop|status` here once the
-venv and the set-up exist. `status` exits 0 when up, 3 when down; a failure prints its log's
-tail and an `error:` line that says what to do, and exits 1.
+run_local.sh hands `./run_local.sh broker|flink|dashboard|airflow start|stop|status` over to
+it once the venv and the set-up exist. `status` exits 0 when up, 3 when down; a failure
+prints its log's tail and an `error:` line that says what to do, and exits 1.
 """
 import argparse
 import sys
 from typing import Optional, Sequence
 
-from pipelines.local import broker, flink, live_page
+from pipelines.local import airflow, broker, flink, live_page
 from pipelines.local.process import ProcessFailed
 
 ACTIONS = ('start', 'stop', 'status')
@@ -28,6 +28,8 @@ def parse_arguments(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     page.add_argument('action', choices=ACTIONS)
     page.add_argument('--group', help='the consumer group it watches (default '
                                       '$GOLDSTREAM_DASHBOARD_GROUP, else goldstream-demo)')
+    scheduler = commands.add_parser('airflow', help='Airflow with the daily report\'s DAG')
+    scheduler.add_argument('action', choices=ACTIONS)
     return parser.parse_args(argv)
 
 
@@ -39,6 +41,9 @@ def run(args: argparse.Namespace) -> int:
     elif args.command == 'flink':
         target = flink.FlinkCluster.from_environment()
         actions = {'start': flink.start, 'stop': flink.stop, 'status': flink.status}
+    elif args.command == 'airflow':
+        target = airflow.Airflow.from_environment()
+        actions = {'start': airflow.start, 'stop': airflow.stop, 'status': airflow.status}
     else:
         target = live_page.LivePage.from_environment(args.group)
         actions = {'start': live_page.start, 'stop': live_page.stop,

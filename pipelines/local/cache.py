@@ -11,6 +11,7 @@ worker) has no run_local.sh tools, and `in_clone()` says so.
 import hashlib
 import os
 import pathlib
+import sys
 from typing import Dict, Mapping, Optional
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -91,3 +92,16 @@ def flink_dist_home() -> pathlib.Path:
 def is_complete(folder: pathlib.Path) -> bool:
     """Whether set-up finished filling `folder` (it leaves a stamp file last)."""
     return (folder / '.goldstream-complete').is_file()
+
+
+AIRFLOW_PINS = (REPO_ROOT / 'infra' / 'airflow' / 'requirements.txt',
+                REPO_ROOT / 'infra' / 'airflow' / 'constraints.txt')
+
+
+def airflow_venv() -> pathlib.Path:
+    """Airflow's own venv `./run_local.sh setup` built: keyed by Airflow's version, the
+    Python's (the venv's, which set-up builds from the same Python) and its pins' hash."""
+    digest = hashlib.sha256(b''.join(path.read_bytes() for path in AIRFLOW_PINS))
+    python = '%d.%d' % sys.version_info[:2]
+    name = f"{read_versions()['AIRFLOW_VERSION']}-py{python}-{digest.hexdigest()[:12]}"
+    return cache_dir() / 'airflow' / name

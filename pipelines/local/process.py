@@ -119,12 +119,18 @@ class LocalProcess:
       marker: Consecutive arguments of its command line that only this clone's process has
         (e.g. the main class and this clone's config file).
       other_logs: Logs the process writes itself, shown with `log_file` when it fails.
+      called: How a sentence names it (default 'the <name>'; 'Airflow' for a proper name).
     """
     name: str
     pid_file: pathlib.Path
     log_file: pathlib.Path
     marker: Tuple[str, ...]
     other_logs: Tuple[pathlib.Path, ...] = ()
+    called: str = ''
+
+    @property
+    def subject(self) -> str:
+        return self.called or f'the {self.name}'
 
     def pid(self) -> Optional[int]:
         """The pid of the process this clone started, if it still runs."""
@@ -180,14 +186,14 @@ class LocalProcess:
             now = time.monotonic()
             if not is_alive(pid):
                 self.pid_file.unlink(missing_ok=True)
-                raise ProcessFailed(f'the {self.name} exited during start-up; its log is above.',
+                raise ProcessFailed(f'{self.subject} exited during start-up; its log is above.',
                                     log_tail=self.log_tail())
             if now - started >= deadline_s:
-                raise ProcessFailed(f'the {self.name} did not {what} within {deadline_s:g} s; '
+                raise ProcessFailed(f'{self.subject} did not {what} within {deadline_s:g} s; '
                                     'its log is above.', log_tail=self.log_tail())
             if now >= next_progress:
-                say(f'still waiting for the {self.name} ({now - started:.0f} s of '
-                    f'{deadline_s:g} s; log: {self.log_file})')
+                say(f'still waiting for {self.subject} ({now - started:.0f} s of '
+                    f'{deadline_s:g} s; logs in {self.log_file.parent})')
                 next_progress += PROGRESS_EVERY_S
             time.sleep(POLL_S)  # the interval between two readiness checks
         return time.monotonic() - started

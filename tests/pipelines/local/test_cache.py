@@ -51,6 +51,7 @@ def test_tools_built_by_setup_are_where_the_code_looks():
     assert cache.prism_binary().is_file()
     assert cache.flink_job_server_jar().is_file()
     assert (cache.kafka_home() / 'libs').is_dir() and cache.is_complete(cache.kafka_home())
+    assert (cache.airflow_venv() / 'bin' / 'airflow').is_file()
     assert (cache.flink_dist_home() / 'lib' /
             f"flink-dist-{cache.read_versions()['FLINK_VERSION']}.jar").is_file()
 
