@@ -7,7 +7,7 @@ prints its log's tail and an `error:` line that says what to do, and exits 1.
 """
 import argparse
 import sys
-from typing import Optional, Sequence
+from typing import Any, Optional, Sequence
 
 from pipelines.local import airflow, broker, flink, live_page
 from pipelines.local.process import ProcessFailed
@@ -33,22 +33,24 @@ def parse_arguments(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def run(args: argparse.Namespace) -> int:
-    """Runs one command; returns the exit code."""
+MODULES = {'broker': broker, 'flink': flink, 'dashboard': live_page, 'airflow': airflow}
+
+
+def target_of(args: argparse.Namespace) -> Any:
+    """The settings of the process the command acts on, from the environment."""
     if args.command == 'broker':
-        target = broker.Broker.from_environment(secure=args.secure)
-        actions = {'start': broker.start, 'stop': broker.stop, 'status': broker.status}
-    elif args.command == 'flink':
-        target = flink.FlinkCluster.from_environment()
-        actions = {'start': flink.start, 'stop': flink.stop, 'status': flink.status}
-    elif args.command == 'airflow':
-        target = airflow.Airflow.from_environment()
-        actions = {'start': airflow.start, 'stop': airflow.stop, 'status': airflow.status}
-    else:
-        target = live_page.LivePage.from_environment(args.group)
-        actions = {'start': live_page.start, 'stop': live_page.stop,
-                   'status': live_page.status}
-    return actions[args.action](target) or 0
+        return broker.Broker.from_environment(secure=args.secure)
+    if args.command == 'flink':
+        return flink.FlinkCluster.from_environment()
+    if args.command == 'dashboard':
+        return live_page.LivePage.from_environment(args.group)
+    return airflow.Airflow.from_environment()
+
+
+def run(args: argparse.Namespace) -> int:
+    """Runs one command (each module has start, stop and status); returns the exit code."""
+    exit_code = getattr(MODULES[args.command], args.action)(target_of(args))
+    return exit_code or 0
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -102,8 +102,8 @@ def _java_command(broker: Broker, main_class: str, *arguments: str) -> List[str]
 def _check_tools() -> None:
     if shutil.which('java') is None:
         raise ProcessFailed("'java' was not found on PATH.",
-                            ['Install a Java 17+ JDK (e.g. Debian: apt-get install '
-                             'openjdk-17-jdk-headless) and run this again.'])
+                            [('Install a Java 17+ JDK (e.g. Debian: apt-get install '
+                              'openjdk-17-jdk-headless) and run this again.')])
     if not cache.is_complete(cache.kafka_home()):
         raise ProcessFailed(f'the Kafka jars are not in {cache.kafka_home()}.', [SETUP_HINT])
 
@@ -115,10 +115,10 @@ def _check_ports(broker: Broker) -> None:
         if port_in_use(port):
             raise ProcessFailed(
                 f'port {port} on 127.0.0.1 is already taken by another process.',
-                [f'Pick free ports: {variable}={example} ./run_local.sh ... (the controller '
-                 'uses port+1,',
-                 f"or set {variable.replace('_PORT', '_CONTROLLER_PORT')}); 'ss -ltnp' shows "
-                 f'who holds {port}.'])
+                [(f'Pick free ports: {variable}={example} ./run_local.sh ... (the controller '
+                  'uses port+1,'),
+                 (f"or set {variable.replace('_PORT', '_CONTROLLER_PORT')}); 'ss -ltnp' shows "
+                  f'who holds {port}.')])
 
 
 def write_config(broker: Broker) -> None:

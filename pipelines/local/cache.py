@@ -102,6 +102,6 @@ def airflow_venv() -> pathlib.Path:
     """Airflow's own venv `./run_local.sh setup` built: keyed by Airflow's version, the
     Python's (the venv's, which set-up builds from the same Python) and its pins' hash."""
     digest = hashlib.sha256(b''.join(path.read_bytes() for path in AIRFLOW_PINS))
-    python = '%d.%d' % sys.version_info[:2]
+    python = f'{sys.version_info[0]}.{sys.version_info[1]}'
     name = f"{read_versions()['AIRFLOW_VERSION']}-py{python}-{digest.hexdigest()[:12]}"
     return cache_dir() / 'airflow' / name

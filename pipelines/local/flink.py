@@ -138,10 +138,10 @@ def _check_ports(cluster: FlinkCluster) -> None:
         if port_in_use(port):
             raise ProcessFailed(
                 f'port {port} on 127.0.0.1 is already taken by another process.',
-                ['Pick free ports: GOLDSTREAM_FLINK_REST_PORT=18081 ./run_local.sh ... (the '
-                 'JobManager RPC',
-                 f"uses port+1, or set GOLDSTREAM_FLINK_RPC_PORT); 'ss -ltnp' shows who holds "
-                 f'{port}.'])
+                [('Pick free ports: GOLDSTREAM_FLINK_REST_PORT=18081 ./run_local.sh ... (the '
+                  'JobManager RPC'),
+                 (f"uses port+1, or set GOLDSTREAM_FLINK_RPC_PORT); 'ss -ltnp' shows who holds "
+                  f'{port}.')])
 
 
 def start(cluster: FlinkCluster) -> None:

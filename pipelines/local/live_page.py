@@ -67,8 +67,8 @@ def start(page: LivePage) -> None:
         return
     if port_in_use(page.port):
         raise ProcessFailed(f'port {page.port} on 127.0.0.1 is already taken by another process.',
-                            [f'Pick another: GOLDSTREAM_DASHBOARD_PORT=18050 ./run_local.sh ...; '
-                             "'ss -ltnp' shows who holds it."])
+                            [('Pick another: GOLDSTREAM_DASHBOARD_PORT=18050 ./run_local.sh ...; '
+                              "'ss -ltnp' shows who holds it.")])
     env = dict(os.environ, PYTHONUNBUFFERED='1',
                PYTHONPATH=os.pathsep.join(filter(None, [str(cache.REPO_ROOT),
                                                         os.environ.get('PYTHONPATH')])))

@@ -9,7 +9,7 @@ import os
 import pathlib
 import shutil
 import subprocess
-from typing import List, Sequence
+from typing import IO, List, Sequence
 
 from pipelines.local.process import ProcessFailed, say, tail
 
@@ -94,7 +94,7 @@ class SecureBrokerFiles:
                                     '(openssl, keytool); the output is above.',
                                     log_tail=tail(log, 20)) from error
 
-    def _run(self, command: Sequence[str], output) -> None:
+    def _run(self, command: Sequence[str], output: IO[str]) -> None:
         subprocess.run(list(command), cwd=self.tls_dir, stdout=output, stderr=subprocess.STDOUT,
                        stdin=subprocess.DEVNULL, check=True)
 

@@ -35,15 +35,14 @@ def test_starts_the_local_broker_when_none_answers_and_stops_it_after(no_broker_
 
 def test_without_the_tools_it_fails_and_names_the_set_up(no_broker_env, monkeypatch, tmp_path):
     monkeypatch.setenv('GOLDSTREAM_CACHE', str(tmp_path / 'empty-cache'))
-    with pytest.raises(pytest.fail.Exception, match=r'run \./run_local\.sh setup'):
-        with suite_broker():
-            pass
+    with pytest.raises(pytest.fail.Exception, match=r'run \./run_local\.sh setup'), \
+            suite_broker():
+        pass
     assert not no_broker_env.exists()
 
 
 def test_a_remote_broker_that_does_not_answer_is_not_replaced(no_broker_env, monkeypatch):
     monkeypatch.setenv('GOLDSTREAM_BROKERS', f'127.0.0.1:{free_port()}')
-    with pytest.raises(pytest.fail.Exception, match='GOLDSTREAM_BROKERS'):
-        with suite_broker():
-            pass
+    with pytest.raises(pytest.fail.Exception, match='GOLDSTREAM_BROKERS'), suite_broker():
+        pass
     assert not no_broker_env.exists()
