@@ -4,7 +4,7 @@ import pathlib
 
 import pytest
 
-from connectors.kafka_topics import broker_answers
+from connectors.kafka_topics import broker_answers, committed_offsets
 from pipelines.local.process import is_alive
 from tests.integration.local_scripts import free_port
 from tests.integration.suite_broker import suite_broker
@@ -24,6 +24,7 @@ def test_starts_the_local_broker_when_none_answers_and_stops_it_after(no_broker_
     pid_file = no_broker_env
     with suite_broker() as bootstrap:
         assert broker_answers(bootstrap, 5.0)
+        assert committed_offsets(bootstrap, 'a-group', 'a-topic') == {}  # groups work at once
         pid = int(pid_file.read_text())
         assert is_alive(pid)
         with suite_broker() as again:  # a second user finds it answering and leaves it be
