@@ -17,13 +17,13 @@ import sys
 import time
 from typing import Callable, Mapping, Optional, Sequence, Tuple
 
-from pipelines.local.process_tree import job_processes, kill_job
+from pipelines.local.process_tree import job_processes, kill_job, process_table
 
 POLL_S = 0.2
 PROGRESS_EVERY_S = 10.0
 LOG_TAIL_LINES = 40
 EXEC_DEADLINE_S = 5.0  # for a spawned command line to show in /proc
-REAP_DEADLINE_S = 5.0  # for the parent (often init) to collect an ended process
+REAP_DEADLINE_S = 10.0  # for the parent (often init) to collect ended processes
 
 
 def say(message: str) -> None:
@@ -71,14 +71,18 @@ def is_alive(pid: int) -> bool:
     return state != 'Z'
 
 
-def _wait_until_reaped(pid: int, deadline_s: float) -> None:
-    """Waits, at most `deadline_s`, until ended `pid` has left the process table, so that a
-    caller that returns after a stop finds no trace of it (its parent collects it; when
-    that is this process, is_alive does)."""
+def _wait_until_reaped(leader: int, deadline_s: float) -> None:
+    """Waits, at most `deadline_s`, until no process of the session or group `leader` led is
+    left in the process table, not even ended ones, so that a caller that returns after a
+    stop finds no trace of them (their parent, often init, collects them a moment later;
+    when that is this process, is_alive does)."""
     deadline = time.monotonic() + deadline_s
-    while os.path.exists(f'/proc/{pid}') and time.monotonic() < deadline:
-        is_alive(pid)
-        time.sleep(POLL_S / 4)  # the interval between two looks at /proc
+    while time.monotonic() < deadline:
+        is_alive(leader)
+        if not any(pid == leader or info.pgid == leader or info.sid == leader
+                   for pid, info in process_table().items()):
+            return
+        time.sleep(POLL_S / 4)  # the interval between two looks at the process table
 
 
 def command_line(pid: int) -> Tuple[str, ...]:
