@@ -13,16 +13,7 @@ source "$ROOT/infra/versions.env"
 CACHE="${GOLDSTREAM_CACHE:-$HOME/.cache/goldstream}"
 STATE="${GOLDSTREAM_STATE_DIR:-$ROOT/.local}"
 KAFKA_PORT="${GOLDSTREAM_KAFKA_PORT:-9092}"
-KAFKA_CONTROLLER_PORT="${GOLDSTREAM_KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}"
 KAFKA_BOOTSTRAP="127.0.0.1:${KAFKA_PORT}"
-KAFKA_START_DEADLINE_S="${GOLDSTREAM_KAFKA_START_DEADLINE_S:-120}"
-KAFKA_SECURE_PORT="${GOLDSTREAM_KAFKA_SECURE_PORT:-$((KAFKA_PORT + 2))}"
-KAFKA_SECURE_CONTROLLER_PORT="${GOLDSTREAM_KAFKA_SECURE_CONTROLLER_PORT:-$((KAFKA_SECURE_PORT + 1))}"
-FLINK_REST_PORT="${GOLDSTREAM_FLINK_REST_PORT:-8081}"
-FLINK_RPC_PORT="${GOLDSTREAM_FLINK_RPC_PORT:-$((FLINK_REST_PORT + 1))}"
-FLINK_START_DEADLINE_S="${GOLDSTREAM_FLINK_START_DEADLINE_S:-90}"
-AIRFLOW_PORT="${GOLDSTREAM_AIRFLOW_PORT:-8280}"
-AIRFLOW_START_DEADLINE_S="${GOLDSTREAM_AIRFLOW_START_DEADLINE_S:-180}"
 SYSTEM_PYTHON="${GOLDSTREAM_PYTHON:-python3}"
 DEPENDENCY_PLUGIN="org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
 
@@ -37,28 +28,9 @@ FLINK_DIST_HOME="$CACHE/flink/${FLINK_VERSION}/dist"
 CHROMIUM_BIN="${GOLDSTREAM_CHROMIUM:-/usr/bin/chromium}"
 DASHBOARD_HOST="${GOLDSTREAM_DASHBOARD_HOST:-127.0.0.1}"
 DASHBOARD_PORT="${GOLDSTREAM_DASHBOARD_PORT:-8050}"
-DASHBOARD_START_DEADLINE_S=60
 APT_ARCHIVES="$CACHE/apt/archives"
-FLINK_STATE="$STATE/flink"
-FLINK_CONF_DIR="$FLINK_STATE/conf"
-FLINK_LOG_DIR="$FLINK_STATE/logs"
-FLINK_REST_URL="http://127.0.0.1:${FLINK_REST_PORT}"
-KAFKA_STATE="$STATE/kafka"
-KAFKA_PID_FILE="$KAFKA_STATE/kafka.pid"
-KAFKA_LOG_DIR="$KAFKA_STATE/logs"
-KAFKA_DATA_DIR="$KAFKA_STATE/data"
-KAFKA_CONFIG="$KAFKA_STATE/server.properties"
-KAFKA_SECURE=0          # 1 after use_secure_broker: the broker functions act on the secured broker
-KAFKA_READY_ARGS=()     # the security options of infra/kafka_ready.py for the secured broker
-KAFKA_FORMAT_ARGS=()    # more options of the storage format (the secured broker's SCRAM users)
-DASHBOARD_STATE="$STATE/dashboard"
-DASHBOARD_PID_FILE="$DASHBOARD_STATE/dashboard.pid"
-DASHBOARD_LOG="$DASHBOARD_STATE/dashboard.log"
 AIRFLOW_REQUIREMENTS="$ROOT/infra/airflow/requirements.txt"
 AIRFLOW_CONSTRAINTS="$ROOT/infra/airflow/constraints.txt"
-AIRFLOW_STATE="$STATE/airflow"
-AIRFLOW_PID_FILE="$AIRFLOW_STATE/airflow.pid"
-AIRFLOW_URL="http://127.0.0.1:${AIRFLOW_PORT}"
 
 usage() {
   cat <<EOF
@@ -427,619 +399,50 @@ cmd_setup() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# The broker
+# Background processes (the broker, Flink, Airflow, the live page): pipelines/local (broker.py,
+# flink.py, airflow.py, live_page.py on process.py), once the venv and the tools they need exist
 
 venv_python() { "$VENV_LINK/bin/python" "$@"; }
 
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-broker_pid() {  # prints the pid of the broker this clone started, if it is still running
-  [[ -f "$KAFKA_PID_FILE" ]] || return 1
-  local pid
-  pid="$(cat "$KAFKA_PID_FILE")"
-  [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "kafka.Kafka $KAFKA_CONFIG" || return 1
-  printf '%s\n' "$pid"
-}
-
-broker_answers() {
-  venv_python "$ROOT/infra/kafka_ready.py" "$KAFKA_BOOTSTRAP" "${1:-3}" "${KAFKA_READY_ARGS[@]}"
-}
-
-use_secure_broker() {  # points the broker functions at the secured broker (--secure)
-  KAFKA_SECURE=1
-  KAFKA_PORT="$KAFKA_SECURE_PORT"
-  KAFKA_CONTROLLER_PORT="$KAFKA_SECURE_CONTROLLER_PORT"
-  KAFKA_BOOTSTRAP="127.0.0.1:${KAFKA_PORT}"
-  KAFKA_STATE="$STATE/kafka-secure"
-  KAFKA_PID_FILE="$KAFKA_STATE/kafka.pid"
-  KAFKA_LOG_DIR="$KAFKA_STATE/logs"
-  KAFKA_DATA_DIR="$KAFKA_STATE/data"
-  KAFKA_CONFIG="$KAFKA_STATE/server.properties"
-  KAFKA_TLS_DIR="$KAFKA_STATE/tls"
-  KAFKA_SECRETS_DIR="$KAFKA_STATE/secrets"
-  # The readiness check logs in as the client user, so a start also proves the client set-up.
-  KAFKA_READY_ARGS=(--security_protocol=SASL_SSL --sasl_mechanism=SCRAM-SHA-512
-    --sasl_username=goldstream --sasl_password_file="$KAFKA_SECRETS_DIR/goldstream.password"
-    --ssl_cafile="$KAFKA_TLS_DIR/ca.pem" --ssl_certfile="$KAFKA_TLS_DIR/client.pem"
-    --ssl_keyfile="$KAFKA_TLS_DIR/client.key")
-}
-
-secure_materials_once() {  # the secured broker's CA, certificates, store password and users
-  [[ -f "$KAFKA_TLS_DIR/.goldstream-complete" ]] && return
-  say "Creating a CA, the broker's and a client's certificates and the SCRAM users' passwords in $KAFKA_STATE (first start)"
-  # New users need a new storage format (the users are written into it), so the data goes too.
-  rm -rf "$KAFKA_TLS_DIR" "$KAFKA_SECRETS_DIR" "$KAFKA_DATA_DIR"
-  mkdir -p "$KAFKA_TLS_DIR" "$KAFKA_SECRETS_DIR"
-  chmod 700 "$KAFKA_TLS_DIR" "$KAFKA_SECRETS_DIR"
-  (
-    umask 077
-    local name
-    for name in store admin goldstream; do
-      openssl rand -hex 24 >"$KAFKA_SECRETS_DIR/$name.password"
-    done
-    cd "$KAFKA_TLS_DIR"
-    openssl req -x509 -newkey rsa:2048 -noenc -days 3650 -subj '/CN=goldstream local CA' \
-      -keyout ca.key -out ca.pem
-    openssl req -newkey rsa:2048 -noenc -subj '/CN=127.0.0.1' -keyout broker.key -out broker.csr
-    openssl x509 -req -in broker.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 3650 \
-      -extfile <(printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n') -out broker.pem
-    openssl req -newkey rsa:2048 -noenc -subj '/CN=goldstream' -keyout client.key -out client.csr
-    openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 3650 \
-      -out client.pem
-    openssl pkcs12 -export -in broker.pem -inkey broker.key -certfile ca.pem -name broker \
-      -passout "file:$KAFKA_SECRETS_DIR/store.password" -out broker.p12
-    keytool -importcert -noprompt -alias goldstream-ca -file ca.pem -storetype PKCS12 \
-      -keystore truststore.p12 -storepass:file "$KAFKA_SECRETS_DIR/store.password"
-    rm -f broker.csr client.csr
-  ) >"$KAFKA_LOG_DIR/secure-setup.out" 2>&1 \
-    || { tail -n 20 "$KAFKA_LOG_DIR/secure-setup.out" >&2
-         fail "could not create the secured broker's certificates (openssl, keytool); the output is above."; }
-  touch "$KAFKA_TLS_DIR/.goldstream-complete"
-}
-
-secure_user_args() {  # the storage tool's options that create the SCRAM users
-  local name
-  KAFKA_FORMAT_ARGS=()
-  for name in admin goldstream; do
-    KAFKA_FORMAT_ARGS+=(--add-scram
-      "SCRAM-SHA-512=[name=$name,password=$(cat "$KAFKA_SECRETS_DIR/$name.password")]")
-  done
-}
-
-secure_client_options() {  # the security options every goldstream Kafka client takes to reach it
-  printf -- '--security_protocol=SASL_SSL --sasl_mechanism=SCRAM-SHA-512 --sasl_username=goldstream --sasl_password_file=%s --ssl_cafile=%s --ssl_certfile=%s --ssl_keyfile=%s\n' \
-    "$KAFKA_SECRETS_DIR/goldstream.password" "$KAFKA_TLS_DIR/ca.pem" \
-    "$KAFKA_TLS_DIR/client.pem" "$KAFKA_TLS_DIR/client.key"
-}
-
-show_log_tail() {
-  local log
-  for log in "$KAFKA_LOG_DIR/server.out" "$KAFKA_LOG_DIR/server.log"; do
-    [[ -s "$log" ]] || continue
-    printf -- '--- last lines of %s ---\n' "$log" >&2
-    tail -n 40 "$log" >&2
-  done
-}
-
-write_broker_config() {
-  mkdir -p "$KAFKA_LOG_DIR" "$KAFKA_DATA_DIR"
-  local templates=("$ROOT/infra/kafka/server.properties.template") secrets=()
-  if ((KAFKA_SECURE)); then
-    templates+=("$ROOT/infra/kafka/secure.properties.template")
-    secrets=(-e "s|@TLS_DIR@|$KAFKA_TLS_DIR|g"
-      -e "s|@STORE_PASSWORD@|$(cat "$KAFKA_SECRETS_DIR/store.password")|g"
-      -e "s|@ADMIN_PASSWORD@|$(cat "$KAFKA_SECRETS_DIR/admin.password")|g")
-  fi
-  (umask 077 && cat "${templates[@]}" | sed -e "s|@PORT@|$KAFKA_PORT|g" \
-    -e "s|@CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" -e "s|@DATA_DIR@|$KAFKA_DATA_DIR|g" \
-    "${secrets[@]}" >"$KAFKA_CONFIG")
-}
-
-format_storage_once() {
-  [[ -f "$KAFKA_DATA_DIR/meta.properties" ]] && return
-  say "Formatting Kafka storage in $KAFKA_DATA_DIR (first start)"
-  local cluster_id
-  cluster_id="$(java -cp "$KAFKA_HOME/libs/*" kafka.tools.StorageTool random-uuid 2>/dev/null)"
-  java -cp "$KAFKA_HOME/libs/*" -Dlog4j2.configurationFile="$ROOT/infra/kafka/log4j2.properties" \
-    -Dkafka.logs.dir="$KAFKA_LOG_DIR" kafka.tools.StorageTool format \
-    --cluster-id "$cluster_id" --config "$KAFKA_CONFIG" --ignore-formatted \
-    "${KAFKA_FORMAT_ARGS[@]}" >/dev/null \
-    || fail "Kafka's storage tool could not format $KAFKA_DATA_DIR." \
-      "Delete $KAFKA_DATA_DIR and try again."
-}
-
-broker_start() {
-  local pid
-  if pid="$(broker_pid)"; then
-    say "Kafka broker already up (pid $pid, $KAFKA_BOOTSTRAP)"
-    return
-  fi
-  setup_venv
-  setup_kafka
-  local port
-  for port in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
-    if port_in_use "$port"; then
-      local variable=GOLDSTREAM_KAFKA_PORT example=19092
-      ((KAFKA_SECURE)) && variable=GOLDSTREAM_KAFKA_SECURE_PORT example=19094
-      fail "port $port on 127.0.0.1 is already taken by another process." \
-        "Pick free ports: $variable=$example ./run_local.sh ... (the controller uses port+1," \
-        "or set ${variable/_PORT/_CONTROLLER_PORT}); 'ss -ltnp' shows who holds $port."
-    fi
-  done
-  if ((KAFKA_SECURE)); then
-    mkdir -p "$KAFKA_LOG_DIR"
-    secure_materials_once
-    secure_user_args
-  fi
-  write_broker_config
-  format_storage_once
-  say "Starting Kafka ${KAFKA_VERSION} on $KAFKA_BOOTSTRAP (logs: $KAFKA_LOG_DIR)"
-  setsid java -Xms256m -Xmx1g -XX:+UseG1GC -Djava.awt.headless=true \
-    -Dlog4j2.configurationFile="$ROOT/infra/kafka/log4j2.properties" \
-    -Dkafka.logs.dir="$KAFKA_LOG_DIR" -cp "$KAFKA_HOME/libs/*" \
-    kafka.Kafka "$KAFKA_CONFIG" >"$KAFKA_LOG_DIR/server.out" 2>&1 </dev/null &
-  pid=$!
-  echo "$pid" >"$KAFKA_PID_FILE"
-  local deadline=$((SECONDS + KAFKA_START_DEADLINE_S))
-  until broker_answers 2; do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      rm -f "$KAFKA_PID_FILE"
-      show_log_tail
-      fail "the Kafka broker exited during start-up; its log is above."
-    fi
-    if ((SECONDS >= deadline)); then
-      show_log_tail
-      broker_stop
-      fail "the Kafka broker did not answer a metadata request within ${KAFKA_START_DEADLINE_S} s; its log is above."
-    fi
-    sleep 0.5
-  done
-  say "Kafka broker up (pid $pid, $KAFKA_BOOTSTRAP) after $((SECONDS + KAFKA_START_DEADLINE_S - deadline)) s"
-}
-
-broker_stop() {
-  local pid
-  if ! pid="$(broker_pid)"; then
-    rm -f "$KAFKA_PID_FILE"
-    say "Kafka broker is not running (nothing started from $KAFKA_STATE)"
-    return
-  fi
-  say "Stopping Kafka broker (pid $pid)"
-  kill -TERM "$pid" 2>/dev/null || true
-  local deadline=$((SECONDS + 60))
-  while kill -0 "$pid" 2>/dev/null; do
-    if ((SECONDS >= deadline)); then
-      say "Kafka broker did not stop within 60 s; killing it"
-      kill -KILL "$pid" 2>/dev/null || true
-      break
-    fi
-    sleep 0.2
-  done
-  rm -f "$KAFKA_PID_FILE"
-  say "Kafka broker stopped"
-}
-
-broker_status() {
-  local pid
-  if pid="$(broker_pid)"; then
-    printf 'up (pid %s, %s, data %s, logs %s)\n' "$pid" "$KAFKA_BOOTSTRAP" "$KAFKA_DATA_DIR" "$KAFKA_LOG_DIR"
-    if ((KAFKA_SECURE)); then
-      printf 'client options: %s\n' "$(secure_client_options)"
-    fi
-    return 0
-  fi
-  printf 'down\n'
-  return 3
+local_processes() {  # python -m pipelines.local <broker|flink|airflow|dashboard> <start|stop|status>
+  (cd "$ROOT" && venv_python -m pipelines.local "$@")
 }
 
 cmd_broker() {
-  local action="${1:-}"
-  case "${2:-}" in
-    --secure) use_secure_broker ;;
-    '') ;;
-    *) usage >&2; fail "broker $action takes only --secure, not '$2'." ;;
-  esac
-  case "$action" in
-    start) broker_start ;;
-    stop) broker_stop ;;
-    status) broker_status ;;
-    *) usage >&2; fail "broker needs one of: start, stop, status (and --secure for the secured one)." ;;
-  esac
-}
-
-# ---------------------------------------------------------------------------------------------
-# The Flink session cluster (JobManager and TaskManager started with java, no Flink scripts)
-
-FLINK_JOBMANAGER_CLASS=org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint
-FLINK_TASKMANAGER_CLASS=org.apache.flink.runtime.taskexecutor.TaskManagerRunner
-
-flink_pid() {  # jobmanager|taskmanager; prints its pid if the process this clone started runs
-  local pid_file="$FLINK_STATE/$1.pid" class pid
-  [[ "$1" == jobmanager ]] && class="$FLINK_JOBMANAGER_CLASS" || class="$FLINK_TASKMANAGER_CLASS"
-  [[ -f "$pid_file" ]] || return 1
-  pid="$(cat "$pid_file")"
-  [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "$class --configDir $FLINK_CONF_DIR" || return 1
-  printf '%s\n' "$pid"
-}
-
-flink_taskmanagers() {  # prints how many TaskManagers the REST API reports with their slots
-  # registered (a TaskManager is listed a moment before its slots are); fails if it does
-  # not answer
-  local overview taskmanagers
-  overview="$(curl -fsS --max-time 2 "$FLINK_REST_URL/overview" 2>/dev/null)" || return 1
-  [[ "$overview" =~ \"taskmanagers\":([0-9]+) ]] || return 1
-  taskmanagers="${BASH_REMATCH[1]}"
-  [[ "$overview" =~ \"slots-total\":([0-9]+) ]] || return 1
-  if ((BASH_REMATCH[1] == 0)); then
-    taskmanagers=0
+  if [[ "${1:-}" == start ]]; then
+    setup_venv
+    setup_kafka
+  elif [[ ! -x "$VENV_LINK/bin/python" ]]; then
+    setup_venv
   fi
-  printf '%s\n' "$taskmanagers"
-}
-
-show_flink_log_tail() {
-  local log
-  for log in "$FLINK_LOG_DIR"/*.out "$FLINK_LOG_DIR"/*.log; do
-    [[ -s "$log" ]] || continue
-    printf -- '--- last lines of %s ---\n' "$log" >&2
-    tail -n 30 "$log" >&2
-  done
-}
-
-write_flink_config() {
-  mkdir -p "$FLINK_CONF_DIR" "$FLINK_LOG_DIR" "$FLINK_STATE/tmp"
-  sed -e "s|@REST_PORT@|$FLINK_REST_PORT|g" -e "s|@RPC_PORT@|$FLINK_RPC_PORT|g" \
-    -e "s|@TMP_DIR@|$FLINK_STATE/tmp|g" "$ROOT/infra/flink/config.yaml.template" \
-    >"$FLINK_CONF_DIR/config.yaml"
-  cp "$ROOT/infra/flink/log4j2.properties" "$FLINK_CONF_DIR/log4j2.properties"
-}
-
-flink_resource_params() {  # JM|TM; prints two lines: JVM memory flags, then -D dynamic configs
-  # What Flink's own scripts do: BashJavaUtils derives the memory split from config.yaml.
-  local output
-  output="$(java -cp "$FLINK_DIST_HOME/lib/*:$FLINK_DIST_HOME/bin/bash-java-utils.jar" \
-    -Dlog4j2.configurationFile="$FLINK_CONF_DIR/log4j2.properties" \
-    -Dlog.file="$FLINK_LOG_DIR/bash-java-utils.log" \
-    org.apache.flink.runtime.util.bash.BashJavaUtils "GET_$1_RESOURCE_PARAMS" \
-    --configDir "$FLINK_CONF_DIR" 2>&1)" \
-    || fail "Flink could not derive the $1 memory settings from $FLINK_CONF_DIR/config.yaml." "$output"
-  grep '^BASH_JAVA_UTILS_EXEC_RESULT:' <<<"$output" | sed 's/^BASH_JAVA_UTILS_EXEC_RESULT://' | tail -n 2
-}
-
-flink_launch() {  # jobmanager|taskmanager, main class, JM|TM; starts it, writes its pid file
-  local params jvm_memory dynamic_configs jvm_options pid
-  params="$(flink_resource_params "$3")"
-  jvm_memory="$(sed -n 1p <<<"$params")"
-  dynamic_configs="$(sed -n 2p <<<"$params")"
-  mapfile -t jvm_options < <(grep -v '^\s*\(#\|$\)' "$ROOT/infra/flink/jvm.options")
-  # shellcheck disable=SC2086  # the memory flags and -D key=value pairs are meant to split
-  setsid java $jvm_memory "${jvm_options[@]}" \
-    -Dlog.file="$FLINK_LOG_DIR/flink-$1.log" \
-    -Dlog4j.configurationFile="$FLINK_CONF_DIR/log4j2.properties" \
-    -cp "$FLINK_DIST_HOME/lib/*" "$2" --configDir "$FLINK_CONF_DIR" $dynamic_configs \
-    >"$FLINK_LOG_DIR/flink-$1.out" 2>&1 </dev/null &
-  pid=$!
-  echo "$pid" >"$FLINK_STATE/$1.pid"
-}
-
-flink_start() {
-  local jm_pid tm_pid
-  if jm_pid="$(flink_pid jobmanager)" && tm_pid="$(flink_pid taskmanager)"; then
-    say "Flink session cluster already up (jobmanager pid $jm_pid, taskmanager pid $tm_pid)"
-    say "Flink web UI: $FLINK_REST_URL"
-    return
-  fi
-  if flink_pid jobmanager >/dev/null || flink_pid taskmanager >/dev/null; then
-    say "Flink session cluster is half up; stopping what is left before starting again"
-    flink_stop
-  fi
-  require_command curl "curl (e.g. Debian: apt-get install curl)"
-  setup_flink_dist
-  local port
-  for port in "$FLINK_REST_PORT" "$FLINK_RPC_PORT"; do
-    if port_in_use "$port"; then
-      fail "port $port on 127.0.0.1 is already taken by another process." \
-        "Pick free ports: GOLDSTREAM_FLINK_REST_PORT=18081 ./run_local.sh ... (the JobManager RPC" \
-        "uses port+1, or set GOLDSTREAM_FLINK_RPC_PORT); 'ss -ltnp' shows who holds $port."
-    fi
-  done
-  write_flink_config
-  say "Starting Flink ${FLINK_VERSION} session cluster on 127.0.0.1:$FLINK_REST_PORT (logs: $FLINK_LOG_DIR)"
-  flink_launch jobmanager "$FLINK_JOBMANAGER_CLASS" JM
-  flink_launch taskmanager "$FLINK_TASKMANAGER_CLASS" TM
-  local deadline=$((SECONDS + FLINK_START_DEADLINE_S)) role taskmanagers
-  until taskmanagers="$(flink_taskmanagers)" && ((taskmanagers >= 1)); do
-    for role in jobmanager taskmanager; do
-      if ! flink_pid "$role" >/dev/null; then
-        show_flink_log_tail
-        flink_stop
-        fail "the Flink $role exited during start-up; its log is above."
-      fi
-    done
-    if ((SECONDS >= deadline)); then
-      show_flink_log_tail
-      flink_stop
-      fail "Flink's REST API did not report a TaskManager within ${FLINK_START_DEADLINE_S} s; the logs are above."
-    fi
-    sleep 0.5
-  done
-  say "Flink session cluster up (jobmanager pid $(flink_pid jobmanager), taskmanager pid" \
-    "$(flink_pid taskmanager)) after $((SECONDS + FLINK_START_DEADLINE_S - deadline)) s"
-  say "Flink web UI: $FLINK_REST_URL"
-}
-
-flink_stop_one() {  # jobmanager|taskmanager
-  local pid
-  if ! pid="$(flink_pid "$1")"; then
-    rm -f "$FLINK_STATE/$1.pid"
-    return 1
-  fi
-  say "Stopping Flink $1 (pid $pid)"
-  kill -TERM "$pid" 2>/dev/null || true
-  local deadline=$((SECONDS + 30))
-  while kill -0 "$pid" 2>/dev/null; do
-    if ((SECONDS >= deadline)); then
-      say "Flink $1 did not stop within 30 s; killing it"
-      kill -KILL "$pid" 2>/dev/null || true
-      break
-    fi
-    sleep 0.2
-  done
-  rm -f "$FLINK_STATE/$1.pid"
-}
-
-flink_stop() {
-  local stopped=0
-  flink_stop_one taskmanager && stopped=1
-  flink_stop_one jobmanager && stopped=1
-  if ((stopped)); then
-    say "Flink session cluster stopped"
-  else
-    say "Flink session cluster is not running (nothing started from $FLINK_STATE)"
-  fi
-}
-
-flink_status() {
-  local jm_pid tm_pid
-  if jm_pid="$(flink_pid jobmanager)" && tm_pid="$(flink_pid taskmanager)"; then
-    printf 'up (jobmanager pid %s, taskmanager pid %s, web UI %s, logs %s)\n' \
-      "$jm_pid" "$tm_pid" "$FLINK_REST_URL" "$FLINK_LOG_DIR"
-    return 0
-  fi
-  printf 'down\n'
-  return 3
+  local_processes broker "$@"
 }
 
 cmd_flink() {
+  if [[ "${1:-}" == start ]]; then
+    setup_flink_dist  # builds the venv first when there is none
+  elif [[ ! -x "$VENV_LINK/bin/python" ]]; then
+    setup_venv
+  fi
+  local_processes flink "$@"
+}
+
+cmd_airflow() {  # pipelines/local/airflow.py, once the venvs exist
+  if [[ "${1:-}" == start ]]; then
+    setup_venv
+    setup_airflow
+  elif [[ ! -x "$VENV_LINK/bin/python" ]]; then
+    setup_venv
+  fi
+  local_processes airflow "$@"
+}
+
+cmd_dashboard() {  # start|stop|status: pipelines/local/live_page.py; else in the foreground
   case "${1:-}" in
-    start) flink_start ;;
-    stop) flink_stop ;;
-    status) flink_status ;;
-    *) usage >&2; fail "flink needs one of: start, stop, status." ;;
-  esac
-}
-
-# ---------------------------------------------------------------------------------------------
-# Airflow (what standalone runs), for its web UI and the scheduled daily report
-
-airflow_settings() {  # Airflow's settings for this clone, as NAME=value lines for env
-  printf '%s\n' "AIRFLOW_HOME=$AIRFLOW_STATE/home" "AIRFLOW__CORE__DAGS_FOLDER=$ROOT/dags" \
-    AIRFLOW__CORE__LOAD_EXAMPLES=False AIRFLOW__CORE__EXECUTOR=LocalExecutor \
-    "AIRFLOW__CORE__EXECUTION_API_SERVER_URL=$AIRFLOW_URL/execution/" \
-    AIRFLOW__API__HOST=127.0.0.1 "AIRFLOW__API__PORT=$AIRFLOW_PORT" \
-    "AIRFLOW__API__BASE_URL=$AIRFLOW_URL" NO_COLOR=1 "PATH=$(airflow_venv_dir)/bin:$PATH"
-}
-
-airflow_cli() {  # airflow <args> with this clone's settings
-  local settings
-  mapfile -t settings < <(airflow_settings)
-  env "${settings[@]}" "$(airflow_venv_dir)/bin/airflow" "$@"
-}
-
-airflow_pid() {  # prints the pid of the Airflow process group this clone started, if it runs
-  [[ -f "$AIRFLOW_PID_FILE" ]] || return 1
-  local pid
-  pid="$(cat "$AIRFLOW_PID_FILE")"
-  [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "goldstream-airflow" || return 1
-  printf '%s\n' "$pid"
-}
-
-airflow_answers() {
-  curl -fsS --noproxy '*' --max-time 2 "$AIRFLOW_URL/api/v2/monitor/health" >/dev/null 2>&1
-}
-
-airflow_login() {  # prints "user / password" of the admin user the API server generated
-  local file="$AIRFLOW_STATE/home/simple_auth_manager_passwords.json.generated"
-  [[ -s "$file" ]] || { printf '(see %s)\n' "$file"; return; }
-  venv_python - "$file" <<'EOF'
-import json, sys
-users = json.load(open(sys.argv[1]))
-print(', '.join(f'{user} / {password}' for user, password in users.items()))
-EOF
-}
-
-airflow_start() {
-  local pid
-  if pid="$(airflow_pid)"; then
-    say "Airflow already up (pid $pid); UI $AIRFLOW_URL, login $(airflow_login)"
-    return
-  fi
-  require_command curl "curl (e.g. Debian: apt-get install curl)"
-  setup_venv
-  setup_airflow
-  if port_in_use "$AIRFLOW_PORT"; then
-    fail "port $AIRFLOW_PORT on 127.0.0.1 is already taken by another process." \
-      "Pick a free one: GOLDSTREAM_AIRFLOW_PORT=18280 ./run_local.sh airflow start;" \
-      "'ss -ltnp' shows who holds $AIRFLOW_PORT."
-  fi
-  local logs="$AIRFLOW_STATE/logs"
-  mkdir -p "$AIRFLOW_STATE/home" "$logs"
-  say "Preparing Airflow's database in $AIRFLOW_STATE/home"
-  airflow_cli db migrate >"$logs/db-migrate.log" 2>&1 \
-    || { tail -n 30 "$logs/db-migrate.log" >&2; fail "airflow db migrate failed; its log is above."; }
-  # What `airflow standalone` runs (API server and UI, scheduler, DAG processor, triggerer), one
-  # process group, each started here so the log servers of the scheduler and the triggerer stay
-  # off: standalone cannot skip them, and they listen on every interface. Task logs are read
-  # from $AIRFLOW_STATE/home/logs by the API server instead.
-  say "Starting Airflow ${AIRFLOW_VERSION} (API server, scheduler, DAG processor, triggerer) on $AIRFLOW_URL (logs: $logs)"
-  local settings
-  mapfile -t settings < <(airflow_settings)
-  env "${settings[@]}" setsid bash -c '
-    airflow api-server >"$1/api-server.log" 2>&1 &
-    airflow scheduler --skip-serve-logs >"$1/scheduler.log" 2>&1 &
-    airflow dag-processor >"$1/dag-processor.log" 2>&1 &
-    airflow triggerer --skip-serve-logs >"$1/triggerer.log" 2>&1 &
-    wait' goldstream-airflow "$logs" </dev/null >/dev/null 2>&1 &
-  pid=$!
-  echo "$pid" >"$AIRFLOW_PID_FILE"
-  local deadline=$((SECONDS + AIRFLOW_START_DEADLINE_S))
-  until airflow_answers; do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      rm -f "$AIRFLOW_PID_FILE"
-      tail -n 30 "$logs"/*.log >&2
-      fail "Airflow exited during start-up; its logs are above."
-    fi
-    if ((SECONDS >= deadline)); then
-      tail -n 30 "$logs"/*.log >&2
-      airflow_stop
-      fail "Airflow's API server did not answer within ${AIRFLOW_START_DEADLINE_S} s; the logs are above."
-    fi
-    sleep 1
-  done
-  say "Airflow up (pid $pid) after $((SECONDS + AIRFLOW_START_DEADLINE_S - deadline)) s"
-  cat <<EOF
-Airflow UI     $AIRFLOW_URL
-login          $(airflow_login)
-DAG            goldstream_daily_report (paused; unpause it in the UI to run nightly at 02:00 UTC)
-settings       Airflow Variables goldstream_report_* and the connection goldstream_smtp
-               (see docs/scheduling.md); stop with ./run_local.sh airflow stop
-EOF
-}
-
-airflow_stop() {
-  local pid
-  if ! pid="$(airflow_pid)"; then
-    rm -f "$AIRFLOW_PID_FILE"
-    say "Airflow is not running (nothing started from $AIRFLOW_STATE)"
-    return
-  fi
-  say "Stopping Airflow (process group $pid)"
-  # setsid made $pid the leader of a group holding every Airflow process this clone started
-  kill -TERM -- "-$pid" 2>/dev/null || true
-  local deadline=$((SECONDS + 20))
-  while pgrep -g "$pid" >/dev/null 2>&1; do
-    if ((SECONDS >= deadline)); then
-      say "Airflow's processes did not stop within 20 s; killing them"
-      kill -KILL -- "-$pid" 2>/dev/null || true
-      break
-    fi
-    sleep 0.2
-  done
-  rm -f "$AIRFLOW_PID_FILE"
-  say "Airflow stopped"
-}
-
-airflow_status() {
-  local pid
-  if pid="$(airflow_pid)" && airflow_answers; then
-    printf 'up (pid %s, UI %s, home %s, logs %s)\n' "$pid" "$AIRFLOW_URL" "$AIRFLOW_STATE/home" \
-      "$AIRFLOW_STATE/logs"
-    return 0
-  fi
-  printf 'down\n'
-  return 3
-}
-
-cmd_airflow() {
-  case "${1:-}" in
-    start) airflow_start ;;
-    stop) airflow_stop ;;
-    status) airflow_status ;;
-    *) usage >&2; fail "airflow needs one of: start, stop, status." ;;
-  esac
-}
-
-# ---------------------------------------------------------------------------------------------
-# The live page (dashboard/)
-
-dashboard_pid() {  # prints the pid of the dashboard this clone started, if it is still running
-  [[ -f "$DASHBOARD_PID_FILE" ]] || return 1
-  local pid
-  pid="$(cat "$DASHBOARD_PID_FILE")"
-  [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "-m dashboard" || return 1
-  printf '%s\n' "$pid"
-}
-
-dashboard_url() { sed -n 's/^dashboard: //p' "$DASHBOARD_LOG" 2>/dev/null | tail -n1; }
-
-dashboard_start() {  # consumer group to watch; starts it in the background unless it runs
-  local group="${1:-${GOLDSTREAM_DASHBOARD_GROUP:-goldstream-demo}}" pid
-  if pid="$(dashboard_pid)"; then
-    say "Live page already up (pid $pid): $(dashboard_url)"
-    return
-  fi
-  if port_in_use "$DASHBOARD_PORT"; then
-    fail "port $DASHBOARD_PORT on 127.0.0.1 is already taken by another process." \
-      "Pick another: GOLDSTREAM_DASHBOARD_PORT=18050 ./run_local.sh ...; 'ss -ltnp' shows who holds it."
-  fi
-  mkdir -p "$DASHBOARD_STATE"
-  # The subshell execs into the dashboard, so $! is its pid and no shell holds our output.
-  (cd "$ROOT" && PYTHONUNBUFFERED=1 exec setsid "$VENV_LINK/bin/python" -m dashboard \
-    --brokers "$KAFKA_BOOTSTRAP" --group "$group" --host "$DASHBOARD_HOST" \
-    --port "$DASHBOARD_PORT") >"$DASHBOARD_LOG" 2>&1 </dev/null &
-  pid=$!
-  echo "$pid" >"$DASHBOARD_PID_FILE"
-  local deadline=$((SECONDS + DASHBOARD_START_DEADLINE_S))
-  until [[ -n "$(dashboard_url)" ]]; do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      rm -f "$DASHBOARD_PID_FILE"
-      tail -n 20 "$DASHBOARD_LOG" >&2
-      fail "the dashboard exited during start-up; its log is above."
-    fi
-    if ((SECONDS >= deadline)); then
-      dashboard_stop
-      fail "the dashboard printed no address within ${DASHBOARD_START_DEADLINE_S} s (log: $DASHBOARD_LOG)."
-    fi
-    sleep 0.2
-  done
-  say "Live page (pid $pid, group $group): $(dashboard_url)"
-}
-
-dashboard_stop() {
-  local pid
-  if ! pid="$(dashboard_pid)"; then
-    rm -f "$DASHBOARD_PID_FILE"
-    say "Live page is not running (nothing started from $DASHBOARD_STATE)"
-    return
-  fi
-  say "Stopping the live page (pid $pid)"
-  kill -TERM "$pid" 2>/dev/null || true
-  local deadline=$((SECONDS + 20))
-  while kill -0 "$pid" 2>/dev/null; do
-    if ((SECONDS >= deadline)); then
-      kill -KILL "$pid" 2>/dev/null || true
-      break
-    fi
-    sleep 0.2
-  done
-  rm -f "$DASHBOARD_PID_FILE"
-}
-
-cmd_dashboard() {
-  case "${1:-}" in
-    start) setup_venv; dashboard_start ;;
-    stop) dashboard_stop ;;
-    status)
-      local pid
-      if pid="$(dashboard_pid)"; then
-        printf 'up (pid %s, %s, log %s)\n' "$pid" "$(dashboard_url)" "$DASHBOARD_LOG"
-        return 0
-      fi
-      printf 'down\n'
-      return 3 ;;
+    start) setup_venv; local_processes dashboard start ;;
+    stop | status)
+      [[ -x "$VENV_LINK/bin/python" ]] || setup_venv
+      local_processes dashboard "$1" ;;
     *)
       setup_venv
       say "Live page for the pipeline on $KAFKA_BOOTSTRAP (Ctrl-C stops it)"
@@ -1086,11 +489,11 @@ cmd_test() {
   cmd_setup
   run_lint
   local stop_broker_after=0
-  broker_pid >/dev/null || stop_broker_after=1
+  local_processes broker status >/dev/null || stop_broker_after=1
   if ((stop_broker_after)); then
-    trap broker_stop EXIT
+    trap 'local_processes broker stop' EXIT
   fi
-  broker_start
+  local_processes broker start
   export_runtime_env
   say "Running the test suite (pytest $*)"
   local code=0
@@ -1102,8 +505,8 @@ cmd_test() {
 cmd_demo() {
   local started=$SECONDS
   cmd_setup
-  broker_start
-  dashboard_start goldstream-demo
+  local_processes broker start
+  local_processes dashboard start --group goldstream-demo
   export_runtime_env
   say "Demo: generated traffic -> the streaming pipeline (bounded, Prism) -> summary"
   local code=0
@@ -1111,10 +514,8 @@ cmd_demo() {
     --workdir "$STATE/demo" --reports "$ROOT/reports" \
     --runner "${GOLDSTREAM_DEMO_RUNNER:-PrismRunner}") || code=$?
   cat <<EOF
-Kafka broker   $KAFKA_BOOTSTRAP (pid $(broker_pid || echo '?')); stop it with ./run_local.sh broker stop
-live page      $(dashboard_url) (pid $(dashboard_pid || echo '?')); stop it with ./run_local.sh dashboard stop
-broker logs    $KAFKA_LOG_DIR/server.log
-broker data    $KAFKA_DATA_DIR
+Kafka broker   $(local_processes broker status || true); stop it with ./run_local.sh broker stop
+live page      $(local_processes dashboard status || true); stop it with ./run_local.sh dashboard stop
 demo files     $STATE/demo (ground truth, reference data, archive)
 cache          $CACHE (venv, Kafka jars, Prism, Flink job server)
 demo took      $((SECONDS - started)) s

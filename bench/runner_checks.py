@@ -11,7 +11,7 @@ import urllib.request
 from typing import Callable, Dict, List, Mapping
 
 from pipelines.generator.ground_truth import GroundTruth
-from pipelines.local import tools
+from pipelines.local import cache
 
 SCRIPT_TIMEOUT_S = 300  # run_local.sh's own start deadline is 90 s, plus unpacking Flink once
 
@@ -74,8 +74,8 @@ class SessionCluster:
     def _script(self, command: str) -> None:
         env = dict(os.environ, GOLDSTREAM_FLINK_REST_PORT=self.master.rsplit(':', 1)[1])
         completed = subprocess.run(
-            [str(tools.REPO_ROOT / 'run_local.sh'), 'flink', command], env=env,
-            cwd=tools.REPO_ROOT, stdout=sys.stderr, timeout=SCRIPT_TIMEOUT_S,
+            [str(cache.REPO_ROOT / 'run_local.sh'), 'flink', command], env=env,
+            cwd=cache.REPO_ROOT, stdout=sys.stderr, timeout=SCRIPT_TIMEOUT_S,
             check=False)
         if completed.returncode != 0:
             raise RuntimeError(f'./run_local.sh flink {command} exited with '

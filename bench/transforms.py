@@ -17,7 +17,7 @@ Prism process, over the repeats.
 Runners: ``direct`` is Beam's in-process ``FnApiRunner``, the engine the
 DirectRunner falls back to for batch pipelines when it does not use Prism
 (the DirectRunner itself would hand these pipelines to Prism); ``prism`` is
-the locally built Prism binary (``pipelines.local.tools.prism_binary()``).
+the locally built Prism binary (``pipelines.local.cache.prism_binary()``).
 
 The note compares ``CheckFraud`` with a plain-Python loop applying the same
 rules (``fraud_rules.evaluate_history`` per card) to the same orders, and
@@ -49,7 +49,7 @@ from apache_beam.transforms.window import GlobalWindows, TimestampedValue
 
 from connectors.order_codec import encode_order_avro, encode_order_json
 from pipelines.command_line import CommandParser, run_command
-from pipelines.local.tools import prism_binary
+from pipelines.local.cache import prism_binary
 from transforms.decode import DecodeEvents
 from transforms.enrich import EnrichOrders
 from transforms.fraud import CheckFraud

@@ -34,7 +34,7 @@ from apache_beam.options.pipeline_options import (
 )
 from apache_beam.runners.runner import PipelineResult
 
-from pipelines.local import tools
+from pipelines.local import cache
 
 _PRISM_RUNNERS = (None, 'DirectRunner', 'PrismRunner', 'SwitchingDirectRunner')
 _FLINK_RUNNERS = ('FlinkRunner',)
@@ -83,17 +83,17 @@ def with_local_runners(options: PipelineOptions) -> PipelineOptions:
         options.view_as(PortableOptions).job_server_timeout = STREAMING_JOB_SERVER_TIMEOUT_S
     if runner in _FLINK_RUNNERS:
         _set_flink_defaults(options, streaming)
-    if not tools.in_clone():
+    if not cache.in_clone():
         return options
     if runner in _PRISM_RUNNERS:
         prism = options.view_as(PrismRunnerOptions)
-        if not prism.prism_location and tools.prism_binary().is_file():
-            prism.prism_location = str(tools.prism_binary())
+        if not prism.prism_location and cache.prism_binary().is_file():
+            prism.prism_location = str(cache.prism_binary())
     elif runner in _FLINK_RUNNERS:
         flink = options.view_as(FlinkRunnerOptions)
-        versions = tools.read_versions()
-        if not flink.flink_job_server_jar and tools.flink_job_server_jar().is_file():
-            flink.flink_job_server_jar = str(tools.flink_job_server_jar())
+        versions = cache.read_versions()
+        if not flink.flink_job_server_jar and cache.flink_job_server_jar().is_file():
+            flink.flink_job_server_jar = str(cache.flink_job_server_jar())
             flink.flink_version = versions['FLINK_MINOR']
         portable = options.view_as(PortableOptions)
         if not portable.environment_type:
@@ -132,7 +132,7 @@ def flink_jdk_flags() -> List[str]:
     Without `--add-opens=java.base/java.util=ALL-UNNAMED`, Flink's Kryo copy between chained
     operators fails an unbounded job at once (InaccessibleObjectException).
     """
-    path = tools.REPO_ROOT / 'infra' / 'flink' / 'jvm.options'
+    path = cache.REPO_ROOT / 'infra' / 'flink' / 'jvm.options'
     return [line.strip() for line in path.read_text().splitlines()
             if line.strip().startswith(('--add-opens', '--add-exports'))]
 

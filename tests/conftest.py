@@ -15,7 +15,7 @@ import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 
 from connectors.kafka_config import default_brokers
-from pipelines.local.tools import prism_binary
+from pipelines.local.cache import prism_binary
 from tests.background_job import BackgroundJob
 from tests.integration.local_scripts import free_port, run_script
 

@@ -54,7 +54,7 @@ from pipelines.generator.simple import (  # noqa: F401  (re-exported for existin
     order_fingerprint,
     produce_orders,
 )
-from pipelines.local.tools import REPO_ROOT
+from pipelines.local.cache import REPO_ROOT
 from transforms.fraud_rules import FraudThresholds
 
 OUTPUT_DIR = REPO_ROOT / '.local' / 'generator'

@@ -5,13 +5,13 @@ level, so its tests put the DAG folder on `sys.path`, as Airflow does, and impor
 """
 import pathlib
 import sys
+from typing import Iterator
 
 import pytest
 
-from connectors.kafka_config import default_brokers
-from connectors.kafka_topics import broker_answers
 from tests.dags import airflow_cli
 from tests.dags.smtp_sink import SmtpSink
+from tests.integration.suite_broker import suite_broker
 
 sys.path.insert(0, str(airflow_cli.DAGS))
 
@@ -42,10 +42,8 @@ def smtp_sink():
 
 
 @pytest.fixture(scope='session')
-def kafka_bootstrap() -> str:
-    """`host:port` of the running broker; fails (never skips) when there is none."""
-    bootstrap = default_brokers()
-    if not broker_answers(bootstrap, 10.0):
-        pytest.fail(f'no Kafka broker answers on {bootstrap}. Run the suite with '
-                    f'./run_local.sh test, or start one with ./run_local.sh broker start.')
-    return bootstrap
+def kafka_bootstrap() -> Iterator[str]:
+    """`host:port` of the running broker, or of the local one started for the session when
+    none answers (and stopped at its end); fails (never skips) when none can be started."""
+    with suite_broker() as bootstrap:
+        yield bootstrap

@@ -1,23 +1,21 @@
-"""Integration tests run against the real Kafka broker that `./run_local.sh test` starts, and
-the tests of Kafka security against the secured broker a fixture starts once per session."""
+"""Integration tests run against the real Kafka broker that `./run_local.sh test` starts (or,
+under plain pytest, the one a session fixture starts), and the tests of Kafka security against
+the secured broker a fixture starts once per session."""
 import uuid
 from typing import Iterator
 
 import pytest
 
-from connectors.kafka_config import default_brokers
-from connectors.kafka_topics import broker_answers
 from tests.integration import secure_kafka
+from tests.integration.suite_broker import suite_broker
 
 
 @pytest.fixture(scope='session')
-def kafka_bootstrap() -> str:
-    """`host:port` of the running broker; fails (never skips) when there is none."""
-    bootstrap = default_brokers()
-    if not broker_answers(bootstrap, 10.0):
-        pytest.fail(f'no Kafka broker answers on {bootstrap}. Run the suite with '
-                    f'./run_local.sh test, or start one with ./run_local.sh broker start.')
-    return bootstrap
+def kafka_bootstrap() -> Iterator[str]:
+    """`host:port` of the running broker, or of the local one started for the session when
+    none answers (and stopped at its end); fails (never skips) when none can be started."""
+    with suite_broker() as bootstrap:
+        yield bootstrap
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import pytest
 from pipelines.generator.config import TrafficConfig
 from pipelines.generator.plan import plan_traffic
 from pipelines.generator.reference_data import write_reference_data
-from pipelines.local import harness, tools
+from pipelines.local import cache, harness
 from tests.integration.live_checks import check_live_run
 from tests.integration.local_scripts import free_port, run_script
 from tests.pipelines.daily_report.report_setup import expected_report, run_report, write_archive
@@ -62,7 +62,7 @@ def test_start_status_second_start_stop_status(flink_env):
     overview = _overview(port)
     assert overview['taskmanagers'] >= 1
     assert overview['slots-total'] == 4
-    assert overview['flink-version'] == tools.read_versions()['FLINK_VERSION']
+    assert overview['flink-version'] == cache.read_versions()['FLINK_VERSION']
     pids = [int((state / f'{role}.pid').read_text()) for role in ('jobmanager', 'taskmanager')]
     assert (state / 'logs' / 'flink-jobmanager.log').is_file()
 

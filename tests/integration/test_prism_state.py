@@ -19,7 +19,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.transforms.periodicsequence import PeriodicImpulse
 from apache_beam.transforms.userstate import ReadModifyWriteStateSpec
 
-from pipelines.local import tools
+from pipelines.local import cache
 
 KEYS = 16
 PER_TICK = 400
@@ -62,7 +62,7 @@ def counts_per_key(path: pathlib.Path) -> Dict[int, List[int]]:
 
 
 def test_a_split_stateful_bundle_loses_no_state_update(tmp_path):
-    prism = tools.prism_binary()
+    prism = cache.prism_binary()
     assert prism.is_file(), f'no Prism at {prism}: run ./run_local.sh setup'
     path = tmp_path / 'counts.jsonl'
     start = time.time() + 2

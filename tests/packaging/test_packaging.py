@@ -55,13 +55,13 @@ catalogue = sorted([e.subject, e.version, e.schema_id] for e in default_catalogu
 from apache_beam.options.pipeline_options import PipelineOptions, PrismRunnerOptions
 from apache_beam.options.pipeline_options import StandardOptions
 from pipelines import runner_setup
-from pipelines.local import tools
+from pipelines.local import cache
 from pipelines.streaming import pipeline as streaming
 direct = runner_setup.with_local_runners(PipelineOptions(['--runner=DirectRunner']))
 dataflow = streaming.pipeline_options(['--runner=DataflowRunner'])
 print(json.dumps({
     'modules': {name: str(pathlib.Path(path).resolve()) for name, path in modules.items()},
-    'schemas': schemas, 'catalogue': catalogue, 'in_clone': tools.in_clone(),
+    'schemas': schemas, 'catalogue': catalogue, 'in_clone': cache.in_clone(),
     'direct_prism_location': direct.view_as(PrismRunnerOptions).prism_location,
     'dataflow_streaming': dataflow.view_as(StandardOptions).streaming}))
 '''

@@ -13,7 +13,7 @@ from pipelines.command_line import (
     quiet_harmless_warnings,
     run_command,
 )
-from pipelines.local.tools import REPO_ROOT
+from pipelines.local.cache import REPO_ROOT
 
 
 def parser() -> CommandParser:

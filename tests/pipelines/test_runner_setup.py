@@ -10,7 +10,7 @@ from apache_beam.options.pipeline_options import (
     StandardOptions,
 )
 
-from pipelines.local import tools
+from pipelines.local import cache
 from pipelines.runner_setup import (
     FLINK_STREAMING_BUNDLE_MS,
     FLINK_STREAMING_CHECKPOINT_MS,
@@ -41,8 +41,8 @@ def test_a_deadline_the_user_set_is_kept():
 
 def test_prism_is_the_one_set_up_built_with_the_patches():
     prism = options('--runner=DirectRunner').view_as(PrismRunnerOptions).prism_location
-    assert prism == str(tools.prism_binary())
-    assert tools.prism_patches_key() in prism
+    assert prism == str(cache.prism_binary())
+    assert cache.prism_patches_key() in prism
 
 
 def test_flink_streaming_checkpoints_with_short_bundles_and_jdk17_flags():
@@ -100,7 +100,7 @@ runner_setup.run_and_wait(None, lambda pipeline, options: None)
 ''')
     launcher = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True,
-                                cwd=tools.REPO_ROOT, env={'PYTHONPATH': '.'})
+                                cwd=cache.REPO_ROOT, env={'PYTHONPATH': '.'})
     assert launcher.stdout.readline().strip() == 'waiting'
     launcher.send_signal(2)
     _, err = launcher.communicate(timeout=60)

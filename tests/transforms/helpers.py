@@ -7,7 +7,7 @@ from apache_beam.options.pipeline_options import PipelineOptions, StandardOption
 from apache_beam.transforms.window import TimestampedValue
 from apache_beam.utils.timestamp import Timestamp
 
-from pipelines.local.tools import prism_binary
+from pipelines.local.cache import prism_binary
 from transforms.records import Order
 
 RUNNERS = ('DirectRunner', 'PrismRunner')

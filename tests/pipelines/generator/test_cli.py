@@ -14,7 +14,7 @@ from pipelines.generator.config import TrafficConfig
 from pipelines.generator.ground_truth import load_ground_truth
 from pipelines.generator.plan import plan_traffic
 from pipelines.generator.producer import ProduceReport
-from pipelines.local.tools import REPO_ROOT
+from pipelines.local.cache import REPO_ROOT
 from transforms.fraud_rules import FraudThresholds
 
 
