@@ -6,6 +6,7 @@ client libraries are needed only where a job is built and submitted (the `datafl
 Beam's Dataflow worker container has its own copies, which a second pin would replace on every
 worker.
 """
+
 import pathlib
 
 import setuptools
@@ -27,21 +28,24 @@ def pinned_requirements():
 
 def requirements(names=None, exclude=()):
     """The pins of `names` (all if None), less those of `exclude`."""
-    return [pin for pin in pinned_requirements()
-            if (names is None or pin.split('==')[0] in names)
-            and pin.split('==')[0] not in exclude]
+    return [
+        pin
+        for pin in pinned_requirements()
+        if (names is None or pin.split('==')[0] in names) and pin.split('==')[0] not in exclude
+    ]
 
 
 setuptools.setup(
     name='goldstream',
     version='0.1.0',
     description='Order analytics and card fraud detection on Apache Beam, with a pure-Python '
-                'Kafka source and sink.',
+    'Kafka source and sink.',
     long_description=(HERE / 'README.md').read_text(),
     long_description_content_type='text/markdown',
     python_requires='>=3.10',
-    packages=setuptools.find_packages(include=['connectors*', 'transforms*', 'pipelines*',
-                                               'schemas*']),
+    packages=setuptools.find_packages(
+        include=['connectors*', 'transforms*', 'pipelines*', 'schemas*']
+    ),
     package_data={'schemas': ['*.avsc', 'catalogue.json']},
     install_requires=requirements(exclude=TEST_ONLY + SUBMIT_ONLY),
     extras_require={'dataflow': requirements(SUBMIT_ONLY)},

@@ -9,6 +9,7 @@ Live latency (produce to alert) is bench/live_latency.py's.
 
   ./run_local.sh broker start && .venv/bin/python -m bench.end_to_end
 """
+
 import collections
 import os
 import pathlib
@@ -41,12 +42,18 @@ def log(message: str) -> None:
 
 def throughput_run(bootstrap: str, topics: harness.Topics, folder: pathlib.Path) -> float:
     """One bounded run from the earliest offsets, on a consumer group and archive of its own."""
-    return harness.run_bounded([
-        f'--brokers={bootstrap}', *topics.pipeline_args(),
-        f'--reference_data={folder / "reference"}',
-        f'--archive_path={folder / "archive" / uuid.uuid4().hex[:6]}',
-        '--runner=PrismRunner', '--bounded', '--start_from=earliest',
-        f'--consumer_group={topics.orders}.{uuid.uuid4().hex[:6]}'])
+    return harness.run_bounded(
+        [
+            f'--brokers={bootstrap}',
+            *topics.pipeline_args(),
+            f'--reference_data={folder / "reference"}',
+            f'--archive_path={folder / "archive" / uuid.uuid4().hex[:6]}',
+            '--runner=PrismRunner',
+            '--bounded',
+            '--start_from=earliest',
+            f'--consumer_group={topics.orders}.{uuid.uuid4().hex[:6]}',
+        ]
+    )
 
 
 def plain_loop(bootstrap: str, topics: harness.Topics) -> float:
@@ -54,8 +61,9 @@ def plain_loop(bootstrap: str, topics: harness.Topics) -> float:
     started = time.perf_counter()
     decoder, thresholds = OrderDecoder(), FraudThresholds().validated()
     ends = end_offsets(bootstrap, topics.orders)
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
-                             max_poll_records=2000)
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, max_poll_records=2000
+    )
     consumer.assign([TopicPartition(topics.orders, p) for p in ends])
     consumer.seek_to_beginning()
     histories: Dict[str, List[CardEvent]] = collections.defaultdict(list)
@@ -95,22 +103,33 @@ def main(argv=None) -> None:
     topics = harness.Topics.fresh('bench.e2e')
     harness.create_topics(args.brokers, topics)
     log(f'planning and producing {args.orders:,} records to {topics.orders}')
-    produce_plan(args.brokers, topics.orders,
-                 plan_traffic(TrafficConfig(count=args.orders, seed=3, events_per_second=500)))
+    produce_plan(
+        args.brokers,
+        topics.orders,
+        plan_traffic(TrafficConfig(count=args.orders, seed=3, events_per_second=500)),
+    )
     rows = []
     log('(c) plain kafka-python loop')
     plain = statistics.median(plain_loop(args.brokers, topics) for _ in range(args.repeats))
     log('(a) streaming pipeline, bounded, on Prism')
     runs = [throughput_run(args.brokers, topics, folder) for _ in range(args.repeats)]
     pipeline_s = statistics.median(runs)
-    rows.append(['(a) pipeline on Prism, bounded', f'{pipeline_s:.1f} s',
-                 round(args.orders / pipeline_s), round(plain / pipeline_s, 2)])
-    rows.append(['(c) plain kafka-python loop', f'{plain:.1f} s', round(args.orders / plain),
-                 1.0])
-    path = publish('end_to_end', 'Streaming pipeline end to end (Prism, real broker)',
-                   ['case', 'median time', 'orders/s', 'ratio to (c)'], rows,
-                   context(orders=args.orders, repeats=args.repeats,
-                           load_at_end=round(os.getloadavg()[0], 1)))
+    rows.append(
+        [
+            '(a) pipeline on Prism, bounded',
+            f'{pipeline_s:.1f} s',
+            round(args.orders / pipeline_s),
+            round(plain / pipeline_s, 2),
+        ]
+    )
+    rows.append(['(c) plain kafka-python loop', f'{plain:.1f} s', round(args.orders / plain), 1.0])
+    path = publish(
+        'end_to_end',
+        'Streaming pipeline end to end (Prism, real broker)',
+        ['case', 'median time', 'orders/s', 'ratio to (c)'],
+        rows,
+        context(orders=args.orders, repeats=args.repeats, load_at_end=round(os.getloadavg()[0], 1)),
+    )
     log(f'written to {path}')
 
 

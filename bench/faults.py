@@ -15,6 +15,7 @@ killed and are not at the end. The machine's load is shown per cycle.
 
   ./run_local.sh broker start && .venv/bin/python -m bench.faults --cycles=2 --rate=300
 """
+
 import os
 import pathlib
 import sys
@@ -32,9 +33,22 @@ RUNNERS = {
     'DirectRunner': ['--runner=DirectRunner'],  # the default: Prism, patched (infra/prism)
     'Flink[local]': ['--runner=FlinkRunner', '--flink_master=[local]'],
 }
-COLUMNS = ['runner', 'orders/s', 'cycle', 'produced', 'archived', 'dead-lettered', 'lost',
-           'duplicated', 'alerts delivered', 'alert repeats', 'recovery s', 'lost at the end',
-           'archived, then gone', 'load (1 min)']
+COLUMNS = [
+    'runner',
+    'orders/s',
+    'cycle',
+    'produced',
+    'archived',
+    'dead-lettered',
+    'lost',
+    'duplicated',
+    'alerts delivered',
+    'alert repeats',
+    'recovery s',
+    'lost at the end',
+    'archived, then gone',
+    'load (1 min)',
+]
 
 
 def log(message: str) -> None:
@@ -48,29 +62,69 @@ def runner_rows(runner: str, rate: int, report: FaultReport) -> list:
     for cycle in report.cycles:
         counts = cycle.tally
         name = cycle.cycle if cycle.settled else f'{cycle.cycle} (not settled)'
-        rows.append([runner, rate, name, counts.produced, counts.archived,
-                     counts.dead_lettered, counts.lost,
-                     counts.duplicated, f'{counts.alerts_delivered} of {counts.alerts_expected}',
-                     counts.alert_repeats, round(cycle.recovery_s, 1), cycle.lost_at_end, '',
-                     cycle.load])
+        rows.append(
+            [
+                runner,
+                rate,
+                name,
+                counts.produced,
+                counts.archived,
+                counts.dead_lettered,
+                counts.lost,
+                counts.duplicated,
+                f'{counts.alerts_delivered} of {counts.alerts_expected}',
+                counts.alert_repeats,
+                round(cycle.recovery_s, 1),
+                cycle.lost_at_end,
+                '',
+                cycle.load,
+            ]
+        )
     total = report.total
-    rows.append([runner, rate, 'total', total.produced, total.archived, total.dead_lettered,
-                 total.lost, total.duplicated,
-                 f'{total.alerts_delivered} of {total.alerts_expected}', total.alert_repeats,
-                 '', total.lost, report.archive_gone, round(os.getloadavg()[0], 1)])
+    rows.append(
+        [
+            runner,
+            rate,
+            'total',
+            total.produced,
+            total.archived,
+            total.dead_lettered,
+            total.lost,
+            total.duplicated,
+            f'{total.alerts_delivered} of {total.alerts_expected}',
+            total.alert_repeats,
+            '',
+            total.lost,
+            report.archive_gone,
+            round(os.getloadavg()[0], 1),
+        ]
+    )
     return rows
 
 
 def one_runner(bootstrap: str, folder: pathlib.Path, runner: str, args) -> list:
-    config = TrafficConfig(count=args.rate * args.seconds, seed=args.rate + args.seconds,
-                           events_per_second=args.rate,
-                           fraud_scenarios=max(2, args.seconds // 10), late_orders=0,
-                           too_late_orders=0, card_prefix='cycle')
-    run = FaultRun.start(bootstrap, folder, [*RUNNERS[runner],
-                                             f'--archive_flush_s={args.archive_flush_s}'])
+    config = TrafficConfig(
+        count=args.rate * args.seconds,
+        seed=args.rate + args.seconds,
+        events_per_second=args.rate,
+        fraud_scenarios=max(2, args.seconds // 10),
+        late_orders=0,
+        too_late_orders=0,
+        card_prefix='cycle',
+    )
+    run = FaultRun.start(
+        bootstrap, folder, [*RUNNERS[runner], f'--archive_flush_s={args.archive_flush_s}']
+    )
     try:
-        report = run_kill_cycles(run, config, args.rate, args.cycles, kill_at=args.kill_at,
-                                 settle_s=args.settle_s, log=log)
+        report = run_kill_cycles(
+            run,
+            config,
+            args.rate,
+            args.cycles,
+            kill_at=args.kill_at,
+            settle_s=args.settle_s,
+            log=log,
+        )
     finally:
         run.stop()
     log(f'{runner}: {report.total.summary()}; archived, then gone: {report.archive_gone}')
@@ -80,17 +134,27 @@ def one_runner(bootstrap: str, folder: pathlib.Path, runner: str, args) -> list:
 def main(argv=None) -> None:
     parser = CommandParser('python -m bench.faults', __doc__)
     parser.add_argument('--brokers', default=default_brokers(), help='Kafka host:port')
-    parser.add_argument('--runners', default=','.join(RUNNERS),
-                        help=f'comma-separated, of: {", ".join(RUNNERS)}')
+    parser.add_argument(
+        '--runners', default=','.join(RUNNERS), help=f'comma-separated, of: {", ".join(RUNNERS)}'
+    )
     parser.add_argument('--cycles', type=int, default=3, help='kill/restart cycles per runner')
     parser.add_argument('--rate', type=int, default=300, help='orders/s')
     parser.add_argument('--seconds', type=int, default=30, help='seconds of traffic per cycle')
-    parser.add_argument('--kill_at', type=float, default=0.4,
-                        help="share of a cycle's traffic sent when the job is killed")
-    parser.add_argument('--archive_flush_s', type=float, default=5.0,
-                        help="the pipeline's --archive_flush_s")
-    parser.add_argument('--settle_s', type=float, default=180.0,
-                        help='how long to wait for the job to settle after each cycle')
+    parser.add_argument(
+        '--kill_at',
+        type=float,
+        default=0.4,
+        help="share of a cycle's traffic sent when the job is killed",
+    )
+    parser.add_argument(
+        '--archive_flush_s', type=float, default=5.0, help="the pipeline's --archive_flush_s"
+    )
+    parser.add_argument(
+        '--settle_s',
+        type=float,
+        default=180.0,
+        help='how long to wait for the job to settle after each cycle',
+    )
     parser.add_argument('--note', default=None, help='a note for the results file')
     parser.add_argument('--name', default='faults', help='results file name')
     args = parser.parse_args(argv)
@@ -100,18 +164,24 @@ def main(argv=None) -> None:
         log(f'{runner}: {args.cycles} kill/restart cycles at {args.rate}/s')
         started = time.monotonic()
         try:
-            rows += one_runner(args.brokers, folder / runner.replace('[', '-').strip(']'),
-                               runner, args)
+            rows += one_runner(
+                args.brokers, folder / runner.replace('[', '-').strip(']'), runner, args
+            )
         except RuntimeError as error:
             log(f'  failed: {str(error)[:2000]}')
             rows.append([runner, args.rate, 'failed'] + [''] * (len(COLUMNS) - 3))
         log(f'{runner}: {time.monotonic() - started:.0f} s')
-    info = context(cycles=args.cycles, seconds=args.seconds, kill_at=args.kill_at,
-                   archive_flush_s=args.archive_flush_s)
+    info = context(
+        cycles=args.cycles,
+        seconds=args.seconds,
+        kill_at=args.kill_at,
+        archive_flush_s=args.archive_flush_s,
+    )
     if args.note:
         info['note'] = args.note
-    path = publish(args.name, 'Kill -9 and restart: lost, duplicated, recovery', COLUMNS,
-                   rows, info)
+    path = publish(
+        args.name, 'Kill -9 and restart: lost, duplicated, recovery', COLUMNS, rows, info
+    )
     log(f'written to {path}')
 
 

@@ -8,6 +8,7 @@ include job start-up, which is also measured alone on an empty topic.
 
   ./run_local.sh broker start && .venv/bin/python -m bench.kafka_io
 """
+
 import statistics
 import sys
 import time
@@ -33,8 +34,9 @@ def plain_loop(bootstrap: str, topic: str) -> int:
     """Reads every record of `topic` from the start and decodes it; returns the count."""
     decoder = OrderDecoder()
     ends = end_offsets(bootstrap, topic)
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
-                             max_poll_records=2000)
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, max_poll_records=2000
+    )
     partitions = [TopicPartition(topic, p) for p in ends]
     consumer.assign(partitions)
     consumer.seek_to_beginning()
@@ -63,11 +65,13 @@ def pipeline_read(runner: str, bootstrap: str, topic: str) -> None:
         args += ['--flink_master=[local]', '--parallelism=2']
     options = with_local_runners(PipelineOptions(args))
     with beam.Pipeline(options=options) as pipeline:
-        _ = (pipeline
-             | 'ReadOrders' >> ReadFromKafka(bootstrap, [topic], start_from='earliest',
-                                             stop_at='end')
-             | 'Decode' >> beam.ParDo(_DecodeValue())
-             | 'Count' >> beam.combiners.Count.Globally())
+        _ = (
+            pipeline
+            | 'ReadOrders'
+            >> ReadFromKafka(bootstrap, [topic], start_from='earliest', stop_at='end')
+            | 'Decode' >> beam.ParDo(_DecodeValue())
+            | 'Count' >> beam.combiners.Count.Globally()
+        )
 
 
 def timed(fn, *args) -> float:
@@ -93,21 +97,37 @@ def main(argv=None) -> None:
     print('(a) plain kafka-python loop', file=sys.stderr)
     plain = [timed(plain_loop, args.brokers, topic) for _ in range(args.repeats)]
     baseline = args.orders / statistics.median(plain)
-    rows.append(['(a) kafka-python loop, 1 process', round(statistics.median(plain), 2),
-                 '-', round(baseline), 1.0])
+    rows.append(
+        [
+            '(a) kafka-python loop, 1 process',
+            round(statistics.median(plain), 2),
+            '-',
+            round(baseline),
+            1.0,
+        ]
+    )
     for runner in args.runners.split(','):
         print(f'{runner}: start-up on an empty topic, then {args.repeats} runs', file=sys.stderr)
         startup = timed(pipeline_read, runner, args.brokers, empty)
-        seconds = [timed(pipeline_read, runner, args.brokers, topic)
-                   for _ in range(args.repeats)]
+        seconds = [timed(pipeline_read, runner, args.brokers, topic) for _ in range(args.repeats)]
         median = statistics.median(seconds)
         rate = args.orders / median
-        rows.append([f'ReadFromKafka on {runner}', round(median, 2), round(startup, 2),
-                     round(rate), round(rate / baseline, 2)])
-    path = publish('kafka_io', 'Kafka read + decode throughput',
-                   ['case', 'median s', 'start-up s (empty topic)', 'records/s',
-                    'ratio to (a)'], rows,
-                   context(orders=args.orders, partitions=3, repeats=args.repeats))
+        rows.append(
+            [
+                f'ReadFromKafka on {runner}',
+                round(median, 2),
+                round(startup, 2),
+                round(rate),
+                round(rate / baseline, 2),
+            ]
+        )
+    path = publish(
+        'kafka_io',
+        'Kafka read + decode throughput',
+        ['case', 'median s', 'start-up s (empty topic)', 'records/s', 'ratio to (a)'],
+        rows,
+        context(orders=args.orders, partitions=3, repeats=args.repeats),
+    )
     print(f'written to {path}', file=sys.stderr)
 
 

@@ -10,6 +10,7 @@ alerts delivered, summed over the runs. The machine's load is shown per row.
 
   ./run_local.sh broker start && .venv/bin/python -m bench.live_latency
 """
+
 import os
 import pathlib
 import statistics
@@ -43,13 +44,19 @@ def percentile(values, q: float):
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def one_run(bootstrap: str, folder: pathlib.Path, runner_args, rate: int, seconds: int,
-            drain_s: float) -> dict:
+def one_run(
+    bootstrap: str, folder: pathlib.Path, runner_args, rate: int, seconds: int, drain_s: float
+) -> dict:
     run = LiveRun.start(bootstrap, folder, [*runner_args, f'--early_firing_s={EARLY_FIRING_S}'])
     try:
-        config = TrafficConfig(count=rate * seconds, seed=rate + seconds,
-                               events_per_second=rate, fraud_scenarios=max(5, seconds // 6),
-                               late_orders=0, too_late_orders=0)
+        config = TrafficConfig(
+            count=rate * seconds,
+            seed=rate + seconds,
+            events_per_second=rate,
+            fraud_scenarios=max(5, seconds // 6),
+            late_orders=0,
+            too_late_orders=0,
+        )
         load_before = os.getloadavg()[0]
         plan, report = run.produce(config, rate)
         expected = {alert.alert_id for alert in plan.ground_truth.alerts}
@@ -58,9 +65,12 @@ def one_run(bootstrap: str, folder: pathlib.Path, runner_args, rate: int, second
         first_sent = min(report.produced_at_ms)
         early = [r.timestamp_ms for r in run.read('metrics') if r.value['pane'] == 'EARLY']
         return {
-            'expected': len(expected), 'delivered': len(latencies),
-            'p50': percentile(latencies, 0.5), 'p95': percentile(latencies, 0.95),
-            'p99': percentile(latencies, 0.99), 'max': max(latencies, default=None),
+            'expected': len(expected),
+            'delivered': len(latencies),
+            'p50': percentile(latencies, 0.5),
+            'p95': percentile(latencies, 0.95),
+            'p99': percentile(latencies, 0.99),
+            'max': max(latencies, default=None),
             'first_early_ms': (min(early) - first_sent) if early else None,
             'load': round((load_before + os.getloadavg()[0]) / 2, 1),
         }
@@ -77,12 +87,17 @@ def main(argv=None) -> None:
     parser = CommandParser('python -m bench.live_latency', __doc__)
     parser.add_argument('--brokers', default=default_brokers(), help='Kafka host:port')
     parser.add_argument('--rates', default='200,1000,2000')
-    parser.add_argument('--runners', default=','.join(RUNNERS),
-                        help=f'comma-separated, of: {", ".join(RUNNERS)}')
+    parser.add_argument(
+        '--runners', default=','.join(RUNNERS), help=f'comma-separated, of: {", ".join(RUNNERS)}'
+    )
     parser.add_argument('--seconds', type=int, default=60, help='seconds of traffic per run')
     parser.add_argument('--repeats', type=int, default=3)
-    parser.add_argument('--drain_s', type=float, default=60.0,
-                        help='how long to wait for missing alerts after the traffic')
+    parser.add_argument(
+        '--drain_s',
+        type=float,
+        default=60.0,
+        help='how long to wait for missing alerts after the traffic',
+    )
     parser.add_argument('--name', default='live_latency', help='results file name')
     args = parser.parse_args(argv)
     folder = pathlib.Path(tempfile.mkdtemp(prefix='goldstream-live-'))
@@ -94,8 +109,16 @@ def main(argv=None) -> None:
                 log(f'{runner} at {rate}/s, run {repeat + 1} of {args.repeats}')
                 started = time.monotonic()
                 try:
-                    runs.append(one_run(args.brokers, folder / f'{len(rows)}-{repeat}',
-                                        RUNNERS[runner], rate, args.seconds, args.drain_s))
+                    runs.append(
+                        one_run(
+                            args.brokers,
+                            folder / f'{len(rows)}-{repeat}',
+                            RUNNERS[runner],
+                            rate,
+                            args.seconds,
+                            args.drain_s,
+                        )
+                    )
                 except RuntimeError as error:
                     log(f'  failed: {str(error)[:2000]}')
                     continue
@@ -103,17 +126,36 @@ def main(argv=None) -> None:
             if not runs:
                 rows.append([runner, rate, 'failed', '', '', '', '', '', ''])
                 continue
-            rows.append([runner, rate,
-                         f"{sum(r['delivered'] for r in runs)} of "
-                         f"{sum(r['expected'] for r in runs)}",
-                         median_of(runs, 'p50'), median_of(runs, 'p95'), median_of(runs, 'p99'),
-                         median_of(runs, 'max'), median_of(runs, 'first_early_ms'),
-                         ' / '.join(str(r['load']) for r in runs)])
-    path = publish(args.name, 'Live latency: produce to alert, produce to first EARLY pane',
-                   ['runner', 'orders/s', 'alerts delivered', 'p50 ms', 'p95 ms', 'p99 ms',
-                    'max ms', 'first EARLY pane ms', 'load (1 min) per run'], rows,
-                   context(seconds=args.seconds, repeats=args.repeats,
-                           early_firing_s=EARLY_FIRING_S))
+            rows.append(
+                [
+                    runner,
+                    rate,
+                    f'{sum(r["delivered"] for r in runs)} of {sum(r["expected"] for r in runs)}',
+                    median_of(runs, 'p50'),
+                    median_of(runs, 'p95'),
+                    median_of(runs, 'p99'),
+                    median_of(runs, 'max'),
+                    median_of(runs, 'first_early_ms'),
+                    ' / '.join(str(r['load']) for r in runs),
+                ]
+            )
+    path = publish(
+        args.name,
+        'Live latency: produce to alert, produce to first EARLY pane',
+        [
+            'runner',
+            'orders/s',
+            'alerts delivered',
+            'p50 ms',
+            'p95 ms',
+            'p99 ms',
+            'max ms',
+            'first EARLY pane ms',
+            'load (1 min) per run',
+        ],
+        rows,
+        context(seconds=args.seconds, repeats=args.repeats, early_firing_s=EARLY_FIRING_S),
+    )
     log(f'written to {path}')
 
 

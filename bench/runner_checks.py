@@ -1,6 +1,7 @@
 """What `bench.runners` needs besides timing and the streaming checks (those are
 pipelines/local/harness.py's): the report checked against the ground truth, the Flink session
 cluster, and which engine the DirectRunner handed a pipeline to."""
+
 import json
 import logging
 import os
@@ -19,10 +20,16 @@ SCRIPT_TIMEOUT_S = 300  # run_local.sh's own start deadline is 90 s, plus unpack
 def check_report(truth: GroundTruth, report: Mapping) -> List[str]:
     """Where a report's summary disagrees with the ground truth of a plan within its day."""
     summary = report['summary']
-    expected = {'orders': truth.orders.valid, 'fraud_alerts': len(truth.alerts),
-                'dead_letters': truth.dead_letters.total}
-    return [f'report {name} {summary[name]} of {value}' for name, value in expected.items()
-            if summary[name] != value]
+    expected = {
+        'orders': truth.orders.valid,
+        'fraud_alerts': len(truth.alerts),
+        'dead_letters': truth.dead_letters.total,
+    }
+    return [
+        f'report {name} {summary[name]} of {value}'
+        for name, value in expected.items()
+        if summary[name] != value
+    ]
 
 
 class SessionCluster:
@@ -66,20 +73,29 @@ class SessionCluster:
             self._started = True
             overview = self.overview()
         else:
-            self._log(f'using the session cluster already up at {self.master} '
-                      f'(left running afterwards)')
-        self._log(f"session cluster: Flink {overview['flink-version']}, "
-                  f"{overview['taskmanagers']} task manager(s), {overview['slots-total']} slots")
+            self._log(
+                f'using the session cluster already up at {self.master} (left running afterwards)'
+            )
+        self._log(
+            f'session cluster: Flink {overview["flink-version"]}, '
+            f'{overview["taskmanagers"]} task manager(s), {overview["slots-total"]} slots'
+        )
 
     def _script(self, command: str) -> None:
         env = dict(os.environ, GOLDSTREAM_FLINK_REST_PORT=self.master.rsplit(':', 1)[1])
         completed = subprocess.run(
-            [str(cache.REPO_ROOT / 'run_local.sh'), 'flink', command], env=env,
-            cwd=cache.REPO_ROOT, stdout=sys.stderr, timeout=SCRIPT_TIMEOUT_S,
-            check=False)
+            [str(cache.REPO_ROOT / 'run_local.sh'), 'flink', command],
+            env=env,
+            cwd=cache.REPO_ROOT,
+            stdout=sys.stderr,
+            timeout=SCRIPT_TIMEOUT_S,
+            check=False,
+        )
         if completed.returncode != 0:
-            raise RuntimeError(f'./run_local.sh flink {command} exited with '
-                               f'{completed.returncode}; its output is above')
+            raise RuntimeError(
+                f'./run_local.sh flink {command} exited with '
+                f'{completed.returncode}; its output is above'
+            )
 
 
 class DirectRunnerEngine(logging.Handler):

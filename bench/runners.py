@@ -36,6 +36,7 @@ alerts and dead letters; session runs must also show up as finished jobs on the 
   ./run_local.sh broker start && .venv/bin/python -m bench.runners --flink_session
   .venv/bin/python -m bench.runners --records 5000 --repeats 1 --output /tmp/runners
 """
+
 import argparse
 import dataclasses
 import datetime
@@ -86,13 +87,14 @@ def runner_args(runner: str, flink_master: str) -> List[str]:
 
 class Run(NamedTuple):
     """One streaming run and the report over its archive."""
+
     runner: str
     streaming_s: Optional[float]
     report_s: Optional[float]
-    problems: List[str]          # disagreements with the ground truth, failures
-    report: Optional[Dict]       # the report.json it wrote, less its `made` stamp
-    engine: str                  # what the DirectRunner ran on ('' for the others)
-    load: float                  # highest 1-minute load average seen around the run
+    problems: List[str]  # disagreements with the ground truth, failures
+    report: Optional[Dict]  # the report.json it wrote, less its `made` stamp
+    engine: str  # what the DirectRunner ran on ('' for the others)
+    load: float  # highest 1-minute load average seen around the run
 
 
 class Bench:
@@ -103,27 +105,33 @@ class Bench:
         self.config = TrafficConfig(count=args.records, seed=args.seed)
         self.prefix = f'bench.runners.{uuid.uuid4().hex[:8]}'
         # Each run writes topics of its own (`run`); these are the input and its plan.
-        self.input = harness.prepare_run(args.brokers, harness.Topics.with_prefix(self.prefix),
-                                         folder, self.config)
+        self.input = harness.prepare_run(
+            args.brokers, harness.Topics.with_prefix(self.prefix), folder, self.config
+        )
         self.plan, self.truth = self.input.plan, self.input.truth
         self.day = _utc_day(self.config.start_ms)
         orders = self.truth.orders
         if {_utc_day(orders.first_event_ms), _utc_day(orders.last_event_ms)} != {self.day}:
-            raise ValueError(f'the orders of {args.records} records span more than {self.day}; '
-                             f'the report checks need one day: generate fewer')
+            raise ValueError(
+                f'the orders of {args.records} records span more than {self.day}; '
+                f'the report checks need one day: generate fewer'
+            )
         self.reference = self.input.reference
         self.session: Optional[SessionCluster] = None
 
     def produce(self) -> None:
-        log(f'producing {len(self.plan.records):,} records (seed {self.config.seed}) to '
-            f'{self.input.topics.orders}')
+        log(
+            f'producing {len(self.plan.records):,} records (seed {self.config.seed}) to '
+            f'{self.input.topics.orders}'
+        )
         self.input.produce(progress=ProgressBar(len(self.plan.records)))
 
     def run(self, runner: str, label: str) -> Run:
         """Streams the topic on `runner`, then reports on the archive; checks both."""
         run_id = f'{runner}.{label}'
-        topics = harness.Topics.with_prefix(f'{self.prefix}.{run_id}',
-                                            orders=self.input.topics.orders)
+        topics = harness.Topics.with_prefix(
+            f'{self.prefix}.{run_id}', orders=self.input.topics.orders
+        )
         harness.create_topics(self.args.brokers, topics)
         archive = self.folder / 'runs' / run_id / 'archive'
         run = dataclasses.replace(self.input, topics=topics, archive=archive)
@@ -134,16 +142,30 @@ class Bench:
         streaming_s = report_s = report = None
         with DirectRunnerEngine() as engine:
             try:
-                streaming_s = self._timed(streaming, run.args(
-                    *extra, '--bounded', '--start_from=earliest',
-                    f'--consumer_group={self.prefix}.{run_id}'))
+                streaming_s = self._timed(
+                    streaming,
+                    run.args(
+                        *extra,
+                        '--bounded',
+                        '--start_from=earliest',
+                        f'--consumer_group={self.prefix}.{run_id}',
+                    ),
+                )
                 log(f'  streaming {streaming_s:.1f} s; checking the outputs')
-                problems += harness.compare(self.truth, harness.read_outputs(
-                    self.args.brokers, topics, archive)).problems()
+                problems += harness.compare(
+                    self.truth, harness.read_outputs(self.args.brokers, topics, archive)
+                ).problems()
                 load = max(load, os.getloadavg()[0])
-                report_s = self._timed(daily_report, [
-                    *extra, f'--date={self.day}', f'--archive_path={archive}',
-                    f'--reference_data={self.reference}', f'--reports_path={reports}'])
+                report_s = self._timed(
+                    daily_report,
+                    [
+                        *extra,
+                        f'--date={self.day}',
+                        f'--archive_path={archive}',
+                        f'--reference_data={self.reference}',
+                        f'--reports_path={reports}',
+                    ],
+                )
                 log(f'  daily report {report_s:.1f} s')
                 report = json.loads((reports / f'{self.day}' / 'report.json').read_text())
                 problems += check_report(self.truth, report)
@@ -160,8 +182,11 @@ class Bench:
         session = self.session if self._on_session(argv) else None
         finished_before = session.finished_jobs() if session is not None else None
         seconds = harness.run_bounded(argv, module)
-        if (session is not None and finished_before is not None
-                and session.finished_jobs() != finished_before + 1):
+        if (
+            session is not None
+            and finished_before is not None
+            and session.finished_jobs() != finished_before + 1
+        ):
             raise RuntimeError(f'{module.__name__} did not run on the session cluster')
         return seconds
 
@@ -173,9 +198,11 @@ def _utc_day(millis: int) -> datetime.date:
     return datetime.datetime.fromtimestamp(millis / 1000, tz=datetime.timezone.utc).date()
 
 
-def row(runner: str, runs: List[Run], records: int, reference: Optional[Dict],
-        flink_master: str) -> List:
+def row(
+    runner: str, runs: List[Run], records: int, reference: Optional[Dict], flink_master: str
+) -> List:
     """One table row: medians, rates and checks over a runner's runs."""
+
     def median(values):
         values = [v for v in values if v is not None]
         return statistics.median(values) if values else None
@@ -194,12 +221,18 @@ def row(runner: str, runs: List[Run], records: int, reference: Optional[Dict],
     label = ' '.join(runner_args(runner, flink_master))
     if engines:
         label += f' (ran on {", ".join(engines)})'
-    return [runner, label,
-            _seconds(streaming_s), _rate(records, streaming_s),
-            _seconds(report_s), _rate(records, report_s),
-            ', '.join(f'{_seconds(r.streaming_s)}/{_seconds(r.report_s)}' for r in runs),
-            'yes' if not problems else 'NO: ' + '; '.join(problems),
-            same, f'{max(r.load for r in runs):.1f}']
+    return [
+        runner,
+        label,
+        _seconds(streaming_s),
+        _rate(records, streaming_s),
+        _seconds(report_s),
+        _rate(records, report_s),
+        ', '.join(f'{_seconds(r.streaming_s)}/{_seconds(r.report_s)}' for r in runs),
+        'yes' if not problems else 'NO: ' + '; '.join(problems),
+        same,
+        f'{max(r.load for r in runs):.1f}',
+    ]
 
 
 def _seconds(value: Optional[float]) -> str:
@@ -213,19 +246,35 @@ def _rate(records: int, seconds: Optional[float]):
 def parse_args(argv=None) -> argparse.Namespace:
     parser = CommandParser('python -m bench.runners', __doc__)
     parser.add_argument('--brokers', default=default_brokers(), help='Kafka host:port')
-    parser.add_argument('--records', type=int, default=20_000,
-                        help='records to generate (at 50 events/s of event time)')
+    parser.add_argument(
+        '--records',
+        type=int,
+        default=20_000,
+        help='records to generate (at 50 events/s of event time)',
+    )
     parser.add_argument('--seed', type=int, default=7, help='same seed, same records')
     parser.add_argument('--repeats', type=int, default=3, help='runs per runner (median)')
-    parser.add_argument('--runners', default='direct,prism,flink-local',
-                        help=f'comma-separated, of {", ".join(RUNNERS)}')
-    parser.add_argument('--flink_session', action='store_true',
-                        help='add flink-session (starts the cluster when none answers)')
-    parser.add_argument('--flink_master', default='127.0.0.1:'
-                        + os.environ.get('GOLDSTREAM_FLINK_REST_PORT', '8081'),
-                        help='REST address of the session cluster')
-    parser.add_argument('--output', type=pathlib.Path, default=RESULTS_DIR,
-                        help='folder for runners.md and runners.json')
+    parser.add_argument(
+        '--runners',
+        default='direct,prism,flink-local',
+        help=f'comma-separated, of {", ".join(RUNNERS)}',
+    )
+    parser.add_argument(
+        '--flink_session',
+        action='store_true',
+        help='add flink-session (starts the cluster when none answers)',
+    )
+    parser.add_argument(
+        '--flink_master',
+        default='127.0.0.1:' + os.environ.get('GOLDSTREAM_FLINK_REST_PORT', '8081'),
+        help='REST address of the session cluster',
+    )
+    parser.add_argument(
+        '--output',
+        type=pathlib.Path,
+        default=RESULTS_DIR,
+        help='folder for runners.md and runners.json',
+    )
     args = parser.parse_args(argv)
     args.runners = [r for r in args.runners.split(',') if r]
     if args.flink_session and 'flink-session' not in args.runners:
@@ -258,21 +307,43 @@ def main(argv=None) -> int:
                 runs[runner].append(bench.run(runner, f'r{repeat}'))
     prism_runs = [r for r in runs.get(REFERENCE_RUNNER, []) if r.report is not None]
     reference = prism_runs[0].report if prism_runs else None
-    rows = [row(runner, runner_runs, args.records, reference, args.flink_master)
-            for runner, runner_runs in runs.items()]
+    rows = [
+        row(runner, runner_runs, args.records, reference, args.flink_master)
+        for runner, runner_runs in runs.items()
+    ]
     all_runs = [r for runner_runs in runs.values() for r in runner_runs]
     path = publish(
-        'runners', 'Each runner on the same bounded input: streaming pipeline, then daily report',
-        ['runner', 'options', 'streaming s (median)', 'streaming orders/s',
-         'report s (median)', 'report orders/s', 'each run s (streaming/report)',
-         'agrees with ground truth', 'report.json = Prism\'s', 'load (1 min, max)'],
-        rows, context(records=args.records, seed=args.seed, repeats=args.repeats,
-                      partitions=3, day=str(bench.day), beam=beam.__version__,
-                      cpus=os.cpu_count(), load_1m_before=round(load_before, 1),
-                      load_1m_max=round(max([load_before] + [r.load for r in all_runs]), 1)),
-        directory=args.output)
+        'runners',
+        'Each runner on the same bounded input: streaming pipeline, then daily report',
+        [
+            'runner',
+            'options',
+            'streaming s (median)',
+            'streaming orders/s',
+            'report s (median)',
+            'report orders/s',
+            'each run s (streaming/report)',
+            'agrees with ground truth',
+            "report.json = Prism's",
+            'load (1 min, max)',
+        ],
+        rows,
+        context(
+            records=args.records,
+            seed=args.seed,
+            repeats=args.repeats,
+            partitions=3,
+            day=str(bench.day),
+            beam=beam.__version__,
+            cpus=os.cpu_count(),
+            load_1m_before=round(load_before, 1),
+            load_1m_max=round(max([load_before] + [r.load for r in all_runs]), 1),
+        ),
+        directory=args.output,
+    )
     failed = any(r.problems for r in all_runs) or any(
-        reference is not None and r.report != reference for r in all_runs)
+        reference is not None and r.report != reference for r in all_runs
+    )
     if failed:
         log(f'written to {path}; some check failed: working files kept in {folder}')
         return 1

@@ -13,6 +13,7 @@ own delay.
 
   ./run_local.sh broker start && .venv/bin/python -m bench.soak --minutes=30 --rate=1000
 """
+
 import os
 import pathlib
 import sys
@@ -77,15 +78,24 @@ class Feeder(threading.Thread):
         deadline = time.monotonic() + self.seconds
         chunk = 0
         while time.monotonic() < deadline:
-            config = TrafficConfig(count=self.rate * CHUNK_S, seed=5000 + chunk,
-                                   events_per_second=self.rate, fraud_scenarios=1,
-                                   late_orders=0, too_late_orders=0,
-                                   card_prefix=f'card{chunk}')
+            config = TrafficConfig(
+                count=self.rate * CHUNK_S,
+                seed=5000 + chunk,
+                events_per_second=self.rate,
+                fraud_scenarios=1,
+                late_orders=0,
+                too_late_orders=0,
+                card_prefix=f'card{chunk}',
+            )
             plan, report = self.live.produce(config, self.rate)
             self.expected |= {alert.alert_id for alert in plan.ground_truth.alerts}
             sent_at = report.by_order_id(plan.records)
-            self.due_ms.update({alert.alert_id: max(sent_at[o] for o in alert.order_ids)
-                                for alert in plan.ground_truth.alerts})
+            self.due_ms.update(
+                {
+                    alert.alert_id: max(sent_at[o] for o in alert.order_ids)
+                    for alert in plan.ground_truth.alerts
+                }
+            )
             self.produced += report.sent
             chunk += 1
 
@@ -107,8 +117,9 @@ def latencies_since(records, due_ms: Dict[str, int], since_ms: int) -> List[int]
 
 def committed(run: LiveRun, consumer: KafkaConsumer) -> int:
     topic = run.topic('orders')
-    return sum(consumer.committed(TopicPartition(topic, p)) or 0
-               for p in end_offsets(run.bootstrap, topic))
+    return sum(
+        consumer.committed(TopicPartition(topic, p)) or 0 for p in end_offsets(run.bootstrap, topic)
+    )
 
 
 def main(argv=None) -> None:
@@ -118,8 +129,12 @@ def main(argv=None) -> None:
     parser.add_argument('--rate', type=int, default=1000)
     parser.add_argument('--minutes', type=float, default=30)
     parser.add_argument('--sample_s', type=float, default=60)
-    parser.add_argument('--archive_flush_s', type=float, default=None,
-                        help="the job's --archive_flush_s (its default when not given)")
+    parser.add_argument(
+        '--archive_flush_s',
+        type=float,
+        default=None,
+        help="the job's --archive_flush_s (its default when not given)",
+    )
     parser.add_argument('--name', default='soak')
     args = parser.parse_args(argv)
     folder = pathlib.Path(tempfile.mkdtemp(prefix='goldstream-soak-'))
@@ -127,8 +142,9 @@ def main(argv=None) -> None:
     if args.archive_flush_s is not None:
         job_args.append(f'--archive_flush_s={args.archive_flush_s:g}')
     run = LiveRun.start(args.brokers, folder, job_args)
-    consumer = KafkaConsumer(bootstrap_servers=args.brokers, group_id=run.topic('group'),
-                             enable_auto_commit=False)
+    consumer = KafkaConsumer(
+        bootstrap_servers=args.brokers, group_id=run.topic('group'), enable_auto_commit=False
+    )
     feeder = Feeder(run, args.rate, args.minutes * 60)
     rows: List[list] = []
     started = time.monotonic()
@@ -143,12 +159,18 @@ def main(argv=None) -> None:
             delivered = len(feeder.expected & {r.value['alert_id'] for r in alerts})
             fresh = latencies_since(alerts, feeder.due_ms, since_ms)
             since_ms = max([since_ms] + [r.timestamp_ms for r in alerts])
-            rows.append([round((time.monotonic() - started) / 60, 1), produced, lag,
-                         round(rss_mb(run.process.pid)),
-                         f'{fresh[len(fresh) // 2]:,}' if fresh else '-',
-                         f'{fresh[-1]:,}' if fresh else '-',
-                         f'{delivered} of {len(feeder.expected)}',
-                         round(os.getloadavg()[0], 1)])
+            rows.append(
+                [
+                    round((time.monotonic() - started) / 60, 1),
+                    produced,
+                    lag,
+                    round(rss_mb(run.process.pid)),
+                    f'{fresh[len(fresh) // 2]:,}' if fresh else '-',
+                    f'{fresh[-1]:,}' if fresh else '-',
+                    f'{delivered} of {len(feeder.expected)}',
+                    round(os.getloadavg()[0], 1),
+                ]
+            )
             log(' | '.join(map(str, rows[-1])))
             if not run.running():
                 log('the job ended:\n' + run.log_tail())
@@ -159,14 +181,30 @@ def main(argv=None) -> None:
         running = run.running()
         run.stop()
         consumer.close()
-    path = publish(args.name, f'Soak: {args.runner} at {args.rate:,} orders/s',
-                   ['minute', 'orders produced', 'consumer lag', 'job RSS MB',
-                    'alert latency p50 ms', 'alert latency max ms', 'alerts delivered',
-                    'load (1 min)'], rows,
-                   context(runner=args.runner, rate=args.rate, minutes=args.minutes,
-                           archive_flush_s=args.archive_flush_s or 'default',
-                           alerts_delivered_at_end=final, job_running_at_end=running,
-                           feeder_error=repr(feeder.error) if feeder.error else None))
+    path = publish(
+        args.name,
+        f'Soak: {args.runner} at {args.rate:,} orders/s',
+        [
+            'minute',
+            'orders produced',
+            'consumer lag',
+            'job RSS MB',
+            'alert latency p50 ms',
+            'alert latency max ms',
+            'alerts delivered',
+            'load (1 min)',
+        ],
+        rows,
+        context(
+            runner=args.runner,
+            rate=args.rate,
+            minutes=args.minutes,
+            archive_flush_s=args.archive_flush_s or 'default',
+            alerts_delivered_at_end=final,
+            job_running_at_end=running,
+            feeder_error=repr(feeder.error) if feeder.error else None,
+        ),
+    )
     log(f'written to {path}')
 
 

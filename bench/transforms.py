@@ -76,8 +76,16 @@ def bench_clock() -> float:
 
 # Inputs, generated inside the pipeline -------------------------------------------------------
 
-CITIES = ((52.52, 13.405), (48.857, 2.352), (51.507, -0.128), (40.713, -74.006),
-          (35.676, 139.650), (59.329, 18.069), (47.377, 8.541), (41.385, 2.173))
+CITIES = (
+    (52.52, 13.405),
+    (48.857, 2.352),
+    (51.507, -0.128),
+    (40.713, -74.006),
+    (35.676, 139.650),
+    (59.329, 18.069),
+    (47.377, 8.541),
+    (41.385, 2.173),
+)
 CURRENCIES = ('EUR', 'USD', 'GBP', 'CHF', 'SEK')
 CARDS_PER_SHARD = 1500
 DAY_MS = 86_400_000
@@ -110,7 +118,7 @@ def shard_orders(shard: int, orders: int, shards: int) -> Iterator[Dict[str, Any
             scenario = [(at_ms, 40.0, CITIES[(homes[card] + 4) % len(CITIES)])]
         else:
             scenario = [(at_ms, round(rng.uniform(5.0, 120.0), 2), city)]
-        for event_ms, price, (lat, lon) in scenario[:count - n]:
+        for event_ms, price, (lat, lon) in scenario[: count - n]:
             version = 1 + n % 2
             yield {
                 'order_id': f'ord-{shard}-{n:07d}',
@@ -155,7 +163,10 @@ def timestamped_orders(shard: int, orders: int, shards: int) -> Iterator[Timesta
 
 
 INPUTS: Dict[str, Callable] = {
-    'raw': raw_records, 'decoded': decoded_events, 'orders': timestamped_orders}
+    'raw': raw_records,
+    'decoded': decoded_events,
+    'orders': timestamped_orders,
+}
 INPUT_TYPES = {'raw': bytes, 'decoded': DecodedEvent, 'orders': Order}
 
 
@@ -172,14 +183,23 @@ CASES = [
     Case('generate decoded events', 'decoded', None),
     Case('generate orders', 'orders', None),
     Case('DecodeEvents', 'raw', lambda pcoll, _: (pcoll | DecodeEvents())[VALID]),
-    Case('ValidateOrders', 'decoded',
-         lambda pcoll, _: (pcoll | ValidateOrders(clock=bench_clock))[VALID]),
-    Case('IngestOrders (decode + validate)', 'raw',
-         lambda pcoll, _: (pcoll | IngestOrders(clock=bench_clock))[VALID]),
+    Case(
+        'ValidateOrders',
+        'decoded',
+        lambda pcoll, _: (pcoll | ValidateOrders(clock=bench_clock))[VALID],
+    ),
+    Case(
+        'IngestOrders (decode + validate)',
+        'raw',
+        lambda pcoll, _: (pcoll | IngestOrders(clock=bench_clock))[VALID],
+    ),
     Case('EnrichOrders', 'orders', lambda pcoll, ref: pcoll | EnrichOrders(ref)),
     Case('CheckFraud (grouped: bounded input)', 'orders', lambda pcoll, _: pcoll | CheckFraud()),
-    Case('CheckFraud (per-card state: unbounded input)', 'orders',
-         lambda pcoll, _: pcoll | CheckFraud(per_card_state=True)),
+    Case(
+        'CheckFraud (per-card state: unbounded input)',
+        'orders',
+        lambda pcoll, _: pcoll | CheckFraud(per_card_state=True),
+    ),
     Case('CountPerWindow', 'orders', lambda pcoll, _: pcoll | CountPerWindow()),
 ]
 CASES_BY_NAME = {case.name: case for case in CASES}
@@ -194,22 +214,39 @@ def write_reference(folder: str) -> None:
             out.write(f'cust-{n:04d},Customer {n},retail,DE,2024-01-01\n')
     with open(path / 'products.jsonl', 'w', encoding='utf-8') as out:
         for n in range(48):
-            out.write(json.dumps({'product_id': f'prod-{n:03d}', 'name': f'Product {n}',
-                                  'category': f'cat-{n % 5}', 'list_price': 10.0 + n,
-                                  'stock': 100}) + '\n')
+            out.write(
+                json.dumps(
+                    {
+                        'product_id': f'prod-{n:03d}',
+                        'name': f'Product {n}',
+                        'category': f'cat-{n % 5}',
+                        'list_price': 10.0 + n,
+                        'stock': 100,
+                    }
+                )
+                + '\n'
+            )
 
 
-def build(p: beam.Pipeline, case: Case, orders: int, shards: int, reference: str,
-          count_file: str) -> None:
+def build(
+    p: beam.Pipeline, case: Case, orders: int, shards: int, reference: str, count_file: str
+) -> None:
     """Generates the input of ``case``, applies it and writes the output count to a file."""
-    elements = (p | 'Shards' >> beam.Create(list(range(shards)))
-                | 'Generate' >> beam.FlatMap(INPUTS[case.input], orders, shards)
-                .with_output_types(INPUT_TYPES[case.input]))
+    elements = (
+        p
+        | 'Shards' >> beam.Create(list(range(shards)))
+        | 'Generate'
+        >> beam.FlatMap(INPUTS[case.input], orders, shards).with_output_types(
+            INPUT_TYPES[case.input]
+        )
+    )
     output = elements if case.apply is None else case.apply(elements, reference)
-    _ = (output
-         | 'GlobalWindow' >> beam.WindowInto(GlobalWindows())
-         | 'CountOutput' >> beam.combiners.Count.Globally()
-         | 'WriteCount' >> beam.Map(_write_count, count_file))
+    _ = (
+        output
+        | 'GlobalWindow' >> beam.WindowInto(GlobalWindows())
+        | 'CountOutput' >> beam.combiners.Count.Globally()
+        | 'WriteCount' >> beam.Map(_write_count, count_file)
+    )
 
 
 def _write_count(count: int, path: str) -> None:
@@ -250,8 +287,9 @@ def _prism_peak_mb() -> Optional[float]:
     me = str(os.getpid())
     for status in pathlib.Path('/proc').glob('[0-9]*/status'):
         try:
-            fields = dict(line.split(':', 1) for line in status.read_text().splitlines()
-                          if ':' in line)
+            fields = dict(
+                line.split(':', 1) for line in status.read_text().splitlines() if ':' in line
+            )
         except OSError:
             continue  # the process ended meanwhile
         if fields.get('PPid', '').strip() == me and fields.get('Name', '').strip() == 'prism':
@@ -264,17 +302,35 @@ def measure(case: Case, runner: str, orders: int, shards: int, repeats: int) -> 
     runs = []
     for _ in range(repeats):
         completed = subprocess.run(
-            [sys.executable, '-m', 'bench.transforms', '--child', case.name, '--runner', runner,
-             '--orders', str(orders), '--shards', str(shards)],
-            capture_output=True, text=True, check=False)
+            [
+                sys.executable,
+                '-m',
+                'bench.transforms',
+                '--child',
+                case.name,
+                '--runner',
+                runner,
+                '--orders',
+                str(orders),
+                '--shards',
+                str(shards),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if completed.returncode != 0:
             raise RuntimeError(f'{case.name} on {runner} failed:\n{completed.stderr[-4000:]}')
         runs.append(json.loads(completed.stdout.strip().splitlines()[-1]))
     seconds = [run['seconds'] for run in runs]
     prism_peaks = [run['prism_peak_mb'] for run in runs if run['prism_peak_mb'] is not None]
     return {
-        'case': case.name, 'input': case.input, 'runner': runner,
-        'median_s': statistics.median(seconds), 'min_s': min(seconds), 'max_s': max(seconds),
+        'case': case.name,
+        'input': case.input,
+        'runner': runner,
+        'median_s': statistics.median(seconds),
+        'min_s': min(seconds),
+        'max_s': max(seconds),
         'outputs': runs[0]['outputs'],
         'python_peak_mb': max(run['python_peak_mb'] for run in runs),
         'prism_peak_mb': max(prism_peaks) if prism_peaks else None,
@@ -284,13 +340,20 @@ def measure(case: Case, runner: str, orders: int, shards: int, repeats: int) -> 
 
 # The plain-Python loop ------------------------------------------------------------------------
 
+
 def plain_loop(orders: int, shards: int, repeats: int) -> Dict[str, Any]:
     """Times the fraud rules applied card by card in a loop to the same orders."""
     now_ms = int(BENCH_NOW_S * 1000)
-    events = [CardEvent.from_order(validate_order(fields, now_ms)) for shard in range(shards)
-              for fields in shard_orders(shard, orders, shards)]
-    card_of = [fields['card_id'] for shard in range(shards)
-               for fields in shard_orders(shard, orders, shards)]
+    events = [
+        CardEvent.from_order(validate_order(fields, now_ms))
+        for shard in range(shards)
+        for fields in shard_orders(shard, orders, shards)
+    ]
+    card_of = [
+        fields['card_id']
+        for shard in range(shards)
+        for fields in shard_orders(shard, orders, shards)
+    ]
     seconds, alerts = [], 0
     for _ in range(repeats):
         started = time.perf_counter()
@@ -299,15 +362,23 @@ def plain_loop(orders: int, shards: int, repeats: int) -> Dict[str, Any]:
             by_card[card].append(event)
         alerts = sum(len(evaluate_history(card_events)) for card_events in by_card.values())
         seconds.append(time.perf_counter() - started)
-    return {'median_s': statistics.median(seconds), 'min_s': min(seconds),
-            'max_s': max(seconds), 'alerts': alerts}
+    return {
+        'median_s': statistics.median(seconds),
+        'min_s': min(seconds),
+        'max_s': max(seconds),
+        'alerts': alerts,
+    }
 
 
 # Report ---------------------------------------------------------------------------------------
 
+
 def summarise(results: List[Dict[str, Any]], loop: Dict[str, Any], args) -> Dict[str, Any]:
-    baselines = {(r['runner'], r['input']): r['median_s'] for r in results
-                 if r['case'].startswith('generate ')}
+    baselines = {
+        (r['runner'], r['input']): r['median_s']
+        for r in results
+        if r['case'].startswith('generate ')
+    }
     for r in results:
         r['elements_per_s'] = args.orders / r['median_s']
         base = baselines.get((r['runner'], r['input']))
@@ -316,9 +387,14 @@ def summarise(results: List[Dict[str, Any]], loop: Dict[str, Any], args) -> Dict
     loop['elements_per_s'] = args.orders / loop['median_s']
     return {
         'date': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
-        'python': platform.python_version(), 'apache_beam': beam.__version__,
-        'cpus': _cpus(), 'orders': args.orders, 'shards': args.shards, 'repeats': args.repeats,
-        'results': results, 'plain_loop': loop,
+        'python': platform.python_version(),
+        'apache_beam': beam.__version__,
+        'cpus': _cpus(),
+        'orders': args.orders,
+        'shards': args.shards,
+        'repeats': args.repeats,
+        'results': results,
+        'plain_loop': loop,
     }
 
 
@@ -330,58 +406,61 @@ def markdown(summary: Dict[str, Any]) -> str:
     lines = [
         '# Transform throughput',
         '',
-        f"{summary['date']}, Python {summary['python']}, apache-beam {summary['apache_beam']}, "
-        f"{summary['cpus']} CPUs; {summary['orders']:,} generated orders ({summary['shards']} "
-        f"generator shards), batch pipelines, median of {summary['repeats']} runs, each in a "
+        f'{summary["date"]}, Python {summary["python"]}, apache-beam {summary["apache_beam"]}, '
+        f'{summary["cpus"]} CPUs; {summary["orders"]:,} generated orders ({summary["shards"]} '
+        f'generator shards), batch pipelines, median of {summary["repeats"]} runs, each in a '
         'fresh process after a warm-up pipeline.',
         '',
-        'direct: Beam\'s in-process FnApiRunner (what the DirectRunner falls back to for batch '
+        "direct: Beam's in-process FnApiRunner (what the DirectRunner falls back to for batch "
         'when it does not hand the pipeline to Prism); prism: the local Prism 2.77.0 binary, '
         'SDK worker in the Python process (LOOPBACK). Elements/s: orders over the median '
         'time of the whole pipeline, generation included; net: over the time left after '
         'subtracting the "generate" pipeline of the same input. Peak memory: maximum '
         'resident set, MB. Load: the highest 1-minute load average of the machine seen '
         'around the runs (other work on a shared machine slows the runs down; it is '
-        f"shown rather than hidden: {summary['cpus']} CPUs means a load of "
-        f"{summary['cpus']} keeps them busy).",
+        f'shown rather than hidden: {summary["cpus"]} CPUs means a load of '
+        f'{summary["cpus"]} keeps them busy).',
         '',
         '| transform | runner | median s | elements/s | net elements/s | outputs '
         '| Python peak MB | Prism peak MB | load |',
         '|---|---|---:|---:|---:|---:|---:|---:|---:|',
     ]
     for r in summary['results']:
-        net = f"{r['net_elements_per_s']:,.0f}" if r['net_elements_per_s'] else 'n/a'
-        prism = f"{r['prism_peak_mb']:,.0f}" if r['prism_peak_mb'] is not None else '-'
+        net = f'{r["net_elements_per_s"]:,.0f}' if r['net_elements_per_s'] else 'n/a'
+        prism = f'{r["prism_peak_mb"]:,.0f}' if r['prism_peak_mb'] is not None else '-'
         lines.append(
-            f"| {r['case']} | {r['runner']} | {r['median_s']:.2f} | {r['elements_per_s']:,.0f} "
-            f"| {net} | {r['outputs']:,} | {r['python_peak_mb']:,.0f} | {prism} "
-            f"| {r['max_load_1m']:.1f} |")
+            f'| {r["case"]} | {r["runner"]} | {r["median_s"]:.2f} | {r["elements_per_s"]:,.0f} '
+            f'| {net} | {r["outputs"]:,} | {r["python_peak_mb"]:,.0f} | {prism} '
+            f'| {r["max_load_1m"]:.1f} |'
+        )
     loop = summary['plain_loop']
     lines += ['', '## CheckFraud against a plain-Python loop', '']
     lines.append(
-        f"The loop groups the same {summary['orders']:,} orders by card and applies "
-        f"`fraud_rules.evaluate_history` to each card (the very functions CheckFraud feeds): "
-        f"{loop['median_s']:.2f} s, {loop['elements_per_s']:,.0f} orders/s, "
-        f"{loop['alerts']:,} alerts (median of {summary['repeats']}; building the "
-        'orders not timed).')
+        f'The loop groups the same {summary["orders"]:,} orders by card and applies '
+        f'`fraud_rules.evaluate_history` to each card (the very functions CheckFraud feeds): '
+        f'{loop["median_s"]:.2f} s, {loop["elements_per_s"]:,.0f} orders/s, '
+        f'{loop["alerts"]:,} alerts (median of {summary["repeats"]}; building the '
+        'orders not timed).'
+    )
     for r in summary['results']:
         if r['case'].startswith('CheckFraud'):
             same = 'the same number' if r['outputs'] == loop['alerts'] else 'A DIFFERENT NUMBER'
             ratio = (r['net_elements_per_s'] or r['elements_per_s']) / loop['elements_per_s']
             lines.append(
-                f"- {r['case']} on {r['runner']}: {r['outputs']:,} alerts ({same}); "
-                f"{r['net_elements_per_s'] or 0:,.0f} net orders/s, "
-                f"{ratio:.2f}x the loop's rate.")
+                f'- {r["case"]} on {r["runner"]}: {r["outputs"]:,} alerts ({same}); '
+                f'{r["net_elements_per_s"] or 0:,.0f} net orders/s, '
+                f"{ratio:.2f}x the loop's rate."
+            )
     lines += [
         '',
-        'Why the gap: the loop sorts each card\'s orders once and walks them. Grouped, '
+        "Why the gap: the loop sorts each card's orders once and walks them. Grouped, "
         'CheckFraud does the same after a GroupByKey per card: the gap is the shuffle and '
-        'Beam\'s per-element overhead. With per-card state (its way for unbounded input), per '
-        'order, it reads and writes the card\'s state cell, sets an evaluation timer and an '
+        "Beam's per-element overhead. With per-card state (its way for unbounded input), per "
+        "order, it reads and writes the card's state cell, sets an evaluation timer and an "
         'expiry timer, and later runs both timer callbacks (evaluation when the watermark '
-        'passes the order, expiry an hour of event time after the card\'s last order): about '
+        "passes the order, expiry an hour of event time after the card's last order): about "
         'three callbacks and two state writes per order for the many cards that buy rarely, '
-        'each going through the SDK harness (and, on Prism, the runner) with the SDK\'s state '
+        "each going through the SDK harness (and, on Prism, the runner) with the SDK's state "
         'cache weighing every value it stores. In exchange it evaluates each card in event-time '
         'order whatever the arrival order, keeps state bounded, runs unbounded, and spreads '
         'cards over workers; the loop needs the whole day in memory and sorted. The rules '
@@ -398,10 +477,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--orders', type=int, default=200_000, help='orders per pipeline')
     parser.add_argument('--shards', type=int, default=8, help='generator elements')
     parser.add_argument('--repeats', type=int, default=3, help='runs per case (median)')
-    parser.add_argument('--runners', default='direct,prism',
-                        help='comma-separated: direct (FnApiRunner), prism')
-    parser.add_argument('--cases', default='',
-                        help='comma-separated case names (default: all)')
+    parser.add_argument(
+        '--runners', default='direct,prism', help='comma-separated: direct (FnApiRunner), prism'
+    )
+    parser.add_argument('--cases', default='', help='comma-separated case names (default: all)')
     parser.add_argument('--note', default='', help='a paragraph appended to the table')
     parser.add_argument('--child', help=argparse.SUPPRESS)
     parser.add_argument('--runner', help=argparse.SUPPRESS)
@@ -431,14 +510,18 @@ def main(argv=None) -> int:
         for case in args.case_list:
             result = measure(case, runner, args.orders, args.shards, args.repeats)
             results.append(result)
-            print(f"{case.name:34} {runner:7} {result['median_s']:8.2f} s "
-                  f"{args.orders / result['median_s']:>12,.0f} elements/s", file=sys.stderr)
+            print(
+                f'{case.name:34} {runner:7} {result["median_s"]:8.2f} s '
+                f'{args.orders / result["median_s"]:>12,.0f} elements/s',
+                file=sys.stderr,
+            )
     loop = plain_loop(args.orders, args.shards, args.repeats)
     summary = summarise(results, loop, args)
     summary['note'] = args.note
     RESULTS_DIR.mkdir(exist_ok=True)
-    (RESULTS_DIR / 'transforms.json').write_text(json.dumps(summary, indent=2) + '\n',
-                                                 encoding='utf-8')
+    (RESULTS_DIR / 'transforms.json').write_text(
+        json.dumps(summary, indent=2) + '\n', encoding='utf-8'
+    )
     text = markdown(summary)
     (RESULTS_DIR / 'transforms.md').write_text(text, encoding='utf-8')
     print(text)

@@ -6,6 +6,7 @@ retried write replaces its own file rather than adding a second copy, and a rest
 (whose panes count from 0 again) never overwrites the files of the job before it. Files are
 written under a temporary name and renamed into place, so a reader never sees half a file.
 """
+
 import datetime
 import hashlib
 import io
@@ -26,6 +27,7 @@ HOUR_S = 3600
 KEEP_LATE_S = 10 * 365 * 24 * HOUR_S
 """Allowed lateness of the archive's hours: ten years, so no late record is dropped (an hour
 keeps only its trigger's state once its panes are written)."""
+
 
 class ArchivedFile(NamedTuple):
     """One file `WriteAvroArchive` wrote: its path, how many records, and (with
@@ -66,15 +68,22 @@ class WriteAvroArchive(beam.PTransform):
     ``connectors.kafka_commit.CommitDurableOffsets``.
     """
 
-    def __init__(self, root: str, schema: Dict,
-                 event_time_ms: Optional[Callable[[Any], int]] = None,
-                 prefix: str = 'orders', flush_interval_s: float = 60.0,
-                 to_mapping: Callable[[Any], Mapping] = as_mapping,
-                 origin_of: Optional[Callable[[Any], Origin]] = None):
+    def __init__(
+        self,
+        root: str,
+        schema: Dict,
+        event_time_ms: Optional[Callable[[Any], int]] = None,
+        prefix: str = 'orders',
+        flush_interval_s: float = 60.0,
+        to_mapping: Callable[[Any], Mapping] = as_mapping,
+        origin_of: Optional[Callable[[Any], Origin]] = None,
+    ):
         super().__init__()
         if not root:
-            raise ValueError('root must name the archive folder (a local path or a URL '
-                             'Beam FileSystems understands, e.g. gs://bucket/archive)')
+            raise ValueError(
+                'root must name the archive folder (a local path or a URL '
+                'Beam FileSystems understands, e.g. gs://bucket/archive)'
+            )
         if not prefix or '/' in prefix or '-' in prefix:
             raise ValueError(f"prefix must be a plain name without '/' or '-', got {prefix!r}")
         if not flush_interval_s >= 1:
@@ -97,17 +106,24 @@ class WriteAvroArchive(beam.PTransform):
             # global window stalled the portable Flink runner now and then at start-up.)
             flushes = trigger.AfterWatermark(
                 early=trigger.AfterProcessingTime(int(self._flush_interval_s)),
-                late=trigger.AfterCount(1))
+                late=trigger.AfterCount(1),
+            )
         return (
             records
-            | 'KeyByHour' >> beam.ParDo(_KeyByHour(self._root, self._event_time_ms,
-                                                   self._to_mapping, self._origin_of))
-            | 'Flushes' >> beam.WindowInto(
-                window.FixedWindows(HOUR_S), trigger=flushes,
+            | 'KeyByHour'
+            >> beam.ParDo(
+                _KeyByHour(self._root, self._event_time_ms, self._to_mapping, self._origin_of)
+            )
+            | 'Flushes'
+            >> beam.WindowInto(
+                window.FixedWindows(HOUR_S),
+                trigger=flushes,
                 accumulation_mode=trigger.AccumulationMode.DISCARDING,
-                allowed_lateness=KEEP_LATE_S)
+                allowed_lateness=KEEP_LATE_S,
+            )
             | 'GroupByHour' >> beam.GroupByKey()
-            | 'WriteHourFile' >> beam.ParDo(_WriteHourFile(self._schema, self._prefix)))
+            | 'WriteHourFile' >> beam.ParDo(_WriteHourFile(self._schema, self._prefix))
+        )
 
 
 class _KeyByHour(beam.DoFn):
@@ -133,7 +149,8 @@ class _KeyByHour(beam.DoFn):
             folder = self._folders[hour_start] = hour_folder(self._root, hour_start)
         origin = None if self._origin_of is None else tuple(self._origin_of(record))
         yield window.TimestampedValue(
-            ((folder, hour_start), (dict(self._to_mapping(record)), origin)), millis / 1000)
+            ((folder, hour_start), (dict(self._to_mapping(record)), origin)), millis / 1000
+        )
 
 
 class _WriteHourFile(beam.DoFn):
@@ -145,15 +162,19 @@ class _WriteHourFile(beam.DoFn):
         self._files = Metrics.counter('WriteAvroArchive', 'files_written')
         self._records = Metrics.counter('WriteAvroArchive', 'records_written')
 
-    def process(self, element: Tuple[Tuple[str, int], Iterable[Tuple[Dict, Optional[Origin]]]],
-                pane=beam.DoFn.PaneInfoParam) -> Iterable[ArchivedFile]:
+    def process(
+        self,
+        element: Tuple[Tuple[str, int], Iterable[Tuple[Dict, Optional[Origin]]]],
+        pane=beam.DoFn.PaneInfoParam,
+    ) -> Iterable[ArchivedFile]:
         (folder, hour_start), entries = element
         entries = list(entries)
         records = [record for record, _ in entries]
         origins = [origin for _, origin in entries if origin is not None]
         digest = _digest(self._schema, records)
         path = FileSystems.join(
-            folder, f'{self._prefix}-{hour_start}-{pane.index:05d}-{digest}.avro')
+            folder, f'{self._prefix}-{hour_start}-{pane.index:05d}-{digest}.avro'
+        )
         temporary = FileSystems.join(folder, f'.{uuid.uuid4().hex}.tmp')
         _write_avro(temporary, self._schema, records)
         if FileSystems.exists(path):
@@ -191,18 +212,27 @@ class ReadAvroArchive(beam.PTransform):
     empty PCollection, not an error.
     """
 
-    def __init__(self, root: str, day: datetime.date, prefix: str = 'orders',
-                 reader_schema: Optional[Dict] = None):
+    def __init__(
+        self,
+        root: str,
+        day: datetime.date,
+        prefix: str = 'orders',
+        reader_schema: Optional[Dict] = None,
+    ):
         super().__init__()
         self._pattern = day_pattern(root, day, prefix)
         self._reader_schema = reader_schema
 
     def expand(self, pbegin) -> beam.PCollection[Dict]:
-        return (pbegin
-                | 'MatchDay' >> fileio.MatchFiles(self._pattern,
-                                                  empty_match_treatment=fileio.EmptyMatchTreatment.ALLOW)
-                | 'OpenFiles' >> fileio.ReadMatches()
-                | 'ReadRecords' >> beam.FlatMap(_read_avro, self._reader_schema))
+        return (
+            pbegin
+            | 'MatchDay'
+            >> fileio.MatchFiles(
+                self._pattern, empty_match_treatment=fileio.EmptyMatchTreatment.ALLOW
+            )
+            | 'OpenFiles' >> fileio.ReadMatches()
+            | 'ReadRecords' >> beam.FlatMap(_read_avro, self._reader_schema)
+        )
 
 
 def _read_avro(readable_file, reader_schema) -> Iterable[Dict]:

@@ -47,7 +47,7 @@ def encode_avro_record(
     try:
         validate(record, entry.schema, raise_errors=True)
     except ValidationError as exc:
-        raise ValueError(f"cannot encode {subject} v{version}: {exc}") from exc
+        raise ValueError(f'cannot encode {subject} v{version}: {exc}') from exc
     return frame(entry.schema_id, write_body(entry.schema, record))
 
 
@@ -93,17 +93,17 @@ def writer_entry(catalogue: SchemaLookup, schema_id: int, subject: str) -> Schem
     try:
         entry = catalogue.schema_for_id(schema_id)
     except KeyError as exc:
-        known = str(exc) if isinstance(exc, UnknownSchemaError) else ""
+        known = str(exc) if isinstance(exc, UnknownSchemaError) else ''
         raise DecodeError(
             DecodeReason.UNKNOWN_SCHEMA_ID,
-            f"{known or f'schema id {schema_id} is unknown to the catalogue'}; "
-            f"expected an id of subject {subject!r}",
+            f'{known or f"schema id {schema_id} is unknown to the catalogue"}; '
+            f'expected an id of subject {subject!r}',
         ) from None
     if entry.subject != subject:
         raise DecodeError(
             DecodeReason.UNKNOWN_SCHEMA_ID,
-            f"schema id {schema_id} is subject {entry.subject!r} version {entry.version}, "
-            f"not {subject!r}; expected an id of subject {subject!r}",
+            f'schema id {schema_id} is subject {entry.subject!r} version {entry.version}, '
+            f'not {subject!r}; expected an id of subject {subject!r}',
         )
     return entry
 
@@ -117,7 +117,7 @@ def entry_for_version(catalogue: SchemaLookup, subject: str, version: int) -> Sc
     try:
         return catalogue.schema_for_id(catalogue.id_for(subject, version))
     except KeyError as exc:
-        raise ValueError(f"no schema for subject {subject!r} version {version}: {exc}") from None
+        raise ValueError(f'no schema for subject {subject!r} version {version}: {exc}') from None
 
 
 def latest_version(catalogue: SchemaLookup, subject: str) -> int:
@@ -127,12 +127,12 @@ def latest_version(catalogue: SchemaLookup, subject: str) -> int:
         ValueError: If the subject is unknown, or the catalogue has no
             ``latest_version`` method (then pass a version).
     """
-    find_latest = getattr(catalogue, "latest_version", None)
+    find_latest = getattr(catalogue, 'latest_version', None)
     if find_latest is None:
         raise ValueError(
-            f"{type(catalogue).__name__} has no latest_version(); pass the version of {subject!r}"
+            f'{type(catalogue).__name__} has no latest_version(); pass the version of {subject!r}'
         )
     try:
         return find_latest(subject)
     except KeyError as exc:
-        raise ValueError(f"no schema for subject {subject!r}: {exc}") from None
+        raise ValueError(f'no schema for subject {subject!r}: {exc}') from None

@@ -19,7 +19,7 @@ from typing import Any, cast
 
 import fastavro
 
-UNITS_PER_MILLI = {"timestamp-millis": 1, "timestamp-micros": 1_000, "timestamp-nanos": 1_000_000}
+UNITS_PER_MILLI = {'timestamp-millis': 1, 'timestamp-micros': 1_000, 'timestamp-nanos': 1_000_000}
 """Each instant logical type of a ``long``, and how many of its units make a millisecond."""
 
 
@@ -38,14 +38,15 @@ def epoch_long_reader(writer_schema: dict[str, Any], field: str) -> tuple[dict[s
         ``UNITS_PER_MILLI``'s logical types (or no such field); otherwise a
         parsed copy without that logical type, and 1, 1,000 or 1,000,000.
     """
-    for index, candidate in enumerate(writer_schema.get("fields", ())):
-        if candidate["name"] == field:
-            plain_type, units = _without_instant_type(candidate["type"])
-            if plain_type is candidate["type"]:
+    for index, candidate in enumerate(writer_schema.get('fields', ())):
+        if candidate['name'] == field:
+            plain_type, units = _without_instant_type(candidate['type'])
+            if plain_type is candidate['type']:
                 return writer_schema, 1
             schema = copy.deepcopy(
-                {key: value for key, value in writer_schema.items() if not key.startswith("__")})
-            schema["fields"][index]["type"] = plain_type
+                {key: value for key, value in writer_schema.items() if not key.startswith('__')}
+            )
+            schema['fields'][index]['type'] = plain_type
             return cast(dict[str, Any], fastavro.parse_schema(schema)), units
     return writer_schema, 1
 
@@ -65,9 +66,12 @@ def _without_instant_type(avro_type: Any) -> tuple[Any, int]:
         for position, branch in enumerate(avro_type):
             plain, units = _without_instant_type(branch)
             if plain is not branch:
-                return avro_type[:position] + [plain] + avro_type[position + 1:], units
+                return avro_type[:position] + [plain] + avro_type[position + 1 :], units
         return avro_type, 1
-    if (isinstance(avro_type, dict) and avro_type.get("type") == "long"
-            and avro_type.get("logicalType") in UNITS_PER_MILLI):
-        return "long", UNITS_PER_MILLI[avro_type["logicalType"]]
+    if (
+        isinstance(avro_type, dict)
+        and avro_type.get('type') == 'long'
+        and avro_type.get('logicalType') in UNITS_PER_MILLI
+    ):
+        return 'long', UNITS_PER_MILLI[avro_type['logicalType']]
     return avro_type, 1

@@ -16,8 +16,8 @@ from connectors.codec_errors import DecodeError, DecodeReason
 MAGIC_BYTE = 0
 HEADER_SIZE = 5
 MAX_SCHEMA_ID = 2**32 - 1
-_HEADER = struct.Struct(">BI")
-_SCHEMA_ID = struct.Struct(">I")
+_HEADER = struct.Struct('>BI')
+_SCHEMA_ID = struct.Struct('>I')
 
 
 def frame(schema_id: int, body: bytes) -> bytes:
@@ -34,7 +34,7 @@ def frame(schema_id: int, body: bytes) -> bytes:
         ValueError: If the schema id does not fit four unsigned bytes.
     """
     if not 0 <= schema_id <= MAX_SCHEMA_ID:
-        raise ValueError(f"schema id must be in 0..{MAX_SCHEMA_ID}, got {schema_id}")
+        raise ValueError(f'schema id must be in 0..{MAX_SCHEMA_ID}, got {schema_id}')
     return _HEADER.pack(MAGIC_BYTE, schema_id) + body
 
 
@@ -63,12 +63,12 @@ def read_header(raw: bytes) -> int:
     """
     if not raw:
         raise DecodeError(
-            DecodeReason.EMPTY, "the message has no bytes; expected Avro in the wire format"
+            DecodeReason.EMPTY, 'the message has no bytes; expected Avro in the wire format'
         )
     if raw[0] != MAGIC_BYTE:
         raise DecodeError(
             DecodeReason.UNKNOWN_MAGIC_BYTE,
-            f"first byte 0x{raw[0]:02x} is not the Avro wire-format magic byte 0x00",
+            f'first byte 0x{raw[0]:02x} is not the Avro wire-format magic byte 0x00',
         )
     return read_schema_id(raw)
 
@@ -82,8 +82,8 @@ def read_schema_id(raw: bytes) -> int:
     if len(raw) < HEADER_SIZE:
         raise DecodeError(
             DecodeReason.TRUNCATED_AVRO,
-            f"the Avro message has {len(raw)} bytes; its header alone needs {HEADER_SIZE} "
-            "(magic byte 0x00 and a 4-byte schema id)",
+            f'the Avro message has {len(raw)} bytes; its header alone needs {HEADER_SIZE} '
+            '(magic byte 0x00 and a 4-byte schema id)',
         )
     return _SCHEMA_ID.unpack_from(raw, 1)[0]
 
@@ -120,14 +120,14 @@ def read_framed_record(
         raise _truncated(raw, exc) from exc
     except Exception as exc:  # fastavro signals corrupt data with many types
         raise _corrupt(
-            f"the Avro body does not match its writer schema {_schema_label(raw, writer_schema)}: "
-            f"{_describe(exc)}{_HINTS.get(type(exc), '')}"
+            f'the Avro body does not match its writer schema {_schema_label(raw, writer_schema)}: '
+            f'{_describe(exc)}{_HINTS.get(type(exc), "")}'
         ) from exc
     end = stream.tell()
     if end != len(raw):
         raise _corrupt(
-            f"{len(raw) - end} bytes are left after the Avro record (record ends at byte "
-            f"{end} of {len(raw)}); expected exactly one record"
+            f'{len(raw) - end} bytes are left after the Avro record (record ends at byte '
+            f'{end} of {len(raw)}); expected exactly one record'
         )
     return cast(dict[str, Any], record)  # a record schema reads as a dict
 
@@ -145,7 +145,7 @@ def write_body(schema: dict[str, Any], record: Mapping[str, Any]) -> bytes:
         fastavro.schemaless_writer(stream, schema, record)
     except Exception as exc:  # fastavro raises several types for bad records
         raise ValueError(
-            f"cannot write the record as Avro {schema.get('name')}: {_describe(exc)}"
+            f'cannot write the record as Avro {schema.get("name")}: {_describe(exc)}'
         ) from exc
     return stream.getvalue()
 
@@ -181,8 +181,8 @@ def _classify_eof(
         fastavro.schemaless_reader(stream, writer_schema, reader_schema)
     except _NegativeLength as negative:
         return _corrupt(
-            f"the Avro body has a negative length ({negative.args[0]}) just before byte "
-            f"{stream.tell()} of the message; lengths must be >= 0"
+            f'the Avro body has a negative length ({negative.args[0]}) just before byte '
+            f'{stream.tell()} of the message; lengths must be >= 0'
         )
     except Exception:
         pass
@@ -192,19 +192,19 @@ def _classify_eof(
 def _truncated(raw: bytes, error: Exception) -> DecodeError:
     return DecodeError(
         DecodeReason.TRUNCATED_AVRO,
-        f"the Avro body ended before its record did: the body has {len(raw) - HEADER_SIZE} "
-        f"bytes ({_describe(error)}); expected one whole record",
+        f'the Avro body ended before its record did: the body has {len(raw) - HEADER_SIZE} '
+        f'bytes ({_describe(error)}); expected one whole record',
     )
 
 
 _HINTS: dict[type, str] = {
-    IndexError: " (an index such as a union branch that the schema does not have)",
-    UnicodeDecodeError: " (a string that is not valid UTF-8)",
+    IndexError: ' (an index such as a union branch that the schema does not have)',
+    UnicodeDecodeError: ' (a string that is not valid UTF-8)',
 }
 
 
 def _schema_label(raw: bytes, schema: dict[str, Any]) -> str:
-    return f"{schema.get('name', schema.get('type'))} (schema id {read_schema_id(raw)})"
+    return f'{schema.get("name", schema.get("type"))} (schema id {read_schema_id(raw)})'
 
 
 def _corrupt(message: str) -> DecodeError:
@@ -213,4 +213,4 @@ def _corrupt(message: str) -> DecodeError:
 
 def _describe(error: Exception) -> str:
     text = str(error)
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+    return f'{type(error).__name__}: {text}' if text else type(error).__name__

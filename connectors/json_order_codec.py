@@ -12,13 +12,19 @@ from connectors.order_fields import normalise_order, normalise_parsed
 
 
 def _reject_constant(name: str) -> NoReturn:
-    raise ValueError(f"{name} is not valid JSON (JSON has no NaN or Infinity)")
+    raise ValueError(f'{name} is not valid JSON (JSON has no NaN or Infinity)')
 
 
 # One decoder for the process: json.loads builds a new one when given options.
 _JSON_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
-_JSON_TYPE_NAMES = {list: "an array", str: "a string", int: "a number", float: "a number",
-                    bool: "a boolean", type(None): "null"}
+_JSON_TYPE_NAMES = {
+    list: 'an array',
+    str: 'a string',
+    int: 'a number',
+    float: 'a number',
+    bool: 'a boolean',
+    type(None): 'null',
+}
 
 
 def encode_order_json(order: Mapping[str, Any]) -> bytes:
@@ -39,13 +45,13 @@ def encode_order_json(order: Mapping[str, Any]) -> bytes:
     try:
         normalised = normalise_order(order)
     except DecodeError as exc:
-        raise ValueError(f"cannot encode order as JSON: {exc.message}") from exc
-    text = json.dumps(normalised, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        raise ValueError(f'cannot encode order as JSON: {exc.message}') from exc
+    text = json.dumps(normalised, separators=(',', ':'), ensure_ascii=False, allow_nan=False)
     try:
-        return text.encode("utf-8")
+        return text.encode('utf-8')
     except UnicodeEncodeError as exc:
         raise ValueError(
-            f"cannot encode order as JSON: a string is not valid Unicode text ({exc.reason})"
+            f'cannot encode order as JSON: a string is not valid Unicode text ({exc.reason})'
         ) from exc
 
 
@@ -64,30 +70,30 @@ def decode_json_order(raw: bytes) -> dict[str, Any]:
             NOT_AN_OBJECT, MISSING_FIELD or WRONG_TYPE.
     """
     try:
-        text = str(raw, "utf-8")
+        text = str(raw, 'utf-8')
     except UnicodeDecodeError as exc:
         raise DecodeError(
             DecodeReason.NOT_UTF8,
-            f"the JSON order is not valid UTF-8 at offset {exc.start} (byte "
-            f"0x{raw[exc.start]:02x}: {exc.reason}); expected UTF-8 text",
+            f'the JSON order is not valid UTF-8 at offset {exc.start} (byte '
+            f'0x{raw[exc.start]:02x}: {exc.reason}); expected UTF-8 text',
         ) from None
     try:
         parsed = _JSON_DECODER.decode(text)
     except json.JSONDecodeError as exc:
         raise DecodeError(
             DecodeReason.BAD_JSON,
-            f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}; "
-            "expected one JSON object",
+            f'not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}; '
+            'expected one JSON object',
         ) from None
     except (ValueError, RecursionError) as exc:  # NaN, huge ints, deep nesting
-        raise DecodeError(DecodeReason.BAD_JSON, f"not valid JSON: {exc}") from None
+        raise DecodeError(DecodeReason.BAD_JSON, f'not valid JSON: {exc}') from None
     if type(parsed) is not dict:
         raise DecodeError(
             DecodeReason.NOT_AN_OBJECT,
-            f"an order must be a JSON object {{...}}, got {_JSON_TYPE_NAMES[type(parsed)]}",
+            f'an order must be a JSON object {{...}}, got {_JSON_TYPE_NAMES[type(parsed)]}',
         )
     order = normalise_parsed(parsed)
-    if "\\u" in text:  # only \u escapes can make unpaired surrogates
+    if '\\u' in text:  # only \u escapes can make unpaired surrogates
         _check_unicode(order)
     return order
 
@@ -96,11 +102,11 @@ def _check_unicode(order: dict[str, Any]) -> None:
     for name, value in order.items():
         if type(value) is str:
             try:
-                value.encode("utf-8")
+                value.encode('utf-8')
             except UnicodeEncodeError:
                 raise DecodeError(
                     DecodeReason.NOT_UTF8,
-                    f"field {name!r} holds an unpaired surrogate escape (\\ud800 to \\udfff), "
-                    "which is not valid Unicode text",
+                    f'field {name!r} holds an unpaired surrogate escape (\\ud800 to \\udfff), '
+                    'which is not valid Unicode text',
                     field=name,
                 ) from None

@@ -8,6 +8,7 @@ CA and client certificate given; then a metadata request through kafka-python wi
 settings (the SASL login). kafka-python's own log records of the attempt are held back and
 only used to tell a refused login from another failure. No message carries the password.
 """
+
 import contextlib
 import logging
 import socket
@@ -30,9 +31,11 @@ class KafkaUnreachable(KafkaAccessError):
     """No bootstrap server accepts a TCP connection: nothing listens there."""
 
 
-def check_kafka_access(bootstrap_servers: Union[str, Sequence[str]],
-                       security: Optional[KafkaSecurity] = None,
-                       timeout_s: float = 10.0) -> None:
+def check_kafka_access(
+    bootstrap_servers: Union[str, Sequence[str]],
+    security: Optional[KafkaSecurity] = None,
+    timeout_s: float = 10.0,
+) -> None:
     """Returns when a broker answers a metadata request with these settings.
 
     Args:
@@ -51,8 +54,10 @@ def check_kafka_access(bootstrap_servers: Union[str, Sequence[str]],
     listed = ','.join(servers)
     reachable = [server for server in servers if _accepts_tcp(server, timeout_s)]
     if not reachable:
-        raise KafkaUnreachable(f'no Kafka broker answered at {listed}; start one with '
-                               f'./run_local.sh broker start or pass --brokers')
+        raise KafkaUnreachable(
+            f'no Kafka broker answered at {listed}; start one with '
+            f'./run_local.sh broker start or pass --brokers'
+        )
     if security.security_protocol.endswith('SSL'):
         _check_tls(reachable[0], security, timeout_s)
     with _kafka_logs_held() as records:
@@ -65,11 +70,13 @@ def check_kafka_access(bootstrap_servers: Union[str, Sequence[str]],
         raise KafkaAccessError(
             f'Kafka at {listed} {verdict} the SASL login of user {security.username!r} '
             f'({security.sasl_mechanism}): check --sasl_username and the password in '
-            f'{security.password_source()}, and --sasl_mechanism')
+            f'{security.password_source()}, and --sasl_mechanism'
+        )
     raise KafkaAccessError(
         f'Kafka at {listed} did not answer a metadata request within {timeout_s:.0f} s with '
         f'security protocol {security.security_protocol}: check that --security_protocol '
-        f"matches the broker's listener on that port")
+        f"matches the broker's listener on that port"
+    )
 
 
 def _accepts_tcp(server: str, timeout_s: float) -> bool:
@@ -90,7 +97,8 @@ def _check_tls(server: str, security: KafkaSecurity, timeout_s: float) -> None:
     except (ssl.SSLError, OSError) as error:
         raise KafkaAccessError(
             f'cannot load the TLS files ({_reason(error)}): check --ssl_cafile, '
-            f'--ssl_certfile and --ssl_keyfile (PEM files)') from None
+            f'--ssl_certfile and --ssl_keyfile (PEM files)'
+        ) from None
     try:
         with socket.create_connection((host, int(port)), timeout=timeout_s) as raw:
             with context.wrap_socket(raw, server_hostname=host):
@@ -99,7 +107,8 @@ def _check_tls(server: str, security: KafkaSecurity, timeout_s: float) -> None:
         raise KafkaAccessError(
             f'the TLS handshake with {server} failed ({_reason(error)}): check --ssl_cafile '
             f"(the CA that signed the broker's certificate) and that this port's listener "
-            f'speaks {security.security_protocol}') from None
+            f'speaks {security.security_protocol}'
+        ) from None
 
 
 def _reason(error: BaseException) -> str:

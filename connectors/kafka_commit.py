@@ -16,6 +16,7 @@ possible; every output has a deterministic id.
 Offsets are assumed contiguous (no transaction markers or compacted-away records: the
 commit would stop at such a gap, losing nothing but replaying more after a restart).
 """
+
 import bisect
 import time
 from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
@@ -76,8 +77,10 @@ def acknowledged_of(kind: str, origins: Iterable[Origin]) -> List[Acknowledged]:
         if topic is None or partition is None or offset is None:
             continue
         by_partition.setdefault((topic, partition), []).append(offset)
-    return [Acknowledged(topic, partition, kind, runs_of(offsets))
-            for (topic, partition), offsets in sorted(by_partition.items())]
+    return [
+        Acknowledged(topic, partition, kind, runs_of(offsets))
+        for (topic, partition), offsets in sorted(by_partition.items())
+    ]
 
 
 def add_runs(runs: Sequence[Run], more: Sequence[Run]) -> List[Run]:
@@ -125,8 +128,11 @@ class PartitionProgress(NamedTuple):
             if after == offset:
                 break
             offset = after
-        return PartitionProgress(offset, tuple(dropped_before(self.stored, offset)),
-                                 tuple(dropped_before(self.delivered, offset)))
+        return PartitionProgress(
+            offset,
+            tuple(dropped_before(self.stored, offset)),
+            tuple(dropped_before(self.delivered, offset)),
+        )
 
 
 class CommitDurableOffsets(beam.PTransform):
@@ -150,12 +156,16 @@ class CommitDurableOffsets(beam.PTransform):
         output). Several are keyed each on its own and merged right before the commit step,
         so that on Prism the merge does not become a stage of its own."""
         inputs = tuple(marks) if isinstance(marks, (tuple, list)) else (marks,)
-        keyed = [pcoll
-                 | f'GlobalWindow{suffix}' >> beam.WindowInto(GlobalWindows())
-                 | f'KeyByPartition{suffix}' >> beam.Map(_keyed_by_partition).with_output_types(
-                     Tuple[Tuple[str, int], Any])
-                 for pcoll, suffix in ((pcoll, '' if len(inputs) == 1 else str(index))
-                                       for index, pcoll in enumerate(inputs))]
+        keyed = [
+            pcoll
+            | f'GlobalWindow{suffix}' >> beam.WindowInto(GlobalWindows())
+            | f'KeyByPartition{suffix}'
+            >> beam.Map(_keyed_by_partition).with_output_types(Tuple[Tuple[str, int], Any])
+            for pcoll, suffix in (
+                (pcoll, '' if len(inputs) == 1 else str(index))
+                for index, pcoll in enumerate(inputs)
+            )
+        ]
         merged = keyed[0] if len(keyed) == 1 else tuple(keyed) | 'MergeMarks' >> beam.Flatten()
         return merged | 'Commit' >> beam.ParDo(_CommitFn(self._connection, self._group_id))
 
@@ -188,8 +198,11 @@ class _CommitFn(beam.DoFn):
     def start_bundle(self) -> None:
         self._to_commit: Dict[Tuple[str, int], int] = {}
 
-    def process(self, element: Tuple[Tuple[str, int], Acknowledged],
-                progress_state=beam.DoFn.StateParam(PROGRESS)) -> None:
+    def process(
+        self,
+        element: Tuple[Tuple[str, int], Acknowledged],
+        progress_state=beam.DoFn.StateParam(PROGRESS),
+    ) -> None:
         (topic, partition), mark = element
         stored = progress_state.read()
         if stored is None:
@@ -208,8 +221,10 @@ class _CommitFn(beam.DoFn):
     def finish_bundle(self) -> None:
         if not self._to_commit:
             return
-        offsets = {TopicPartition(topic, partition): OffsetAndMetadata(offset, '', -1)
-                   for (topic, partition), offset in self._to_commit.items()}
+        offsets = {
+            TopicPartition(topic, partition): OffsetAndMetadata(offset, '', -1)
+            for (topic, partition), offset in self._to_commit.items()
+        }
         try:
             self._connected().commit(offsets)
         except KafkaError:
@@ -220,9 +235,13 @@ class _CommitFn(beam.DoFn):
 
     def _connected(self) -> KafkaConsumer:
         if self._client is None:
-            self._client = KafkaConsumer(**self._connection.consumer_config(
-                group_id=self._group_id, enable_auto_commit=False,
-                client_id='goldstream-durable-committer'))
+            self._client = KafkaConsumer(
+                **self._connection.consumer_config(
+                    group_id=self._group_id,
+                    enable_auto_commit=False,
+                    client_id='goldstream-durable-committer',
+                )
+            )
         return self._client
 
     def _committed(self, topic: str, partition: int) -> int:

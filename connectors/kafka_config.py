@@ -7,6 +7,7 @@ kafka-python client option passes through to the consumer or producer unchanged,
 check that kafka-python knows it, so a typo fails at pipeline construction instead of on a
 worker. `repr` never shows a password.
 """
+
 import dataclasses
 import os
 from typing import Any, Dict, Mapping, Optional, Sequence, Union
@@ -36,13 +37,30 @@ SASL_MECHANISMS = ('PLAIN', 'GSSAPI', 'OAUTHBEARER', 'SCRAM-SHA-256', 'SCRAM-SHA
 # after kafka-python's default back-off of up to 30 s (an option the user gives wins).
 RECONNECT_SETTINGS = {'reconnect_backoff_max_ms': 1000}
 # Options the connectors set themselves; a user value would break their guarantees.
-_OWNED_BY_CONNECTOR = frozenset({
-    'bootstrap_servers', 'group_id', 'enable_auto_commit', 'key_deserializer',
-    'value_deserializer', 'key_serializer', 'value_serializer', 'acks'})
+_OWNED_BY_CONNECTOR = frozenset(
+    {
+        'bootstrap_servers',
+        'group_id',
+        'enable_auto_commit',
+        'key_deserializer',
+        'value_deserializer',
+        'key_serializer',
+        'value_serializer',
+        'acks',
+    }
+)
 # Options a KafkaSecurity gives; with one, client_options may not give them too.
-_GIVEN_BY_SECURITY = frozenset({
-    'security_protocol', 'sasl_mechanism', 'sasl_plain_username', 'sasl_plain_password',
-    'ssl_cafile', 'ssl_certfile', 'ssl_keyfile'})
+_GIVEN_BY_SECURITY = frozenset(
+    {
+        'security_protocol',
+        'sasl_mechanism',
+        'sasl_plain_username',
+        'sasl_plain_password',
+        'ssl_cafile',
+        'ssl_certfile',
+        'ssl_keyfile',
+    }
+)
 # Options whose values repr never shows.
 _SECRET_OPTIONS = frozenset({'sasl_plain_password', 'ssl_password', 'sasl_oauth_token_provider'})
 
@@ -58,32 +76,42 @@ class KafkaConnection:
         `max_poll_records` (or, without `security`, `sasl_mechanism`, `ssl_cafile`, ...).
       security: the client's security settings; its password is read when a client is made.
     """
+
     bootstrap_servers: tuple
     security_protocol: str = 'PLAINTEXT'
     client_options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     security: Optional[KafkaSecurity] = None
 
     @classmethod
-    def of(cls, bootstrap_servers: Union[str, Sequence[str]],
-           security_protocol: str = 'PLAINTEXT',
-           client_options: Optional[Mapping[str, Any]] = None,
-           security: Optional[KafkaSecurity] = None) -> 'KafkaConnection':
+    def of(
+        cls,
+        bootstrap_servers: Union[str, Sequence[str]],
+        security_protocol: str = 'PLAINTEXT',
+        client_options: Optional[Mapping[str, Any]] = None,
+        security: Optional[KafkaSecurity] = None,
+    ) -> 'KafkaConnection':
         """Builds and checks a connection; raises ValueError saying what to fix."""
         servers = parse_servers(bootstrap_servers)
         if security_protocol not in SECURITY_PROTOCOLS:
-            raise ValueError(f'security_protocol {security_protocol!r} is not one of '
-                             f'{", ".join(SECURITY_PROTOCOLS)}')
+            raise ValueError(
+                f'security_protocol {security_protocol!r} is not one of '
+                f'{", ".join(SECURITY_PROTOCOLS)}'
+            )
         options = dict(client_options or {})
         if security is not None:
             if not isinstance(security, KafkaSecurity):
                 raise ValueError(f'security must be a KafkaSecurity, got {type(security)}')
             if security_protocol != 'PLAINTEXT':
-                raise ValueError('give the security protocol in security=KafkaSecurity(...) '
-                                 'or as security_protocol, not both')
+                raise ValueError(
+                    'give the security protocol in security=KafkaSecurity(...) '
+                    'or as security_protocol, not both'
+                )
             given_twice = sorted(set(options) & _GIVEN_BY_SECURITY)
             if given_twice:
-                raise ValueError(f'option(s) {given_twice} come from security=KafkaSecurity'
-                                 f'(...); do not give them in client_options too')
+                raise ValueError(
+                    f'option(s) {given_twice} come from security=KafkaSecurity'
+                    f'(...); do not give them in client_options too'
+                )
             security_protocol = security.security_protocol
         _check_options(options, security_protocol, security is not None)
         return cls(servers, security_protocol, options, security)
@@ -97,8 +125,11 @@ class KafkaConnection:
         return self._client_config(KafkaProducer.DEFAULT_CONFIG, connector_settings)
 
     def _client_config(self, known: Mapping, connector_settings) -> Dict[str, Any]:
-        config = {'bootstrap_servers': list(self.bootstrap_servers),
-                  'security_protocol': self.security_protocol, **RECONNECT_SETTINGS}
+        config = {
+            'bootstrap_servers': list(self.bootstrap_servers),
+            'security_protocol': self.security_protocol,
+            **RECONNECT_SETTINGS,
+        }
         if self.security is not None:
             config.update(self.security.client_config())  # reads the password now
         config.update((k, v) for k, v in self.client_options.items() if k in known)
@@ -109,11 +140,15 @@ class KafkaConnection:
         return ','.join(self.bootstrap_servers)
 
     def __repr__(self) -> str:
-        options = {key: '***' if key in _SECRET_OPTIONS else value
-                   for key, value in self.client_options.items()}
-        return (f'KafkaConnection(bootstrap_servers={self.bootstrap_servers!r}, '
-                f'security_protocol={self.security_protocol!r}, client_options={options!r}, '
-                f'security={self.security!r})')
+        options = {
+            key: '***' if key in _SECRET_OPTIONS else value
+            for key, value in self.client_options.items()
+        }
+        return (
+            f'KafkaConnection(bootstrap_servers={self.bootstrap_servers!r}, '
+            f'security_protocol={self.security_protocol!r}, client_options={options!r}, '
+            f'security={self.security!r})'
+        )
 
     __str__ = __repr__
 
@@ -124,47 +159,61 @@ def parse_servers(bootstrap_servers) -> tuple:
         bootstrap_servers = bootstrap_servers.split(',')
     servers = tuple(s.strip() for s in (bootstrap_servers or ()) if s and s.strip())
     if not servers:
-        raise ValueError('bootstrap_servers is empty: give at least one broker as host:port, '
-                         'e.g. "127.0.0.1:9092"')
+        raise ValueError(
+            'bootstrap_servers is empty: give at least one broker as host:port, '
+            'e.g. "127.0.0.1:9092"'
+        )
     for server in servers:
         host, sep, port = server.rpartition(':')
         if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise ValueError(f'bootstrap server {server!r} is not host:port '
-                             f'(e.g. "127.0.0.1:9092")')
+            raise ValueError(
+                f'bootstrap server {server!r} is not host:port (e.g. "127.0.0.1:9092")'
+            )
     return servers
 
 
-def _check_options(options: Dict[str, Any], security_protocol: str,
-                   checked_by_security: bool) -> None:
+def _check_options(
+    options: Dict[str, Any], security_protocol: str, checked_by_security: bool
+) -> None:
     known = set(KafkaConsumer.DEFAULT_CONFIG) | set(KafkaProducer.DEFAULT_CONFIG)
     unknown = sorted(set(options) - known)
     if unknown:
-        raise ValueError(f'unknown Kafka client option(s) {unknown}; kafka-python accepts '
-                         f'e.g. sasl_mechanism, sasl_plain_username, ssl_cafile, '
-                         f'request_timeout_ms (see KafkaConsumer/KafkaProducer docs)')
+        raise ValueError(
+            f'unknown Kafka client option(s) {unknown}; kafka-python accepts '
+            f'e.g. sasl_mechanism, sasl_plain_username, ssl_cafile, '
+            f'request_timeout_ms (see KafkaConsumer/KafkaProducer docs)'
+        )
     owned = sorted(set(options) & _OWNED_BY_CONNECTOR)
     if owned:
-        raise ValueError(f'option(s) {owned} are set by the connector itself; use its own '
-                         f'arguments instead')
+        raise ValueError(
+            f'option(s) {owned} are set by the connector itself; use its own arguments instead'
+        )
     mechanism = options.get('sasl_mechanism')
     if checked_by_security:
         pass  # KafkaSecurity checked the protocol, mechanism, user and password
     elif security_protocol.startswith('SASL_'):
         if mechanism not in SASL_MECHANISMS:
-            raise ValueError(f'security_protocol {security_protocol} needs sasl_mechanism, one '
-                             f'of {", ".join(SASL_MECHANISMS)}; got {mechanism!r}')
+            raise ValueError(
+                f'security_protocol {security_protocol} needs sasl_mechanism, one '
+                f'of {", ".join(SASL_MECHANISMS)}; got {mechanism!r}'
+            )
         if mechanism in ('PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512') and not (
-                options.get('sasl_plain_username') and options.get('sasl_plain_password')):
-            raise ValueError(f'sasl_mechanism {mechanism} needs sasl_plain_username and '
-                             f'sasl_plain_password')
+            options.get('sasl_plain_username') and options.get('sasl_plain_password')
+        ):
+            raise ValueError(
+                f'sasl_mechanism {mechanism} needs sasl_plain_username and sasl_plain_password'
+            )
     elif mechanism is not None:
-        raise ValueError(f'sasl_mechanism is set but security_protocol is {security_protocol}; '
-                         f'use SASL_PLAINTEXT or SASL_SSL')
+        raise ValueError(
+            f'sasl_mechanism is set but security_protocol is {security_protocol}; '
+            f'use SASL_PLAINTEXT or SASL_SSL'
+        )
     if not security_protocol.endswith('SSL'):
         ssl_options = sorted(k for k in options if k.startswith('ssl_'))
         if ssl_options:
-            raise ValueError(f'{ssl_options} need security_protocol SSL or SASL_SSL, '
-                             f'not {security_protocol}')
+            raise ValueError(
+                f'{ssl_options} need security_protocol SSL or SASL_SSL, not {security_protocol}'
+            )
 
 
 def checked_topics(topics) -> tuple:
@@ -175,8 +224,15 @@ def checked_topics(topics) -> tuple:
     if not topics:
         raise ValueError('topics is empty: name at least one topic to read')
     for topic in topics:
-        if not topic or not isinstance(topic, str) or set(topic) - _TOPIC_CHARS \
-                or len(topic) > 249 or topic in ('.', '..'):
-            raise ValueError(f'{topic!r} is not a valid Kafka topic name (letters, digits, '
-                             f"'.', '_', '-'; at most 249 characters)")
+        if (
+            not topic
+            or not isinstance(topic, str)
+            or set(topic) - _TOPIC_CHARS
+            or len(topic) > 249
+            or topic in ('.', '..')
+        ):
+            raise ValueError(
+                f'{topic!r} is not a valid Kafka topic name (letters, digits, '
+                f"'.', '_', '-'; at most 249 characters)"
+            )
     return topics

@@ -6,6 +6,7 @@ kafka-python logs its whole configuration, password included, when a KafkaAdminC
 secret with `***` in each record that logger emits, so turning DEBUG on never prints it.
 Records below a logger's level are never built, so the filter costs nothing at WARNING.
 """
+
 import logging
 import threading
 from typing import Optional, Set

@@ -4,6 +4,7 @@ Runs when the pipeline starts (inside the source's first step), so partitions ar
 topics have then, and the start offsets come from the consumer group, the log's ends, or a
 timestamp.
 """
+
 import dataclasses
 from typing import Dict, Iterable, List, Optional, Sequence, TypeGuard, Union
 
@@ -29,6 +30,7 @@ class PartitionRead:
 
     `stop_offset` None means unbounded: read whatever arrives, forever.
     """
+
     topic: str
     partition: int
     start_offset: int
@@ -41,25 +43,35 @@ class PartitionRead:
 def check_start_and_stop(start_from: StartFrom, stop_at: StopAt) -> None:
     """Raises ValueError, saying what is allowed, for a start or stop the source can't use."""
     if not (start_from in START_POSITIONS or _is_millis(start_from)):
-        raise ValueError(f'start_from must be one of {", ".join(START_POSITIONS)} or a '
-                         f'timestamp in epoch millis (int >= 0); got {start_from!r}')
+        raise ValueError(
+            f'start_from must be one of {", ".join(START_POSITIONS)} or a '
+            f'timestamp in epoch millis (int >= 0); got {start_from!r}'
+        )
     if not (stop_at is None or stop_at == END_AT_START or _is_millis(stop_at)):
-        raise ValueError(f'stop_at must be None (unbounded), {END_AT_START!r} or a timestamp '
-                         f'in epoch millis (int >= 0); got {stop_at!r}')
+        raise ValueError(
+            f'stop_at must be None (unbounded), {END_AT_START!r} or a timestamp '
+            f'in epoch millis (int >= 0); got {stop_at!r}'
+        )
     if _is_millis(start_from) and _is_millis(stop_at) and stop_at < start_from:
-        raise ValueError(f'the time range is empty: stop_at {stop_at} is before start_from '
-                         f'{start_from}')
+        raise ValueError(
+            f'the time range is empty: stop_at {stop_at} is before start_from {start_from}'
+        )
 
 
 def _is_millis(value) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
-def plan_partition_reads(connection: KafkaConnection, topics: Sequence[str],
-                         group_id: Optional[str], start_from: StartFrom, stop_at: StopAt,
-                         committed_fallback: str = EARLIEST,
-                         commit_start: bool = False,
-                         replay_s: float = 0.0) -> List[PartitionRead]:
+def plan_partition_reads(
+    connection: KafkaConnection,
+    topics: Sequence[str],
+    group_id: Optional[str],
+    start_from: StartFrom,
+    stop_at: StopAt,
+    committed_fallback: str = EARLIEST,
+    commit_start: bool = False,
+    replay_s: float = 0.0,
+) -> List[PartitionRead]:
     """Asks the brokers for the topics' partitions and resolves their start and stop offsets.
 
     With `commit_start`, the group's committed offset of a partition is moved to where the
@@ -75,12 +87,16 @@ def plan_partition_reads(connection: KafkaConnection, topics: Sequence[str],
       ValueError: a topic does not exist.
     """
     try:
-        consumer = KafkaConsumer(**connection.consumer_config(
-            group_id=group_id, enable_auto_commit=False, client_id='goldstream-planner'))
+        consumer = KafkaConsumer(
+            **connection.consumer_config(
+                group_id=group_id, enable_auto_commit=False, client_id='goldstream-planner'
+            )
+        )
     except KafkaError as err:
         raise RuntimeError(
             f'no Kafka broker answered at {connection.describe()}: check bootstrap_servers, '
-            f'that the broker runs, and the security settings ({err})') from err
+            f'that the broker runs, and the security settings ({err})'
+        ) from err
     try:
         partitions = _partitions(consumer, topics, connection)
         starts = _start_offsets(consumer, partitions, start_from, committed_fallback)
@@ -91,8 +107,9 @@ def plan_partition_reads(connection: KafkaConnection, topics: Sequence[str],
         if replay_s > 0 and start_from == COMMITTED:
             replays = _replay_starts(consumer, partitions, int(replay_s * 1000))
     except KafkaError as err:
-        raise RuntimeError(f'Kafka at {connection.describe()} refused to plan the read of '
-                           f'{list(topics)}: {err}') from err
+        raise RuntimeError(
+            f'Kafka at {connection.describe()} refused to plan the read of {list(topics)}: {err}'
+        ) from err
     finally:
         consumer.close()
     reads = []
@@ -104,8 +121,9 @@ def plan_partition_reads(connection: KafkaConnection, topics: Sequence[str],
     return reads
 
 
-def _replay_starts(consumer: KafkaConsumer, partitions: List[TopicPartition],
-                   replay_ms: int) -> Dict[TopicPartition, int]:
+def _replay_starts(
+    consumer: KafkaConsumer, partitions: List[TopicPartition], replay_ms: int
+) -> Dict[TopicPartition, int]:
     """Per committed partition: the first offset of the `replay_ms` (Kafka timestamps)
     before the record just before the committed offset."""
     beginnings = consumer.beginning_offsets(partitions)
@@ -125,21 +143,28 @@ def _replay_starts(consumer: KafkaConsumer, partitions: List[TopicPartition],
     return {tp: found[tp].offset for tp in times if found.get(tp) is not None}
 
 
-def _partitions(consumer: KafkaConsumer, topics: Iterable[str],
-                connection: KafkaConnection) -> List[TopicPartition]:
+def _partitions(
+    consumer: KafkaConsumer, topics: Iterable[str], connection: KafkaConnection
+) -> List[TopicPartition]:
     existing = consumer.topics()
     partitions: List[TopicPartition] = []
     for topic in topics:
         ids = consumer.partitions_for_topic(topic) if topic in existing else None
         if not ids:
-            raise ValueError(f'topic {topic!r} does not exist on {connection.describe()}: '
-                             f'create it first or fix the topic name')
+            raise ValueError(
+                f'topic {topic!r} does not exist on {connection.describe()}: '
+                f'create it first or fix the topic name'
+            )
         partitions.extend(TopicPartition(topic, p) for p in sorted(ids))
     return partitions
 
 
-def _start_offsets(consumer: KafkaConsumer, partitions: List[TopicPartition],
-                   start_from: StartFrom, committed_fallback: str) -> Dict[TopicPartition, int]:
+def _start_offsets(
+    consumer: KafkaConsumer,
+    partitions: List[TopicPartition],
+    start_from: StartFrom,
+    committed_fallback: str,
+) -> Dict[TopicPartition, int]:
     if start_from == EARLIEST:
         return consumer.beginning_offsets(partitions)
     if start_from == LATEST:
@@ -165,8 +190,9 @@ def _commit_start(consumer: KafkaConsumer, starts: Dict[TopicPartition, int]) ->
         consumer.commit(ahead)
 
 
-def _stop_offsets(consumer: KafkaConsumer, partitions: List[TopicPartition],
-                  stop_at: StopAt) -> Dict[TopicPartition, int]:
+def _stop_offsets(
+    consumer: KafkaConsumer, partitions: List[TopicPartition], stop_at: StopAt
+) -> Dict[TopicPartition, int]:
     if stop_at is None:
         return {}
     if stop_at == END_AT_START:
@@ -175,10 +201,10 @@ def _stop_offsets(consumer: KafkaConsumer, partitions: List[TopicPartition],
     return _offsets_at_time(consumer, partitions, stop_at)
 
 
-def _offsets_at_time(consumer: KafkaConsumer, partitions: List[TopicPartition],
-                     millis: int) -> Dict[TopicPartition, int]:
+def _offsets_at_time(
+    consumer: KafkaConsumer, partitions: List[TopicPartition], millis: int
+) -> Dict[TopicPartition, int]:
     """The first offset whose timestamp is >= millis; the end offset when there is none."""
     found = consumer.offsets_for_times({tp: millis for tp in partitions})
     ends = consumer.end_offsets(partitions)
-    return {tp: found[tp].offset if found.get(tp) is not None else ends[tp]
-            for tp in partitions}
+    return {tp: found[tp].offset if found.get(tp) is not None else ends[tp] for tp in partitions}

@@ -10,6 +10,7 @@ read, not at set-up, and a read that meets a connection error claims nothing mor
 consumer and resumes later with a new one, from the first offset it did not emit. (A bundle
 that failed instead would fail the whole job on Prism, which does not retry bundles.)
 """
+
 import logging
 import time
 from typing import Any, Callable, Dict, Iterable, Optional, Sequence, Type, Union
@@ -64,17 +65,27 @@ class ReadFromKafka(beam.PTransform):
     group when the runner finalizes the bundle that read up to it, never earlier.
     """
 
-    def __init__(self, bootstrap_servers: Union[str, Sequence[str]], topics: Sequence[str],
-                 group_id: Optional[str] = None, start_from: StartFrom = COMMITTED,
-                 stop_at: StopAt = None, commit_offsets: Optional[bool] = None,
-                 committed_fallback: str = EARLIEST,
-                 event_time_ms: Callable[[KafkaRecord], Optional[int]] = kafka_timestamp_ms,
-                 max_out_of_orderness_s: float = 5.0, idle_timeout_s: float = 10.0,
-                 poll_timeout_ms: int = 200, resume_delay_s: float = 0.5,
-                 max_read_time_s: float = 1.0, security_protocol: str = 'PLAINTEXT',
-                 client_options: Optional[dict] = None,
-                 security: Optional[KafkaSecurity] = None, commit_start: bool = False,
-                 replay_s: float = 0.0):
+    def __init__(
+        self,
+        bootstrap_servers: Union[str, Sequence[str]],
+        topics: Sequence[str],
+        group_id: Optional[str] = None,
+        start_from: StartFrom = COMMITTED,
+        stop_at: StopAt = None,
+        commit_offsets: Optional[bool] = None,
+        committed_fallback: str = EARLIEST,
+        event_time_ms: Callable[[KafkaRecord], Optional[int]] = kafka_timestamp_ms,
+        max_out_of_orderness_s: float = 5.0,
+        idle_timeout_s: float = 10.0,
+        poll_timeout_ms: int = 200,
+        resume_delay_s: float = 0.5,
+        max_read_time_s: float = 1.0,
+        security_protocol: str = 'PLAINTEXT',
+        client_options: Optional[dict] = None,
+        security: Optional[KafkaSecurity] = None,
+        commit_start: bool = False,
+        replay_s: float = 0.0,
+    ):
         """Checks the configuration; raises ValueError saying what to fix.
 
         Args:
@@ -116,26 +127,34 @@ class ReadFromKafka(beam.PTransform):
             them and sends none of their outputs again.
         """
         super().__init__()
-        self._connection = KafkaConnection.of(bootstrap_servers, security_protocol,
-                                              client_options, security)
+        self._connection = KafkaConnection.of(
+            bootstrap_servers, security_protocol, client_options, security
+        )
         self._topics = checked_topics(topics)
         check_start_and_stop(start_from, stop_at)
         if committed_fallback not in (EARLIEST, LATEST):
-            raise ValueError(f"committed_fallback must be 'earliest' or 'latest', "
-                             f"got {committed_fallback!r}")
+            raise ValueError(
+                f"committed_fallback must be 'earliest' or 'latest', got {committed_fallback!r}"
+            )
         if commit_offsets is None:
             commit_offsets = stop_at is None and group_id is not None
         if (start_from == COMMITTED or commit_offsets or commit_start) and not group_id:
-            raise ValueError("a group_id is needed to start from committed offsets or to "
-                             "commit offsets; pass group_id=..., or start_from='earliest' "
-                             "and commit_offsets=False")
-        for name, value in (('max_out_of_orderness_s', max_out_of_orderness_s),
-                            ('resume_delay_s', resume_delay_s)):
+            raise ValueError(
+                'a group_id is needed to start from committed offsets or to '
+                "commit offsets; pass group_id=..., or start_from='earliest' "
+                'and commit_offsets=False'
+            )
+        for name, value in (
+            ('max_out_of_orderness_s', max_out_of_orderness_s),
+            ('resume_delay_s', resume_delay_s),
+        ):
             if not value >= 0:
                 raise ValueError(f'{name} must be >= 0, got {value!r}')
-        for name, value in (('idle_timeout_s', idle_timeout_s),
-                            ('poll_timeout_ms', poll_timeout_ms),
-                            ('max_read_time_s', max_read_time_s)):
+        for name, value in (
+            ('idle_timeout_s', idle_timeout_s),
+            ('poll_timeout_ms', poll_timeout_ms),
+            ('max_read_time_s', max_read_time_s),
+        ):
             if not value > 0:
                 raise ValueError(f'{name} must be > 0, got {value!r}')
         if not callable(event_time_ms):
@@ -149,12 +168,19 @@ class ReadFromKafka(beam.PTransform):
         if not replay_s >= 0:
             raise ValueError(f'replay_s must be >= 0, got {replay_s!r}')
         self._replay_s = replay_s
-        self._reader_args = (self._connection, group_id if commit_offsets else None,
-                             event_time_ms, poll_timeout_ms, resume_delay_s, max_read_time_s)
+        self._reader_args = (
+            self._connection,
+            group_id if commit_offsets else None,
+            event_time_ms,
+            poll_timeout_ms,
+            resume_delay_s,
+            max_read_time_s,
+        )
         # A bounded read holds the watermark until it is done, as a batch source does: its
         # records are never late, whatever order they come in.
         self._watermarks = EventTimeWatermarkProvider(
-            Duration.of(max_out_of_orderness_s), idle_timeout_s, hold=stop_at is not None)
+            Duration.of(max_out_of_orderness_s), idle_timeout_s, hold=stop_at is not None
+        )
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection[KafkaRecord]:
         reader_fn: Type[_ReadPartition]
@@ -168,20 +194,48 @@ class ReadFromKafka(beam.PTransform):
         return (
             pbegin
             | 'Start' >> beam.Impulse()
-            | 'PlanPartitionReads' >> beam.ParDo(_PlanPartitionReads(
-                self._connection, self._topics, self._group_id, self._start_from,
-                self._stop_at, self._committed_fallback, self._commit_start, self._replay_s))
+            | 'PlanPartitionReads'
+            >> beam.ParDo(
+                _PlanPartitionReads(
+                    self._connection,
+                    self._topics,
+                    self._group_id,
+                    self._start_from,
+                    self._stop_at,
+                    self._committed_fallback,
+                    self._commit_start,
+                    self._replay_s,
+                )
+            )
             | 'SpreadPartitions' >> beam.Reshuffle()
-            | 'ReadPartitions' >> beam.ParDo(reader).with_output_types(KafkaRecord))
+            | 'ReadPartitions' >> beam.ParDo(reader).with_output_types(KafkaRecord)
+        )
 
 
 class _PlanPartitionReads(beam.DoFn):
     """Impulse in, one PartitionRead per partition of the topics out (when the job starts)."""
 
-    def __init__(self, connection, topics, group_id, start_from, stop_at, committed_fallback,
-                 commit_start=False, replay_s=0.0):
-        self._args = (connection, topics, group_id, start_from, stop_at, committed_fallback,
-                      commit_start, replay_s)
+    def __init__(
+        self,
+        connection,
+        topics,
+        group_id,
+        start_from,
+        stop_at,
+        committed_fallback,
+        commit_start=False,
+        replay_s=0.0,
+    ):
+        self._args = (
+            connection,
+            topics,
+            group_id,
+            start_from,
+            stop_at,
+            committed_fallback,
+            commit_start,
+            replay_s,
+        )
 
     def process(self, unused_impulse) -> Iterable[PartitionRead]:
         yield from plan_partition_reads(*self._args)
@@ -199,10 +253,16 @@ class _ReadPartition(beam.DoFn):
 
     _restrictions = PartitionRestrictionProvider()
 
-    def __init__(self, connection: KafkaConnection, commit_group: Optional[str],
-                 event_time_ms, poll_timeout_ms: int, resume_delay_s: float,
-                 max_read_time_s: float,
-                 watermarks: Optional[EventTimeWatermarkProvider] = None):
+    def __init__(
+        self,
+        connection: KafkaConnection,
+        commit_group: Optional[str],
+        event_time_ms,
+        poll_timeout_ms: int,
+        resume_delay_s: float,
+        max_read_time_s: float,
+        watermarks: Optional[EventTimeWatermarkProvider] = None,
+    ):
         self._connection = connection
         self._commit_group = commit_group
         self._event_time_ms = event_time_ms
@@ -239,8 +299,11 @@ class _ReadPartition(beam.DoFn):
 
     def _connected_consumer(self) -> KafkaConsumer:
         if self._consumer is None:
-            self._consumer = KafkaConsumer(**self._connection.consumer_config(
-                enable_auto_commit=False, client_id='goldstream-reader'))
+            self._consumer = KafkaConsumer(
+                **self._connection.consumer_config(
+                    enable_auto_commit=False, client_id='goldstream-reader'
+                )
+            )
         return self._consumer
 
     def _drop_consumer(self) -> None:
@@ -251,9 +314,12 @@ class _ReadPartition(beam.DoFn):
         committer, self._committer = self._committer, None
         _close_quietly(committer)
 
-    def process(self, element: PartitionRead,
-                tracker=beam.DoFn.RestrictionParam(_restrictions),
-                watermark=beam.DoFn.WatermarkEstimatorParam()) -> Iterable[KafkaRecord]:
+    def process(
+        self,
+        element: PartitionRead,
+        tracker=beam.DoFn.RestrictionParam(_restrictions),
+        watermark=beam.DoFn.WatermarkEstimatorParam(),
+    ) -> Iterable[KafkaRecord]:
         yield from self._read(element, tracker, watermark, None)
 
     def _read(self, element: PartitionRead, tracker, watermark, finalizer):
@@ -264,8 +330,9 @@ class _ReadPartition(beam.DoFn):
         progress = _ReadProgress(restriction.start)
         try:
             try:
-                yield from self._read_records(tp, restriction, tracker, watermark, progress,
-                                              element.replay_until)
+                yield from self._read_records(
+                    tp, restriction, tracker, watermark, progress, element.replay_until
+                )
             except KafkaError as error:
                 if restriction.stop != UNBOUNDED_STOP or not _broker_away(error):
                     # A bounded read (a batch job) fails, for its runner to retry; so does a
@@ -274,8 +341,13 @@ class _ReadPartition(beam.DoFn):
                 # The broker is down or restarting: nothing more is claimed; a new consumer
                 # resumes from the first offset not emitted.
                 self._broker_unavailable.inc()
-                _LOG.warning('Kafka read of %s paused (%s: %s); resuming in %.1f s',
-                             tp, type(error).__name__, error, self._outage_delay_s)
+                _LOG.warning(
+                    'Kafka read of %s paused (%s: %s); resuming in %.1f s',
+                    tp,
+                    type(error).__name__,
+                    error,
+                    self._outage_delay_s,
+                )
                 self._drop_consumer()
                 tracker.defer_remainder(Duration.of(self._outage_delay_s))
         finally:
@@ -286,15 +358,22 @@ class _ReadPartition(beam.DoFn):
             # declares a finalizer to finalize, and fails those the SDK has already released.
             self._commit_when_finalized(finalizer, tp, progress.next_offset)
 
-    def _read_records(self, tp: TopicPartition, restriction, tracker, watermark,
-                      progress: '_ReadProgress', replay_until: int = 0
-                      ) -> Iterable[TimestampedValue]:
+    def _read_records(
+        self,
+        tp: TopicPartition,
+        restriction,
+        tracker,
+        watermark,
+        progress: '_ReadProgress',
+        replay_until: int = 0,
+    ) -> Iterable[TimestampedValue]:
         consumer = self._connected_consumer()
         self._seek(consumer, tp, restriction.start)
         deadline = time.monotonic() + self._max_read_time_s
         while True:
-            batch = consumer.poll(timeout_ms=self._poll_timeout_ms,
-                                  max_records=POLL_MAX_RECORDS).get(tp, ())
+            batch = consumer.poll(
+                timeout_ms=self._poll_timeout_ms, max_records=POLL_MAX_RECORDS
+            ).get(tp, ())
             for message in batch:
                 if not tracker.try_claim(message.offset):
                     return
@@ -351,9 +430,13 @@ class _ReadPartition(beam.DoFn):
             return  # nothing new, or a later bundle's commit already went through
         try:
             if self._committer is None:
-                self._committer = KafkaConsumer(**self._connection.consumer_config(
-                    group_id=self._commit_group, enable_auto_commit=False,
-                    client_id='goldstream-committer'))
+                self._committer = KafkaConsumer(
+                    **self._connection.consumer_config(
+                        group_id=self._commit_group,
+                        enable_auto_commit=False,
+                        client_id='goldstream-committer',
+                    )
+                )
             self._committer.commit({tp: OffsetAndMetadata(next_offset, '', -1)})
         except KafkaError:
             # The broker is away: a later bundle's finalization commits a later offset.
@@ -387,17 +470,20 @@ class _ReadPartitionUnbounded(_ReadPartition):
     finalization when there is a commit group."""
 
     @beam.DoFn.unbounded_per_element()
-    def process(self, element: PartitionRead,
-                finalizer=beam.DoFn.BundleFinalizerParam,
-                tracker=beam.DoFn.RestrictionParam(_ReadPartition._restrictions),
-                watermark=beam.DoFn.WatermarkEstimatorParam()) -> Iterable[KafkaRecord]:
+    def process(
+        self,
+        element: PartitionRead,
+        finalizer=beam.DoFn.BundleFinalizerParam,
+        tracker=beam.DoFn.RestrictionParam(_ReadPartition._restrictions),
+        watermark=beam.DoFn.WatermarkEstimatorParam(),
+    ) -> Iterable[KafkaRecord]:
         yield from self._read(element, tracker, watermark, finalizer)
 
 
 def _broker_away(error: KafkaError) -> bool:
     """Whether the error says the broker is down or restarting (retriable), as opposed to a
     refusal that waiting cannot cure."""
-    return bool(getattr(error, "retriable", False))
+    return bool(getattr(error, 'retriable', False))
 
 
 class _ReadProgress:
@@ -421,5 +507,13 @@ def _close_quietly(client) -> None:
 
 def _to_record(message, replayed: bool = False) -> KafkaRecord:
     headers = [KafkaHeader(key, value) for key, value in (message.headers or ())]
-    return KafkaRecord(message.key, message.value, message.topic, message.partition,
-                       message.offset, message.timestamp, headers, replayed)
+    return KafkaRecord(
+        message.key,
+        message.value,
+        message.topic,
+        message.partition,
+        message.offset,
+        message.timestamp,
+        headers,
+        replayed,
+    )

@@ -1,9 +1,11 @@
 """The typed record ReadFromKafka emits: one Kafka record and where it came from."""
+
 from typing import List, NamedTuple, Optional
 
 
 class KafkaHeader(NamedTuple):
     """One Kafka record header."""
+
     key: str
     value: Optional[bytes]
 
@@ -20,6 +22,7 @@ class KafkaRecord(NamedTuple):
       replayed: read again after a restart only to rebuild state: its outputs were already
         made durable before the group's committed offset (``PartitionRead.replay_until``).
     """
+
     key: Optional[bytes]
     value: Optional[bytes]
     topic: str

@@ -5,6 +5,7 @@ unbounded. The watermark of a partition is the largest event time seen less an
 out-of-orderness bound; a partition with no records for `idle_timeout` stops holding the
 watermark back (its own watermark moves to wall-clock time less the bound).
 """
+
 import sys
 import time
 from typing import Optional, Tuple
@@ -70,8 +71,9 @@ class EventTimeWatermark(WatermarkEstimator):
     clock less `bound`. Never moves backwards. With `hold` (bounded reads) it reports the
     minimum until the read is done, so no record of a bounded read is ever late."""
 
-    def __init__(self, state: WatermarkState, bound: Duration, idle_timeout_s: float,
-                 hold: bool = False):
+    def __init__(
+        self, state: WatermarkState, bound: Duration, idle_timeout_s: float, hold: bool = False
+    ):
         self._watermark, self._max_event_time, self._last_record_at, self._last_timestamp = state
         self._bound = bound
         self._idle_timeout_s = idle_timeout_s
@@ -114,8 +116,7 @@ class EventTimeWatermarkProvider(WatermarkEstimatorProvider):
         return MIN_TIMESTAMP, MIN_TIMESTAMP, time.time(), MIN_TIMESTAMP
 
     def create_watermark_estimator(self, estimator_state: WatermarkState) -> EventTimeWatermark:
-        return EventTimeWatermark(estimator_state, self._bound, self._idle_timeout_s,
-                                  self._hold)
+        return EventTimeWatermark(estimator_state, self._bound, self._idle_timeout_s, self._hold)
 
     def estimator_state_coder(self):
         return coders.PickleCoder()

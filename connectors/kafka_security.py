@@ -15,6 +15,7 @@ options keeps only the variable's name or the file's path and reads the password
 pipeline options nor the pickled pipeline carry it. It is never printed: not by `repr`, not in
 an error message. See docs/security.md.
 """
+
 import argparse
 import dataclasses
 import os
@@ -57,6 +58,7 @@ class KafkaSecurity:
         protocol, TLS files without TLS, a key without a certificate, or a TLS file that does
         not exist.
     """
+
     security_protocol: str = 'PLAINTEXT'
     sasl_mechanism: Optional[str] = None
     username: Optional[str] = None
@@ -70,30 +72,44 @@ class KafkaSecurity:
     def __post_init__(self) -> None:
         protocol = self.security_protocol
         if protocol not in SECURITY_PROTOCOLS:
-            raise ValueError(f'security protocol {protocol!r} is not one of '
-                             f'{", ".join(SECURITY_PROTOCOLS)}')
-        sources = [source for source in (self.password, self.password_env, self.password_file)
-                   if source]
+            raise ValueError(
+                f'security protocol {protocol!r} is not one of {", ".join(SECURITY_PROTOCOLS)}'
+            )
+        sources = [
+            source for source in (self.password, self.password_env, self.password_file) if source
+        ]
         if protocol.startswith('SASL_'):
             if self.sasl_mechanism not in SASL_MECHANISMS:
-                raise ValueError(f'security protocol {protocol} needs a SASL mechanism, one of '
-                                 f'{", ".join(SASL_MECHANISMS)}; got {self.sasl_mechanism!r}')
+                raise ValueError(
+                    f'security protocol {protocol} needs a SASL mechanism, one of '
+                    f'{", ".join(SASL_MECHANISMS)}; got {self.sasl_mechanism!r}'
+                )
             if not self.username:
                 raise ValueError(f'security protocol {protocol} needs a SASL user name')
             if not sources:
-                raise ValueError(f'security protocol {protocol} needs a SASL password: name '
-                                 f'the environment variable that holds it, or a file')
+                raise ValueError(
+                    f'security protocol {protocol} needs a SASL password: name '
+                    f'the environment variable that holds it, or a file'
+                )
             if len(sources) > 1:
-                raise ValueError('give the SASL password through either --sasl_password_env '
-                                 'or --sasl_password_file, not both')
+                raise ValueError(
+                    'give the SASL password through either --sasl_password_env '
+                    'or --sasl_password_file, not both'
+                )
         elif self.sasl_mechanism or self.username or sources:
-            raise ValueError(f'SASL settings (mechanism, user, password) are given but the '
-                             f'security protocol is {protocol}; use SASL_PLAINTEXT or SASL_SSL')
-        tls_files = {'CA file': self.ssl_cafile, 'certificate file': self.ssl_certfile,
-                     'key file': self.ssl_keyfile}
+            raise ValueError(
+                f'SASL settings (mechanism, user, password) are given but the '
+                f'security protocol is {protocol}; use SASL_PLAINTEXT or SASL_SSL'
+            )
+        tls_files = {
+            'CA file': self.ssl_cafile,
+            'certificate file': self.ssl_certfile,
+            'key file': self.ssl_keyfile,
+        }
         if not protocol.endswith('SSL') and any(tls_files.values()):
-            raise ValueError(f'TLS files are given but the security protocol is {protocol}; '
-                             f'use SSL or SASL_SSL')
+            raise ValueError(
+                f'TLS files are given but the security protocol is {protocol}; use SSL or SASL_SSL'
+            )
         if self.ssl_keyfile and not self.ssl_certfile:
             raise ValueError('a TLS key file is given without its certificate file')
         for what, path in tls_files.items():
@@ -119,20 +135,26 @@ class KafkaSecurity:
         environ = os.environ if environ is None else environ
         if self.password_env:
             if not environ.get(self.password_env):
-                raise ValueError(f'the environment variable {self.password_env} (named by '
-                                 f'--sasl_password_env) is not set or empty; export the SASL '
-                                 f'password in it')
+                raise ValueError(
+                    f'the environment variable {self.password_env} (named by '
+                    f'--sasl_password_env) is not set or empty; export the SASL '
+                    f'password in it'
+                )
             return environ[self.password_env]
         assert self.password_file is not None  # uses_sasl: a password, variable or file is set
         try:
             lines = pathlib.Path(self.password_file).read_text(encoding='utf-8').splitlines()
         except (OSError, UnicodeDecodeError) as error:
-            raise ValueError(f'cannot read the SASL password file {self.password_file} '
-                             f'({type(error).__name__}); point --sasl_password_file at a '
-                             f'readable UTF-8 file') from None
+            raise ValueError(
+                f'cannot read the SASL password file {self.password_file} '
+                f'({type(error).__name__}); point --sasl_password_file at a '
+                f'readable UTF-8 file'
+            ) from None
         if not lines or not lines[0]:
-            raise ValueError(f'the SASL password file {self.password_file} is empty; its '
-                             f'first line is the password')
+            raise ValueError(
+                f'the SASL password file {self.password_file} is empty; its '
+                f'first line is the password'
+            )
         return lines[0]
 
     def client_config(self) -> Dict[str, Any]:
@@ -146,9 +168,11 @@ class KafkaSecurity:
         if self.uses_sasl:
             password = self.read_password()
             redact_in_kafka_logs(password)  # kafka-python logs its config at DEBUG
-            config.update(sasl_mechanism=self.sasl_mechanism,
-                          sasl_plain_username=self.username,
-                          sasl_plain_password=password)
+            config.update(
+                sasl_mechanism=self.sasl_mechanism,
+                sasl_plain_username=self.username,
+                sasl_plain_password=password,
+            )
         for option in ('ssl_cafile', 'ssl_certfile', 'ssl_keyfile'):
             if getattr(self, option):
                 config[option] = getattr(self, option)
@@ -167,8 +191,9 @@ class KafkaSecurity:
         goldstream (password from the file ...), CA ...'."""
         parts = [self.security_protocol]
         if self.uses_sasl:
-            parts.append(f'{self.sasl_mechanism} as {self.username} (password from '
-                         f'{self.password_source()})')
+            parts.append(
+                f'{self.sasl_mechanism} as {self.username} (password from {self.password_source()})'
+            )
         for what, path in (('CA', self.ssl_cafile), ('certificate', self.ssl_certfile)):
             if path:
                 parts.append(f'{what} {path}')
@@ -183,31 +208,49 @@ class KafkaSecurity:
           ValueError: the password was given in code: it has no safe place on a command line.
         """
         if self.password:
-            raise ValueError('a SASL password given in code cannot be passed on; give its '
-                             'environment variable or file instead')
-        names = {'security_protocol': self.security_protocol,
-                 'sasl_mechanism': self.sasl_mechanism, 'sasl_username': self.username,
-                 'sasl_password_env': self.password_env,
-                 'sasl_password_file': self.password_file, 'ssl_cafile': self.ssl_cafile,
-                 'ssl_certfile': self.ssl_certfile, 'ssl_keyfile': self.ssl_keyfile}
+            raise ValueError(
+                'a SASL password given in code cannot be passed on; give its '
+                'environment variable or file instead'
+            )
+        names = {
+            'security_protocol': self.security_protocol,
+            'sasl_mechanism': self.sasl_mechanism,
+            'sasl_username': self.username,
+            'sasl_password_env': self.password_env,
+            'sasl_password_file': self.password_file,
+            'ssl_cafile': self.ssl_cafile,
+            'ssl_certfile': self.ssl_certfile,
+            'ssl_keyfile': self.ssl_keyfile,
+        }
         return [f'--{name}={value}' for name, value in names.items() if value]
 
     def __repr__(self) -> str:
-        shown = ', '.join(f'{field.name}=' + ('***' if field.name == 'password' else repr(value))
-                          for field in dataclasses.fields(self)
-                          if (value := getattr(self, field.name)) is not None)
+        shown = ', '.join(
+            f'{field.name}=' + ('***' if field.name == 'password' else repr(value))
+            for field in dataclasses.fields(self)
+            if (value := getattr(self, field.name)) is not None
+        )
         return f'KafkaSecurity({shown})'
 
     __str__ = __repr__
 
 
-OPTION_NAMES = ('security_protocol', 'sasl_mechanism', 'sasl_username', 'sasl_password_env',
-                'sasl_password_file', 'ssl_cafile', 'ssl_certfile', 'ssl_keyfile')
+OPTION_NAMES = (
+    'security_protocol',
+    'sasl_mechanism',
+    'sasl_username',
+    'sasl_password_env',
+    'sasl_password_file',
+    'ssl_cafile',
+    'ssl_certfile',
+    'ssl_keyfile',
+)
 """The `dest` of every option `add_arguments` adds."""
 
 
-def add_arguments(parser: argparse.ArgumentParser,
-                  environ: Optional[Mapping[str, str]] = None) -> None:
+def add_arguments(
+    parser: argparse.ArgumentParser, environ: Optional[Mapping[str, str]] = None
+) -> None:
     """Adds the security options to `parser`, in a group of their own.
 
     The one definition of these options for every goldstream command: the pipelines'
@@ -233,26 +276,40 @@ def add_arguments(parser: argparse.ArgumentParser,
         group.add_argument(f'--{name}', dest=name, default=default(name, fallback), **settings)
 
     group = parser.add_argument_group(
-        'Kafka security', 'How to authenticate and encrypt; defaults come from '
+        'Kafka security',
+        'How to authenticate and encrypt; defaults come from '
         f'{ENV_PREFIX}<OPTION> environment variables (e.g. {ENV_PREFIX}SECURITY_PROTOCOL). '
-        'The password is never an option: name its environment variable or its file.')
-    option('security_protocol', choices=SECURITY_PROTOCOLS, fallback='PLAINTEXT',
-           metavar='PROTOCOL', help=f'how to talk to the brokers: '
-                                    f'{", ".join(SECURITY_PROTOCOLS)} (default %(default)s)')
-    option('sasl_mechanism', choices=SASL_MECHANISMS, metavar='MECHANISM',
-           help=f'SASL mechanism, with SASL_PLAINTEXT or SASL_SSL: '
-                f'{", ".join(SASL_MECHANISMS)}')
+        'The password is never an option: name its environment variable or its file.',
+    )
+    option(
+        'security_protocol',
+        choices=SECURITY_PROTOCOLS,
+        fallback='PLAINTEXT',
+        metavar='PROTOCOL',
+        help=f'how to talk to the brokers: {", ".join(SECURITY_PROTOCOLS)} (default %(default)s)',
+    )
+    option(
+        'sasl_mechanism',
+        choices=SASL_MECHANISMS,
+        metavar='MECHANISM',
+        help=f'SASL mechanism, with SASL_PLAINTEXT or SASL_SSL: {", ".join(SASL_MECHANISMS)}',
+    )
     option('sasl_username', metavar='USER', help='SASL user name')
-    option('sasl_password_env', metavar='VARIABLE',
-           help='name of the environment variable that holds the SASL password')
-    option('sasl_password_file', metavar='PATH',
-           help='file whose first line is the SASL password')
-    option('ssl_cafile', metavar='PATH',
-           help="PEM file of the CA that signed the brokers' certificates")
-    option('ssl_certfile', metavar='PATH',
-           help="PEM file of this client's certificate (mutual TLS)")
-    option('ssl_keyfile', metavar='PATH',
-           help="PEM file of this client's private key (mutual TLS)")
+    option(
+        'sasl_password_env',
+        metavar='VARIABLE',
+        help='name of the environment variable that holds the SASL password',
+    )
+    option('sasl_password_file', metavar='PATH', help='file whose first line is the SASL password')
+    option(
+        'ssl_cafile',
+        metavar='PATH',
+        help="PEM file of the CA that signed the brokers' certificates",
+    )
+    option(
+        'ssl_certfile', metavar='PATH', help="PEM file of this client's certificate (mutual TLS)"
+    )
+    option('ssl_keyfile', metavar='PATH', help="PEM file of this client's private key (mutual TLS)")
 
 
 def from_arguments(args: Any, environ: Optional[Mapping[str, str]] = None) -> KafkaSecurity:
@@ -272,9 +329,14 @@ def from_arguments(args: Any, environ: Optional[Mapping[str, str]] = None) -> Ka
         not set, a file that cannot be read, or any check of `KafkaSecurity`.
     """
     security = KafkaSecurity(
-        security_protocol=args.security_protocol, sasl_mechanism=args.sasl_mechanism,
-        username=args.sasl_username, ssl_cafile=args.ssl_cafile,
-        ssl_certfile=args.ssl_certfile, ssl_keyfile=args.ssl_keyfile,
-        password_env=args.sasl_password_env, password_file=args.sasl_password_file)
+        security_protocol=args.security_protocol,
+        sasl_mechanism=args.sasl_mechanism,
+        username=args.sasl_username,
+        ssl_cafile=args.ssl_cafile,
+        ssl_certfile=args.ssl_certfile,
+        ssl_keyfile=args.ssl_keyfile,
+        password_env=args.sasl_password_env,
+        password_file=args.sasl_password_file,
+    )
     security.read_password(environ)
     return security

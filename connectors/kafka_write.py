@@ -12,6 +12,7 @@ A record bigger than the topic takes (Kafka's default `max.message.bytes` is abo
 be refused at every retry and so fail the job; `fit_fn` shrinks such an element until its
 record fits (for dead letters: `transforms.dead_letter_fit.FitDeadLetter` cuts the raw bytes).
 """
+
 import time
 from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple, Union
 
@@ -62,15 +63,20 @@ class WriteToKafka(beam.PTransform):
     for good. After a retry a record may be written twice (at least once).
     """
 
-    def __init__(self, bootstrap_servers: Union[str, Sequence[str]], topic: str,
-                 value_fn: Callable[[Any], Optional[bytes]],
-                 key_fn: Optional[Callable[[Any], Optional[bytes]]] = None,
-                 security_protocol: str = 'PLAINTEXT', client_options: Optional[dict] = None,
-                 flush_timeout_s: float = 300.0,
-                 max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
-                 fit_fn: Optional[Callable[[Any, int], Any]] = None,
-                 security: Optional[KafkaSecurity] = None,
-                 origin_of: Optional[Callable[[Any], Origin]] = None):
+    def __init__(
+        self,
+        bootstrap_servers: Union[str, Sequence[str]],
+        topic: str,
+        value_fn: Callable[[Any], Optional[bytes]],
+        key_fn: Optional[Callable[[Any], Optional[bytes]]] = None,
+        security_protocol: str = 'PLAINTEXT',
+        client_options: Optional[dict] = None,
+        flush_timeout_s: float = 300.0,
+        max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+        fit_fn: Optional[Callable[[Any, int], Any]] = None,
+        security: Optional[KafkaSecurity] = None,
+        origin_of: Optional[Callable[[Any], Origin]] = None,
+    ):
         """Checks the configuration; raises ValueError saying what to fix.
 
         Args:
@@ -98,8 +104,9 @@ class WriteToKafka(beam.PTransform):
             records are reported as DELIVERED marks (see the class).
         """
         super().__init__()
-        self._connection = KafkaConnection.of(bootstrap_servers, security_protocol,
-                                              client_options, security)
+        self._connection = KafkaConnection.of(
+            bootstrap_servers, security_protocol, client_options, security
+        )
         (self._topic,) = checked_topics([topic])
         if not callable(value_fn) or (key_fn is not None and not callable(key_fn)):
             raise ValueError('value_fn and key_fn must be functions of an element')
@@ -108,14 +115,17 @@ class WriteToKafka(beam.PTransform):
         # From the options, not producer_config(): that would read the password here, on the
         # machine that builds the pipeline.
         max_request_size = self._connection.client_options.get(
-            'max_request_size', KafkaProducer.DEFAULT_CONFIG['max_request_size'])
+            'max_request_size', KafkaProducer.DEFAULT_CONFIG['max_request_size']
+        )
         if not isinstance(max_record_bytes, int) or not (
-                0 < max_record_bytes <= max_request_size - REQUEST_OVERHEAD_BYTES):
+            0 < max_record_bytes <= max_request_size - REQUEST_OVERHEAD_BYTES
+        ):
             raise ValueError(
-                f'max_record_bytes must be an int from 1 to the producer\'s max_request_size '
+                f"max_record_bytes must be an int from 1 to the producer's max_request_size "
                 f'less {REQUEST_OVERHEAD_BYTES} ({max_request_size - REQUEST_OVERHEAD_BYTES}), '
                 f'got {max_record_bytes!r}; raise max_request_size in client_options for '
-                f'bigger records')
+                f'bigger records'
+            )
         if fit_fn is not None and not callable(fit_fn):
             raise ValueError('fit_fn must be a function of an element and a size')
         if origin_of is not None and not callable(origin_of):
@@ -128,16 +138,34 @@ class WriteToKafka(beam.PTransform):
         self._fit_fn = fit_fn
 
     def expand(self, pcoll: beam.PCollection) -> beam.PCollection:
-        return pcoll | 'Produce' >> beam.ParDo(_ProduceRecords(
-            self._connection, self._topic, self._value_fn, self._key_fn,
-            self._flush_timeout_s, self._max_record_bytes, self._fit_fn, self._origin_of))
+        return pcoll | 'Produce' >> beam.ParDo(
+            _ProduceRecords(
+                self._connection,
+                self._topic,
+                self._value_fn,
+                self._key_fn,
+                self._flush_timeout_s,
+                self._max_record_bytes,
+                self._fit_fn,
+                self._origin_of,
+            )
+        )
 
 
 class _ProduceRecords(beam.DoFn):
     """Elements in, nothing out; one producer per DoFn instance."""
 
-    def __init__(self, connection, topic, value_fn, key_fn, flush_timeout_s,
-                 max_record_bytes=DEFAULT_MAX_RECORD_BYTES, fit_fn=None, origin_of=None):
+    def __init__(
+        self,
+        connection,
+        topic,
+        value_fn,
+        key_fn,
+        flush_timeout_s,
+        max_record_bytes=DEFAULT_MAX_RECORD_BYTES,
+        fit_fn=None,
+        origin_of=None,
+    ):
         self._connection = connection
         self._topic = topic
         self._value_fn = value_fn
@@ -161,8 +189,9 @@ class _ProduceRecords(beam.DoFn):
         self._deadline = None
         self._acknowledging = _Acknowledging()
 
-    def process(self, element, window=beam.DoFn.WindowParam,
-                timestamp=beam.DoFn.TimestampParam) -> None:
+    def process(
+        self, element, window=beam.DoFn.WindowParam, timestamp=beam.DoFn.TimestampParam
+    ) -> None:
         if isinstance(element, Acknowledged):
             self._acknowledging.carry(element, window, timestamp)
             return
@@ -184,9 +213,10 @@ class _ProduceRecords(beam.DoFn):
                 return value
         raise RecordTooLargeError(
             f'a record of {size} bytes for {self._topic!r} is over max_record_bytes '
-            f'({self._max_record_bytes}) and ' +
-            ('no fit_fn was given' if self._fit_fn is None else 'fit_fn could not shrink it') +
-            '; Kafka would refuse it at every retry')
+            f'({self._max_record_bytes}) and '
+            + ('no fit_fn was given' if self._fit_fn is None else 'fit_fn could not shrink it')
+            + '; Kafka would refuse it at every retry'
+        )
 
     def finish_bundle(self):
         self._flush_all()
@@ -236,16 +266,18 @@ class _ProduceRecords(beam.DoFn):
         while True:
             try:
                 if self._producer is None:
-                    self._producer = KafkaProducer(**self._connection.producer_config(
-                        acks='all', client_id='goldstream-writer',
-                        max_block_ms=_BLOCK_MS))
-                return _Pending(self._producer.send(self._topic, key=key, value=value),
-                                key, value)
+                    self._producer = KafkaProducer(
+                        **self._connection.producer_config(
+                            acks='all', client_id='goldstream-writer', max_block_ms=_BLOCK_MS
+                        )
+                    )
+                return _Pending(self._producer.send(self._topic, key=key, value=value), key, value)
             except KafkaError as error:
                 if not getattr(error, 'retriable', False) or self._remaining_s() <= 0:
                     raise KafkaWriteError(
                         f'cannot send to {self._topic!r} on {self._connection.describe()}: '
-                        f'{error!r}; check that the broker is up and the topic exists') from error
+                        f'{error!r}; check that the broker is up and the topic exists'
+                    ) from error
                 if self._producer is None:
                     time.sleep(1.0)  # no broker to connect to yet; the wait is bounded
 
@@ -257,7 +289,8 @@ class _ProduceRecords(beam.DoFn):
     def _fail(self, count: int, first: str) -> None:
         raise KafkaWriteError(
             f'records to {self._topic!r} were not all acknowledged by Kafka ({count} in the '
-            f'bundle; first failure: {first}); the bundle fails so the runner retries it')
+            f'bundle; first failure: {first}); the bundle fails so the runner retries it'
+        )
 
 
 _BLOCK_MS = 10_000
@@ -293,8 +326,10 @@ class _Acknowledging:
             for mark in self._carried.get(window, ()):
                 runs = offsets.setdefault((mark.kind, mark.topic, mark.partition), [])
                 runs.extend(offset for start, stop in mark.runs for offset in range(start, stop))
-            merged = [Acknowledged(topic, partition, kind, runs_of(found))
-                      for (kind, topic, partition), found in sorted(offsets.items())]
+            merged = [
+                Acknowledged(topic, partition, kind, runs_of(found))
+                for (kind, topic, partition), found in sorted(offsets.items())
+            ]
             merged += acknowledged_of(DELIVERED, self._origins.get(window, ()))
             for mark in merged:
                 yield WindowedValue(mark, timestamp, (window,))
@@ -302,6 +337,7 @@ class _Acknowledging:
 
 class _Pending(NamedTuple):
     """A record sent and not yet known to be acknowledged."""
+
     future: Any
     key: Optional[bytes]
     value: Optional[bytes]

@@ -33,19 +33,19 @@ from connectors.schema_catalogue import SchemaLookup, default_catalogue
 from schemas import load_schema
 
 __all__ = [
-    "ORDER_FIELDS",
-    "ORDER_SUBJECT",
-    "OrderDecoder",
-    "decode_avro_record",
-    "decode_order",
-    "encode_avro_record",
-    "encode_order_avro",
-    "encode_order_json",
+    'ORDER_FIELDS',
+    'ORDER_SUBJECT',
+    'OrderDecoder',
+    'decode_avro_record',
+    'decode_order',
+    'encode_avro_record',
+    'encode_order_avro',
+    'encode_order_json',
 ]
 
-ORDER_SUBJECT = "order"
+ORDER_SUBJECT = 'order'
 _Schemas = tuple[dict[str, Any], dict[str, Any] | None, int]
-_JSON_WHITESPACE_BYTES = frozenset(b" \t\n\r")  # may start JSON text
+_JSON_WHITESPACE_BYTES = frozenset(b' \t\n\r')  # may start JSON text
 
 
 class OrderDecoder:
@@ -67,8 +67,9 @@ class OrderDecoder:
                 accepted.
         """
         self._catalogue = catalogue if catalogue is not None else default_catalogue()
-        self._reader_schema = cast(dict[str, Any],
-                                   fastavro.parse_schema(load_schema(READ_SCHEMA_FILE)))
+        self._reader_schema = cast(
+            dict[str, Any], fastavro.parse_schema(load_schema(READ_SCHEMA_FILE))
+        )
         # schema id -> (writer schema, reader schema or None when they are equal,
         #               the writer's timestamp units per millisecond)
         self._schemas_by_id: dict[int, _Schemas] = {}
@@ -120,7 +121,7 @@ class OrderDecoder:
             raw = _as_bytes(raw)
         if not raw:
             raise DecodeError(
-                DecodeReason.EMPTY, "the record has no bytes; expected a JSON or Avro order"
+                DecodeReason.EMPTY, 'the record has no bytes; expected a JSON or Avro order'
             )
         first = raw[0]
         if first == MAGIC_BYTE:
@@ -129,8 +130,7 @@ class OrderDecoder:
             return decode_json_order(raw)
         raise DecodeError(
             DecodeReason.UNKNOWN_MAGIC_BYTE,
-            f"first byte 0x{first:02x} starts neither Avro in the wire format (0x00) "
-            "nor JSON text",
+            f'first byte 0x{first:02x} starts neither Avro in the wire format (0x00) nor JSON text',
         )
 
     def _decode_avro(self, raw: bytes) -> dict[str, Any]:
@@ -141,12 +141,12 @@ class OrderDecoder:
         writer_schema, reader_schema, units_per_milli = schemas
         record = read_framed_record(raw, writer_schema, reader_schema)
         if units_per_milli != 1:
-            record["timestamp"] = to_millis(record["timestamp"], units_per_milli)
+            record['timestamp'] = to_millis(record['timestamp'], units_per_milli)
         return record
 
     def _load_schemas(self, schema_id: int) -> _Schemas:
         writer_schema = writer_entry(self._catalogue, schema_id, ORDER_SUBJECT).schema
-        writer_schema, units_per_milli = epoch_long_reader(writer_schema, "timestamp")
+        writer_schema, units_per_milli = epoch_long_reader(writer_schema, 'timestamp')
         reader_schema = None if writer_schema == self._reader_schema else self._reader_schema
         schemas = (writer_schema, reader_schema, units_per_milli)
         self._schemas_by_id[schema_id] = schemas
@@ -217,14 +217,14 @@ def encode_order_avro(
     try:
         record = normalise_order(order)
     except DecodeError as exc:
-        raise ValueError(f"cannot encode order as Avro: {exc.message}") from exc
-    record["version"] = version
-    written = {field["name"] for field in entry.schema["fields"]}
+        raise ValueError(f'cannot encode order as Avro: {exc.message}') from exc
+    record['version'] = version
+    written = {field['name'] for field in entry.schema['fields']}
     for name, default in ORDER_DEFAULTS.items():
-        if name not in written and name != "version" and record[name] != default:
+        if name not in written and name != 'version' and record[name] != default:
             raise ValueError(
-                f"cannot encode order as Avro v{version}: it has no field {name!r}, so "
-                f"{name}={record[name]!r} would be lost; use a version that has it"
+                f'cannot encode order as Avro v{version}: it has no field {name!r}, so '
+                f'{name}={record[name]!r} would be lost; use a version that has it'
             )
     return frame(entry.schema_id, write_body(entry.schema, record))
 
@@ -232,8 +232,8 @@ def encode_order_avro(
 def _as_bytes(raw: Any) -> bytes:
     if raw is None:
         raise DecodeError(
-            DecodeReason.EMPTY, "the record value is null; expected a JSON or Avro order"
+            DecodeReason.EMPTY, 'the record value is null; expected a JSON or Avro order'
         )
     if isinstance(raw, (bytes, bytearray, memoryview)):
         return bytes(raw)
-    raise TypeError(f"raw must be bytes, got {type(raw).__name__}")
+    raise TypeError(f'raw must be bytes, got {type(raw).__name__}')

@@ -15,7 +15,7 @@ from typing import Any, Callable, Mapping, NamedTuple
 from connectors.codec_errors import DecodeError, DecodeReason, describe_value
 from schemas import load_schema
 
-READ_SCHEMA_FILE = "order.v2.avsc"
+READ_SCHEMA_FILE = 'order.v2.avsc'
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
@@ -32,7 +32,7 @@ class _FieldRule(NamedTuple):
 def _wrong_type(name: str, expected: str, value: Any) -> DecodeError:
     return DecodeError(
         DecodeReason.WRONG_TYPE,
-        f"field {name!r} must be {expected}, got {describe_value(value)}",
+        f'field {name!r} must be {expected}, got {describe_value(value)}',
         field=name,
     )
 
@@ -42,15 +42,15 @@ def _string(name: str, value: Any) -> str:
         return value
     if isinstance(value, str):
         return str(value)
-    raise _wrong_type(name, "a string", value)
+    raise _wrong_type(name, 'a string', value)
 
 
 def _int32(name: str, value: Any) -> int:
     if type(value) is int or (isinstance(value, int) and not isinstance(value, bool)):
         if INT32_MIN <= value <= INT32_MAX:
             return int(value)
-        raise _wrong_type(name, f"an integer from {INT32_MIN} to {INT32_MAX} (Avro int)", value)
-    raise _wrong_type(name, "an integer", value)
+        raise _wrong_type(name, f'an integer from {INT32_MIN} to {INT32_MAX} (Avro int)', value)
+    raise _wrong_type(name, 'an integer', value)
 
 
 def _double(name: str, value: Any) -> float:
@@ -61,8 +61,8 @@ def _double(name: str, value: Any) -> float:
         try:
             return float(value)
         except OverflowError:
-            raise _wrong_type(name, "a number that fits a double", value) from None
-    raise _wrong_type(name, "a number", value)
+            raise _wrong_type(name, 'a number that fits a double', value) from None
+    raise _wrong_type(name, 'a number', value)
 
 
 def _string_or_long(name: str, value: Any) -> str | int:
@@ -72,12 +72,12 @@ def _string_or_long(name: str, value: Any) -> str | int:
     if value_type is int or (isinstance(value, int) and not isinstance(value, bool)):
         if INT64_MIN <= value <= INT64_MAX:
             return int(value)
-        raise _wrong_type(name, f"an integer from {INT64_MIN} to {INT64_MAX} (Avro long)", value)
+        raise _wrong_type(name, f'an integer from {INT64_MIN} to {INT64_MAX} (Avro long)', value)
     if isinstance(value, float):
         return _integral_float(name, value)
     if isinstance(value, str):
         return str(value)
-    raise _wrong_type(name, "a string (ISO 8601) or an integer (epoch millis)", value)
+    raise _wrong_type(name, 'a string (ISO 8601) or an integer (epoch millis)', value)
 
 
 def _integral_float(name: str, value: float) -> int:
@@ -87,33 +87,33 @@ def _integral_float(name: str, value: float) -> int:
     of milliseconds is an integer, so any other float is refused, not rounded.
     """
     if not math.isfinite(value):
-        raise _wrong_type(name, "a finite whole number (epoch millis)", value)
+        raise _wrong_type(name, 'a finite whole number (epoch millis)', value)
     if not value.is_integer():
         raise _wrong_type(
-            name, "a whole number of epoch millis (this one has a fraction of a millisecond)",
-            value)
+            name, 'a whole number of epoch millis (this one has a fraction of a millisecond)', value
+        )
     millis = int(value)  # exact: a float that is a whole number converts without rounding
     if not INT64_MIN <= millis <= INT64_MAX:
-        raise _wrong_type(name, f"an integer from {INT64_MIN} to {INT64_MAX} (Avro long)", value)
+        raise _wrong_type(name, f'an integer from {INT64_MIN} to {INT64_MAX} (Avro long)', value)
     return millis
 
 
 _RULES_BY_AVRO_TYPE: dict[Any, tuple[str, Callable[[str, Any], Any]]] = {
-    "string": ("a string", _string),
-    "int": ("an integer", _int32),
-    "double": ("a number", _double),
-    ("string", "long"): ("a string (ISO 8601) or an integer (epoch millis)", _string_or_long),
+    'string': ('a string', _string),
+    'int': ('an integer', _int32),
+    'double': ('a number', _double),
+    ('string', 'long'): ('a string (ISO 8601) or an integer (epoch millis)', _string_or_long),
 }
 
 
 def _rules_from_schema(schema: Mapping[str, Any]) -> tuple[_FieldRule, ...]:
     rules = []
-    for field in schema["fields"]:
-        avro_type = field["type"]
+    for field in schema['fields']:
+        avro_type = field['type']
         key = tuple(avro_type) if isinstance(avro_type, list) else avro_type
         expected, normalise = _RULES_BY_AVRO_TYPE[key]
-        default = field.get("default", _REQUIRED)
-        rules.append(_FieldRule(field["name"], expected, normalise, default))
+        default = field.get('default', _REQUIRED)
+        rules.append(_FieldRule(field['name'], expected, normalise, default))
     return tuple(rules)
 
 
@@ -155,7 +155,7 @@ def normalise_order(order: Mapping[str, Any]) -> dict[str, Any]:
             if default is _REQUIRED:
                 raise DecodeError(
                     DecodeReason.MISSING_FIELD,
-                    f"required field {name!r} is missing; expected {expected}",
+                    f'required field {name!r} is missing; expected {expected}',
                     field=name,
                 ) from None
             normalised[name] = default
@@ -166,12 +166,22 @@ def normalise_order(order: Mapping[str, Any]) -> dict[str, Any]:
 
 # The fast path of normalise_parsed names the fields; it must follow the schema.
 _FAST_PATH_FIELDS = (
-    "order_id", "customer_id", "product_id", "quantity", "price", "currency",
-    "card_id", "lat", "lon", "timestamp", "tax", "version",
+    'order_id',
+    'customer_id',
+    'product_id',
+    'quantity',
+    'price',
+    'currency',
+    'card_id',
+    'lat',
+    'lon',
+    'timestamp',
+    'tax',
+    'version',
 )
 if ORDER_FIELDS != _FAST_PATH_FIELDS:
     raise ImportError(
-        f"normalise_parsed expects fields {_FAST_PATH_FIELDS}, the schema has {ORDER_FIELDS}"
+        f'normalise_parsed expects fields {_FAST_PATH_FIELDS}, the schema has {ORDER_FIELDS}'
     )
 _get_order_fields = operator.itemgetter(*ORDER_FIELDS)
 
@@ -199,8 +209,20 @@ def normalise_parsed(parsed: dict[str, Any]) -> dict[str, Any]:
                 parsed[name] = default
     if len(parsed) == len(ORDER_FIELDS):
         try:
-            (order_id, customer_id, product_id, quantity, price, currency,
-             card_id, lat, lon, timestamp, tax, version) = _get_order_fields(parsed)
+            (
+                order_id,
+                customer_id,
+                product_id,
+                quantity,
+                price,
+                currency,
+                card_id,
+                lat,
+                lon,
+                timestamp,
+                tax,
+                version,
+            ) = _get_order_fields(parsed)
         except KeyError:
             return normalise_order(parsed)
         if (

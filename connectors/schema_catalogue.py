@@ -16,9 +16,9 @@ import fastavro
 
 from schemas import SCHEMA_DIR
 
-DEFAULT_CATALOGUE_PATH = SCHEMA_DIR / "catalogue.json"
+DEFAULT_CATALOGUE_PATH = SCHEMA_DIR / 'catalogue.json'
 _MAX_SCHEMA_ID = 2**32 - 1  # the wire format has four bytes for it
-_ENTRY_KEYS = ("subject", "version", "id", "file")
+_ENTRY_KEYS = ('subject', 'version', 'id', 'file')
 
 
 class SchemaEntry(NamedTuple):
@@ -42,7 +42,7 @@ class UnknownSchemaError(KeyError):
 
     def __str__(self) -> str:
         # KeyError would show the message quoted, as if it were a key.
-        return str(self.args[0]) if self.args else ""
+        return str(self.args[0]) if self.args else ''
 
 
 @runtime_checkable
@@ -93,11 +93,11 @@ class LocalSchemaCatalogue:
 
     def _add(self, entry: SchemaEntry) -> None:
         if entry.schema_id in self._by_id:
-            raise ValueError(f"{self._path}: schema id {entry.schema_id} is listed twice")
+            raise ValueError(f'{self._path}: schema id {entry.schema_id} is listed twice')
         key = (entry.subject, entry.version)
         if key in self._id_by_version:
             raise ValueError(
-                f"{self._path}: subject {entry.subject!r} version {entry.version} is listed twice"
+                f'{self._path}: subject {entry.subject!r} version {entry.version} is listed twice'
             )
         self._by_id[entry.schema_id] = entry
         self._id_by_version[key] = entry.schema_id
@@ -111,9 +111,9 @@ class LocalSchemaCatalogue:
         try:
             return self._by_id[schema_id]
         except KeyError:
-            known = ", ".join(str(i) for i in sorted(self._by_id))
+            known = ', '.join(str(i) for i in sorted(self._by_id))
             raise UnknownSchemaError(
-                f"schema id {schema_id} is not in the catalogue {self._path} (known ids: {known})"
+                f'schema id {schema_id} is not in the catalogue {self._path} (known ids: {known})'
             ) from None
 
     def id_for(self, subject: str, version: int) -> int:
@@ -127,8 +127,8 @@ class LocalSchemaCatalogue:
         except KeyError:
             versions = self.versions(subject)
             raise UnknownSchemaError(
-                f"subject {subject!r} has no version {version} in the catalogue "
-                f"{self._path} (known versions: {versions})"
+                f'subject {subject!r} has no version {version} in the catalogue '
+                f'{self._path} (known versions: {versions})'
             ) from None
 
     def versions(self, subject: str) -> list[int]:
@@ -139,10 +139,10 @@ class LocalSchemaCatalogue:
         """
         versions = sorted(v for (s, v) in self._id_by_version if s == subject)
         if not versions:
-            subjects = ", ".join(sorted(self.subjects()))
+            subjects = ', '.join(sorted(self.subjects()))
             raise UnknownSchemaError(
-                f"subject {subject!r} is not in the catalogue {self._path} "
-                f"(known subjects: {subjects})"
+                f'subject {subject!r} is not in the catalogue {self._path} '
+                f'(known subjects: {subjects})'
             )
         return versions
 
@@ -170,33 +170,33 @@ def default_catalogue() -> LocalSchemaCatalogue:
 
 
 def _read_catalogue_items(path: pathlib.Path) -> list[Any]:
-    with open(path, encoding="utf-8") as catalogue_file:
+    with open(path, encoding='utf-8') as catalogue_file:
         try:
             items = json.load(catalogue_file)
         except json.JSONDecodeError as exc:
-            raise ValueError(f"{path}: not valid JSON: {exc}") from exc
+            raise ValueError(f'{path}: not valid JSON: {exc}') from exc
     if not isinstance(items, list):
-        raise ValueError(f"{path}: expected a JSON list of entries, got {type(items).__name__}")
+        raise ValueError(f'{path}: expected a JSON list of entries, got {type(items).__name__}')
     return items
 
 
 def _parse_entry(item: Any, schema_folder: pathlib.Path) -> SchemaEntry:
     if not isinstance(item, dict) or any(key not in item for key in _ENTRY_KEYS):
-        raise ValueError(f"catalogue entry {item!r} must be an object with keys {_ENTRY_KEYS}")
+        raise ValueError(f'catalogue entry {item!r} must be an object with keys {_ENTRY_KEYS}')
     subject, version, schema_id, file_name = (item[key] for key in _ENTRY_KEYS)
     if not isinstance(subject, str) or not subject:
-        raise ValueError(f"catalogue entry {item!r}: subject must be a non-empty string")
+        raise ValueError(f'catalogue entry {item!r}: subject must be a non-empty string')
     if type(version) is not int or version < 1:
-        raise ValueError(f"catalogue entry {item!r}: version must be an integer >= 1")
+        raise ValueError(f'catalogue entry {item!r}: version must be an integer >= 1')
     if type(schema_id) is not int or not 0 <= schema_id <= _MAX_SCHEMA_ID:
-        raise ValueError(f"catalogue entry {item!r}: id must be an integer in 0..{_MAX_SCHEMA_ID}")
+        raise ValueError(f'catalogue entry {item!r}: id must be an integer in 0..{_MAX_SCHEMA_ID}')
     if not isinstance(file_name, str):
-        raise ValueError(f"catalogue entry {item!r}: file must be a string")
+        raise ValueError(f'catalogue entry {item!r}: file must be a string')
     schema_path = schema_folder / file_name
-    with open(schema_path, encoding="utf-8") as schema_file:
+    with open(schema_path, encoding='utf-8') as schema_file:
         raw_schema = json.load(schema_file)
     try:
         parsed = cast(dict[str, Any], fastavro.parse_schema(raw_schema))
     except Exception as exc:  # fastavro raises several types for bad schemas
-        raise ValueError(f"{schema_path}: not a valid Avro schema: {exc}") from exc
+        raise ValueError(f'{schema_path}: not a valid Avro schema: {exc}') from exc
     return SchemaEntry(subject, version, schema_id, parsed)

@@ -21,6 +21,7 @@ Settings: see `goldstream_dag.settings` (per-run params, Airflow Variables
 `goldstream_report_<name>`, and environment variables for retries and back-off) and the
 project's `docs/scheduling.md`.
 """
+
 import logging
 import pathlib
 import sys
@@ -65,11 +66,18 @@ def _settings(context) -> JobSettings:
 
 def _send(mail: Mail, recipients, settings: JobSettings, what: str) -> None:
     if not recipients:
-        raise ValueError(f'no one to send the {what} to: set the Airflow Variable '
-                         f'{VARIABLE_PREFIX}recipients to e-mail addresses separated by commas')
+        raise ValueError(
+            f'no one to send the {what} to: set the Airflow Variable '
+            f'{VARIABLE_PREFIX}recipients to e-mail addresses separated by commas'
+        )
     with SmtpHook(smtp_conn_id=settings.smtp_conn_id) as hook:
-        hook.send_email_smtp(to=list(recipients), subject=mail.subject, html_content=mail.html,
-                             files=list(mail.attachments) or None, from_email=settings.mail_from)
+        hook.send_email_smtp(
+            to=list(recipients),
+            subject=mail.subject,
+            html_content=mail.html,
+            files=list(mail.attachments) or None,
+            from_email=settings.mail_from,
+        )
     log.info('Sent "%s" to %s', mail.subject, ', '.join(recipients))
 
 
@@ -86,8 +94,10 @@ with DAG(
         'retry_exponential_backoff': 2.0,
         'max_retry_delay': shape.max_retry_delay,
     },
-    params={name: Param(None, type=['null', 'string'], description=text)
-            for name, text in SETTINGS.items()},
+    params={
+        name: Param(None, type=['null', 'string'], description=text)
+        for name, text in SETTINGS.items()
+    },
     doc_md=__doc__,
     tags=['goldstream'],
 ) as dag:
@@ -116,11 +126,19 @@ with DAG(
         settings = _settings(context)
         error = context['ti'].xcom_pull(task_ids='build_report', key=ERROR_XCOM)
         failed = 'build_report' if error else 'email_report'
-        mail = failure_mail(report_day(context['logical_date']), failed, error or '',
-                            shape.retries + 1, DAG_ID, context['run_id'])
+        mail = failure_mail(
+            report_day(context['logical_date']),
+            failed,
+            error or '',
+            shape.retries + 1,
+            DAG_ID,
+            context['run_id'],
+        )
         _send(mail, settings.failure_recipients, settings, 'failure message')
-        raise AirflowFailException(f'{failed} failed for good; the failure message went to '
-                                   f'{", ".join(settings.failure_recipients)}')
+        raise AirflowFailException(
+            f'{failed} failed for good; the failure message went to '
+            f'{", ".join(settings.failure_recipients)}'
+        )
 
     built = build_report()
     sent = email_report(built)

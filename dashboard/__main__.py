@@ -1,4 +1,5 @@
 """`python -m dashboard`: serves the live page until interrupted."""
+
 import sys
 
 from dashboard.serve import main

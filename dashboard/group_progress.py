@@ -12,6 +12,7 @@ group's committed offsets) and gives lag per partition, orders/s in (end offsets
 
 Pure logic: the caller reads Kafka and passes the clock.
 """
+
 import collections
 from typing import Dict, List, NamedTuple, Optional, Tuple
 
@@ -34,6 +35,7 @@ class OffsetReading(NamedTuple):
       group_state: The coordinator's state of the group, e.g. 'Empty', 'Stable' (None when
         unknown).
     """
+
     at_s: float
     end_offsets: Dict[Partition, int]
     committed: Dict[Partition, int]
@@ -43,6 +45,7 @@ class OffsetReading(NamedTuple):
 
 class Verdict(NamedTuple):
     """A status for people: `code` (OK, LAGGING, NOT_RUNNING, UNREACHABLE) and a sentence."""
+
     code: str
     message: str
 
@@ -99,9 +102,15 @@ class GroupProgress:
         rows = []
         for (topic, partition), end in sorted(reading.end_offsets.items()):
             committed = reading.committed.get((topic, partition))
-            rows.append({'topic': topic, 'partition': partition, 'end_offset': end,
-                         'committed': committed,
-                         'lag': end - (committed if committed is not None else 0)})
+            rows.append(
+                {
+                    'topic': topic,
+                    'partition': partition,
+                    'end_offset': end,
+                    'committed': committed,
+                    'lag': end - (committed if committed is not None else 0),
+                }
+            )
         return rows
 
     def total_lag(self) -> int:
@@ -115,8 +124,10 @@ class GroupProgress:
         elapsed = last.at_s - first.at_s
         if elapsed <= 0:
             return 0.0, 0.0
-        return (_moved(first.end_offsets, last.end_offsets) / elapsed,
-                _moved(first.committed, last.committed) / elapsed)
+        return (
+            _moved(first.end_offsets, last.end_offsets) / elapsed,
+            _moved(first.committed, last.committed) / elapsed,
+        )
 
     def verdict(self) -> Verdict:
         """The status of the group now (see the module docstring)."""
@@ -125,19 +136,31 @@ class GroupProgress:
             return Verdict(NOT_RUNNING, 'No reading of the consumer group yet.')
         lag = self.total_lag()
         if not reading.committed:
-            return Verdict(NOT_RUNNING, (
-                f'The pipeline is not running: consumer group {self.group!r} has committed no '
-                f'offsets on this topic ({lag:,} orders wait). Start the streaming pipeline '
-                f'with --consumer_group={self.group}, or watch the group it uses (--group).'))
+            return Verdict(
+                NOT_RUNNING,
+                (
+                    f'The pipeline is not running: consumer group {self.group!r} has committed no '
+                    f'offsets on this topic ({lag:,} orders wait). Start the streaming pipeline '
+                    f'with --consumer_group={self.group}, or watch the group it uses (--group).'
+                ),
+            )
         still_s = reading.at_s - (reading.at_s if self._last_move_s is None else self._last_move_s)
         if lag > 0 and still_s >= self.stall_s:
-            return Verdict(NOT_RUNNING, (
-                f'The pipeline is not running (or is stuck): group {self.group!r} has not '
-                f'committed for {still_s:,.0f} s while {lag:,} orders wait.'))
+            return Verdict(
+                NOT_RUNNING,
+                (
+                    f'The pipeline is not running (or is stuck): group {self.group!r} has not '
+                    f'committed for {still_s:,.0f} s while {lag:,} orders wait.'
+                ),
+            )
         if lag > self.lag_warning:
-            return Verdict(LAGGING, (
-                f'The pipeline is lagging: {lag:,} orders behind (warning above '
-                f'{self.lag_warning:,}).'))
+            return Verdict(
+                LAGGING,
+                (
+                    f'The pipeline is lagging: {lag:,} orders behind (warning above '
+                    f'{self.lag_warning:,}).'
+                ),
+            )
         if lag == 0:
             return Verdict(OK, 'The pipeline has caught up: every order is read.')
         return Verdict(OK, f'The pipeline keeps up: {lag:,} orders in flight.')

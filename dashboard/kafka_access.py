@@ -6,6 +6,7 @@ failure, so the next call reconnects: a broker restart costs failed calls, never
 client. Every failure surfaces as `BrokerUnreachable` or `TopicNotFound`, whose messages are
 for people. The dashboard joins no consumer group and commits nothing.
 """
+
 import threading
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -52,50 +53,69 @@ class KafkaAccess:
 
     def client_config(self, **extra: Any) -> Dict[str, Any]:
         """kafka-python keyword arguments for a client of the dashboard."""
-        return {'bootstrap_servers': self.bootstrap.split(','), 'client_id': CLIENT_ID,
-                'request_timeout_ms': REQUEST_TIMEOUT_MS,
-                'bootstrap_timeout_ms': REQUEST_TIMEOUT_MS,
-                'reconnect_backoff_max_ms': RECONNECT_BACKOFF_MAX_MS,
-                **self.security.client_config(),
-                **extra}
+        return {
+            'bootstrap_servers': self.bootstrap.split(','),
+            'client_id': CLIENT_ID,
+            'request_timeout_ms': REQUEST_TIMEOUT_MS,
+            'bootstrap_timeout_ms': REQUEST_TIMEOUT_MS,
+            'reconnect_backoff_max_ms': RECONNECT_BACKOFF_MAX_MS,
+            **self.security.client_config(),
+            **extra,
+        }
 
     def topics(self) -> Dict[str, List[int]]:
         """Topic name -> its partitions, internal topics left out."""
+
         def read(consumer: KafkaConsumer, _) -> Dict[str, List[int]]:
-            return {topic: sorted(consumer.partitions_for_topic(topic) or ())
-                    for topic in sorted(consumer.topics()) if not topic.startswith('__')}
+            return {
+                topic: sorted(consumer.partitions_for_topic(topic) or ())
+                for topic in sorted(consumer.topics())
+                if not topic.startswith('__')
+            }
+
         return self._call(read, requests=1)
 
     def end_offsets(self, topics: List[str]) -> Dict[Partition, int]:
         """(topic, partition) -> the offset the next record will get, for every partition of
         `topics`; raises TopicNotFound for a topic the cluster does not have."""
+
         def read(consumer: KafkaConsumer, _) -> Dict[Partition, int]:
             partitions = []
             known = consumer.topics()
             for topic in topics:
                 if topic not in known:
                     raise TopicNotFound(f'topic {topic!r} does not exist on {self.bootstrap}')
-                partitions += [TopicPartition(topic, p)
-                               for p in sorted(consumer.partitions_for_topic(topic) or ())]
+                partitions += [
+                    TopicPartition(topic, p)
+                    for p in sorted(consumer.partitions_for_topic(topic) or ())
+                ]
             offsets = consumer.end_offsets(partitions) if partitions else {}
             return {(tp.topic, tp.partition): offset for tp, offset in offsets.items()}
+
         return self._call(read, requests=2)
 
     def group_offsets(self, group: str, topics: List[str]) -> Dict[Partition, int]:
         """(topic, partition) -> the group's committed offset, where it has one on `topics`."""
+
         def read(_, admin: KafkaAdminClient) -> Dict[Partition, int]:
             offsets = admin.list_group_offsets(group).get(group, {})
-            return {(tp.topic, tp.partition): meta.offset for tp, meta in offsets.items()
-                    if tp.topic in topics and meta.offset is not None and meta.offset >= 0}
+            return {
+                (tp.topic, tp.partition): meta.offset
+                for tp, meta in offsets.items()
+                if tp.topic in topics and meta.offset is not None and meta.offset >= 0
+            }
+
         return self._call(read, requests=2)
 
     def group_members(self, group: str) -> Tuple[Optional[int], Optional[str]]:
         """(members, state) of the group as its coordinator describes it."""
+
         def read(_, admin: KafkaAdminClient) -> Tuple[Optional[int], Optional[str]]:
             described = admin.describe_groups([group]).get(group) or {}
             members = described.get('members')
             state = described.get('group_state') or described.get('state')
             return (len(members) if members is not None else None), state
+
         return self._call(read, requests=2)
 
     def close(self) -> None:
@@ -106,8 +126,7 @@ class KafkaAccess:
         with self._lock:
             try:
                 if self._consumer is None:
-                    self._consumer = KafkaConsumer(**self.client_config(
-                        enable_auto_commit=False))
+                    self._consumer = KafkaConsumer(**self.client_config(enable_auto_commit=False))
                 if self._admin is None:
                     self._admin = KafkaAdminClient(**self.client_config())
                 self.requests += requests
@@ -130,9 +149,11 @@ class KafkaAccess:
 
 def unreachable_message(bootstrap: str, error: BaseException) -> str:
     """A sentence for people about a failed Kafka call (no stack trace, no secrets)."""
-    return (f'Kafka broker at {bootstrap} is unreachable ({type(error).__name__}: '
-            f'{_first_line(error)}). Check that it runs (./run_local.sh broker status) and '
-            f'that --brokers and the security settings are right; retrying.')
+    return (
+        f'Kafka broker at {bootstrap} is unreachable ({type(error).__name__}: '
+        f'{_first_line(error)}). Check that it runs (./run_local.sh broker status) and '
+        f'that --brokers and the security settings are right; retrying.'
+    )
 
 
 def _first_line(error: BaseException) -> str:

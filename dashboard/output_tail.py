@@ -6,6 +6,7 @@ shows the last hour, not the whole history), and polled by the watcher. A topic 
 exist yet is looked for again on each `refresh_assignment`; a record that does not decode as
 its topic's kind is counted and skipped (the topic browser shows it).
 """
+
 import time
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -35,9 +36,14 @@ class OutputTail:
       clock_ms: Wall clock, epoch ms (a parameter for tests).
     """
 
-    def __init__(self, access: KafkaAccess, topics: Dict[str, str], view: OutputView,
-                 lookback_s: float = 3600.0,
-                 clock_ms: Callable[[], int] = lambda: int(time.time() * 1000)) -> None:
+    def __init__(
+        self,
+        access: KafkaAccess,
+        topics: Dict[str, str],
+        view: OutputView,
+        lookback_s: float = 3600.0,
+        clock_ms: Callable[[], int] = lambda: int(time.time() * 1000),
+    ) -> None:
         unknown = set(topics) - {ALERT, METRIC, DEAD_LETTER}
         if unknown:
             raise ValueError(f'output kinds must be alert, metric, dead_letter; got {unknown}')
@@ -64,11 +70,17 @@ class OutputTail:
         if self._checked_at is not None and now - self._checked_at < TOPIC_RECHECK_S:
             return
         if self._consumer is None:
-            self._consumer = KafkaConsumer(**self._access.client_config(
-                enable_auto_commit=False, fetch_max_wait_ms=FETCH_MAX_WAIT_MS))
+            self._consumer = KafkaConsumer(
+                **self._access.client_config(
+                    enable_auto_commit=False, fetch_max_wait_ms=FETCH_MAX_WAIT_MS
+                )
+            )
         existing = self._access.topics()
-        wanted = {TopicPartition(topic, p) for topic in self._kind_of_topic
-                  for p in existing.get(topic, ())}
+        wanted = {
+            TopicPartition(topic, p)
+            for topic in self._kind_of_topic
+            for p in existing.get(topic, ())
+        }
         assigned = set(self._consumer.assignment())
         new = wanted - assigned
         if set(self._kind_of_topic) <= set(existing):

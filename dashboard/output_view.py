@@ -13,6 +13,7 @@ Counts per rule and per reason are of distinct records seen since the view start
 are deterministic, so a replayed alert is counted once). Memory is bounded: old windows and
 alerts are dropped. Not thread-safe: the watcher owns it and hands out snapshots.
 """
+
 import collections
 from typing import Any, Dict, List, Mapping, Tuple
 
@@ -67,7 +68,7 @@ class OutputView:
 
     def add_dead_letter(self, dead_letter: Mapping[str, Any]) -> None:
         """Takes one `orders.dlq` record."""
-        self.dead_letters_by_reason[f"{dead_letter['stage']}/{dead_letter['reason']}"] += 1
+        self.dead_letters_by_reason[f'{dead_letter["stage"]}/{dead_letter["reason"]}'] += 1
 
     def windows(self) -> List[Dict[str, Any]]:
         """Per window, oldest first: start, end, orders, units, revenue, and `pane`, the
@@ -75,12 +76,17 @@ class OutputView:
         rows = []
         for (start, end), products in sorted(self._windows.items()):
             panes = {row['pane'] for row in products.values()}
-            rows.append({
-                'window_start': start, 'window_end': end, 'products': len(products),
-                'orders': sum(int(r['orders']) for r in products.values()),
-                'units': sum(int(r['units']) for r in products.values()),
-                'revenue': round(sum(float(r['revenue']) for r in products.values()), 2),
-                'pane': next((p for p in ('EARLY', 'LATE', 'ON_TIME') if p in panes), None)})
+            rows.append(
+                {
+                    'window_start': start,
+                    'window_end': end,
+                    'products': len(products),
+                    'orders': sum(int(r['orders']) for r in products.values()),
+                    'units': sum(int(r['units']) for r in products.values()),
+                    'revenue': round(sum(float(r['revenue']) for r in products.values()), 2),
+                    'pane': next((p for p in ('EARLY', 'LATE', 'ON_TIME') if p in panes), None),
+                }
+            )
         return rows
 
     def top_products(self) -> List[Dict[str, Any]]:
@@ -89,9 +95,15 @@ class OutputView:
             return []
         latest = self._windows[max(self._windows)]
         ranked = sorted(latest.values(), key=lambda r: (-float(r['revenue']), r['product_id']))
-        return [{'product_id': r['product_id'], 'orders': int(r['orders']),
-                 'units': int(r['units']), 'revenue': round(float(r['revenue']), 2)}
-                for r in ranked[:TOP_PRODUCTS]]
+        return [
+            {
+                'product_id': r['product_id'],
+                'orders': int(r['orders']),
+                'units': int(r['units']),
+                'revenue': round(float(r['revenue']), 2),
+            }
+            for r in ranked[:TOP_PRODUCTS]
+        ]
 
     def latest_alerts(self) -> List[Dict[str, Any]]:
         """The latest alerts, newest read first."""
@@ -99,10 +111,14 @@ class OutputView:
 
     def snapshot(self) -> Dict[str, Any]:
         """Everything above as JSON-ready values."""
-        return {'windows': self.windows(), 'top_products': self.top_products(),
-                'alerts': self.latest_alerts(), 'alerts_by_rule': dict(self.alerts_by_rule),
-                'dead_letters_by_reason': dict(self.dead_letters_by_reason),
-                'metric_rows': self.metric_rows}
+        return {
+            'windows': self.windows(),
+            'top_products': self.top_products(),
+            'alerts': self.latest_alerts(),
+            'alerts_by_rule': dict(self.alerts_by_rule),
+            'dead_letters_by_reason': dict(self.dead_letters_by_reason),
+            'metric_rows': self.metric_rows,
+        }
 
 
 def window_totals(metric_rows) -> Dict[int, Tuple[int, int, float]]:
@@ -112,4 +128,3 @@ def window_totals(metric_rows) -> Dict[int, Tuple[int, int, float]]:
     for row in metric_rows:
         view.add_metric(row)
     return {w['window_start']: (w['orders'], w['units'], w['revenue']) for w in view.windows()}
-

@@ -20,6 +20,7 @@ A collector reads the watcher's counters at each scrape (no second bookkeeping):
 Counters count from the dashboard's start (the output topics from `--lookback_s` back), so
 `rate()` of them gives orders/s in and out, alerts/s and dead letters/s.
 """
+
 from typing import Any, Callable, Dict, Iterable
 
 from prometheus_client import CollectorRegistry
@@ -39,21 +40,28 @@ class DashboardCollector(Collector):
       orders_topic: The orders topic.
     """
 
-    def __init__(self, counters: Callable[[], Dict[str, Any]], group: str,
-                 orders_topic: str) -> None:
+    def __init__(
+        self, counters: Callable[[], Dict[str, Any]], group: str, orders_topic: str
+    ) -> None:
         self._counters, self._group, self._orders_topic = counters, group, orders_topic
 
     def collect(self) -> Iterable[Metric]:
         figures = self._counters()
-        lag = GaugeMetricFamily('goldstream_consumer_lag_records',
-                                "Records of the topic the consumer group has not committed.",
-                                labels=['group', 'topic', 'partition'])
-        committed = GaugeMetricFamily('goldstream_consumer_committed_offset',
-                                      "The consumer group's committed offset.",
-                                      labels=['group', 'topic', 'partition'])
-        end = GaugeMetricFamily('goldstream_topic_end_offset',
-                                'The offset the next record of the partition will get.',
-                                labels=['topic', 'partition'])
+        lag = GaugeMetricFamily(
+            'goldstream_consumer_lag_records',
+            'Records of the topic the consumer group has not committed.',
+            labels=['group', 'topic', 'partition'],
+        )
+        committed = GaugeMetricFamily(
+            'goldstream_consumer_committed_offset',
+            "The consumer group's committed offset.",
+            labels=['group', 'topic', 'partition'],
+        )
+        end = GaugeMetricFamily(
+            'goldstream_topic_end_offset',
+            'The offset the next record of the partition will get.',
+            labels=['topic', 'partition'],
+        )
         for row in figures['partitions']:
             partition = str(row['partition'])
             end.add_metric([row['topic'], partition], row['end_offset'])
@@ -61,36 +69,63 @@ class DashboardCollector(Collector):
             if row['committed'] is not None:
                 committed.add_metric([self._group, row['topic'], partition], row['committed'])
         yield from (lag, committed, end)
-        yield _counter('goldstream_orders_in', 'Records appended to the orders topic.',
-                       {(self._orders_topic,): figures['orders_in']}, ['topic'])
-        yield _counter('goldstream_orders_out',
-                       "Records the consumer group's committed offsets moved over.",
-                       {(self._group, self._orders_topic): figures['orders_out']},
-                       ['group', 'topic'])
-        yield _counter('goldstream_fraud_alerts', 'Distinct fraud alerts read, per rule.',
-                       {(rule,): n for rule, n in figures['alerts_by_rule'].items()}, ['rule'])
-        yield _counter('goldstream_dead_letters', 'Dead letters read, per stage and reason.',
-                       {tuple(key.split('/', 1)): n
-                        for key, n in figures['dead_letters_by_reason'].items()},
-                       ['stage', 'reason'])
-        yield _counter('goldstream_metric_rows', 'Window metric rows (panes) read.',
-                       {(): figures['metric_rows']}, [])
-        yield _gauge('goldstream_pipeline_up',
-                     '1 when the pipeline moves its offsets (ok or lagging), else 0.',
-                     1 if figures['verdict'] in (OK, LAGGING) else 0)
-        yield _gauge('goldstream_dashboard_broker_up',
-                     '1 when the dashboard reaches the Kafka broker, else 0.',
-                     0 if figures['verdict'] == UNREACHABLE else 1)
-        yield _counter('goldstream_dashboard_offset_requests',
-                       'Metadata, offset and group requests the dashboard sent to Kafka.',
-                       {(): figures['kafka_requests']}, [])
-        yield _gauge('goldstream_dashboard_tail_requests_per_second',
-                     "Requests per second of the dashboard's output-topic consumer "
-                     "(kafka-python's own measure).", figures['tail_request_rate'])
+        yield _counter(
+            'goldstream_orders_in',
+            'Records appended to the orders topic.',
+            {(self._orders_topic,): figures['orders_in']},
+            ['topic'],
+        )
+        yield _counter(
+            'goldstream_orders_out',
+            "Records the consumer group's committed offsets moved over.",
+            {(self._group, self._orders_topic): figures['orders_out']},
+            ['group', 'topic'],
+        )
+        yield _counter(
+            'goldstream_fraud_alerts',
+            'Distinct fraud alerts read, per rule.',
+            {(rule,): n for rule, n in figures['alerts_by_rule'].items()},
+            ['rule'],
+        )
+        yield _counter(
+            'goldstream_dead_letters',
+            'Dead letters read, per stage and reason.',
+            {tuple(key.split('/', 1)): n for key, n in figures['dead_letters_by_reason'].items()},
+            ['stage', 'reason'],
+        )
+        yield _counter(
+            'goldstream_metric_rows',
+            'Window metric rows (panes) read.',
+            {(): figures['metric_rows']},
+            [],
+        )
+        yield _gauge(
+            'goldstream_pipeline_up',
+            '1 when the pipeline moves its offsets (ok or lagging), else 0.',
+            1 if figures['verdict'] in (OK, LAGGING) else 0,
+        )
+        yield _gauge(
+            'goldstream_dashboard_broker_up',
+            '1 when the dashboard reaches the Kafka broker, else 0.',
+            0 if figures['verdict'] == UNREACHABLE else 1,
+        )
+        yield _counter(
+            'goldstream_dashboard_offset_requests',
+            'Metadata, offset and group requests the dashboard sent to Kafka.',
+            {(): figures['kafka_requests']},
+            [],
+        )
+        yield _gauge(
+            'goldstream_dashboard_tail_requests_per_second',
+            "Requests per second of the dashboard's output-topic consumer "
+            "(kafka-python's own measure).",
+            figures['tail_request_rate'],
+        )
 
 
-def _counter(name: str, documentation: str, values: Dict[tuple, float],
-             labels: list) -> CounterMetricFamily:
+def _counter(
+    name: str, documentation: str, values: Dict[tuple, float], labels: list
+) -> CounterMetricFamily:
     family = CounterMetricFamily(name, documentation, labels=labels)
     for label_values, value in sorted(values.items()):
         family.add_metric(list(label_values), value)

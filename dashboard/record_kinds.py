@@ -5,6 +5,7 @@ kind comes from the Avro schema's subject, or for JSON from the fields it has; a
 knows the topic's kind passes it as a hint, and a record that does not decode is reported as
 such, never raised.
 """
+
 import json
 from typing import Any, Dict, NamedTuple, Optional
 
@@ -16,8 +17,12 @@ from connectors.schema_catalogue import UnknownSchemaError, default_catalogue
 
 ORDER, ALERT, METRIC, DEAD_LETTER, UNKNOWN = 'order', 'alert', 'metric', 'dead_letter', 'unknown'
 KINDS = (ORDER, ALERT, METRIC, DEAD_LETTER)
-_MARKER_FIELDS = ((ALERT, 'alert_id'), (METRIC, 'window_start'), (DEAD_LETTER, 'stage'),
-                  (ORDER, 'order_id'))
+_MARKER_FIELDS = (
+    (ALERT, 'alert_id'),
+    (METRIC, 'window_start'),
+    (DEAD_LETTER, 'stage'),
+    (ORDER, 'order_id'),
+)
 _AVRO_MAGIC = 0
 
 
@@ -30,6 +35,7 @@ class DecodedValue(NamedTuple):
       fields: The decoded fields; None when the value did not decode.
       error: Why it did not decode; None when it did.
     """
+
     kind: str
     encoding: str
     fields: Optional[Dict[str, Any]]
@@ -68,13 +74,17 @@ def _decode_json(raw: bytes, kind_hint: Optional[str]) -> DecodedValue:
     try:
         fields = json.loads(raw)
     except (UnicodeDecodeError, ValueError) as error:
-        return DecodedValue(kind_hint or UNKNOWN, 'binary', None,
-                            f'neither JSON nor wire-format Avro ({type(error).__name__})')
+        return DecodedValue(
+            kind_hint or UNKNOWN,
+            'binary',
+            None,
+            f'neither JSON nor wire-format Avro ({type(error).__name__})',
+        )
     if not isinstance(fields, dict):
-        return DecodedValue(kind_hint or UNKNOWN, 'json', None,
-                            f'JSON {type(fields).__name__}, not an object')
-    kind = next((kind for kind, marker in _MARKER_FIELDS if marker in fields),
-                kind_hint or UNKNOWN)
+        return DecodedValue(
+            kind_hint or UNKNOWN, 'json', None, f'JSON {type(fields).__name__}, not an object'
+        )
+    kind = next((kind for kind, marker in _MARKER_FIELDS if marker in fields), kind_hint or UNKNOWN)
     return DecodedValue(kind, 'json', fields)
 
 

@@ -3,6 +3,7 @@
 Prints one line, `dashboard: http://host:port/`, once the page can be loaded (with the port
 the system picked when `--port 0`), so scripts can wait for it.
 """
+
 import asyncio
 import logging
 import signal
@@ -27,8 +28,10 @@ async def serve(settings: DashboardSettings, stop: asyncio.Event) -> None:
         try:
             await site.start()
         except OSError as error:
-            message = (f'error: cannot serve on {settings.host}:{settings.port} '
-                       f'({error.strerror}); pick another --port (0 picks a free one)')
+            message = (
+                f'error: cannot serve on {settings.host}:{settings.port} '
+                f'({error.strerror}); pick another --port (0 picks a free one)'
+            )
             raise SystemExit(message) from error
         host, port = runner.addresses[0][:2]
         print(f'dashboard: http://{host}:{port}/', flush=True)
@@ -46,8 +49,11 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 def _serve_until_stopped(argv: List[str]) -> int:
     settings = parse_settings(argv)
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
-                        format='%(asctime)s %(levelname)s %(name)s: %(message)s')
+    logging.basicConfig(
+        level=logging.WARNING,
+        stream=sys.stderr,
+        format='%(asctime)s %(levelname)s %(name)s: %(message)s',
+    )
     if logging.getLogger('kafka').level == logging.ERROR:  # not --verbose
         logging.getLogger('kafka').setLevel(logging.CRITICAL)  # the page says when it is down
 

@@ -14,6 +14,7 @@ the Prometheus endpoint.
 Handlers never block the event loop on Kafka: the live figures come from the watcher's
 snapshot, and browser reads run in the default thread pool.
 """
+
 import asyncio
 import functools
 import json
@@ -43,8 +44,9 @@ def make_app(watcher: Watcher) -> web.Application:
     """The application over a started (or startable) watcher."""
     app = web.Application()
     app[WATCHER] = watcher
-    registry = registry_for(DashboardCollector(watcher.counters, watcher.settings.group,
-                                               watcher.settings.orders_topic))
+    registry = registry_for(
+        DashboardCollector(watcher.counters, watcher.settings.group, watcher.settings.orders_topic)
+    )
     app.router.add_get('/', _index)
     app.router.add_get('/api/events', _events)
     app.router.add_get('/api/state', _state)
@@ -67,9 +69,13 @@ async def _state(request: web.Request) -> web.Response:
 
 async def _events(request: web.Request) -> web.StreamResponse:
     watcher = request.app[WATCHER]
-    response = web.StreamResponse(headers={'Content-Type': 'text/event-stream',
-                                           'Cache-Control': 'no-cache',
-                                           'X-Accel-Buffering': 'no'})
+    response = web.StreamResponse(
+        headers={
+            'Content-Type': 'text/event-stream',
+            'Cache-Control': 'no-cache',
+            'X-Accel-Buffering': 'no',
+        }
+    )
     await response.prepare(request)
     loop = asyncio.get_running_loop()
     sent_version, sent_at, beat_at = None, 0.0, loop.time()
@@ -96,8 +102,9 @@ def _event(name: str, data: Dict[str, Any]) -> bytes:
 
 async def _metrics(registry) -> web.Response:
     body = await asyncio.get_running_loop().run_in_executor(None, exposition, registry)
-    return web.Response(body=body, headers={'Content-Type': 'text/plain; version=0.0.4; '
-                                                            'charset=utf-8'})
+    return web.Response(
+        body=body, headers={'Content-Type': 'text/plain; version=0.0.4; charset=utf-8'}
+    )
 
 
 def _limit(request: web.Request) -> int:
@@ -119,8 +126,9 @@ async def _browse(request: web.Request, topic: Optional[str]):
         if topic is None:
             return 200, await loop.run_in_executor(None, list_topics, watcher.access), None
         limit = _limit(request)
-        records = await loop.run_in_executor(None, latest_records, watcher.access, topic,
-                                             limit, watcher.settings.kind_of(topic))
+        records = await loop.run_in_executor(
+            None, latest_records, watcher.access, topic, limit, watcher.settings.kind_of(topic)
+        )
         return 200, records, None
     except TopicNotFound as error:
         return 404, None, f'{error}. The topic list at /topics shows the topics there are.'
@@ -130,25 +138,40 @@ async def _browse(request: web.Request, topic: Optional[str]):
 
 async def _topics_page(request: web.Request) -> web.Response:
     status, topics, error = await _browse(request, None)
-    return web.Response(status=status, content_type='text/html',
-                        text=browser_pages.topics_page(topics, error,
-                                                       request.app[WATCHER].settings))
+    return web.Response(
+        status=status,
+        content_type='text/html',
+        text=browser_pages.topics_page(topics, error, request.app[WATCHER].settings),
+    )
 
 
 async def _topic_page(request: web.Request) -> web.Response:
     topic = request.match_info['topic']
     status, records, error = await _browse(request, topic)
-    return web.Response(status=status, content_type='text/html',
-                        text=browser_pages.records_page(topic, records, error))
+    return web.Response(
+        status=status,
+        content_type='text/html',
+        text=browser_pages.records_page(topic, records, error),
+    )
 
 
 async def _topics_json(request: web.Request) -> web.Response:
     status, topics, error = await _browse(request, None)
     if error:
         return web.json_response({'error': error}, status=status)
-    return web.json_response({'topics': [
-        {'name': t.name, 'partitions': t.partitions, 'records': t.records,
-         'end_offsets': {str(p): o for p, o in t.end_offsets.items()}} for t in topics]})
+    return web.json_response(
+        {
+            'topics': [
+                {
+                    'name': t.name,
+                    'partitions': t.partitions,
+                    'records': t.records,
+                    'end_offsets': {str(p): o for p, o in t.end_offsets.items()},
+                }
+                for t in topics
+            ]
+        }
+    )
 
 
 async def _topic_json(request: web.Request) -> web.Response:
@@ -156,8 +179,13 @@ async def _topic_json(request: web.Request) -> web.Response:
     status, records, error = await _browse(request, topic)
     if error:
         return web.json_response({'error': error}, status=status)
-    return web.json_response({'topic': topic, 'records': [
-        {**record._asdict(), 'time': record.time} for record in records]}, dumps=_JSON_DUMPS)
+    return web.json_response(
+        {
+            'topic': topic,
+            'records': [{**record._asdict(), 'time': record.time} for record in records],
+        },
+        dumps=_JSON_DUMPS,
+    )
 
 
 _JSON_DUMPS = functools.partial(json.dumps, default=str)  # e.g. bytes in a decoded record

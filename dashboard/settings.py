@@ -7,6 +7,7 @@ goldstream Kafka client (`connectors.kafka_security`). The options follow the ru
 goldstream command (pipelines/command_line.py): underscores, defaults in `--help`, a wrong or
 unknown option one `error:` line and exit code 2.
 """
+
 import dataclasses
 from typing import Dict, List, Optional
 
@@ -35,6 +36,7 @@ class DashboardSettings:
     Raises:
       ValueError: a topic name, port or duration that cannot be.
     """
+
     brokers: str = dataclasses.field(default_factory=default_brokers)
     group: str = 'goldstream-streaming'
     orders_topic: str = 'orders'
@@ -68,13 +70,20 @@ class DashboardSettings:
 
     def topics(self) -> Dict[str, str]:
         """kind -> topic, for the four kinds."""
-        return {ORDER: self.orders_topic, ALERT: self.alerts_topic,
-                METRIC: self.metrics_topic, DEAD_LETTER: self.dead_letter_topic}
+        return {
+            ORDER: self.orders_topic,
+            ALERT: self.alerts_topic,
+            METRIC: self.metrics_topic,
+            DEAD_LETTER: self.dead_letter_topic,
+        }
 
     def output_topics(self) -> Dict[str, str]:
         """kind -> topic, for what the pipeline writes."""
-        return {ALERT: self.alerts_topic, METRIC: self.metrics_topic,
-                DEAD_LETTER: self.dead_letter_topic}
+        return {
+            ALERT: self.alerts_topic,
+            METRIC: self.metrics_topic,
+            DEAD_LETTER: self.dead_letter_topic,
+        }
 
     def kind_of(self, topic: str) -> Optional[str]:
         """The kind of one of the four topics; None for any other topic."""
@@ -85,33 +94,64 @@ def parser() -> CommandParser:
     """The command line of `python -m dashboard`."""
     defaults = DashboardSettings()
     result = CommandParser('python -m dashboard', __doc__)
-    result.add_argument('--brokers', default=defaults.brokers,
-                        help='Kafka bootstrap servers, host:port[,...] (default %(default)s)')
-    result.add_argument('--group', default=defaults.group,
-                        help="the streaming job's consumer group (its --consumer_group), whose "
-                             'lag the page shows (default %(default)s)')
-    for kind, flag, default in (('orders', '--orders_topic', defaults.orders_topic),
-                                ('alerts', '--alerts_topic', defaults.alerts_topic),
-                                ('metrics', '--metrics_topic', defaults.metrics_topic),
-                                ('dead letters', '--dead_letter_topic',
-                                 defaults.dead_letter_topic)):
+    result.add_argument(
+        '--brokers',
+        default=defaults.brokers,
+        help='Kafka bootstrap servers, host:port[,...] (default %(default)s)',
+    )
+    result.add_argument(
+        '--group',
+        default=defaults.group,
+        help="the streaming job's consumer group (its --consumer_group), whose "
+        'lag the page shows (default %(default)s)',
+    )
+    for kind, flag, default in (
+        ('orders', '--orders_topic', defaults.orders_topic),
+        ('alerts', '--alerts_topic', defaults.alerts_topic),
+        ('metrics', '--metrics_topic', defaults.metrics_topic),
+        ('dead letters', '--dead_letter_topic', defaults.dead_letter_topic),
+    ):
         result.add_argument(flag, default=default, help=f'the {kind} topic (default %(default)s)')
-    result.add_argument('--host', default=defaults.host,
-                        help='address to serve the page on (default %(default)s)')
-    result.add_argument('--port', type=int, default=defaults.port,
-                        help='port to serve the page on; 0 picks a free one (default %(default)s)')
-    result.add_argument('--lag_warning', type=int, default=defaults.lag_warning,
-                        help='total lag in records over which the page warns (default %(default)s)')
-    result.add_argument('--stall_s', type=float, default=defaults.stall_s,
-                        help='seconds of unmoving group offsets, while orders wait, before the '
-                             'page says the pipeline is not running (default %(default)s)')
-    result.add_argument('--refresh_s', type=float, default=defaults.refresh_s,
-                        help='seconds between offset reads (default %(default)s)')
-    result.add_argument('--lookback_s', type=float, default=defaults.lookback_s,
-                        help='how far back to read the output topics at start, seconds '
-                             '(default %(default)s)')
-    result.add_argument('--browse_limit', type=int, default=defaults.browse_limit,
-                        help='records the topic browser shows by default (default %(default)s)')
+    result.add_argument(
+        '--host', default=defaults.host, help='address to serve the page on (default %(default)s)'
+    )
+    result.add_argument(
+        '--port',
+        type=int,
+        default=defaults.port,
+        help='port to serve the page on; 0 picks a free one (default %(default)s)',
+    )
+    result.add_argument(
+        '--lag_warning',
+        type=int,
+        default=defaults.lag_warning,
+        help='total lag in records over which the page warns (default %(default)s)',
+    )
+    result.add_argument(
+        '--stall_s',
+        type=float,
+        default=defaults.stall_s,
+        help='seconds of unmoving group offsets, while orders wait, before the '
+        'page says the pipeline is not running (default %(default)s)',
+    )
+    result.add_argument(
+        '--refresh_s',
+        type=float,
+        default=defaults.refresh_s,
+        help='seconds between offset reads (default %(default)s)',
+    )
+    result.add_argument(
+        '--lookback_s',
+        type=float,
+        default=defaults.lookback_s,
+        help='how far back to read the output topics at start, seconds (default %(default)s)',
+    )
+    result.add_argument(
+        '--browse_limit',
+        type=int,
+        default=defaults.browse_limit,
+        help='records the topic browser shows by default (default %(default)s)',
+    )
     add_arguments(result)
     return result
 
@@ -122,11 +162,20 @@ def parse_settings(argv: Optional[List[str]] = None) -> DashboardSettings:
     args = command_line.parse_args(argv)
     try:
         return DashboardSettings(
-            brokers=args.brokers, group=args.group, orders_topic=args.orders_topic,
-            alerts_topic=args.alerts_topic, metrics_topic=args.metrics_topic,
-            dead_letter_topic=args.dead_letter_topic, host=args.host, port=args.port,
-            lag_warning=args.lag_warning, stall_s=args.stall_s, refresh_s=args.refresh_s,
-            lookback_s=args.lookback_s, browse_limit=args.browse_limit,
-            security=from_arguments(args))
+            brokers=args.brokers,
+            group=args.group,
+            orders_topic=args.orders_topic,
+            alerts_topic=args.alerts_topic,
+            metrics_topic=args.metrics_topic,
+            dead_letter_topic=args.dead_letter_topic,
+            host=args.host,
+            port=args.port,
+            lag_warning=args.lag_warning,
+            stall_s=args.stall_s,
+            refresh_s=args.refresh_s,
+            lookback_s=args.lookback_s,
+            browse_limit=args.browse_limit,
+            security=from_arguments(args),
+        )
     except ValueError as error:
         command_line.fail(str(error))

@@ -5,6 +5,7 @@ Each call opens its own short-lived group-less consumer (a person clicking, not 
 a browse never disturbs the watcher. Failures raise `TopicNotFound` or `BrokerUnreachable`
 with a sentence for the page.
 """
+
 import base64
 import datetime
 from typing import Any, Dict, List, NamedTuple, Optional
@@ -21,6 +22,7 @@ READ_DEADLINE_MS = 5_000
 
 class TopicSummary(NamedTuple):
     """A topic as the browser lists it."""
+
     name: str
     partitions: int
     end_offsets: Dict[int, int]
@@ -34,6 +36,7 @@ class TopicSummary(NamedTuple):
 
 class BrowsedRecord(NamedTuple):
     """One record as the browser shows it."""
+
     partition: int
     offset: int
     timestamp_ms: int
@@ -55,13 +58,17 @@ def list_topics(access: KafkaAccess) -> List[TopicSummary]:
     partitions = access.topics()
     names = [name for name, parts in partitions.items() if parts]
     ends = access.end_offsets(names) if names else {}
-    return [TopicSummary(name, len(partitions[name]),
-                         {p: ends.get((name, p), 0) for p in partitions[name]})
-            for name in sorted(partitions)]
+    return [
+        TopicSummary(
+            name, len(partitions[name]), {p: ends.get((name, p), 0) for p in partitions[name]}
+        )
+        for name in sorted(partitions)
+    ]
 
 
-def latest_records(access: KafkaAccess, topic: str, limit: int,
-                   kind_hint: Optional[str] = None) -> List[BrowsedRecord]:
+def latest_records(
+    access: KafkaAccess, topic: str, limit: int, kind_hint: Optional[str] = None
+) -> List[BrowsedRecord]:
     """The last `limit` records of `topic` over all partitions, newest first.
 
     The last `limit` of each partition are read, merged by timestamp, and the newest `limit`
@@ -108,9 +115,16 @@ def _read_tails(consumer: KafkaConsumer, ends: Dict, limit: int) -> list:
 
 def _browsed(record, kind_hint: Optional[str]) -> BrowsedRecord:
     value = decode_value(record.value, kind_hint)
-    return BrowsedRecord(record.partition, record.offset, record.timestamp,
-                         _key_text(record.key), value.kind, value.encoding, value.fields,
-                         value.error)
+    return BrowsedRecord(
+        record.partition,
+        record.offset,
+        record.timestamp,
+        _key_text(record.key),
+        value.kind,
+        value.encoding,
+        value.fields,
+        value.error,
+    )
 
 
 def _key_text(key: Optional[bytes]) -> Optional[str]:

@@ -6,6 +6,7 @@ failed read marks the broker unreachable (the page says so and keeps the last fi
 retried every `refresh_s`; when the broker answers again the figures move on. Web handlers
 never touch Kafka: they take `snapshot()`, a JSON-ready dict, when `version` has moved.
 """
+
 import logging
 import threading
 import time
@@ -31,14 +32,19 @@ class Watcher:
       clock: Monotonic seconds (a parameter for tests).
     """
 
-    def __init__(self, settings: DashboardSettings, access: Optional[KafkaAccess] = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        settings: DashboardSettings,
+        access: Optional[KafkaAccess] = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.settings = settings
         self.access = access or KafkaAccess(settings.brokers, settings.security)
         self.view = OutputView()
         self.progress = GroupProgress(settings.group, settings.lag_warning, settings.stall_s)
-        self._tail = OutputTail(self.access, settings.output_topics(), self.view,
-                                settings.lookback_s)
+        self._tail = OutputTail(
+            self.access, settings.output_topics(), self.view, settings.lookback_s
+        )
         self._clock = clock
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -69,30 +75,39 @@ class Watcher:
             orders_in_rate, orders_out_rate = self.progress.rates()
             latest = self.progress.latest
             return {
-                'version': self.version, 'generated_at': int(time.time() * 1000),
+                'version': self.version,
+                'generated_at': int(time.time() * 1000),
                 'status': {'code': verdict.code, 'message': verdict.message},
-                'brokers': self.settings.brokers, 'topics': self.settings.topics(),
+                'brokers': self.settings.brokers,
+                'topics': self.settings.topics(),
                 'group': {
-                    'id': self.settings.group, 'lag_warning': self.settings.lag_warning,
+                    'id': self.settings.group,
+                    'lag_warning': self.settings.lag_warning,
                     'partitions': self.progress.partitions(),
                     'lag': self.progress.total_lag() if latest else None,
                     'members': latest.members if latest else None,
                     'state': latest.group_state if latest else None,
                     'orders_in_per_s': round(orders_in_rate, 1),
-                    'orders_out_per_s': round(orders_out_rate, 1)},
-                **self.view.snapshot()}
+                    'orders_out_per_s': round(orders_out_rate, 1),
+                },
+                **self.view.snapshot(),
+            }
 
     def counters(self) -> Dict[str, Any]:
         """The figures Prometheus scrapes (see `dashboard.prometheus_metrics`)."""
         with self._lock:
-            return {'verdict': self._verdict().code, 'partitions': self.progress.partitions(),
-                    'orders_in': self.progress.orders_in, 'orders_out': self.progress.orders_out,
-                    'alerts_by_rule': dict(self.view.alerts_by_rule),
-                    'dead_letters_by_reason': dict(self.view.dead_letters_by_reason),
-                    'metric_rows': self.view.metric_rows,
-                    'kafka_requests': self.access.requests,
-                    'tail_request_rate': self._tail.request_rate(),
-                    'undecodable': self._tail.undecodable}
+            return {
+                'verdict': self._verdict().code,
+                'partitions': self.progress.partitions(),
+                'orders_in': self.progress.orders_in,
+                'orders_out': self.progress.orders_out,
+                'alerts_by_rule': dict(self.view.alerts_by_rule),
+                'dead_letters_by_reason': dict(self.view.dead_letters_by_reason),
+                'metric_rows': self.view.metric_rows,
+                'kafka_requests': self.access.requests,
+                'tail_request_rate': self._tail.request_rate(),
+                'undecodable': self._tail.undecodable,
+            }
 
     def _verdict(self) -> Verdict:
         if self._unreachable:
@@ -110,8 +125,7 @@ class Watcher:
                 self._stop.wait(self.settings.refresh_s)
             except Exception:  # noqa: BLE001  the page must outlive any one bad turn
                 _LOG.exception('dashboard watcher turn failed; retrying')
-                self._set_unreachable('The dashboard could not read Kafka (see its log); '
-                                      'retrying.')
+                self._set_unreachable('The dashboard could not read Kafka (see its log); retrying.')
                 self._stop.wait(self.settings.refresh_s)
 
     def _turn(self) -> None:
@@ -141,7 +155,8 @@ class Watcher:
             with self._lock:
                 self._topic_missing = (
                     f'Topic {orders!r} does not exist on {self.settings.brokers}: nothing has '
-                    f'produced orders there yet, or --orders_topic is wrong.')
+                    f'produced orders there yet, or --orders_topic is wrong.'
+                )
             return None
         committed = self.access.group_offsets(self.settings.group, [orders])
         previous = self.progress.latest

@@ -15,6 +15,7 @@
 This module imports neither Beam nor kafka-python, so a `__main__` can quiet the warnings
 before the modules that print them at import are loaded.
 """
+
 import argparse
 import difflib
 import logging
@@ -74,8 +75,11 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
 
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ''
-        if ('default' in text or action.default in (None, False, argparse.SUPPRESS)
-                or not action.option_strings):
+        if (
+            'default' in text
+            or action.default in (None, False, argparse.SUPPRESS)
+            or not action.option_strings
+        ):
             return text
         return f'{text} (default: %(default)s)'.lstrip()
 
@@ -87,15 +91,24 @@ class CommandParser(argparse.ArgumentParser):
 
     def __init__(self, prog: str, description: Optional[str] = None, **kwargs) -> None:
         kwargs.setdefault('usage', '%(prog)s [options]  (--help lists them)')
-        super().__init__(prog=prog, description=description, formatter_class=HelpFormatter,
-                         allow_abbrev=False, **kwargs)
-        self.add_argument(VERBOSE, action='store_true',
-                          help='show tracebacks and the libraries\' warnings')
+        super().__init__(
+            prog=prog,
+            description=description,
+            formatter_class=HelpFormatter,
+            allow_abbrev=False,
+            **kwargs,
+        )
+        self.add_argument(
+            VERBOSE, action='store_true', help="show tracebacks and the libraries' warnings"
+        )
 
     def format_help(self) -> str:
         for action in self._actions:  # an option without help would hide its default
-            if action.help is None and action.option_strings and action.default not in (
-                    None, False, argparse.SUPPRESS):
+            if (
+                action.help is None
+                and action.option_strings
+                and action.default not in (None, False, argparse.SUPPRESS)
+            ):
                 action.help = '(default: %(default)s)'
         return super().format_help()
 
@@ -103,8 +116,9 @@ class CommandParser(argparse.ArgumentParser):
         parsed, extra = self.parse_known_args(args, namespace)
         options = [arg for arg in extra if arg.startswith('-')]
         if options:
-            self.fail(unknown_option_message(options[0].split('=', 1)[0],
-                                             self._option_string_actions))
+            self.fail(
+                unknown_option_message(options[0].split('=', 1)[0], self._option_string_actions)
+            )
         if extra:
             self.fail(f'unexpected argument {extra[0]!r}; see --help')
         return parsed
@@ -124,8 +138,8 @@ class _HoldBackHarmless(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno < logging.ERROR and any(
-                record.name == name or record.name.startswith(name + '.')
-                for name in NOISY_LOGGERS):
+            record.name == name or record.name.startswith(name + '.') for name in NOISY_LOGGERS
+        ):
             return False
         return not str(record.msg).startswith(HARMLESS_MESSAGES)
 
@@ -156,10 +170,12 @@ def quiet_harmless_warnings(argv: Optional[Sequence[str]] = None) -> bool:
     return verbose
 
 
-def run_command(body: Callable[[List[str]], Optional[int]],
-                argv: Optional[Sequence[str]] = None,
-                usage_errors: Tuple[Type[BaseException], ...] = (),
-                environment_errors: Tuple[Type[BaseException], ...] = ()) -> int:
+def run_command(
+    body: Callable[[List[str]], Optional[int]],
+    argv: Optional[Sequence[str]] = None,
+    usage_errors: Tuple[Type[BaseException], ...] = (),
+    environment_errors: Tuple[Type[BaseException], ...] = (),
+) -> int:
     """Runs a command's `body` with `argv` less `--verbose`; returns its exit code.
 
     `UsageError`, `ValueError` and `usage_errors` end with their one line and 2;
@@ -173,7 +189,11 @@ def run_command(body: Callable[[List[str]], Optional[int]],
     args = [arg for arg in args if arg != VERBOSE]
     usage: Tuple[Type[BaseException], ...] = (UsageError, ValueError, *usage_errors)
     environment: Tuple[Type[BaseException], ...] = (
-        EnvironmentNotReady, ConnectionError, TimeoutError, *environment_errors)
+        EnvironmentNotReady,
+        ConnectionError,
+        TimeoutError,
+        *environment_errors,
+    )
     try:
         code = body(args)
     except KeyboardInterrupt:
@@ -188,8 +208,11 @@ def run_command(body: Callable[[List[str]], Optional[int]],
     return 0 if code is None else int(code)
 
 
-def _exit_code_of(error: BaseException, usage: Tuple[Type[BaseException], ...],
-                  environment: Tuple[Type[BaseException], ...]) -> int:
+def _exit_code_of(
+    error: BaseException,
+    usage: Tuple[Type[BaseException], ...],
+    environment: Tuple[Type[BaseException], ...],
+) -> int:
     """The code of the most specific class in either tuple that `error` is an instance of."""
     for klass in type(error).__mro__:
         if klass in environment:

@@ -24,6 +24,7 @@ changed: the files it would upload to the staging location (the pipeline proto, 
 
 Needs the Dataflow client libraries (in requirements.txt; `pip install goldstream[dataflow]`).
 """
+
 import argparse
 import importlib
 import json
@@ -46,16 +47,19 @@ from apache_beam.portability.api import beam_runner_api_pb2  # noqa: E402
 from apache_beam.runners.dataflow.internal import apiclient  # noqa: E402
 from google.protobuf import json_format  # noqa: E402
 
-PIPELINES = {'streaming': 'pipelines.streaming.pipeline',
-             'daily_report': 'pipelines.daily_report.pipeline'}
+PIPELINES = {
+    'streaming': 'pipelines.streaming.pipeline',
+    'daily_report': 'pipelines.daily_report.pipeline',
+}
 RUNNER = 'DataflowRunner'
 
 
 class JobDescription(NamedTuple):
     """What `describe_job` built and wrote."""
-    job: Dict                                   # the Job message as JSON (API field names)
-    pipeline: beam_runner_api_pb2.Pipeline      # the staged Runner v2 pipeline proto
-    staged: Dict[str, pathlib.Path]             # staging URL -> the local copy written
+
+    job: Dict  # the Job message as JSON (API field names)
+    pipeline: beam_runner_api_pb2.Pipeline  # the staged Runner v2 pipeline proto
+    staged: Dict[str, pathlib.Path]  # staging URL -> the local copy written
     job_file: pathlib.Path
     pipeline_file: pathlib.Path
 
@@ -64,8 +68,9 @@ class _LocalStagingClient(apiclient.DataflowApplicationClient):
     """Beam's Dataflow client with one change: `stage_file`, the only place where job
     description writes to the staging location, writes under a local folder instead."""
 
-    def __init__(self, options: PipelineOptions, root_staging_location: str,
-                 staging_dir: pathlib.Path):
+    def __init__(
+        self, options: PipelineOptions, root_staging_location: str, staging_dir: pathlib.Path
+    ):
         cloud = options.view_as(GoogleCloudOptions)
         no_auth, cloud.no_auth = cloud.no_auth, True  # no credentials: no API call is made
         try:
@@ -76,8 +81,14 @@ class _LocalStagingClient(apiclient.DataflowApplicationClient):
         self._staging_dir = staging_dir
         self.staged: Dict[str, pathlib.Path] = {}
 
-    def stage_file(self, gcs_or_local_path, file_name, stream,
-                   mime_type='application/octet-stream', total_size=None):
+    def stage_file(
+        self,
+        gcs_or_local_path,
+        file_name,
+        stream,
+        mime_type='application/octet-stream',
+        total_size=None,
+    ):
         url = FileSystems.join(gcs_or_local_path, file_name)
         local = self._staging_dir / re.sub(r'^[a-z][a-z0-9+.-]*://', '', url).lstrip('/')
         local.parent.mkdir(parents=True, exist_ok=True)
@@ -95,8 +106,10 @@ def dataflow_argv(argv: Sequence[str]) -> List[str]:
     runner.add_argument('--runner', default=RUNNER)
     given, rest = runner.parse_known_args(list(argv))
     if given.runner != RUNNER:
-        raise ValueError(f'a Dataflow job description needs --runner={RUNNER} (or no --runner), '
-                         f'got {given.runner}')
+        raise ValueError(
+            f'a Dataflow job description needs --runner={RUNNER} (or no --runner), '
+            f'got {given.runner}'
+        )
     return [f'--runner={RUNNER}', *rest]
 
 
@@ -104,10 +117,11 @@ def _check_cloud_options(options: PipelineOptions) -> None:
     """Fails on what Beam would otherwise look up online: a missing project or region (gcloud's
     default), a temp or staging location that is not a valid GCS path (a default bucket)."""
     cloud = options.view_as(GoogleCloudOptions)
-    missing = [f'--{name}' for name in ('project', 'region', 'temp_location')
-               if not getattr(cloud, name)]
+    missing = [
+        f'--{name}' for name in ('project', 'region', 'temp_location') if not getattr(cloud, name)
+    ]
     if missing:
-        raise ValueError(f"a Dataflow job needs {', '.join(missing)}")
+        raise ValueError(f'a Dataflow job needs {", ".join(missing)}')
     validator = PipelineOptionsValidator(options, None)
     for name in ('temp_location', 'staging_location'):
         errors = getattr(cloud, name) and validator.validate_gcs_path(cloud, name)
@@ -150,20 +164,27 @@ def describe_job(pipeline_name: str, argv: Sequence[str], out_dir) -> JobDescrip
     job_file.write_text(job.json())
     pipeline_file = out / 'pipeline.json'
     pipeline_file.write_text(json_format.MessageToJson(job.proto_pipeline))
-    return JobDescription(json.loads(job.json()), job.proto_pipeline, client.staged,
-                          job_file, pipeline_file)
+    return JobDescription(
+        json.loads(job.json()), job.proto_pipeline, client.staged, job_file, pipeline_file
+    )
 
 
 def _parse_args(argv: Optional[Sequence[str]]):
     """The pipeline's name and `--out`; the rest is the pipeline's own command line, whose
     unknown options the pipeline refuses (pipelines/options_help.py)."""
-    parser = CommandParser('python -m pipelines.dataflow_job', __doc__,
-                           usage='%(prog)s {daily_report,streaming} [--out DIR] '
-                                 '[pipeline options]  (--help lists them)')
+    parser = CommandParser(
+        'python -m pipelines.dataflow_job',
+        __doc__,
+        usage='%(prog)s {daily_report,streaming} [--out DIR] '
+        '[pipeline options]  (--help lists them)',
+    )
     parser.add_argument('pipeline', choices=sorted(PIPELINES), help='the pipeline to describe')
-    parser.add_argument('--out', default=None,
-                        help='folder for job.json, pipeline.json and staging/ '
-                             '(default: .local/dataflow/<pipeline>)')
+    parser.add_argument(
+        '--out',
+        default=None,
+        help='folder for job.json, pipeline.json and staging/ '
+        '(default: .local/dataflow/<pipeline>)',
+    )
     return parser.parse_known_args(argv)
 
 
@@ -179,13 +200,15 @@ def _main(argv: List[str]) -> int:
     description = describe_job(args.pipeline, pipeline_argv, out)
     job = description.job
     pool = job['environment']['workerPools'][0]
-    print(f"job {job['name']} ({job['type']}), nothing submitted\n"
-          f"  SDK container  {pool.get('workerHarnessContainerImage')}\n"
-          f"  packages       {', '.join(p['name'] for p in pool.get('packages', []))}\n"
-          f"  experiments    {', '.join(job['environment'].get('experiments', []))}\n"
-          f"  job            {description.job_file}\n"
-          f"  pipeline       {description.pipeline_file}\n"
-          f"  staged files   {out / 'staging'}")
+    print(
+        f'job {job["name"]} ({job["type"]}), nothing submitted\n'
+        f'  SDK container  {pool.get("workerHarnessContainerImage")}\n'
+        f'  packages       {", ".join(p["name"] for p in pool.get("packages", []))}\n'
+        f'  experiments    {", ".join(job["environment"].get("experiments", []))}\n'
+        f'  job            {description.job_file}\n'
+        f'  pipeline       {description.pipeline_file}\n'
+        f'  staged files   {out / "staging"}'
+    )
     return 0
 
 

@@ -9,6 +9,7 @@ class over every command line, so the options exist once). The options hold the 
 variable name or file path, never the password: Beam logs, pickles and sends pipeline
 options to the runner. See docs/security.md.
 """
+
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
 from connectors.kafka_access_check import check_kafka_access

@@ -2,6 +2,7 @@
 shares (pipelines/command_line.py): `--help` (Beam's PipelineOptions parses it silently, so
 print the options of the given classes, with their help strings and defaults, and exit), an
 error for an unknown option, and one `error:` line with an exit code."""
+
 import argparse
 import logging
 import sys
@@ -20,24 +21,31 @@ from pipelines.command_line import (
 )
 
 
-def exit_with_help_if_asked(argv: Optional[Sequence[str]], description: str,
-                            *option_classes: Type[PipelineOptions],
-                            prog: Optional[str] = None) -> None:
+def exit_with_help_if_asked(
+    argv: Optional[Sequence[str]],
+    description: str,
+    *option_classes: Type[PipelineOptions],
+    prog: Optional[str] = None,
+) -> None:
     """Prints the options of `option_classes` and exits 0 when argv asks for help; `prog`
     is the command (`python -m pipelines.streaming`), for the usage line."""
     args = sys.argv[1:] if argv is None else list(argv)
     if not {'-h', '--help'} & set(args):
         return
     parser = argparse.ArgumentParser(
-        prog=prog, usage='%(prog)s [options]  (--help lists them)',
-        description=description, formatter_class=HelpFormatter,
-        epilog='Any Beam pipeline option is accepted too (e.g. --runner, --flink_master).')
+        prog=prog,
+        usage='%(prog)s [options]  (--help lists them)',
+        description=description,
+        formatter_class=HelpFormatter,
+        epilog='Any Beam pipeline option is accepted too (e.g. --runner, --flink_master).',
+    )
     classes: Tuple[Type[PipelineOptions], ...] = (StandardOptions, *option_classes)
     for options_class in classes:
         # Beam's own parser subclass is not needed to list the options.
         options_class._add_argparse_args(parser)  # type: ignore[arg-type]  # pylint: disable=protected-access
-    parser.add_argument(VERBOSE, action='store_true',
-                        help="show tracebacks and the libraries' warnings")
+    parser.add_argument(
+        VERBOSE, action='store_true', help="show tracebacks and the libraries' warnings"
+    )
     parser.print_help()
     sys.exit(0)
 
@@ -86,14 +94,20 @@ PIPELINE_ENVIRONMENT_ERRORS = (KafkaUnreachable, SchemaRegistryUnavailableError)
 nothing listening is not a wrong setting)."""
 
 
-def exit_code_of_run(run: Callable[[Optional[Sequence[str]]], object],
-                     argv: Optional[Sequence[str]] = None) -> int:
+def exit_code_of_run(
+    run: Callable[[Optional[Sequence[str]]], object], argv: Optional[Sequence[str]] = None
+) -> int:
     """A pipeline command's exit code (pipelines/command_line.py): 0 when `run(argv)`
     returns; a wrong option or value, or a Kafka that refuses the security settings, is one
     `error:` line and 2; no broker or schema registry answering is one line and 1."""
+
     def body(args: List[str]) -> int:
         run(args)  # returns the pipeline results: done is 0
         return 0
 
-    return run_command(body, argv, usage_errors=PIPELINE_USAGE_ERRORS,
-                       environment_errors=PIPELINE_ENVIRONMENT_ERRORS)
+    return run_command(
+        body,
+        argv,
+        usage_errors=PIPELINE_USAGE_ERRORS,
+        environment_errors=PIPELINE_ENVIRONMENT_ERRORS,
+    )

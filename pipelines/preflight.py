@@ -7,6 +7,7 @@ Both are skipped where the launcher cannot see what the workers will: on Dataflo
 workers reach Kafka from their own network) and for a remote `--reference_data`
 (`gs://...`: building a pipeline must not need credentials).
 """
+
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
 from connectors.kafka_security import KafkaSecurity
@@ -20,8 +21,9 @@ def on_dataflow(options: PipelineOptions) -> bool:
     return 'dataflow' in (options.view_as(StandardOptions).runner or '').lower()
 
 
-def check_input_topic(options: PipelineOptions, brokers: str, topic: str,
-                      security: KafkaSecurity) -> None:
+def check_input_topic(
+    options: PipelineOptions, brokers: str, topic: str, security: KafkaSecurity
+) -> None:
     """Fails when the topic the pipeline reads (`--orders_topic`) does not exist.
 
     Raises:
@@ -29,8 +31,10 @@ def check_input_topic(options: PipelineOptions, brokers: str, topic: str,
     """
     if on_dataflow(options) or not missing_topics(brokers, [topic], security):
         return
-    raise UsageError(f'topic {topic!r} does not exist on {brokers}; check --orders_topic '
-                     f'(python -m pipelines.generator writes to orders)')
+    raise UsageError(
+        f'topic {topic!r} does not exist on {brokers}; check --orders_topic '
+        f'(python -m pipelines.generator writes to orders)'
+    )
 
 
 def check_reference_data(options: PipelineOptions, path: str) -> None:
@@ -45,5 +49,7 @@ def check_reference_data(options: PipelineOptions, path: str) -> None:
         try:
             reference_file(path, table)
         except ReferenceDataError as error:
-            raise UsageError(f'--reference_data {path}: {error}; python -m pipelines.generator '
-                             f'writes both files (its --reference_data)') from None
+            raise UsageError(
+                f'--reference_data {path}: {error}; python -m pipelines.generator '
+                f'writes both files (its --reference_data)'
+            ) from None

@@ -15,6 +15,7 @@ finalization does so after each completed checkpoint) and end bundles after
 `--max_bundle_time_mills` (100 ms) instead
 of Flink's 1 s, so alerts do not wait for a full bundle (docs/runners.md).
 """
+
 import atexit
 import logging
 import os
@@ -58,21 +59,37 @@ class FlinkTuningOptions(PipelineOptions):
     @classmethod
     def _add_argparse_args(cls, parser):
         flink = parser.add_argument_group('Flink runner')
-        flink.add_argument('--checkpointing_interval', type=int, default=None,
-                           help='Flink checkpoint interval in ms (streaming default: '
-                                f'{FLINK_STREAMING_CHECKPOINT_MS}); the Kafka source commits '
-                                'offsets after each completed checkpoint')
-        flink.add_argument('--max_bundle_time_mills', type=int, default=None,
-                           help='Flink ends a bundle after this many ms (streaming default: '
-                                f'{FLINK_STREAMING_BUNDLE_MS}; Flink\'s own: 1000)')
-        flink.add_argument('--max_bundle_size', type=int, default=None,
-                           help='Flink ends a bundle after this many elements (Flink: 1000)')
-        flink.add_argument('--finish_bundle_before_checkpointing', type=_true_or_false,
-                           default=None, metavar='true|false',
-                           help='Flink ends the open bundle before a checkpoint barrier '
-                                '(streaming default: true; Flink\'s own: false, which holds '
-                                'that bundle\'s output until the next bundle of the step '
-                                'starts, for good in a step whose input has ended)')
+        flink.add_argument(
+            '--checkpointing_interval',
+            type=int,
+            default=None,
+            help='Flink checkpoint interval in ms (streaming default: '
+            f'{FLINK_STREAMING_CHECKPOINT_MS}); the Kafka source commits '
+            'offsets after each completed checkpoint',
+        )
+        flink.add_argument(
+            '--max_bundle_time_mills',
+            type=int,
+            default=None,
+            help='Flink ends a bundle after this many ms (streaming default: '
+            f"{FLINK_STREAMING_BUNDLE_MS}; Flink's own: 1000)",
+        )
+        flink.add_argument(
+            '--max_bundle_size',
+            type=int,
+            default=None,
+            help='Flink ends a bundle after this many elements (Flink: 1000)',
+        )
+        flink.add_argument(
+            '--finish_bundle_before_checkpointing',
+            type=_true_or_false,
+            default=None,
+            metavar='true|false',
+            help='Flink ends the open bundle before a checkpoint barrier '
+            "(streaming default: true; Flink's own: false, which holds "
+            "that bundle's output until the next bundle of the step "
+            'starts, for good in a step whose input has ended)',
+        )
 
 
 def with_local_runners(options: PipelineOptions) -> PipelineOptions:
@@ -133,8 +150,11 @@ def flink_jdk_flags() -> List[str]:
     operators fails an unbounded job at once (InaccessibleObjectException).
     """
     path = cache.REPO_ROOT / 'infra' / 'flink' / 'jvm.options'
-    return [line.strip() for line in path.read_text().splitlines()
-            if line.strip().startswith(('--add-opens', '--add-exports'))]
+    return [
+        line.strip()
+        for line in path.read_text().splitlines()
+        if line.strip().startswith(('--add-opens', '--add-exports'))
+    ]
 
 
 def _runner_name(options: PipelineOptions):
@@ -152,6 +172,7 @@ def run_and_wait(options: PipelineOptions, build: Callable) -> PipelineResult:
     then ends the process with 130 (or 143), without a traceback.
     """
     import apache_beam as beam  # pylint: disable=import-outside-toplevel
+
     pipeline = beam.Pipeline(options=options)
     build(pipeline, options)
     result = pipeline.run()
@@ -198,8 +219,10 @@ def _exit_now(code: int) -> None:
     get a few seconds, and the process ends.
     """
     _terminate_children()
-    handlers = threading.Thread(target=atexit._run_exitfuncs,  # pylint: disable=protected-access
-                                daemon=True)
+    handlers = threading.Thread(
+        target=atexit._run_exitfuncs,  # pylint: disable=protected-access
+        daemon=True,
+    )
     handlers.start()
     handlers.join(EXIT_HANDLERS_DEADLINE_S)
     sys.stdout.flush()
@@ -215,8 +238,9 @@ def _terminate_children(deadline_s: float = 10.0) -> None:
         _signal(pid, signal.SIGTERM)
     deadline = time.monotonic() + deadline_s
     while children and time.monotonic() < deadline:
-        children = [pid for pid in children if os.path.exists(f'/proc/{pid}')
-                    and not _is_zombie(pid)]
+        children = [
+            pid for pid in children if os.path.exists(f'/proc/{pid}') and not _is_zombie(pid)
+        ]
         time.sleep(0.1)
     for pid in children:
         _signal(pid, signal.SIGKILL)
@@ -257,8 +281,9 @@ def cancel_and_wait(result, deadline_s: float = CANCEL_DEADLINE_S) -> None:
 
     The cancel request itself has no deadline in Beam and can block on a runner that is busy
     or stuck, so it runs in a thread of its own that is given up after `deadline_s`."""
-    cancelling = threading.Thread(target=_cancel, args=(result, deadline_s), daemon=True,
-                                  name='goldstream-cancel')
+    cancelling = threading.Thread(
+        target=_cancel, args=(result, deadline_s), daemon=True, name='goldstream-cancel'
+    )
     cancelling.start()
     try:
         cancelling.join(deadline_s)

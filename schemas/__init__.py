@@ -25,5 +25,5 @@ def load_schema(filename: str) -> dict[str, Any]:
         FileNotFoundError: If the file does not exist.
         json.JSONDecodeError: If the file is not valid JSON.
     """
-    with open(SCHEMA_DIR / filename, encoding="utf-8") as schema_file:
+    with open(SCHEMA_DIR / filename, encoding='utf-8') as schema_file:
         return json.load(schema_file)

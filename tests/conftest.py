@@ -7,6 +7,7 @@ download a Prism release, which these machines cannot reach. Point it at the Pri
 Tests marked `long_running` run last; when collection finds one, a streaming job starts
 before the first test (tests/background_job.py) so that it has aged while the suite ran.
 """
+
 import os
 import pathlib
 import tempfile
@@ -25,8 +26,9 @@ if TestPipeline.pytest_test_pipeline_options is None:
 
 
 def pytest_configure(config):
-    config.addinivalue_line('markers', 'long_running: checks the job that runs beside the '
-                                       'whole suite; runs last')
+    config.addinivalue_line(
+        'markers', 'long_running: checks the job that runs beside the whole suite; runs last'
+    )
 
 
 def pytest_collection_modifyitems(session, config, items):
@@ -61,7 +63,7 @@ def own_broker(tmp_path):
     env['GOLDSTREAM_KAFKA_CONTROLLER_PORT'] = str(free_port())
     started = run_script(env, 'broker', 'start')
     assert started.returncode == 0, started.stderr
-    yield env, f"127.0.0.1:{env['GOLDSTREAM_KAFKA_PORT']}"
+    yield env, f'127.0.0.1:{env["GOLDSTREAM_KAFKA_PORT"]}'
     run_script(env, 'broker', 'stop')  # never leave it running, whatever the test did
 
 

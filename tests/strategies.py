@@ -10,8 +10,28 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-CURRENCIES = ("EUR", "USD", "GBP", "JPY", "CHF", "SEK", "NOK", "DKK", "PLN", "CZK",
-              "CAD", "AUD", "NZD", "SGD", "HKD", "INR", "BRL", "MXN", "ZAR", "KRW")
+CURRENCIES = (
+    'EUR',
+    'USD',
+    'GBP',
+    'JPY',
+    'CHF',
+    'SEK',
+    'NOK',
+    'DKK',
+    'PLN',
+    'CZK',
+    'CAD',
+    'AUD',
+    'NZD',
+    'SGD',
+    'HKD',
+    'INR',
+    'BRL',
+    'MXN',
+    'ZAR',
+    'KRW',
+)
 MIN_TIMESTAMP = datetime.datetime(2000, 1, 1)
 # In the past, so never "more than 1 day in the future" whenever tests run.
 MAX_TIMESTAMP = datetime.datetime(2025, 12, 31)
@@ -26,7 +46,7 @@ ZONES = (
 def prefixed_ids(prefix: str, digits: int) -> st.SearchStrategy[str]:
     """Ids like ``ord-00f3a9c2``: a prefix and lowercase hex digits."""
     return st.integers(min_value=0, max_value=16**digits - 1).map(
-        lambda number: f"{prefix}-{number:0{digits}x}"
+        lambda number: f'{prefix}-{number:0{digits}x}'
     )
 
 
@@ -35,7 +55,7 @@ def iso_timestamps() -> st.SearchStrategy[str]:
     moments = st.datetimes(
         min_value=MIN_TIMESTAMP, max_value=MAX_TIMESTAMP, timezones=st.sampled_from(ZONES)
     )
-    spec = st.sampled_from(("seconds", "milliseconds", "microseconds"))
+    spec = st.sampled_from(('seconds', 'milliseconds', 'microseconds'))
     return st.builds(
         lambda moment, timespec, zulu: _iso(moment, timespec, zulu), moments, spec, st.booleans()
     )
@@ -43,8 +63,8 @@ def iso_timestamps() -> st.SearchStrategy[str]:
 
 def _iso(moment: datetime.datetime, timespec: str, zulu: bool) -> str:
     text = moment.isoformat(timespec=timespec)
-    if zulu and text.endswith("+00:00"):
-        text = text[: -len("+00:00")] + "Z"
+    if zulu and text.endswith('+00:00'):
+        text = text[: -len('+00:00')] + 'Z'
     return text
 
 
@@ -64,20 +84,20 @@ def orders(version: int = 2) -> st.SearchStrategy[dict[str, Any]]:
     have both, with ``version == 2``.
     """
     if version not in (1, 2):
-        raise ValueError(f"order version must be 1 or 2, got {version}")
+        raise ValueError(f'order version must be 1 or 2, got {version}')
     fields: dict[str, st.SearchStrategy[Any]] = {
-        "order_id": prefixed_ids("ord", 16),
-        "customer_id": prefixed_ids("cus", 6),
-        "product_id": prefixed_ids("prd", 5),
-        "quantity": st.integers(min_value=1, max_value=1000),
-        "price": st.floats(min_value=0.0, max_value=1e7, exclude_min=True, allow_nan=False),
-        "currency": st.sampled_from(CURRENCIES),
-        "card_id": prefixed_ids("card", 12),
-        "lat": st.floats(min_value=-90.0, max_value=90.0),
-        "lon": st.floats(min_value=-180.0, max_value=180.0),
-        "timestamp": st.one_of(iso_timestamps(), epoch_millis()),
+        'order_id': prefixed_ids('ord', 16),
+        'customer_id': prefixed_ids('cus', 6),
+        'product_id': prefixed_ids('prd', 5),
+        'quantity': st.integers(min_value=1, max_value=1000),
+        'price': st.floats(min_value=0.0, max_value=1e7, exclude_min=True, allow_nan=False),
+        'currency': st.sampled_from(CURRENCIES),
+        'card_id': prefixed_ids('card', 12),
+        'lat': st.floats(min_value=-90.0, max_value=90.0),
+        'lon': st.floats(min_value=-180.0, max_value=180.0),
+        'timestamp': st.one_of(iso_timestamps(), epoch_millis()),
     }
     if version == 2:
-        fields["tax"] = st.floats(min_value=0.0, max_value=1e6)
-        fields["version"] = st.just(2)
+        fields['tax'] = st.floats(min_value=0.0, max_value=1e6)
+        fields['version'] = st.just(2)
     return st.fixed_dictionaries(fields)

@@ -67,8 +67,9 @@ class Arrival(NamedTuple):
     too_late: bool
 
 
-def check_arrival(card: Optional[CardHistory], row: EventRow, thresholds: FraudThresholds,
-                  keep_ms: int) -> Arrival:
+def check_arrival(
+    card: Optional[CardHistory], row: EventRow, thresholds: FraudThresholds, keep_ms: int
+) -> Arrival:
     """Places ``row`` in ``card`` (None: a card never seen) and checks what it changes.
 
     Args:
@@ -128,5 +129,6 @@ def _kept(history: List[CardEvent], raised: Dict[str, int], keep_ms: int) -> Car
     start = max(0, start - 1)  # the order before the window: a late order's previous one
     events = cast(List[EventRow], [tuple(event) for event in history[start:]])
     kept_from_ms = events[0][0]
-    return CardHistory(events, {alert: at_ms for alert, at_ms in raised.items()
-                                if at_ms >= kept_from_ms})
+    return CardHistory(
+        events, {alert: at_ms for alert, at_ms in raised.items() if at_ms >= kept_from_ms}
+    )

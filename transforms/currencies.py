@@ -9,7 +9,8 @@ before 2024 (e.g. ``HRK``, ``DEM``). ``ANG`` and ``XCG`` are both listed
 while the Caribbean guilder replaces the Netherlands Antillean guilder.
 """
 
-ISO_4217_CODES = frozenset("""
+ISO_4217_CODES = frozenset(
+    """
     AED AFN ALL AMD ANG AOA ARS AUD AWG AZN
     BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD
     CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUC CUP CVE CZK
@@ -36,4 +37,5 @@ ISO_4217_CODES = frozenset("""
     XAF XCD XCG XOF XPF
     YER
     ZAR ZMW ZWG ZWL
-""".split())
+""".split()
+)

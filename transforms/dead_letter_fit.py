@@ -9,6 +9,7 @@ every field but ``raw``, cuts ``raw`` to the first bytes of the payload that fit
 ``schemas/dead_letter.v2.avsc``). The Avro archive is written from the uncut dead letter, so
 the whole payload stays there.
 """
+
 import base64
 from typing import Callable
 
@@ -42,12 +43,17 @@ class FitDeadLetter:
         raw = base64.b64decode(dead_letter.raw)
         described = dead_letter._replace(
             raw_size=len(raw) if dead_letter.raw_size is None else dead_letter.raw_size,
-            raw_sha256=(sha256_hex(raw) if dead_letter.raw_sha256 is None
-                        else dead_letter.raw_sha256),
-            raw_truncated=True)
+            raw_sha256=(
+                sha256_hex(raw) if dead_letter.raw_sha256 is None else dead_letter.raw_sha256
+            ),
+            raw_truncated=True,
+        )
         empty = described._replace(raw='')
-        candidates = (empty, empty._replace(key=None),
-                      empty._replace(key=None, message=empty.message[:MESSAGE_CUT_CHARS]))
+        candidates = (
+            empty,
+            empty._replace(key=None),
+            empty._replace(key=None, message=empty.message[:MESSAGE_CUT_CHARS]),
+        )
         for candidate in candidates:
             if len(self._encode(candidate)) <= max_bytes:
                 return self._longest_prefix(candidate, raw, max_bytes)

@@ -41,7 +41,8 @@ def origin_of(element: Union[KafkaRecord, bytes, bytearray, memoryview, None]) -
         return RecordOrigin(b'', None, None, None, None)
     raise TypeError(
         f'expected a KafkaRecord or bytes, got {type(element).__name__}; '
-        'DecodeEvents reads raw Kafka records')
+        'DecodeEvents reads raw Kafka records'
+    )
 
 
 @overload
@@ -55,8 +56,9 @@ def b64(data: Optional[bytes]) -> Optional[str]:
     return base64.b64encode(data).decode('ascii')
 
 
-def make_dead_letter(stage: str, reason: str, message: str, origin: RecordOrigin,
-                     failed_at_ms: int) -> DeadLetter:
+def make_dead_letter(
+    stage: str, reason: str, message: str, origin: RecordOrigin, failed_at_ms: int
+) -> DeadLetter:
     """Builds the dead letter of a rejected record.
 
     Args:
@@ -69,9 +71,20 @@ def make_dead_letter(stage: str, reason: str, message: str, origin: RecordOrigin
     Returns:
         The ``DeadLetter``.
     """
-    return DeadLetter(stage, str(reason), message, b64(origin.raw), origin.topic,
-                      origin.partition, origin.offset, failed_at_ms, b64(origin.key),
-                      len(origin.raw), sha256_hex(origin.raw), False)
+    return DeadLetter(
+        stage,
+        str(reason),
+        message,
+        b64(origin.raw),
+        origin.topic,
+        origin.partition,
+        origin.offset,
+        failed_at_ms,
+        b64(origin.key),
+        len(origin.raw),
+        sha256_hex(origin.raw),
+        False,
+    )
 
 
 def sha256_hex(data: bytes) -> str:

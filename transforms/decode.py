@@ -64,7 +64,8 @@ class DecodeEvents(beam.PTransform):
 
     def expand(self, records: beam.PCollection[RawRecord]):  # tagged outputs: see the class
         return records | 'Decode' >> beam.ParDo(_DecodeFn(self._catalogue)).with_output_types(
-            DecodedEvent, **{DEAD_LETTER: DeadLetter}).with_outputs(DEAD_LETTER, main=VALID)
+            DecodedEvent, **{DEAD_LETTER: DeadLetter}
+        ).with_outputs(DEAD_LETTER, main=VALID)
 
 
 def decode_events_fn(catalogue: Optional[SchemaLookup] = None) -> beam.DoFn:
@@ -81,8 +82,9 @@ class _DecodeFn(beam.DoFn):
     def setup(self) -> None:
         # The shared decoder, when it is the project's catalogue: a record the source just
         # decoded for its event time is not decoded twice.
-        self._decoder = (shared_order_decoder() if self._catalogue is None
-                         else OrderDecoder(self._catalogue))
+        self._decoder = (
+            shared_order_decoder() if self._catalogue is None else OrderDecoder(self._catalogue)
+        )
         self._dead_letters = DeadLetterCounters('DecodeEvents')
         self._decoded = Metrics.counter('DecodeEvents', 'decoded')
 
@@ -94,8 +96,12 @@ class _DecodeFn(beam.DoFn):
             fields = self._decoder.decode(origin.raw)
         except DecodeError as exc:
             self._dead_letters.inc(exc.reason)
-            yield pvalue.TaggedOutput(DEAD_LETTER, make_dead_letter(  # type: ignore[misc]
-                STAGE_DECODE, exc.reason, exc.message, origin, int(time.time() * 1000)))
+            yield pvalue.TaggedOutput(
+                DEAD_LETTER,
+                make_dead_letter(  # type: ignore[misc]
+                    STAGE_DECODE, exc.reason, exc.message, origin, int(time.time() * 1000)
+                ),
+            )
             return
         self._decoded.inc()
         yield DecodedEvent(fields, origin)

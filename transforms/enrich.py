@@ -51,9 +51,14 @@ class EnrichOrders(beam.PTransform):
       cannot run ``PeriodicImpulse``).
     """
 
-    def __init__(self, reference_path: str, refresh_interval_s: Optional[float] = None,
-                 refresh_start_s: Optional[float] = None, refresh_stop_s: Optional[float] = None,
-                 reader: Callable[[str], ReferenceData] = load_reference_data) -> None:
+    def __init__(
+        self,
+        reference_path: str,
+        refresh_interval_s: Optional[float] = None,
+        refresh_start_s: Optional[float] = None,
+        refresh_stop_s: Optional[float] = None,
+        reader: Callable[[str], ReferenceData] = load_reference_data,
+    ) -> None:
         """Configures the join.
 
         Args:
@@ -86,20 +91,30 @@ class EnrichOrders(beam.PTransform):
             if refresh_start_s is not None or refresh_stop_s is not None:
                 raise ValueError('refresh_start_s and refresh_stop_s need refresh_interval_s')
         else:
-            for name, value in (('refresh_interval_s', refresh_interval_s),
-                                ('refresh_start_s', refresh_start_s),
-                                ('refresh_stop_s', refresh_stop_s)):
-                if value is not None and (isinstance(value, bool)
-                                          or not isinstance(value, (int, float))
-                                          or not math.isfinite(value)):
+            for name, value in (
+                ('refresh_interval_s', refresh_interval_s),
+                ('refresh_start_s', refresh_start_s),
+                ('refresh_stop_s', refresh_stop_s),
+            ):
+                if value is not None and (
+                    isinstance(value, bool)
+                    or not isinstance(value, (int, float))
+                    or not math.isfinite(value)
+                ):
                     raise ValueError(f'{name} must be a finite number, got {value!r}')
             if refresh_interval_s <= 0:
                 raise ValueError(
-                    f'refresh_interval_s must be greater than 0, got {refresh_interval_s!r}')
-            if (refresh_start_s is not None and refresh_stop_s is not None
-                    and refresh_stop_s <= refresh_start_s):
-                raise ValueError(f'refresh_stop_s ({refresh_stop_s}) must be after '
-                                 f'refresh_start_s ({refresh_start_s})')
+                    f'refresh_interval_s must be greater than 0, got {refresh_interval_s!r}'
+                )
+            if (
+                refresh_start_s is not None
+                and refresh_stop_s is not None
+                and refresh_stop_s <= refresh_start_s
+            ):
+                raise ValueError(
+                    f'refresh_stop_s ({refresh_stop_s}) must be after '
+                    f'refresh_start_s ({refresh_start_s})'
+                )
         self._path = reference_path
         self._interval = refresh_interval_s
         self._start = refresh_start_s
@@ -109,31 +124,37 @@ class EnrichOrders(beam.PTransform):
     def expand(self, orders: beam.PCollection[Order]) -> beam.PCollection[EnrichedOrder]:
         if self._interval is None:
             return orders | 'Join' >> beam.ParDo(
-                _EnrichOnceFn(self._path, self._reader)).with_output_types(EnrichedOrder)
+                _EnrichOnceFn(self._path, self._reader)
+            ).with_output_types(EnrichedOrder)
 
         if not isinstance(orders.windowing.windowfn, GlobalWindows):
             raise ValueError(
                 'EnrichOrders with refresh_interval_s needs its input in the global window '
-                f'(got {orders.windowing.windowfn!r}); enrich before windowing')
+                f'(got {orders.windowing.windowfn!r}); enrich before windowing'
+            )
         start = self._start
         if start is None:
             start = math.floor(time.time() / self._interval) * self._interval
-        impulse_args: Dict[str, Any] = dict(start_timestamp=start, fire_interval=self._interval,
-                                            apply_windowing=True)
+        impulse_args: Dict[str, Any] = dict(
+            start_timestamp=start, fire_interval=self._interval, apply_windowing=True
+        )
         if self._stop is not None:
             impulse_args['stop_timestamp'] = self._stop
         reference = (
             orders.pipeline
             | 'RefreshTicks' >> PeriodicImpulse(**impulse_args)
-            | 'LoadReference' >> beam.Map(_load, self._path, self._reader))
+            | 'LoadReference' >> beam.Map(_load, self._path, self._reader)
+        )
         snapshot = self._reader(self._path)  # for intervals without a load
         return (
             orders
             | 'IntoRefreshWindows' >> beam.WindowInto(FixedWindows(self._interval))
-            | 'Join' >> beam.ParDo(
+            | 'Join'
+            >> beam.ParDo(
                 _EnrichFn(), pvalue.AsSingleton(reference, default_value=snapshot)
             ).with_output_types(EnrichedOrder)
-            | 'BackToGlobalWindow' >> beam.WindowInto(GlobalWindows()))
+            | 'BackToGlobalWindow' >> beam.WindowInto(GlobalWindows())
+        )
 
 
 def _load(_tick, path: str, reader: Callable[[str], ReferenceData]) -> ReferenceData:

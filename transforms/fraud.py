@@ -89,12 +89,22 @@ class CheckFraud(beam.PTransform):
     cleared idle cards).
     """
 
-    def __init__(self, *, small_amount: float = 1.0, large_amount: float = 500.0,
-                 small_then_large_window_s: float = 60.0, max_speed_kmh: float = 900.0,
-                 min_distance_km: float = 500.0, velocity_count: int = 20,
-                 velocity_window_s: float = 60.0, idle_timeout_s: float = 86400.0,
-                 max_out_of_orderness_s: float = 300.0, shards: int = DEFAULT_SHARDS,
-                 per_card_state: Optional[bool] = None, acknowledge: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        small_amount: float = 1.0,
+        large_amount: float = 500.0,
+        small_then_large_window_s: float = 60.0,
+        max_speed_kmh: float = 900.0,
+        min_distance_km: float = 500.0,
+        velocity_count: int = 20,
+        velocity_window_s: float = 60.0,
+        idle_timeout_s: float = 86400.0,
+        max_out_of_orderness_s: float = 300.0,
+        shards: int = DEFAULT_SHARDS,
+        per_card_state: Optional[bool] = None,
+        acknowledge: bool = False,
+    ) -> None:
         """Configures the rules; the defaults are those of docs/fraud.md.
 
         Args:
@@ -125,13 +135,25 @@ class CheckFraud(beam.PTransform):
         """
         super().__init__()
         self.thresholds = FraudThresholds(
-            small_amount, large_amount, small_then_large_window_s, max_speed_kmh,
-            min_distance_km, velocity_count, velocity_window_s, idle_timeout_s).validated()
-        if (isinstance(max_out_of_orderness_s, bool)
-                or not isinstance(max_out_of_orderness_s, (int, float))
-                or not math.isfinite(max_out_of_orderness_s) or max_out_of_orderness_s < 0):
-            raise ValueError('max_out_of_orderness_s must be a finite number of at least 0, '
-                             f'got {max_out_of_orderness_s!r}')
+            small_amount,
+            large_amount,
+            small_then_large_window_s,
+            max_speed_kmh,
+            min_distance_km,
+            velocity_count,
+            velocity_window_s,
+            idle_timeout_s,
+        ).validated()
+        if (
+            isinstance(max_out_of_orderness_s, bool)
+            or not isinstance(max_out_of_orderness_s, (int, float))
+            or not math.isfinite(max_out_of_orderness_s)
+            or max_out_of_orderness_s < 0
+        ):
+            raise ValueError(
+                'max_out_of_orderness_s must be a finite number of at least 0, '
+                f'got {max_out_of_orderness_s!r}'
+            )
         if isinstance(shards, bool) or not isinstance(shards, int) or shards < 1:
             raise ValueError(f'shards must be an integer of at least 1, got {shards!r}')
         self.keep_ms = self.thresholds.lookback_ms + math.ceil(1000 * max_out_of_orderness_s)
@@ -139,9 +161,13 @@ class CheckFraud(beam.PTransform):
         self.per_card_state = per_card_state
         self.acknowledge = acknowledge
 
-    def expand(self, orders: Union[beam.PCollection[Union[Order, EnrichedOrder]],
-                                   Sequence[beam.PCollection[Union[Order, EnrichedOrder]]]]
-               ) -> beam.PCollection[Union[Alert, Acknowledged]]:
+    def expand(
+        self,
+        orders: Union[
+            beam.PCollection[Union[Order, EnrichedOrder]],
+            Sequence[beam.PCollection[Union[Order, EnrichedOrder]]],
+        ],
+    ) -> beam.PCollection[Union[Alert, Acknowledged]]:
         """Checks ``orders``: one PCollection, or several (e.g. live orders and those a
         restarted job reads again). Several are keyed each on its own and merged just
         before the state step, so that on a runner that flattens between stages (Prism)
@@ -152,37 +178,49 @@ class CheckFraud(beam.PTransform):
         if per_card_state is None:
             per_card_state = not bounded
         elif not per_card_state and not bounded:
-            raise ValueError('CheckFraud(per_card_state=False) needs a bounded input: it '
-                             'groups each card\'s whole history')
+            raise ValueError(
+                'CheckFraud(per_card_state=False) needs a bounded input: it '
+                "groups each card's whole history"
+            )
         if self.acknowledge and not per_card_state:
-            raise ValueError('CheckFraud(acknowledge=True) needs per-card state (unbounded '
-                             'input, or per_card_state=True)')
+            raise ValueError(
+                'CheckFraud(acknowledge=True) needs per-card state (unbounded '
+                'input, or per_card_state=True)'
+            )
         if per_card_state:
             shards, acknowledge = self.shards, self.acknowledge
-            keyed = _merged([
-                _globally_windowed(pcoll, suffix)
-                | f'KeyByShard{suffix}' >> beam.Map(
-                    _keyed_by_shard, shards, acknowledge).with_output_types(
-                        Tuple[int, Tuple[str, EventRow, Optional[Origin]]])
-                for pcoll, suffix in _suffixed(inputs)])
+            keyed = _merged(
+                [
+                    _globally_windowed(pcoll, suffix)
+                    | f'KeyByShard{suffix}'
+                    >> beam.Map(_keyed_by_shard, shards, acknowledge).with_output_types(
+                        Tuple[int, Tuple[str, EventRow, Optional[Origin]]]
+                    )
+                    for pcoll, suffix in _suffixed(inputs)
+                ]
+            )
             return keyed | 'CheckOnArrival' >> beam.ParDo(
-                _CheckOnArrivalFn(self.thresholds, self.keep_ms)).with_output_types(
-                    Union[Alert, Acknowledged] if acknowledge else Alert)
-        keyed = _merged([
-            _globally_windowed(pcoll, suffix)
-            | f'KeyByCard{suffix}' >> beam.Map(_keyed_by_card).with_output_types(
-                Tuple[str, EventRow])
-            for pcoll, suffix in _suffixed(inputs)])
-        return (keyed
-                | 'GroupByCard' >> beam.GroupByKey()
-                | 'EvaluateHistories' >> beam.ParDo(
-                    _CheckHistoryFn(self.thresholds)).with_output_types(Alert))
+                _CheckOnArrivalFn(self.thresholds, self.keep_ms)
+            ).with_output_types(Union[Alert, Acknowledged] if acknowledge else Alert)
+        keyed = _merged(
+            [
+                _globally_windowed(pcoll, suffix)
+                | f'KeyByCard{suffix}'
+                >> beam.Map(_keyed_by_card).with_output_types(Tuple[str, EventRow])
+                for pcoll, suffix in _suffixed(inputs)
+            ]
+        )
+        return (
+            keyed
+            | 'GroupByCard' >> beam.GroupByKey()
+            | 'EvaluateHistories'
+            >> beam.ParDo(_CheckHistoryFn(self.thresholds)).with_output_types(Alert)
+        )
 
 
 def _suffixed(inputs):
     """Each input with the suffix of its step labels: none for a single input."""
-    return [(pcoll, '' if len(inputs) == 1 else str(index))
-            for index, pcoll in enumerate(inputs)]
+    return [(pcoll, '' if len(inputs) == 1 else str(index)) for index, pcoll in enumerate(inputs)]
 
 
 def _globally_windowed(pcoll: beam.PCollection, suffix: str) -> beam.PCollection:
@@ -207,8 +245,9 @@ def _keyed_by_card(element: Union[Order, EnrichedOrder]) -> Tuple[str, EventRow]
     return order.card_id, (order.event_time_ms, order.order_id, order.amount, order.lat, order.lon)
 
 
-def _keyed_by_shard(element: Union[Order, EnrichedOrder], shards: int, acknowledge: bool
-                    ) -> Tuple[int, Tuple[str, EventRow, Optional[Origin]]]:
+def _keyed_by_shard(
+    element: Union[Order, EnrichedOrder], shards: int, acknowledge: bool
+) -> Tuple[int, Tuple[str, EventRow, Optional[Origin]]]:
     card_id, row = _keyed_by_card(element)
     order = element.order if isinstance(element, EnrichedOrder) else element
     origin = order.source if acknowledge and order.source_topic is not None else None
@@ -223,9 +262,17 @@ class _RuleCounters:
     """The CheckFraud counters, counted in a bundle and reported at its end."""
 
     def __init__(self) -> None:
-        self._metrics = {name: Metrics.counter('CheckFraud', name) for name in (
-            'orders', 'orders_too_late', 'orders_repeated', 'cards_expired', 'sweeps',
-            *(f'alerts_{rule}' for rule in RULES))}
+        self._metrics = {
+            name: Metrics.counter('CheckFraud', name)
+            for name in (
+                'orders',
+                'orders_too_late',
+                'orders_repeated',
+                'cards_expired',
+                'sweeps',
+                *(f'alerts_{rule}' for rule in RULES),
+            )
+        }
         self._pending: Dict[str, int] = {}
 
     def add(self, name: str, count: int = 1) -> None:
@@ -273,11 +320,14 @@ class _CheckOnArrivalFn(beam.DoFn):
         for mark in acknowledged_of(DELIVERED, self._checked):
             yield WindowedValue(mark, self._earliest, (GlobalWindow(),))
 
-    def process(self, element: Tuple[int, Tuple[str, EventRow, Optional[Origin]]],
-                head_state=beam.DoFn.StateParam(HEAD),
-                log_state=beam.DoFn.StateParam(LOG),
-                sweep=beam.DoFn.TimerParam(SWEEP),
-                timestamp=beam.DoFn.TimestampParam) -> Iterable[TimestampedValue]:
+    def process(
+        self,
+        element: Tuple[int, Tuple[str, EventRow, Optional[Origin]]],
+        head_state=beam.DoFn.StateParam(HEAD),
+        log_state=beam.DoFn.StateParam(LOG),
+        sweep=beam.DoFn.TimerParam(SWEEP),
+        timestamp=beam.DoFn.TimestampParam,
+    ) -> Iterable[TimestampedValue]:
         shard, (card_id, row, origin) = element
         if origin is not None:
             # Acknowledged when the bundle ends, repeated and late orders too: checked.
@@ -286,8 +336,12 @@ class _CheckOnArrivalFn(beam.DoFn):
                 self._earliest = timestamp
         sweep_at_ms, cards = self._shards.read(shard, head_state, log_state)
         stored = cards.get(card_id)
-        arrival = check_arrival(None if stored is None else CardHistory._make(stored), row,
-                                self._thresholds, self._keep_ms)
+        arrival = check_arrival(
+            None if stored is None else CardHistory._make(stored),
+            row,
+            self._thresholds,
+            self._keep_ms,
+        )
         self._counters.add('orders')
         if arrival.repeated:
             self._counters.add('orders_repeated')
@@ -304,15 +358,20 @@ class _CheckOnArrivalFn(beam.DoFn):
             yield TimestampedValue(alert, _timestamp(alert.event_time))
 
     @on_timer(SWEEP)
-    def on_sweep(self, shard=beam.DoFn.KeyParam, fired_at=beam.DoFn.TimestampParam,
-                 head_state=beam.DoFn.StateParam(HEAD),
-                 log_state=beam.DoFn.StateParam(LOG),
-                 sweep=beam.DoFn.TimerParam(SWEEP)) -> None:
+    def on_sweep(
+        self,
+        shard=beam.DoFn.KeyParam,
+        fired_at=beam.DoFn.TimestampParam,
+        head_state=beam.DoFn.StateParam(HEAD),
+        log_state=beam.DoFn.StateParam(LOG),
+        sweep=beam.DoFn.TimerParam(SWEEP),
+    ) -> None:
         _, cards = self._shards.read(shard, head_state, log_state)
         now_ms = fired_at.micros // 1000
         self._counters.add('sweeps')
-        kept = {card_id: card for card_id, card in cards.items()
-                if self._expires_at_ms(card) > now_ms}
+        kept = {
+            card_id: card for card_id, card in cards.items() if self._expires_at_ms(card) > now_ms
+        }
         self._counters.add('cards_expired', len(cards) - len(kept))
         if not kept:
             self._shards.clear(shard, head_state, log_state)
@@ -345,8 +404,9 @@ class _CheckHistoryFn(beam.DoFn):
         if len(history) < len(events):
             self._counters.add('orders_repeated', len(events) - len(history))
         for i in range(len(history)):
-            for alert in _alerts_of(card_id, findings_at(history, i, self._thresholds),
-                                    self._counters):
+            for alert in _alerts_of(
+                card_id, findings_at(history, i, self._thresholds), self._counters
+            ):
                 yield TimestampedValue(alert, _timestamp(alert.event_time))
         self._counters.add('cards_expired')  # the input ended, and with it the card's history
 
@@ -359,6 +419,15 @@ def _alerts_of(card_id: str, findings: List[Finding], counters: _RuleCounters) -
     alerts = []
     for finding in findings:
         counters.add(f'alerts_{finding.rule}')
-        alerts.append(Alert(finding.alert_id, finding.rule, card_id, list(finding.order_ids),
-                            finding.event_time_ms, detected_at, finding.details))
+        alerts.append(
+            Alert(
+                finding.alert_id,
+                finding.rule,
+                card_id,
+                list(finding.order_ids),
+                finding.event_time_ms,
+                detected_at,
+                finding.details,
+            )
+        )
     return alerts

@@ -121,21 +121,35 @@ class FraudThresholds(NamedTuple):
                 windows shorter than ``idle_timeout_s`` (a window longer than
                 a card's history could never be seen whole).
         """
-        for name in ('small_amount', 'large_amount', 'small_then_large_window_s',
-                     'max_speed_kmh', 'velocity_window_s', 'idle_timeout_s'):
+        for name in (
+            'small_amount',
+            'large_amount',
+            'small_then_large_window_s',
+            'max_speed_kmh',
+            'velocity_window_s',
+            'idle_timeout_s',
+        ):
             _require_number(name, getattr(self, name), minimum=0.0, inclusive=False)
         _require_number('min_distance_km', self.min_distance_km, minimum=0.0, inclusive=True)
         if self.large_amount < self.small_amount:
-            raise ValueError(f'large_amount ({self.large_amount}) must be at least '
-                             f'small_amount ({self.small_amount})')
-        if (not isinstance(self.velocity_count, int) or isinstance(self.velocity_count, bool)
-                or self.velocity_count < 2):
             raise ValueError(
-                f'velocity_count must be an integer of at least 2, got {self.velocity_count!r}')
+                f'large_amount ({self.large_amount}) must be at least '
+                f'small_amount ({self.small_amount})'
+            )
+        if (
+            not isinstance(self.velocity_count, int)
+            or isinstance(self.velocity_count, bool)
+            or self.velocity_count < 2
+        ):
+            raise ValueError(
+                f'velocity_count must be an integer of at least 2, got {self.velocity_count!r}'
+            )
         for name in ('small_then_large_window_s', 'velocity_window_s'):
             if getattr(self, name) >= self.idle_timeout_s:
-                raise ValueError(f'{name} ({getattr(self, name)}) must be shorter than '
-                                 f'idle_timeout_s ({self.idle_timeout_s})')
+                raise ValueError(
+                    f'{name} ({getattr(self, name)}) must be shorter than '
+                    f'idle_timeout_s ({self.idle_timeout_s})'
+                )
         return self
 
     @property
@@ -187,8 +201,9 @@ def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
-def small_then_large_at(history: Sequence[CardEvent], i: int,
-                        thresholds: FraudThresholds) -> Optional[Finding]:
+def small_then_large_at(
+    history: Sequence[CardEvent], i: int, thresholds: FraudThresholds
+) -> Optional[Finding]:
     """The SMALL_THEN_LARGE alert whose large order is ``history[i]``, if any."""
     large = history[i]
     if not large.amount > thresholds.large_amount:
@@ -200,17 +215,22 @@ def small_then_large_at(history: Sequence[CardEvent], i: int,
         if gap_ms > window_ms:
             return None
         if small.amount < thresholds.small_amount:
-            return _finding(SMALL_THEN_LARGE, (small, large), {
-                'small_amount': f'{small.amount:.2f}',
-                'large_amount': f'{large.amount:.2f}',
-                'gap_s': f'{gap_ms / 1000:g}',
-                'window_s': f'{thresholds.small_then_large_window_s:g}',
-            })
+            return _finding(
+                SMALL_THEN_LARGE,
+                (small, large),
+                {
+                    'small_amount': f'{small.amount:.2f}',
+                    'large_amount': f'{large.amount:.2f}',
+                    'gap_s': f'{gap_ms / 1000:g}',
+                    'window_s': f'{thresholds.small_then_large_window_s:g}',
+                },
+            )
     return None
 
 
-def impossible_travel_at(history: Sequence[CardEvent], i: int,
-                         thresholds: FraudThresholds) -> Optional[Finding]:
+def impossible_travel_at(
+    history: Sequence[CardEvent], i: int, thresholds: FraudThresholds
+) -> Optional[Finding]:
     """The IMPOSSIBLE_TRAVEL alert of ``history[i - 1]`` and ``history[i]``, if any."""
     if i == 0:
         return None
@@ -224,16 +244,21 @@ def impossible_travel_at(history: Sequence[CardEvent], i: int,
     speed_kmh = math.inf if gap_ms == 0 else distance_km / (gap_ms / 3_600_000)
     if not speed_kmh > thresholds.max_speed_kmh:
         return None
-    return _finding(IMPOSSIBLE_TRAVEL, (before, after), {
-        'distance_km': f'{distance_km:.1f}',
-        'gap_s': f'{gap_ms / 1000:g}',
-        'speed_kmh': 'inf' if math.isinf(speed_kmh) else f'{speed_kmh:.1f}',
-        'max_speed_kmh': f'{thresholds.max_speed_kmh:g}',
-    })
+    return _finding(
+        IMPOSSIBLE_TRAVEL,
+        (before, after),
+        {
+            'distance_km': f'{distance_km:.1f}',
+            'gap_s': f'{gap_ms / 1000:g}',
+            'speed_kmh': 'inf' if math.isinf(speed_kmh) else f'{speed_kmh:.1f}',
+            'max_speed_kmh': f'{thresholds.max_speed_kmh:g}',
+        },
+    )
 
 
-def velocity_at(history: Sequence[CardEvent], i: int,
-                thresholds: FraudThresholds) -> Optional[Finding]:
+def velocity_at(
+    history: Sequence[CardEvent], i: int, thresholds: FraudThresholds
+) -> Optional[Finding]:
     """The VELOCITY alert raised at ``history[i]`` (a window first reaching the count), if any."""
     needed = thresholds.velocity_count
     window_ms = 1000 * thresholds.velocity_window_s
@@ -243,19 +268,24 @@ def velocity_at(history: Sequence[CardEvent], i: int,
     if i > 0 and (i - 1) - _window_start(history, i - 1, window_ms) + 1 >= needed:
         return None  # the burst was already reported
     # The window grows by at most one order per order, so it holds exactly `needed`.
-    return _finding(VELOCITY, tuple(history[start:i + 1]), {
-        'count': str(i - start + 1),
-        'window_s': f'{thresholds.velocity_window_s:g}',
-    })
+    return _finding(
+        VELOCITY,
+        tuple(history[start : i + 1]),
+        {
+            'count': str(i - start + 1),
+            'window_s': f'{thresholds.velocity_window_s:g}',
+        },
+    )
 
 
-RULE_FUNCTIONS = ((SMALL_THEN_LARGE, small_then_large_at),
-                  (IMPOSSIBLE_TRAVEL, impossible_travel_at),
-                  (VELOCITY, velocity_at))
+RULE_FUNCTIONS = (
+    (SMALL_THEN_LARGE, small_then_large_at),
+    (IMPOSSIBLE_TRAVEL, impossible_travel_at),
+    (VELOCITY, velocity_at),
+)
 
 
-def findings_at(history: Sequence[CardEvent], i: int,
-                thresholds: FraudThresholds) -> List[Finding]:
+def findings_at(history: Sequence[CardEvent], i: int, thresholds: FraudThresholds) -> List[Finding]:
     """Every alert whose last triggering order is ``history[i]``, in ``RULES`` order.
 
     Args:
@@ -288,8 +318,9 @@ def velocity(history: Sequence[CardEvent], thresholds: FraudThresholds) -> List[
     return _every(velocity_at, history, thresholds)
 
 
-def evaluate_history(events: Iterable[CardEvent],
-                     thresholds: FraudThresholds = FraudThresholds()) -> List[Finding]:
+def evaluate_history(
+    events: Iterable[CardEvent], thresholds: FraudThresholds = FraudThresholds()
+) -> List[Finding]:
     """Every alert of one card's events, in any order: what ``CheckFraud`` raises for them.
 
     Args:

@@ -35,8 +35,9 @@ class IngestOrders(beam.PTransform):
     more bundles for each read bundle (docs/runners.md).
     """
 
-    def __init__(self, catalogue: Optional[SchemaLookup] = None,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, catalogue: Optional[SchemaLookup] = None, clock: Callable[[], float] = time.time
+    ) -> None:
         """Configures both stages.
 
         Args:
@@ -52,8 +53,10 @@ class IngestOrders(beam.PTransform):
 
     def expand(self, records: beam.PCollection[Union[KafkaRecord, bytes]]):  # a dict: see the class
         ingested = records | 'DecodeAndValidate' >> beam.ParDo(
-            _IngestFn(self._decode, self._validate)).with_output_types(
-                Order, **{DEAD_LETTER: DeadLetter}).with_outputs(DEAD_LETTER, main=VALID)
+            _IngestFn(self._decode, self._validate)
+        ).with_output_types(Order, **{DEAD_LETTER: DeadLetter}).with_outputs(
+            DEAD_LETTER, main=VALID
+        )
         return {VALID: ingested[VALID], DEAD_LETTER: ingested[DEAD_LETTER]}
 
 

@@ -293,11 +293,28 @@ class MetricRow(NamedTuple):
     @classmethod
     def from_window_count(cls, count: WindowCount) -> 'MetricRow':
         """The metric of a ``WindowCount`` whose key is a product id."""
-        return cls(count.window_start, count.window_end, count.key, count.orders,
-                   count.units, count.revenue, count.pane, count.pane_index)
+        return cls(
+            count.window_start,
+            count.window_end,
+            count.key,
+            count.orders,
+            count.units,
+            count.revenue,
+            count.pane,
+            count.pane_index,
+        )
 
 
-for _row_type in (RecordOrigin, Order, DeadLetter, Customer, Product,
-                  EnrichedOrder, Alert, WindowCount, MetricRow):
+for _row_type in (
+    RecordOrigin,
+    Order,
+    DeadLetter,
+    Customer,
+    Product,
+    EnrichedOrder,
+    Alert,
+    WindowCount,
+    MetricRow,
+):
     coders.registry.register_row(_row_type)
 del _row_type

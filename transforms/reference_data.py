@@ -47,7 +47,6 @@ class ReferenceData(NamedTuple):
     products: Dict[str, Product]
 
 
-
 def load_reference_data(path: str) -> ReferenceData:
     """Reads the customers and products files under ``path``, now.
 
@@ -61,8 +60,10 @@ def load_reference_data(path: str) -> ReferenceData:
         ReferenceDataError: If a file is missing, both formats of one table
             are present, or a row is malformed.
     """
-    return ReferenceData(read_table(reference_file(path, CUSTOMERS), Customer),
-                         read_table(reference_file(path, PRODUCTS), Product))
+    return ReferenceData(
+        read_table(reference_file(path, CUSTOMERS), Customer),
+        read_table(reference_file(path, PRODUCTS), Product),
+    )
 
 
 def reference_file(path: str, table: str) -> str:
@@ -146,8 +147,11 @@ def _text(name: str, value: Any) -> str:
 
 def _real(name: str, value: Any) -> float:
     try:
-        number = float(value) if isinstance(value, (str, int, float)) and not isinstance(
-            value, bool) else None
+        number = (
+            float(value)
+            if isinstance(value, (str, int, float)) and not isinstance(value, bool)
+            else None
+        )
     except ValueError:
         number = None
     if number is None or not math.isfinite(number):

@@ -17,6 +17,7 @@ and uses them again only while the head's version is still theirs. Whatever happ
 between (another worker or DoFn instance took the shard, a bundle failed, the job restarted)
 changes or loses the version, and the log is read again.
 """
+
 import uuid
 from typing import Dict, NamedTuple, Optional, Set, Tuple
 
@@ -97,8 +98,7 @@ class ShardCards:
         opened = self._open[shard]
         self._store(shard, sweep_at_ms, opened.cards, opened.entries, head_state)
 
-    def replace(self, shard: int, sweep_at_ms: int, cards: Cards, head_state,
-                log_state) -> None:
+    def replace(self, shard: int, sweep_at_ms: int, cards: Cards, head_state, log_state) -> None:
         """Keeps only `cards` (a dict the caller no longer changes)."""
         self._rewrite_log(cards, log_state)
         self._store(shard, sweep_at_ms, cards, len(cards), head_state)
@@ -109,8 +109,9 @@ class ShardCards:
         self._changed.discard(shard)
         self._open[shard] = _Shard(None, None, {}, 0)
 
-    def _store(self, shard: int, sweep_at_ms: Optional[int], cards: Cards, entries: int,
-               head_state) -> None:
+    def _store(
+        self, shard: int, sweep_at_ms: Optional[int], cards: Cards, entries: int, head_state
+    ) -> None:
         version = self._open[shard].version
         if shard not in self._changed or version is None:
             version = uuid.uuid4().hex

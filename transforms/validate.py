@@ -65,7 +65,8 @@ class ValidateOrders(beam.PTransform):
 
     def expand(self, events: beam.PCollection[DecodedEvent]):  # tagged outputs: see the class
         return events | 'Validate' >> beam.ParDo(self._fn).with_output_types(
-            Order, **{DEAD_LETTER: DeadLetter}).with_outputs(DEAD_LETTER, main=VALID)
+            Order, **{DEAD_LETTER: DeadLetter}
+        ).with_outputs(DEAD_LETTER, main=VALID)
 
 
 def validate_orders_fn(clock: Callable[[], float] = time.time) -> beam.DoFn:
@@ -96,14 +97,21 @@ class _ValidateFn(beam.DoFn):
             order = validate_order(event.fields, now_ms)
         except ValidationError as exc:
             self._dead_letters.inc(exc.reason)
-            yield pvalue.TaggedOutput(DEAD_LETTER, make_dead_letter(  # type: ignore[misc]
-                STAGE_VALIDATE, exc.reason, exc.message, event.origin, now_ms))
+            yield pvalue.TaggedOutput(
+                DEAD_LETTER,
+                make_dead_letter(  # type: ignore[misc]
+                    STAGE_VALIDATE, exc.reason, exc.message, event.origin, now_ms
+                ),
+            )
             return
         self._valid.inc()
         origin = event.origin
         if origin.topic is not None:
-            order = order._replace(source_topic=origin.topic, source_partition=origin.partition,
-                                   source_offset=origin.offset)
+            order = order._replace(
+                source_topic=origin.topic,
+                source_partition=origin.partition,
+                source_offset=origin.offset,
+            )
         # Beam reads the annotation as the output type (Order); the timestamp wraps it.
         yield TimestampedValue(order, order_timestamp(order))  # type: ignore[misc]
 

@@ -76,10 +76,11 @@ SUPPORTED_VERSIONS = (1, 2)
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 _MIN_EVENT_MS = -62_135_596_800_000  # 0001-01-01T00:00:00Z, the first instant datetime knows
 _ISO_DATE_TIME = re.compile(
-    r'\d{4}(-?)\d{2}\1\d{2}'                  # date, extended or basic
+    r'\d{4}(-?)\d{2}\1\d{2}'  # date, extended or basic
     r'T\d{2}(?::?\d{2}(?::?\d{2}(?:[.,]\d+)?)?)?'  # T, time
-    r'(?:Z|[+-]\d{2}(?::?\d{2})?)',          # zone
-    re.ASCII)
+    r'(?:Z|[+-]\d{2}(?::?\d{2})?)',  # zone
+    re.ASCII,
+)
 
 
 class ValidationReason(str, enum.Enum):
@@ -160,38 +161,49 @@ def validate_order(fields: Mapping[str, Any], now_ms: int) -> Order:
         raise ValidationError(
             ValidationReason.ORDER_ID_TOO_LONG,
             f'order_id has {len(order_id)} characters; at most {MAX_ORDER_ID_LENGTH} are allowed',
-            'order_id')
+            'order_id',
+        )
     customer_id = fields['customer_id']
     _require_id('customer_id', customer_id)
     product_id = fields['product_id']
     _require_id('product_id', product_id)
     quantity = fields['quantity']
     if quantity < 1:
-        raise ValidationError(ValidationReason.QUANTITY_OUT_OF_RANGE,
-                              f'quantity must be at least 1, got {quantity}', 'quantity')
+        raise ValidationError(
+            ValidationReason.QUANTITY_OUT_OF_RANGE,
+            f'quantity must be at least 1, got {quantity}',
+            'quantity',
+        )
     price = fields['price']
     _require_finite('price', price)
     if price <= 0.0:
-        raise ValidationError(ValidationReason.PRICE_NOT_POSITIVE,
-                              f'price must be greater than 0, got {price!r}', 'price')
+        raise ValidationError(
+            ValidationReason.PRICE_NOT_POSITIVE,
+            f'price must be greater than 0, got {price!r}',
+            'price',
+        )
     currency = fields['currency']
     if currency not in ISO_4217_CODES:
         hint = ' (codes are upper case)' if currency.upper() in ISO_4217_CODES else ''
         raise ValidationError(
             ValidationReason.UNKNOWN_CURRENCY,
-            f'currency {currency[:16]!r} is not an ISO 4217 code{hint}', 'currency')
+            f'currency {currency[:16]!r} is not an ISO 4217 code{hint}',
+            'currency',
+        )
     card_id = fields['card_id']
     _require_id('card_id', card_id)
     lat = fields['lat']
     _require_finite('lat', lat)
     if not -90.0 <= lat <= 90.0:
-        raise ValidationError(ValidationReason.LAT_OUT_OF_RANGE,
-                              f'lat must be from -90 to 90, got {lat!r}', 'lat')
+        raise ValidationError(
+            ValidationReason.LAT_OUT_OF_RANGE, f'lat must be from -90 to 90, got {lat!r}', 'lat'
+        )
     lon = fields['lon']
     _require_finite('lon', lon)
     if not -180.0 <= lon <= 180.0:
-        raise ValidationError(ValidationReason.LON_OUT_OF_RANGE,
-                              f'lon must be from -180 to 180, got {lon!r}', 'lon')
+        raise ValidationError(
+            ValidationReason.LON_OUT_OF_RANGE, f'lon must be from -180 to 180, got {lon!r}', 'lon'
+        )
     timestamp = fields['timestamp']
     event_time_ms = parse_event_time(timestamp)
     if event_time_ms < MIN_EVENT_TIME_MS:
@@ -199,30 +211,49 @@ def validate_order(fields: Mapping[str, Any], now_ms: int) -> Order:
             ValidationReason.EVENT_TIME_OUT_OF_RANGE,
             f'timestamp {_shown(timestamp)!r} is before 1970-01-01T00:00:00Z; the pipeline '
             'keeps such an order as a dead letter (its event time cannot be windowed)',
-            'timestamp')
+            'timestamp',
+        )
     if event_time_ms - now_ms > MAX_FUTURE_MS:
         ahead_h = (event_time_ms - now_ms) / 3_600_000
         raise ValidationError(
             ValidationReason.TIMESTAMP_IN_FUTURE,
             f'timestamp {timestamp!r} is {ahead_h:.1f} h after the wall clock; '
-            'at most 24 h ahead is allowed', 'timestamp')
+            'at most 24 h ahead is allowed',
+            'timestamp',
+        )
     tax = fields['tax']
     _require_finite('tax', tax)
     if tax < 0.0:
-        raise ValidationError(ValidationReason.TAX_NEGATIVE,
-                              f'tax must be at least 0, got {tax!r}', 'tax')
+        raise ValidationError(
+            ValidationReason.TAX_NEGATIVE, f'tax must be at least 0, got {tax!r}', 'tax'
+        )
     version = fields['version']
     if version not in SUPPORTED_VERSIONS:
-        raise ValidationError(ValidationReason.UNKNOWN_VERSION,
-                              f'version must be 1 or 2, got {version!r}', 'version')
+        raise ValidationError(
+            ValidationReason.UNKNOWN_VERSION, f'version must be 1 or 2, got {version!r}', 'version'
+        )
     amount = price * quantity + tax
     if not amount <= MAX_ORDER_AMOUNT:  # also catches an overflow to inf
         raise ValidationError(
             ValidationReason.AMOUNT_OUT_OF_RANGE,
             f'price x quantity + tax is {amount!r}; at most {MAX_ORDER_AMOUNT:g} is allowed',
-            'price')
-    return Order(order_id, customer_id, product_id, quantity, price, currency, card_id,
-                 lat, lon, str(timestamp), tax, version, event_time_ms)
+            'price',
+        )
+    return Order(
+        order_id,
+        customer_id,
+        product_id,
+        quantity,
+        price,
+        currency,
+        card_id,
+        lat,
+        lon,
+        str(timestamp),
+        tax,
+        version,
+        event_time_ms,
+    )
 
 
 def parse_event_time(timestamp: Any) -> int:
@@ -245,19 +276,23 @@ def parse_event_time(timestamp: Any) -> int:
             raise ValidationError(
                 ValidationReason.BAD_TIMESTAMP,
                 f'timestamp {timestamp} is before year 1; expected epoch milliseconds',
-                'timestamp')
+                'timestamp',
+            )
         return timestamp
     if isinstance(timestamp, datetime.datetime) and timestamp.tzinfo is None:
         raise ValidationError(
             ValidationReason.BAD_TIMESTAMP,
             f'timestamp {timestamp.isoformat()} has no zone (an Avro local-timestamp), so its '
             'instant is unknown; expected timestamp-millis or timestamp-micros, an ISO 8601 '
-            'date-time with a zone, or epoch millis', 'timestamp')
+            'date-time with a zone, or epoch millis',
+            'timestamp',
+        )
     if not isinstance(timestamp, str):
         raise ValidationError(
             ValidationReason.BAD_TIMESTAMP,
-            f'timestamp must be an ISO 8601 string or epoch millis, got '
-            f'{type(timestamp).__name__}', 'timestamp')
+            f'timestamp must be an ISO 8601 string or epoch millis, got {type(timestamp).__name__}',
+            'timestamp',
+        )
     shown = _shown(timestamp)
     if not _ISO_DATE_TIME.fullmatch(timestamp):
         if timestamp.isdigit():
@@ -265,16 +300,21 @@ def parse_event_time(timestamp: Any) -> int:
         elif _ISO_DATE_TIME.fullmatch(timestamp + 'Z'):
             detail = 'it has no zone (add Z or an offset such as +02:00)'
         else:
-            detail = ('expected an ISO 8601 date-time with a zone, '
-                      "e.g. '2024-05-01T12:30:00.250+02:00' or '...Z', or epoch millis")
-        raise ValidationError(ValidationReason.BAD_TIMESTAMP,
-                              f'timestamp {shown!r}: {detail}', 'timestamp')
+            detail = (
+                'expected an ISO 8601 date-time with a zone, '
+                "e.g. '2024-05-01T12:30:00.250+02:00' or '...Z', or epoch millis"
+            )
+        raise ValidationError(
+            ValidationReason.BAD_TIMESTAMP, f'timestamp {shown!r}: {detail}', 'timestamp'
+        )
     try:
         moment = datetime.datetime.fromisoformat(timestamp)
     except ValueError as exc:
-        raise ValidationError(ValidationReason.BAD_TIMESTAMP,
-                              f'timestamp {shown!r} is not a valid date-time: {exc}',
-                              'timestamp') from None
+        raise ValidationError(
+            ValidationReason.BAD_TIMESTAMP,
+            f'timestamp {shown!r} is not a valid date-time: {exc}',
+            'timestamp',
+        ) from None
     delta = moment - _EPOCH
     return delta.days * 86_400_000 + delta.seconds * 1000 + delta.microseconds // 1000
 
@@ -288,9 +328,11 @@ def _shown(timestamp: Any) -> Any:
 
 def _require_not_blank(name: str, value: str) -> None:
     if not value or value.isspace():
-        raise ValidationError(ValidationReason.EMPTY_FIELD,
-                              f'{name} is {"blank" if value else "empty"}; it is required',
-                              name)
+        raise ValidationError(
+            ValidationReason.EMPTY_FIELD,
+            f'{name} is {"blank" if value else "empty"}; it is required',
+            name,
+        )
 
 
 def _require_id(name: str, value: str) -> None:
@@ -298,10 +340,13 @@ def _require_id(name: str, value: str) -> None:
     if len(value) > MAX_ID_LENGTH:
         raise ValidationError(
             ValidationReason.ID_TOO_LONG,
-            f'{name} has {len(value)} characters; at most {MAX_ID_LENGTH} are allowed', name)
+            f'{name} has {len(value)} characters; at most {MAX_ID_LENGTH} are allowed',
+            name,
+        )
 
 
 def _require_finite(name: str, value: float) -> None:
     if not math.isfinite(value):
-        raise ValidationError(ValidationReason.NOT_FINITE,
-                              f'{name} must be a finite number, got {value!r}', name)
+        raise ValidationError(
+            ValidationReason.NOT_FINITE, f'{name} must be a finite number, got {value!r}', name
+        )

@@ -71,12 +71,19 @@ class CountPerWindow(beam.PTransform):
     For the ``order.metrics`` topic map rows with ``MetricRow.from_window_count``.
     """
 
-    def __init__(self, key_fn: Callable[[Any], str] = product_id_of,
-                 value_fn: Callable[[Any], Tuple[int, float]] = units_and_revenue, *,
-                 window: str = FIXED, size_s: Optional[float] = None,
-                 period_s: Optional[float] = None, gap_s: Optional[float] = None,
-                 allowed_lateness_s: float = 0.0, early_firing_s: Optional[float] = None,
-                 accumulation: str = ACCUMULATING) -> None:
+    def __init__(
+        self,
+        key_fn: Callable[[Any], str] = product_id_of,
+        value_fn: Callable[[Any], Tuple[int, float]] = units_and_revenue,
+        *,
+        window: str = FIXED,
+        size_s: Optional[float] = None,
+        period_s: Optional[float] = None,
+        gap_s: Optional[float] = None,
+        allowed_lateness_s: float = 0.0,
+        early_firing_s: Optional[float] = None,
+        accumulation: str = ACCUMULATING,
+    ) -> None:
         """Configures the windows and triggers.
 
         Args:
@@ -106,8 +113,9 @@ class CountPerWindow(beam.PTransform):
         if not callable(value_fn):
             raise ValueError(f'value_fn must be callable, got {value_fn!r}')
         if window not in WINDOW_KINDS:
-            raise ValueError(f'unknown window kind {window!r}; expected one of '
-                             f'{", ".join(WINDOW_KINDS)}')
+            raise ValueError(
+                f'unknown window kind {window!r}; expected one of {", ".join(WINDOW_KINDS)}'
+            )
         self._window_fn: windows.WindowFn
         if window == SESSIONS:
             _forbid('size_s', size_s, window)
@@ -129,36 +137,52 @@ class CountPerWindow(beam.PTransform):
         if early_firing_s is not None:
             # Beam's processing-time trigger counts whole seconds: round up.
             early = triggers.AfterProcessingTime(
-                math.ceil(_positive('early_firing_s', early_firing_s)))
+                math.ceil(_positive('early_firing_s', early_firing_s))
+            )
         if accumulation not in (ACCUMULATING, DISCARDING):
-            raise ValueError(f'accumulation must be {ACCUMULATING!r} or {DISCARDING!r}, '
-                             f'got {accumulation!r}')
+            raise ValueError(
+                f'accumulation must be {ACCUMULATING!r} or {DISCARDING!r}, got {accumulation!r}'
+            )
         self._key_fn = key_fn
         self._value_fn = value_fn
         # Without early firings, Beam's default trigger is this very trigger (a pane when
         # the watermark passes the end, then one per late element) and lets runners use
         # their fast batch grouping.
-        self._trigger = (triggers.DefaultTrigger() if early is None else
-                         triggers.AfterWatermark(early=early, late=triggers.AfterCount(1)))
-        self._accumulation = (triggers.AccumulationMode.ACCUMULATING if accumulation == ACCUMULATING
-                              else triggers.AccumulationMode.DISCARDING)
+        self._trigger = (
+            triggers.DefaultTrigger()
+            if early is None
+            else triggers.AfterWatermark(early=early, late=triggers.AfterCount(1))
+        )
+        self._accumulation = (
+            triggers.AccumulationMode.ACCUMULATING
+            if accumulation == ACCUMULATING
+            else triggers.AccumulationMode.DISCARDING
+        )
         self._lateness = Duration.of(lateness)
 
     def expand(self, elements: beam.PCollection[Any]) -> beam.PCollection[WindowCount]:
         return (
             elements
-            | 'KeyAndValue' >> beam.ParDo(_KeyAndValueFn(self._key_fn, self._value_fn))
-            .with_output_types(Tuple[str, Tuple[int, float]])
-            | 'Window' >> beam.WindowInto(
-                self._window_fn, trigger=self._trigger,
-                accumulation_mode=self._accumulation, allowed_lateness=self._lateness)
+            | 'KeyAndValue'
+            >> beam.ParDo(_KeyAndValueFn(self._key_fn, self._value_fn)).with_output_types(
+                Tuple[str, Tuple[int, float]]
+            )
+            | 'Window'
+            >> beam.WindowInto(
+                self._window_fn,
+                trigger=self._trigger,
+                accumulation_mode=self._accumulation,
+                allowed_lateness=self._lateness,
+            )
             | 'SumPerKey' >> beam.CombinePerKey(_TotalsFn())
-            | 'ToRows' >> beam.ParDo(_ToWindowCountFn()).with_output_types(WindowCount))
+            | 'ToRows' >> beam.ParDo(_ToWindowCountFn()).with_output_types(WindowCount)
+        )
 
 
 class _KeyAndValueFn(beam.DoFn):
-    def __init__(self, key_fn: Callable[[Any], str],
-                 value_fn: Callable[[Any], Tuple[int, float]]) -> None:
+    def __init__(
+        self, key_fn: Callable[[Any], str], value_fn: Callable[[Any], Tuple[int, float]]
+    ) -> None:
         self._key_fn = key_fn
         self._value_fn = value_fn
 
@@ -223,12 +247,23 @@ def _add_exact(partials: List[float], x: float) -> None:
 
 
 class _ToWindowCountFn(beam.DoFn):
-    def process(self, element: Tuple[str, Tuple[int, int, float]],
-                window=beam.DoFn.WindowParam,
-                pane_info=beam.DoFn.PaneInfoParam) -> Iterable[WindowCount]:
+    def process(
+        self,
+        element: Tuple[str, Tuple[int, int, float]],
+        window=beam.DoFn.WindowParam,
+        pane_info=beam.DoFn.PaneInfoParam,
+    ) -> Iterable[WindowCount]:
         key, (count, units, revenue) = element
-        yield WindowCount(window.start.micros // 1000, window.end.micros // 1000, key, count,
-                          units, revenue, _PANE_NAMES[pane_info.timing], pane_info.index)
+        yield WindowCount(
+            window.start.micros // 1000,
+            window.end.micros // 1000,
+            key,
+            count,
+            units,
+            revenue,
+            _PANE_NAMES[pane_info.timing],
+            pane_info.index,
+        )
 
 
 def _order_of(element: Any) -> Order:

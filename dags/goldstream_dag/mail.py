@@ -5,6 +5,7 @@ it shows in a mail client without fetching anything) and every CSV of the day is
 The failure e-mail says which day failed, after how many tries, the error's last lines, and
 what to do next.
 """
+
 import datetime
 import html
 import json
@@ -14,6 +15,7 @@ from typing import Any, Mapping, NamedTuple, Tuple
 
 class Mail(NamedTuple):
     """An e-mail to send: subject, HTML body and files to attach (paths)."""
+
     subject: str
     html: str
     attachments: Tuple[str, ...]
@@ -21,8 +23,10 @@ class Mail(NamedTuple):
 
 def _headline(report: Mapping[str, Any]) -> str:
     summary = report['summary']
-    return (f"{summary['orders']:,} orders, {summary['fraud_alerts']:,} fraud alerts, "
-            f"{summary['dead_letters']:,} dead letters")
+    return (
+        f'{summary["orders"]:,} orders, {summary["fraud_alerts"]:,} fraud alerts, '
+        f'{summary["dead_letters"]:,} dead letters'
+    )
 
 
 def report_mail(folder: pathlib.Path) -> Mail:
@@ -34,12 +38,13 @@ def report_mail(folder: pathlib.Path) -> Mail:
     report = json.loads((folder / 'report.json').read_text(encoding='utf-8'))
     body = (folder / 'report.html').read_text(encoding='utf-8')
     attachments = tuple(str(path) for path in sorted(folder.glob('*.csv')))
-    subject = f"goldstream daily report {report['date']}: {_headline(report)}"
+    subject = f'goldstream daily report {report["date"]}: {_headline(report)}'
     return Mail(subject, body, attachments)
 
 
-def failure_mail(day: datetime.date, task_id: str, error: str, tries: int, dag_id: str,
-                 run_id: str) -> Mail:
+def failure_mail(
+    day: datetime.date, task_id: str, error: str, tries: int, dag_id: str, run_id: str
+) -> Mail:
     """The e-mail that says the report of `day` failed: `task_id` failed `tries` times.
 
     Args:
@@ -59,7 +64,8 @@ def failure_mail(day: datetime.date, task_id: str, error: str, tries: int, dag_i
         f'<code>{html.escape(dag_id)}</code>, run <code>{html.escape(run_id)}</code>, failed '
         f'{tries} times; no report was sent for this day.</p>'
         f'<p>Last error:</p><pre>{html.escape(error or "(see the task log)")}</pre>'
-        '<p>What to do: read the task\'s log in Airflow, fix the cause (the archive path, the '
+        "<p>What to do: read the task's log in Airflow, fix the cause (the archive path, the "
         'broker, the runner, the SMTP connection), then clear the failed task of this run so '
-        'it runs again; the report is e-mailed when it succeeds.</p></body></html>\n')
+        'it runs again; the report is e-mailed when it succeeds.</p></body></html>\n'
+    )
     return Mail(subject, body, ())

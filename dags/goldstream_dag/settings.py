@@ -9,6 +9,7 @@ from the project folder, where the report runs.
 The DAG's shape (retries, back-off, first day) is read when Airflow parses the file, so it
 comes from environment variables of the Airflow processes instead (`schedule_settings`).
 """
+
 import datetime
 import os
 import pathlib
@@ -20,19 +21,19 @@ DEFAULT_SMTP_CONN_ID = 'goldstream_smtp'
 
 SETTINGS = {
     'project_dir': 'the goldstream clone the report runs in (default: the folder above the '
-                   'DAG folder)',
+    'DAG folder)',
     'python': 'the interpreter that has goldstream and Apache Beam (default: '
-              '<project_dir>/.venv/bin/python, which ./run_local.sh setup makes)',
+    '<project_dir>/.venv/bin/python, which ./run_local.sh setup makes)',
     'runner': 'the Beam runner: DirectRunner (default), FlinkRunner, DataflowRunner, ...',
-    'archive_path': 'the streaming pipeline\'s archive (default: <project_dir>/archive)',
+    'archive_path': "the streaming pipeline's archive (default: <project_dir>/archive)",
     'reference_data': 'the customers and products folder (default: <project_dir>/reference)',
     'reports_path': 'where reports are written (default: <project_dir>/reports); the e-mail '
-                    'task reads the day\'s files from there, so it must be a local folder',
+    "task reads the day's files from there, so it must be a local folder",
     'extra_args': 'more options for pipelines.daily_report, as one shell-quoted string (e.g. '
-                  '"--source=kafka --brokers=host:9092", "--flink_master=host:8081")',
+    '"--source=kafka --brokers=host:9092", "--flink_master=host:8081")',
     'recipients': 'who gets the report: e-mail addresses separated by commas (required)',
     'failure_recipients': 'who is told when the report fails after its last retry (default: '
-                          'the recipients)',
+    'the recipients)',
     'mail_from': 'the sender address (default: goldstream@localhost)',
     'smtp_conn_id': f'the Airflow SMTP connection (default: {DEFAULT_SMTP_CONN_ID})',
     'timeout_s': 'seconds one try of the report may take before it is stopped (default 7200)',
@@ -42,6 +43,7 @@ SETTINGS = {
 
 class JobSettings(NamedTuple):
     """The resolved run-time settings (see `SETTINGS`)."""
+
     project_dir: pathlib.Path
     python: str
     runner: str
@@ -67,6 +69,7 @@ class ScheduleSettings(NamedTuple):
         start_date: The first day whose 02:00 run catch-up creates, UTC
             (`GOLDSTREAM_REPORT_START_DATE`, 2026-11-01).
     """
+
     retries: int
     retry_delay: datetime.timedelta
     max_retry_delay: datetime.timedelta
@@ -83,8 +86,9 @@ def _in_project(project_dir: pathlib.Path, path: str) -> str:
     return str(project_dir / path)
 
 
-def resolve(params: Mapping[str, object], variable: Callable[[str], Optional[str]],
-            dag_folder: pathlib.Path) -> JobSettings:
+def resolve(
+    params: Mapping[str, object], variable: Callable[[str], Optional[str]], dag_folder: pathlib.Path
+) -> JobSettings:
     """The run-time settings of one DAG run.
 
     Args:
@@ -95,6 +99,7 @@ def resolve(params: Mapping[str, object], variable: Callable[[str], Optional[str
     Raises:
         ValueError: If `timeout_s` is not a positive number or `extra_args` does not parse.
     """
+
     def get(name: str, default: str) -> str:
         value = params.get(name)
         if value in (None, ''):
@@ -106,16 +111,18 @@ def resolve(params: Mapping[str, object], variable: Callable[[str], Optional[str
     try:
         extra_args = tuple(shlex.split(get('extra_args', '')))
     except ValueError as error:
-        raise ValueError(f'{VARIABLE_PREFIX}extra_args does not parse as shell words: '
-                         f'{error}') from None
+        raise ValueError(
+            f'{VARIABLE_PREFIX}extra_args does not parse as shell words: {error}'
+        ) from None
     timeout = get('timeout_s', '7200')
     try:
         timeout_s = float(timeout)
     except ValueError:
         timeout_s = -1.0
     if not timeout_s > 0:
-        raise ValueError(f'{VARIABLE_PREFIX}timeout_s must be a number of seconds above 0, '
-                         f'got {timeout!r}')
+        raise ValueError(
+            f'{VARIABLE_PREFIX}timeout_s must be a number of seconds above 0, got {timeout!r}'
+        )
     return JobSettings(
         project_dir=project_dir,
         python=get('python', str(project_dir / '.venv' / 'bin' / 'python')),
@@ -128,7 +135,8 @@ def resolve(params: Mapping[str, object], variable: Callable[[str], Optional[str
         failure_recipients=_split_addresses(get('failure_recipients', '')) or recipients,
         mail_from=get('mail_from', 'goldstream@localhost'),
         smtp_conn_id=get('smtp_conn_id', DEFAULT_SMTP_CONN_ID),
-        timeout_s=timeout_s)
+        timeout_s=timeout_s,
+    )
 
 
 def schedule_settings(environ: Mapping[str, str] = os.environ) -> ScheduleSettings:
@@ -137,6 +145,7 @@ def schedule_settings(environ: Mapping[str, str] = os.environ) -> ScheduleSettin
     Raises:
         ValueError: Naming the variable whose value is not a number (or not a date).
     """
+
     def number(name: str, default: str, minimum: float) -> float:
         text = environ.get(name, default)
         try:
@@ -151,13 +160,16 @@ def schedule_settings(environ: Mapping[str, str] = os.environ) -> ScheduleSettin
     try:
         first_day = datetime.date.fromisoformat(start)
     except ValueError:
-        raise ValueError(f'GOLDSTREAM_REPORT_START_DATE must be YYYY-MM-DD, got {start!r}') \
-            from None
+        raise ValueError(
+            f'GOLDSTREAM_REPORT_START_DATE must be YYYY-MM-DD, got {start!r}'
+        ) from None
     return ScheduleSettings(
         retries=int(number('GOLDSTREAM_REPORT_RETRIES', '3', 0)),
-        retry_delay=datetime.timedelta(
-            seconds=number('GOLDSTREAM_REPORT_RETRY_DELAY_S', '300', 1)),
+        retry_delay=datetime.timedelta(seconds=number('GOLDSTREAM_REPORT_RETRY_DELAY_S', '300', 1)),
         max_retry_delay=datetime.timedelta(
-            seconds=number('GOLDSTREAM_REPORT_MAX_RETRY_DELAY_S', '3600', 1)),
-        start_date=datetime.datetime(first_day.year, first_day.month, first_day.day,
-                                     tzinfo=datetime.timezone.utc))
+            seconds=number('GOLDSTREAM_REPORT_MAX_RETRY_DELAY_S', '3600', 1)
+        ),
+        start_date=datetime.datetime(
+            first_day.year, first_day.month, first_day.day, tzinfo=datetime.timezone.utc
+        ),
+    )

@@ -5,6 +5,7 @@ returns is the `report.json` document that `pipelines.daily_report` describes. A
 never added up across currencies: the revenue tables are per currency (the `currency`
 column), or hold one report currency when `rates` converted every amount first.
 """
+
 import datetime
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
@@ -40,13 +41,15 @@ def utc_iso(epoch_ms: int) -> str:
     return moment.strftime('%Y-%m-%dT%H:%M:%S.') + f'{epoch_ms % 1000:03d}Z'
 
 
-def made_stamp(source: str, runner: str,
-               now: Optional[datetime.datetime] = None) -> Dict[str, str]:
+def made_stamp(source: str, runner: str, now: Optional[datetime.datetime] = None) -> Dict[str, str]:
     """The report's `made` stamp: when (UTC, to the second), from which source, by which
     runner."""
     now = now or datetime.datetime.now(datetime.timezone.utc)
-    return {'at': now.astimezone(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'),
-            'source': source, 'runner': runner}
+    return {
+        'at': now.astimezone(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'),
+        'source': source,
+        'runner': runner,
+    }
 
 
 def _sales(row: Optional[WindowCount]) -> Dict[str, Any]:
@@ -74,21 +77,26 @@ def _ranked(rows: Iterable[WindowCount]) -> List[Tuple[str, WindowCount]]:
     return sorted(keyed, key=lambda item: (-cents(item[1].revenue), item[0]))
 
 
-def assemble_report(day: datetime.date, *, per_currency: Sequence[WindowCount],
-                    hourly: Sequence[WindowCount],
-                    top_products: Sequence[Tuple[str, List[WindowCount]]],
-                    top_customers: Sequence[Tuple[str, List[WindowCount]]],
-                    unique_customers: int, categories: Sequence[WindowCount],
-                    product_names: Mapping[str, Optional[str]],
-                    customer_names: Mapping[str, Optional[str]],
-                    alerts: Sequence[Tuple[str, int]],
-                    dead_letters: Sequence[Tuple[str, int]],
-                    alert_rows: Sequence[Mapping[str, Any]] = (),
-                    converted: Sequence[WindowCount] = (),
-                    rates: Optional[CurrencyRates] = None,
-                    previous: Optional[Mapping[str, Any]] = None,
-                    made: Optional[Mapping[str, str]] = None,
-                    top_n: int = TOP_N) -> Dict[str, Any]:
+def assemble_report(
+    day: datetime.date,
+    *,
+    per_currency: Sequence[WindowCount],
+    hourly: Sequence[WindowCount],
+    top_products: Sequence[Tuple[str, List[WindowCount]]],
+    top_customers: Sequence[Tuple[str, List[WindowCount]]],
+    unique_customers: int,
+    categories: Sequence[WindowCount],
+    product_names: Mapping[str, Optional[str]],
+    customer_names: Mapping[str, Optional[str]],
+    alerts: Sequence[Tuple[str, int]],
+    dead_letters: Sequence[Tuple[str, int]],
+    alert_rows: Sequence[Mapping[str, Any]] = (),
+    converted: Sequence[WindowCount] = (),
+    rates: Optional[CurrencyRates] = None,
+    previous: Optional[Mapping[str, Any]] = None,
+    made: Optional[Mapping[str, str]] = None,
+    top_n: int = TOP_N,
+) -> Dict[str, Any]:
     """The report dict of `day` from its gathered figures.
 
     Args:
@@ -121,13 +129,23 @@ def assemble_report(day: datetime.date, *, per_currency: Sequence[WindowCount],
     dead_letter_rows: List[Dict[str, Any]] = []
     for key, count in sorted(dead_letters, key=lambda item: (-item[1], item[0])):
         stage, _, reason = key.partition('/')
-        dead_letter_rows.append({'stage': stage, 'reason': reason,
-                                 'meaning': meaning(stage, reason), 'dead_letters': count})
+        dead_letter_rows.append(
+            {
+                'stage': stage,
+                'reason': reason,
+                'meaning': meaning(stage, reason),
+                'dead_letters': count,
+            }
+        )
     dead_letter_total = sum(row['dead_letters'] for row in dead_letter_rows)
 
-    summary: Dict[str, Any] = {'orders': orders, 'units': units,
-                               'unique_customers': unique_customers,
-                               'fraud_alerts': alert_total, 'dead_letters': dead_letter_total}
+    summary: Dict[str, Any] = {
+        'orders': orders,
+        'units': units,
+        'unique_customers': unique_customers,
+        'fraud_alerts': alert_total,
+        'dead_letters': dead_letter_total,
+    }
     if rates is not None:
         total = converted[0] if converted else None
         summary.update(revenue=_sales(total)['revenue'], average_order_value=_average(total))
@@ -143,62 +161,103 @@ def assemble_report(day: datetime.date, *, per_currency: Sequence[WindowCount],
         'format': REPORT_FORMAT,
         'date': day.isoformat(),
         'empty': not (orders or alert_total or dead_letter_total),
-        'notes': _notes(day, orders, alert_total, dead_letter_total, by_currency, rates,
-                        previous),
+        'notes': _notes(day, orders, alert_total, dead_letter_total, by_currency, rates, previous),
         'currency': rates.currency if rates is not None else None,
         'made': dict(made or made_stamp('', '')),
         'summary': summary,
         'revenue_per_currency': [
             dict({'currency': currency}, **_sales(row), average_order_value=_average(row))
-            for currency, row in sorted(by_currency.items())],
+            for currency, row in sorted(by_currency.items())
+        ],
         'revenue_per_hour': [
-            dict({'currency': currency, 'hour': hour,
-                  'start': f'{day.isoformat()}T{hour:02d}:00:00Z'},
-                 **_sales(hours.get(currency, {}).get(hour)))
-            for currency in currencies for hour in range(24)],
+            dict(
+                {
+                    'currency': currency,
+                    'hour': hour,
+                    'start': f'{day.isoformat()}T{hour:02d}:00:00Z',
+                },
+                **_sales(hours.get(currency, {}).get(hour)),
+            )
+            for currency in currencies
+            for hour in range(24)
+        ],
         'top_products': [
-            dict({'currency': currency, 'rank': rank, 'product_id': key,
-                  'name': product_names.get(key)}, **_sales(row))
+            dict(
+                {
+                    'currency': currency,
+                    'rank': rank,
+                    'product_id': key,
+                    'name': product_names.get(key),
+                },
+                **_sales(row),
+            )
             for currency in currencies
-            for rank, (key, row) in enumerate(_ranked(products.get(currency, []))[:top_n], 1)],
+            for rank, (key, row) in enumerate(_ranked(products.get(currency, []))[:top_n], 1)
+        ],
         'top_customers': [
-            dict({'currency': currency, 'rank': rank, 'customer_id': key,
-                  'name': customer_names.get(key)}, **_sales(row))
+            dict(
+                {
+                    'currency': currency,
+                    'rank': rank,
+                    'customer_id': key,
+                    'name': customer_names.get(key),
+                },
+                **_sales(row),
+            )
             for currency in currencies
-            for rank, (key, row) in enumerate(_ranked(customers.get(currency, []))[:top_n], 1)],
+            for rank, (key, row) in enumerate(_ranked(customers.get(currency, []))[:top_n], 1)
+        ],
         'revenue_per_category': [
             dict({'currency': currency, 'category': key}, **_sales(row))
             for currency in currencies
-            for key, row in _ranked(category_rows.get(currency, {}).values())],
-        'alerts_per_rule': [{'rule': rule, 'alerts': count}
-                            for rule, count in sorted(alert_counts.items())],
+            for key, row in _ranked(category_rows.get(currency, {}).values())
+        ],
+        'alerts_per_rule': [
+            {'rule': rule, 'alerts': count} for rule, count in sorted(alert_counts.items())
+        ],
         'alerts': [
-            {'time': utc_iso(row['event_time_ms']), 'rule': row['rule'],
-             'card_id': row['card_id'], 'order_ids': list(row['order_ids']),
-             'alert_id': row['alert_id']}
-            for row in sorted(alert_rows, key=lambda r: (r['event_time_ms'], r['rule'],
-                                                         r['card_id'], r['alert_id']))],
+            {
+                'time': utc_iso(row['event_time_ms']),
+                'rule': row['rule'],
+                'card_id': row['card_id'],
+                'order_ids': list(row['order_ids']),
+                'alert_id': row['alert_id'],
+            }
+            for row in sorted(
+                alert_rows,
+                key=lambda r: (r['event_time_ms'], r['rule'], r['card_id'], r['alert_id']),
+            )
+        ],
         'dead_letters_per_reason': dead_letter_rows,
     }
     report['headlines'] = headlines(report, previous)
     return report
 
 
-def _notes(day: datetime.date, orders: int, alert_total: int, dead_letter_total: int,
-           by_currency: Mapping[str, WindowCount], rates: Optional[CurrencyRates],
-           previous: Optional[Mapping[str, Any]]) -> List[str]:
+def _notes(
+    day: datetime.date,
+    orders: int,
+    alert_total: int,
+    dead_letter_total: int,
+    by_currency: Mapping[str, WindowCount],
+    rates: Optional[CurrencyRates],
+    previous: Optional[Mapping[str, Any]],
+) -> List[str]:
     notes = []
     if not orders:
         if dead_letter_total or alert_total:
-            notes.append(f'No valid orders on {day.isoformat()}; '
-                         f'{dead_letter_total} dead letters.')
+            notes.append(f'No valid orders on {day.isoformat()}; {dead_letter_total} dead letters.')
         else:
-            notes.append(f'No orders, alerts or dead letters were found for '
-                         f'{day.isoformat()}: the day is empty.')
+            notes.append(
+                f'No orders, alerts or dead letters were found for '
+                f'{day.isoformat()}: the day is empty.'
+            )
     if rates is None and len(by_currency) > 1:
-        notes.append(f'Orders were paid in {len(by_currency)} currencies; amounts are shown '
-                     'per currency and never added up across them (give a rates file to '
-                     'convert them into one).')
+        notes.append(
+            f'Orders were paid in {len(by_currency)} currencies; amounts are shown '
+            'per currency and never added up across them (give a rates file to '
+            'convert them into one).'
+        )
     if rates is not None:
         notes.append(f'Amounts are converted into {rates.currency} with the rates file.')
     before = (day - datetime.timedelta(days=1)).isoformat()

@@ -9,6 +9,7 @@ previous
 report does not have (no such report, another currency, an older format) is shown without
 a previous value, and its change is null.
 """
+
 import datetime
 import json
 import logging
@@ -28,7 +29,8 @@ def headline_values(report: Mapping[str, Any]) -> List[Tuple[str, Optional[str],
     """(figure, currency or None, value) of each headline figure of a report dict."""
     summary = report['summary']
     values: List[Tuple[str, Optional[str], Any]] = [
-        (figure, None, summary[figure]) for figure in COUNT_FIGURES]
+        (figure, None, summary[figure]) for figure in COUNT_FIGURES
+    ]
     if report.get('currency'):
         values += [(figure, report['currency'], summary[figure]) for figure in AMOUNT_FIGURES]
     else:
@@ -45,8 +47,9 @@ def change_pct(value: Optional[float], previous: Optional[float]) -> Optional[fl
     return round((value - previous) / previous * 100, 1)
 
 
-def headlines(report: Mapping[str, Any],
-              previous: Optional[Mapping[str, Any]]) -> List[Dict[str, Any]]:
+def headlines(
+    report: Mapping[str, Any], previous: Optional[Mapping[str, Any]]
+) -> List[Dict[str, Any]]:
     """The `headlines` rows of a report: each figure, the previous day's, the change in %.
 
     Args:
@@ -55,12 +58,19 @@ def headlines(report: Mapping[str, Any],
     """
     before: Dict[Tuple[str, Optional[str]], Any] = {}
     if previous is not None and previous.get('format', 0) >= COMPARABLE_FORMAT:
-        before = {(figure, currency): value
-                  for figure, currency, value in headline_values(previous)}
-    return [{'figure': figure, 'currency': currency, 'value': value,
-             'previous': before.get((figure, currency)),
-             'change_pct': change_pct(value, before.get((figure, currency)))}
-            for figure, currency, value in headline_values(report)]
+        before = {
+            (figure, currency): value for figure, currency, value in headline_values(previous)
+        }
+    return [
+        {
+            'figure': figure,
+            'currency': currency,
+            'value': value,
+            'previous': before.get((figure, currency)),
+            'change_pct': change_pct(value, before.get((figure, currency))),
+        }
+        for figure, currency, value in headline_values(report)
+    ]
 
 
 def previous_report_path(reports_path: str, day: datetime.date) -> str:
@@ -81,6 +91,9 @@ def read_report(path: str) -> Optional[Dict[str, Any]]:
         with FileSystems.open(path) as handle:
             return json.loads(handle.read().decode('utf-8'))
     except (OSError, ValueError) as error:
-        logging.warning('The previous day\'s report %s is unreadable (%s); this report has '
-                        'no comparison', path, error)
+        logging.warning(
+            "The previous day's report %s is unreadable (%s); this report has no comparison",
+            path,
+            error,
+        )
         return None

@@ -13,6 +13,7 @@ The report currency's own rate is 1 and may be left out. An order in a currency 
 does not list fails the report with a message naming the currency: a silent guess would put
 a wrong figure in front of a manager.
 """
+
 import json
 import math
 from typing import Any, Callable, Dict, NamedTuple, Optional, Tuple
@@ -35,6 +36,7 @@ class CurrencyRates(NamedTuple):
         rates: Per ISO 4217 code, what one unit of it is worth in `currency` (`currency`
             itself included, at 1.0).
     """
+
     currency: str
     rates: Dict[str, float]
 
@@ -50,7 +52,8 @@ class CurrencyRates(NamedTuple):
             raise ValueError(
                 f'the rates file has no rate for {currency} (report currency '
                 f'{self.currency}): add "{currency}": <value of 1 {currency} in '
-                f'{self.currency}> to its "rates"') from None
+                f'{self.currency}> to its "rates"'
+            ) from None
 
 
 def parse_rates(data: Any, origin: str = 'rates file') -> CurrencyRates:
@@ -61,23 +64,29 @@ def parse_rates(data: Any, origin: str = 'rates file') -> CurrencyRates:
             not ISO 4217, or a rate that is not a positive finite number.
     """
     if not isinstance(data, dict) or not isinstance(data.get('rates'), dict):
-        raise ValueError(f'{origin}: expected a JSON object {{"currency": "EUR", "rates": '
-                         '{"USD": 0.92, ...}}')
+        raise ValueError(
+            f'{origin}: expected a JSON object {{"currency": "EUR", "rates": {{"USD": 0.92, ...}}}}'
+        )
     currency = data.get('currency')
     if currency not in ISO_4217_CODES:
-        raise ValueError(f'{origin}: "currency" must be an ISO 4217 code such as "EUR", '
-                         f'got {currency!r}')
+        raise ValueError(
+            f'{origin}: "currency" must be an ISO 4217 code such as "EUR", got {currency!r}'
+        )
     rates = {currency: 1.0}
     for code, rate in data['rates'].items():
         if code not in ISO_4217_CODES:
             raise ValueError(f'{origin}: {code!r} is not an ISO 4217 currency code')
-        if (isinstance(rate, bool) or not isinstance(rate, (int, float))
-                or not math.isfinite(rate) or rate <= 0):
-            raise ValueError(f'{origin}: the rate of {code} must be a number above 0, '
-                             f'got {rate!r}')
+        if (
+            isinstance(rate, bool)
+            or not isinstance(rate, (int, float))
+            or not math.isfinite(rate)
+            or rate <= 0
+        ):
+            raise ValueError(f'{origin}: the rate of {code} must be a number above 0, got {rate!r}')
         if code == currency and rate != 1:
-            raise ValueError(f'{origin}: the rate of the report currency {code} must be 1, '
-                             f'got {rate!r}')
+            raise ValueError(
+                f'{origin}: the rate of the report currency {code} must be 1, got {rate!r}'
+            )
         rates[code] = float(rate)
     return CurrencyRates(currency, rates)
 
@@ -91,8 +100,10 @@ def load_rates(path: Optional[str]) -> Optional[CurrencyRates]:
     if not path:
         return None
     if not FileSystems.exists(path):
-        raise ValueError(f'--rates_file {path} does not exist: give a JSON file of rates, '
-                         'or leave the option out to report each currency apart')
+        raise ValueError(
+            f'--rates_file {path} does not exist: give a JSON file of rates, '
+            'or leave the option out to report each currency apart'
+        )
     with FileSystems.open(path) as handle:
         text = handle.read().decode('utf-8')
     try:

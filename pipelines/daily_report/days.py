@@ -1,4 +1,5 @@
 """UTC days for the daily report: their bounds, the day before, and a range of days."""
+
 import datetime
 from typing import List, Tuple
 
@@ -21,6 +22,8 @@ def days_between(first: datetime.date, last: datetime.date) -> List[datetime.dat
         ValueError: If `last` is before `first`.
     """
     if last < first:
-        raise ValueError(f'the range ends ({last.isoformat()}) before it starts '
-                         f'({first.isoformat()}): give --from on or before --to')
+        raise ValueError(
+            f'the range ends ({last.isoformat()}) before it starts '
+            f'({first.isoformat()}): give --from on or before --to'
+        )
     return [first + datetime.timedelta(days=n) for n in range((last - first).days + 1)]

@@ -6,6 +6,7 @@
 into one report dict (`report_assemble.assemble_report`): the JSON document that
 `pipelines.daily_report` describes.
 """
+
 import base64
 import datetime
 import json
@@ -62,8 +63,9 @@ class ArchivedOrders(beam.PTransform):
 
     def expand(self, records: beam.PCollection[Dict]) -> Dict[str, beam.PCollection]:
         start_ms, end_ms = day_bounds_ms(self._day)
-        result = records | 'TypeOrders' >> beam.ParDo(
-            _TypeOrderFn(start_ms, end_ms)).with_outputs(DEAD_LETTER, main=VALID)
+        result = records | 'TypeOrders' >> beam.ParDo(_TypeOrderFn(start_ms, end_ms)).with_outputs(
+            DEAD_LETTER, main=VALID
+        )
         return {VALID: result[VALID], DEAD_LETTER: result[DEAD_LETTER]}
 
 
@@ -77,22 +79,43 @@ class _TypeOrderFn(beam.DoFn):
         try:
             order = validate_order(fields, now_ms=self._end_ms)
         except ValidationError as error:
-            yield self._dead_letter(fields, STAGE_VALIDATE, str(error.reason),
-                                    f'archived order failed re-validation: {error.message}')
+            yield self._dead_letter(
+                fields,
+                STAGE_VALIDATE,
+                str(error.reason),
+                f'archived order failed re-validation: {error.message}',
+            )
             return
         if not self._start_ms <= order.event_time_ms < self._end_ms:
-            yield self._dead_letter(fields, STAGE_ARCHIVE, OUTSIDE_DAY,
-                                    f'archived order at {order.timestamp} is not in the day '
-                                    'of its archive folder')
+            yield self._dead_letter(
+                fields,
+                STAGE_ARCHIVE,
+                OUTSIDE_DAY,
+                f'archived order at {order.timestamp} is not in the day of its archive folder',
+            )
             return
         yield TimestampedValue(order, order.event_time_ms / 1000)
 
     def _dead_letter(self, fields, stage, reason, message):
         self._rejected.inc()
         raw = json.dumps(dict(fields), sort_keys=True, default=str).encode('utf-8')
-        return pvalue.TaggedOutput(DEAD_LETTER, DeadLetter(
-            stage, reason, message, base64.b64encode(raw).decode('ascii'), None, None, None,
-            int(time.time() * 1000), None, len(raw), sha256_hex(raw), False))
+        return pvalue.TaggedOutput(
+            DEAD_LETTER,
+            DeadLetter(
+                stage,
+                reason,
+                message,
+                base64.b64encode(raw).decode('ascii'),
+                None,
+                None,
+                None,
+                int(time.time() * 1000),
+                None,
+                len(raw),
+                sha256_hex(raw),
+                False,
+            ),
+        )
 
 
 def customer_id_of(element: EnrichedOrder) -> str:
@@ -110,7 +133,7 @@ def everything(element: Any) -> str:
 def dead_letter_reason(dead_letter: Any) -> str:
     """`stage/REASON` of a `DeadLetter` or an archived dead-letter dict."""
     fields = as_mapping(dead_letter)
-    return f"{fields['stage']}/{fields['reason']}"
+    return f'{fields["stage"]}/{fields["reason"]}'
 
 
 def alert_rule(alert: Any) -> str:
@@ -120,9 +143,13 @@ def alert_rule(alert: Any) -> str:
 def alert_row(alert: Any) -> Dict[str, Any]:
     """An `Alert` (or alert dict) as a row of the report's `alerts` list."""
     fields = as_mapping(alert)
-    return {'event_time_ms': int(fields['event_time']), 'rule': fields['rule'],
-            'card_id': fields['card_id'], 'order_ids': list(fields['order_ids']),
-            'alert_id': fields['alert_id']}
+    return {
+        'event_time_ms': int(fields['event_time']),
+        'rule': fields['rule'],
+        'card_id': fields['card_id'],
+        'order_ids': list(fields['order_ids']),
+        'alert_id': fields['alert_id'],
+    }
 
 
 def _product_name(element: EnrichedOrder) -> Tuple[str, Optional[str]]:
@@ -157,6 +184,7 @@ class ReportContext(NamedTuple):
         source: Where the day was read from, for people (e.g. `archive /data/archive`).
         runner: The Beam runner that made the report.
     """
+
     rates: Optional[CurrencyRates] = None
     previous_report: Optional[str] = None
     source: str = ''
@@ -177,8 +205,9 @@ class ComputeReportFigures(beam.PTransform):
     report dict.
     """
 
-    def __init__(self, day: datetime.date, top_n: int = TOP_N,
-                 context: ReportContext = ReportContext()):
+    def __init__(
+        self, day: datetime.date, top_n: int = TOP_N, context: ReportContext = ReportContext()
+    ):
         super().__init__()
         if not isinstance(top_n, int) or top_n < 1:
             raise ValueError(f'top_n must be an int of at least 1, got {top_n!r}')
@@ -192,17 +221,22 @@ class ComputeReportFigures(beam.PTransform):
         rates = self._context.rates
 
         def per_key(label, key_fn, size_s=DAY_S, value_fn=ConvertedAmount(rates)):
-            return (enriched
-                    | label >> CountPerWindow(key_fn, value_fn, size_s=size_s)
-                    | f'{label}Global' >> beam.WindowInto(GlobalWindows()))
+            return (
+                enriched
+                | label >> CountPerWindow(key_fn, value_fn, size_s=size_s)
+                | f'{label}Global' >> beam.WindowInto(GlobalWindows())
+            )
 
         def top(label, rows):
-            return (rows
-                    | f'{label}ByCurrency' >> beam.Map(_by_currency)
-                    | label >> beam.combiners.Top.PerKey(self._top_n, key=_rank, reverse=True))
+            return (
+                rows
+                | f'{label}ByCurrency' >> beam.Map(_by_currency)
+                | label >> beam.combiners.Top.PerKey(self._top_n, key=_rank, reverse=True)
+            )
 
-        per_currency = per_key('RevenuePerCurrency', _order_currency,
-                               value_fn=ConvertedAmount(None))
+        per_currency = per_key(
+            'RevenuePerCurrency', _order_currency, value_fn=ConvertedAmount(None)
+        )
         if rates is not None:
             converted = per_key('ConvertedTotal', everything)
         else:
@@ -211,44 +245,65 @@ class ComputeReportFigures(beam.PTransform):
         products = per_key('RevenuePerProduct', ByCurrency(product_id_of, rates))
         customers = per_key('RevenuePerCustomer', ByCurrency(customer_id_of, rates))
         categories = per_key('RevenuePerCategory', ByCurrency(category_of, rates))
-        unique_customers = (customers
-                            | 'CustomerIds' >> beam.Map(_customer_of_key)
-                            | 'DistinctCustomers' >> beam.Distinct()
-                            | 'UniqueCustomers' >> beam.combiners.Count.Globally())
-        product_names = (enriched | 'ProductNames' >> beam.Map(_product_name)
-                         | 'DistinctProductNames' >> beam.Distinct())
-        customer_names = (enriched | 'CustomerNames' >> beam.Map(_customer_name)
-                          | 'DistinctCustomerNames' >> beam.Distinct())
+        unique_customers = (
+            customers
+            | 'CustomerIds' >> beam.Map(_customer_of_key)
+            | 'DistinctCustomers' >> beam.Distinct()
+            | 'UniqueCustomers' >> beam.combiners.Count.Globally()
+        )
+        product_names = (
+            enriched
+            | 'ProductNames' >> beam.Map(_product_name)
+            | 'DistinctProductNames' >> beam.Distinct()
+        )
+        customer_names = (
+            enriched
+            | 'CustomerNames' >> beam.Map(_customer_name)
+            | 'DistinctCustomerNames' >> beam.Distinct()
+        )
         global_alerts = alerts | 'AlertsGlobal' >> beam.WindowInto(GlobalWindows())
-        alerts_per_rule = (global_alerts
-                           | 'AlertRule' >> beam.Map(alert_rule)
-                           | 'AlertsPerRule' >> beam.combiners.Count.PerElement())
+        alerts_per_rule = (
+            global_alerts
+            | 'AlertRule' >> beam.Map(alert_rule)
+            | 'AlertsPerRule' >> beam.combiners.Count.PerElement()
+        )
         alert_rows = global_alerts | 'AlertRows' >> beam.Map(alert_row)
-        dead_letters_per_reason = (dead_letters
-                                   | 'DeadLettersGlobal' >> beam.WindowInto(GlobalWindows())
-                                   | 'DeadLetterReason' >> beam.Map(dead_letter_reason)
-                                   | 'DeadLettersPerReason' >> beam.combiners.Count.PerElement())
+        dead_letters_per_reason = (
+            dead_letters
+            | 'DeadLettersGlobal' >> beam.WindowInto(GlobalWindows())
+            | 'DeadLetterReason' >> beam.Map(dead_letter_reason)
+            | 'DeadLettersPerReason' >> beam.combiners.Count.PerElement()
+        )
 
-        previous = (pipeline
-                    | 'PreviousReportPath' >> beam.Create([self._context.previous_report])
-                    | 'ReadPreviousReport' >> beam.FlatMap(_read_previous))
+        previous = (
+            pipeline
+            | 'PreviousReportPath' >> beam.Create([self._context.previous_report])
+            | 'ReadPreviousReport' >> beam.FlatMap(_read_previous)
+        )
 
-        return (pipeline
-                | 'ReportDay' >> beam.Create([self._day.isoformat()])
-                | 'AssembleReport' >> beam.Map(
-                    _assemble, self._top_n, self._context,
-                    previous=pvalue.AsSingleton(previous, default_value=None),
-                    per_currency=pvalue.AsList(per_currency),
-                    converted=pvalue.AsList(converted), hourly=pvalue.AsList(hourly),
-                    top_products=pvalue.AsList(top('TopProducts', products)),
-                    top_customers=pvalue.AsList(top('TopCustomers', customers)),
-                    unique_customers=pvalue.AsSingleton(unique_customers),
-                    categories=pvalue.AsList(categories),
-                    product_names=pvalue.AsDict(product_names),
-                    customer_names=pvalue.AsDict(customer_names),
-                    alerts=pvalue.AsList(alerts_per_rule),
-                    alert_rows=pvalue.AsList(alert_rows),
-                    dead_letters=pvalue.AsList(dead_letters_per_reason)))
+        return (
+            pipeline
+            | 'ReportDay' >> beam.Create([self._day.isoformat()])
+            | 'AssembleReport'
+            >> beam.Map(
+                _assemble,
+                self._top_n,
+                self._context,
+                previous=pvalue.AsSingleton(previous, default_value=None),
+                per_currency=pvalue.AsList(per_currency),
+                converted=pvalue.AsList(converted),
+                hourly=pvalue.AsList(hourly),
+                top_products=pvalue.AsList(top('TopProducts', products)),
+                top_customers=pvalue.AsList(top('TopCustomers', customers)),
+                unique_customers=pvalue.AsSingleton(unique_customers),
+                categories=pvalue.AsList(categories),
+                product_names=pvalue.AsDict(product_names),
+                customer_names=pvalue.AsDict(customer_names),
+                alerts=pvalue.AsList(alerts_per_rule),
+                alert_rows=pvalue.AsList(alert_rows),
+                dead_letters=pvalue.AsList(dead_letters_per_reason),
+            )
+        )
 
 
 def _read_previous(path: Optional[str]) -> List[Dict[str, Any]]:
@@ -259,5 +314,10 @@ def _read_previous(path: Optional[str]) -> List[Dict[str, Any]]:
 
 
 def _assemble(day: str, top_n: int, context: ReportContext, **figures) -> Dict:
-    return assemble_report(datetime.date.fromisoformat(day), top_n=top_n, rates=context.rates,
-                           made=made_stamp(context.source, context.runner), **figures)
+    return assemble_report(
+        datetime.date.fromisoformat(day),
+        top_n=top_n,
+        rates=context.rates,
+        made=made_stamp(context.source, context.runner),
+        **figures,
+    )

@@ -12,6 +12,7 @@ products and revenue per category; then the other tables; and a footer saying wh
 which source and by which runner the report was made. An empty
 day gives a page that says so, with the charts showing "no data".
 """
+
 import html
 from typing import Any, List, Mapping, Optional, Sequence, Tuple
 
@@ -35,26 +36,53 @@ td.n{text-align:right} caption{font-weight:bold;text-align:left;padding:.3em 0}
 """
 
 _TABLES: Tuple[Tuple[str, str, Tuple[str, ...]], ...] = (
-    ('headlines', 'Headline figures beside the previous day',
-     ('figure', 'currency', 'value', 'previous', 'change_pct')),
-    ('revenue_per_currency', 'Revenue per currency',
-     ('currency', 'orders', 'units', 'revenue', 'average_order_value')),
+    (
+        'headlines',
+        'Headline figures beside the previous day',
+        ('figure', 'currency', 'value', 'previous', 'change_pct'),
+    ),
+    (
+        'revenue_per_currency',
+        'Revenue per currency',
+        ('currency', 'orders', 'units', 'revenue', 'average_order_value'),
+    ),
     ('alerts', 'Fraud alerts of the day (time UTC)', ('time', 'rule', 'card_id', 'order_ids')),
     ('alerts_per_rule', 'Fraud alerts per rule', ('rule', 'alerts')),
-    ('dead_letters_per_reason', 'Dead letters per reason',
-     ('stage', 'reason', 'meaning', 'dead_letters')),
-    ('revenue_per_hour', 'Revenue per hour (UTC)',
-     ('currency', 'hour', 'orders', 'units', 'revenue')),
-    ('top_products', 'Top products by revenue',
-     ('currency', 'rank', 'product_id', 'name', 'orders', 'units', 'revenue')),
-    ('top_customers', 'Top customers by revenue',
-     ('currency', 'rank', 'customer_id', 'name', 'orders', 'units', 'revenue')),
-    ('revenue_per_category', 'Revenue per category',
-     ('currency', 'category', 'orders', 'units', 'revenue')),
+    (
+        'dead_letters_per_reason',
+        'Dead letters per reason',
+        ('stage', 'reason', 'meaning', 'dead_letters'),
+    ),
+    (
+        'revenue_per_hour',
+        'Revenue per hour (UTC)',
+        ('currency', 'hour', 'orders', 'units', 'revenue'),
+    ),
+    (
+        'top_products',
+        'Top products by revenue',
+        ('currency', 'rank', 'product_id', 'name', 'orders', 'units', 'revenue'),
+    ),
+    (
+        'top_customers',
+        'Top customers by revenue',
+        ('currency', 'rank', 'customer_id', 'name', 'orders', 'units', 'revenue'),
+    ),
+    (
+        'revenue_per_category',
+        'Revenue per category',
+        ('currency', 'category', 'orders', 'units', 'revenue'),
+    ),
 )
-_FIGURE_NAMES = {'orders': 'Orders', 'units': 'Units', 'unique_customers': 'Unique customers',
-                 'fraud_alerts': 'Fraud alerts', 'dead_letters': 'Dead letters',
-                 'revenue': 'Revenue', 'average_order_value': 'Average order value'}
+_FIGURE_NAMES = {
+    'orders': 'Orders',
+    'units': 'Units',
+    'unique_customers': 'Unique customers',
+    'fraud_alerts': 'Fraud alerts',
+    'dead_letters': 'Dead letters',
+    'revenue': 'Revenue',
+    'average_order_value': 'Average order value',
+}
 
 
 def _fmt(column: str, value: Any) -> str:
@@ -88,18 +116,24 @@ def chart_id(kind: str, currency: Optional[str]) -> str:
 
 def chart_ids(report: Mapping[str, Any]) -> List[str]:
     """The `id`s of every chart `<svg>` of the report's page, in page order."""
-    return [ALERTS_CHART] + [chart_id(kind, currency) for currency in report_currencies(report)
-                             for kind in CURRENCY_CHARTS]
+    return [ALERTS_CHART] + [
+        chart_id(kind, currency)
+        for currency in report_currencies(report)
+        for kind in CURRENCY_CHARTS
+    ]
 
 
 def _no_data(chart_id: str, width: int, title: str) -> str:
-    return (f'<svg id="{chart_id}" role="img" aria-label="{html.escape(title)}: no data" '
-            f'width="{width}" height="40" viewBox="0 0 {width} 40">'
-            '<text class="empty" x="10" y="25">no data</text></svg>')
+    return (
+        f'<svg id="{chart_id}" role="img" aria-label="{html.escape(title)}: no data" '
+        f'width="{width}" height="40" viewBox="0 0 {width} 40">'
+        '<text class="empty" x="10" y="25">no data</text></svg>'
+    )
 
 
-def vertical_bars(chart_id: str, title: str, points: Sequence[Tuple[str, float]],
-                  value_column: str = 'revenue') -> str:
+def vertical_bars(
+    chart_id: str, title: str, points: Sequence[Tuple[str, float]], value_column: str = 'revenue'
+) -> str:
     """An SVG bar chart, one vertical bar per point (label, value), labels underneath."""
     width, height, bottom, top = 760, 240, 30, 10
     peak = max((value for _, value in points), default=0)
@@ -109,26 +143,32 @@ def vertical_bars(chart_id: str, title: str, points: Sequence[Tuple[str, float]]
     left = max(60, 12 + 8 * len(peak_label))  # room for the axis label, about 8 px a character
     slot = (width - left - 10) / len(points)
     plot = height - bottom - top
-    parts = [f'<svg id="{chart_id}" role="img" aria-label="{html.escape(title)}" '
-             f'width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
-             f'<line x1="{left}" y1="{top + plot}" x2="{width - 10}" y2="{top + plot}" '
-             'stroke="#999"/>',
-             f'<text x="{left - 6}" y="{top + 10}" text-anchor="end">{peak_label}</text>',
-             f'<text x="{left - 6}" y="{top + plot}" text-anchor="end">0</text>']
+    parts = [
+        f'<svg id="{chart_id}" role="img" aria-label="{html.escape(title)}" '
+        f'width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
+        f'<line x1="{left}" y1="{top + plot}" x2="{width - 10}" y2="{top + plot}" stroke="#999"/>',
+        f'<text x="{left - 6}" y="{top + 10}" text-anchor="end">{peak_label}</text>',
+        f'<text x="{left - 6}" y="{top + plot}" text-anchor="end">0</text>',
+    ]
     for index, (label, value) in enumerate(points):
         bar = plot * value / peak
         x = left + index * slot
-        parts.append(f'<rect class="bar" x="{x + 1:.1f}" y="{top + plot - bar:.1f}" '
-                     f'width="{max(slot - 2, 1):.1f}" height="{bar:.1f}">'
-                     f'<title>{html.escape(label)}: {_fmt(value_column, value)}</title></rect>')
-        parts.append(f'<text x="{x + slot / 2:.1f}" y="{height - bottom + 14}" '
-                     f'text-anchor="middle">{html.escape(label)}</text>')
+        parts.append(
+            f'<rect class="bar" x="{x + 1:.1f}" y="{top + plot - bar:.1f}" '
+            f'width="{max(slot - 2, 1):.1f}" height="{bar:.1f}">'
+            f'<title>{html.escape(label)}: {_fmt(value_column, value)}</title></rect>'
+        )
+        parts.append(
+            f'<text x="{x + slot / 2:.1f}" y="{height - bottom + 14}" '
+            f'text-anchor="middle">{html.escape(label)}</text>'
+        )
     parts.append('</svg>')
     return ''.join(parts)
 
 
-def horizontal_bars(chart_id: str, title: str, points: Sequence[Tuple[str, float]],
-                    value_column: str = 'revenue') -> str:
+def horizontal_bars(
+    chart_id: str, title: str, points: Sequence[Tuple[str, float]], value_column: str = 'revenue'
+) -> str:
     """An SVG bar chart, one horizontal bar per point (label, value), values at the bar ends."""
     width, label_width, row, value_width = 760, 220, 22, 110
     peak = max((value for _, value in points), default=0)
@@ -136,19 +176,26 @@ def horizontal_bars(chart_id: str, title: str, points: Sequence[Tuple[str, float
         return _no_data(chart_id, width, title)
     height = row * len(points) + 10
     plot = width - label_width - value_width
-    parts = [f'<svg id="{chart_id}" role="img" aria-label="{html.escape(title)}" '
-             f'width="{width}" height="{height}" viewBox="0 0 {width} {height}">']
+    parts = [
+        f'<svg id="{chart_id}" role="img" aria-label="{html.escape(title)}" '
+        f'width="{width}" height="{height}" viewBox="0 0 {width} {height}">'
+    ]
     for index, (label, value) in enumerate(points):
         y = 5 + index * row
         bar = plot * value / peak
         shown = label if len(label) <= 32 else label[:31] + '\u2026'
-        parts.append(f'<text x="{label_width - 6}" y="{y + 15}" text-anchor="end">'
-                     f'{html.escape(shown)}</text>')
-        parts.append(f'<rect class="bar" x="{label_width}" y="{y + 3}" width="{bar:.1f}" '
-                     f'height="{row - 6}"><title>{html.escape(label)}: '
-                     f'{_fmt(value_column, value)}</title></rect>')
-        parts.append(f'<text x="{label_width + bar + 6:.1f}" y="{y + 15}">'
-                     f'{_fmt(value_column, value)}</text>')
+        parts.append(
+            f'<text x="{label_width - 6}" y="{y + 15}" text-anchor="end">'
+            f'{html.escape(shown)}</text>'
+        )
+        parts.append(
+            f'<rect class="bar" x="{label_width}" y="{y + 3}" width="{bar:.1f}" '
+            f'height="{row - 6}"><title>{html.escape(label)}: '
+            f'{_fmt(value_column, value)}</title></rect>'
+        )
+        parts.append(
+            f'<text x="{label_width + bar + 6:.1f}" y="{y + 15}">{_fmt(value_column, value)}</text>'
+        )
     parts.append('</svg>')
     return ''.join(parts)
 
@@ -157,19 +204,24 @@ def _figure(title: str, svg: str) -> str:
     return f'<figure><figcaption>{html.escape(title)}</figcaption>{svg}</figure>'
 
 
-def _table(table_id: str, caption: str, columns: Sequence[str],
-           rows: Sequence[Mapping[str, Any]]) -> str:
+def _table(
+    table_id: str, caption: str, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]
+) -> str:
     head = ''.join(f'<th>{html.escape(column)}</th>' for column in columns)
     body: List[str] = []
     for row in rows:
         cells = ''.join(
             f'<td class="{"n" if isinstance(row[c], (int, float)) else "t"}">'
-            f'{html.escape(_cell(row, c))}</td>' for c in columns)
+            f'{html.escape(_cell(row, c))}</td>'
+            for c in columns
+        )
         body.append(f'<tr>{cells}</tr>')
     if not rows:
         body.append(f'<tr><td colspan="{len(columns)}">none</td></tr>')
-    return (f'<table id="table-{table_id.replace("_", "-")}"><caption>{html.escape(caption)}'
-            f'</caption><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>')
+    return (
+        f'<table id="table-{table_id.replace("_", "-")}"><caption>{html.escape(caption)}'
+        f'</caption><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+    )
 
 
 def _cell(row: Mapping[str, Any], column: str) -> str:
@@ -199,8 +251,10 @@ def _headline_cards(report: Mapping[str, Any]) -> str:
         else:
             change = _fmt('change_pct', row['change_pct']) or 'n/a'
             before = f'previous day: {_fmt(row["figure"], row["previous"])} ({change})'
-        cards.append(f'<div>{html.escape(name)}<b>{html.escape(value)}</b>'
-                     f'<small>{html.escape(before)}</small></div>')
+        cards.append(
+            f'<div>{html.escape(name)}<b>{html.escape(value)}</b>'
+            f'<small>{html.escape(before)}</small></div>'
+        )
     return f'<section class="summary" id="headlines">{"".join(cards)}</section>'
 
 
@@ -215,23 +269,42 @@ def _currency_comparison(report: Mapping[str, Any]) -> str:
     if report['currency'] or not report['revenue_per_currency']:
         return ''
     headlines = {(row['figure'], row['currency']): row for row in report['headlines']}
-    head = ''.join(f'<th>{html.escape(name)}</th>' for name in (
-        'currency', 'orders', 'revenue', 'previous day', 'average order value', 'previous day'))
+    head = ''.join(
+        f'<th>{html.escape(name)}</th>'
+        for name in (
+            'currency',
+            'orders',
+            'revenue',
+            'previous day',
+            'average order value',
+            'previous day',
+        )
+    )
     body = []
     for row in report['revenue_per_currency']:
         revenue = headlines.get(('revenue', row['currency']), {})
         average = headlines.get(('average_order_value', row['currency']), {})
-        cells = [('t', row['currency']), ('n', _fmt('orders', row['orders'])),
-                 ('n', _fmt('revenue', row['revenue'])),
-                 ('n', _change(revenue.get('previous'), revenue.get('change_pct'), 'revenue')),
-                 ('n', _fmt('average_order_value', row['average_order_value'])),
-                 ('n', _change(average.get('previous'), average.get('change_pct'),
-                               'average_order_value'))]
-        body.append('<tr>' + ''.join(f'<td class="{kind}">{html.escape(text)}</td>'
-                                     for kind, text in cells) + '</tr>')
-    return ('<table id="currency-comparison"><caption>Revenue and average order value per '
-            f'currency, beside the previous day</caption><thead><tr>{head}</tr></thead>'
-            f'<tbody>{"".join(body)}</tbody></table>')
+        cells = [
+            ('t', row['currency']),
+            ('n', _fmt('orders', row['orders'])),
+            ('n', _fmt('revenue', row['revenue'])),
+            ('n', _change(revenue.get('previous'), revenue.get('change_pct'), 'revenue')),
+            ('n', _fmt('average_order_value', row['average_order_value'])),
+            (
+                'n',
+                _change(average.get('previous'), average.get('change_pct'), 'average_order_value'),
+            ),
+        ]
+        body.append(
+            '<tr>'
+            + ''.join(f'<td class="{kind}">{html.escape(text)}</td>' for kind, text in cells)
+            + '</tr>'
+        )
+    return (
+        '<table id="currency-comparison"><caption>Revenue and average order value per '
+        f'currency, beside the previous day</caption><thead><tr>{head}</tr></thead>'
+        f'<tbody>{"".join(body)}</tbody></table>'
+    )
 
 
 def _currency_charts(report: Mapping[str, Any], currency: Optional[str]) -> List[str]:
@@ -240,15 +313,30 @@ def _currency_charts(report: Mapping[str, Any], currency: Optional[str]) -> List
     products = [row for row in report['top_products'] if row['currency'] == currency]
     categories = [row for row in report['revenue_per_category'] if row['currency'] == currency]
     return [
-        _figure(f'Revenue per hour (UTC){shown}', vertical_bars(
-            chart_id(CURRENCY_CHARTS[0], currency), f'Revenue per hour{shown}',
-            [(f"{row['hour']:02d}", row['revenue']) for row in mine])),
-        _figure(f'Top products by revenue{shown}', horizontal_bars(
-            chart_id(CURRENCY_CHARTS[1], currency), f'Top products{shown}',
-            [(_label(row, 'product_id'), row['revenue']) for row in products])),
-        _figure(f'Revenue per category{shown}', horizontal_bars(
-            chart_id(CURRENCY_CHARTS[2], currency), f'Revenue per category{shown}',
-            [(row['category'], row['revenue']) for row in categories])),
+        _figure(
+            f'Revenue per hour (UTC){shown}',
+            vertical_bars(
+                chart_id(CURRENCY_CHARTS[0], currency),
+                f'Revenue per hour{shown}',
+                [(f'{row["hour"]:02d}', row['revenue']) for row in mine],
+            ),
+        ),
+        _figure(
+            f'Top products by revenue{shown}',
+            horizontal_bars(
+                chart_id(CURRENCY_CHARTS[1], currency),
+                f'Top products{shown}',
+                [(_label(row, 'product_id'), row['revenue']) for row in products],
+            ),
+        ),
+        _figure(
+            f'Revenue per category{shown}',
+            horizontal_bars(
+                chart_id(CURRENCY_CHARTS[2], currency),
+                f'Revenue per category{shown}',
+                [(row['category'], row['revenue']) for row in categories],
+            ),
+        ),
     ]
 
 
@@ -265,25 +353,34 @@ def render_html(report: Mapping[str, Any]) -> str:
     else:
         amounts = 'per currency, never added up across currencies'
     notes = ''.join(f'<p class="notes">{html.escape(note)}</p>' for note in report['notes'])
-    alerts_chart = _figure('Fraud alerts per rule', horizontal_bars(
-        ALERTS_CHART, 'Alerts per rule',
-        [(row['rule'], row['alerts']) for row in report['alerts_per_rule']], 'alerts'))
+    alerts_chart = _figure(
+        'Fraud alerts per rule',
+        horizontal_bars(
+            ALERTS_CHART,
+            'Alerts per rule',
+            [(row['rule'], row['alerts']) for row in report['alerts_per_rule']],
+            'alerts',
+        ),
+    )
     charts: List[str] = []
     for currency in report_currencies(report):
         charts += _currency_charts(report, currency)
-    tables = {key: _table(key, caption, columns, report[key])
-              for key, caption, columns in _TABLES}
+    tables = {key: _table(key, caption, columns, report[key]) for key, caption, columns in _TABLES}
     # what needs someone's attention first: the alerts and the dead letters
     action = [alerts_chart, tables.pop('alerts'), tables.pop('dead_letters_per_reason')]
     made = report['made']
-    footer = (f'<footer id="made">Made {html.escape(made["at"])} from '
-              f'{html.escape(made["source"] or "an unnamed source")} by '
-              f'{html.escape(made["runner"] or "an unnamed runner")}.</footer>')
-    return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            f'<title>goldstream daily report {day}</title><style>{_STYLE}</style></head>'
-            f'<body><h1>Daily report {day}</h1><p>UTC day {day}; revenue is price x quantity '
-            f'+ tax, {amounts}.</p>{notes}{_headline_cards(report)}'
-            f'{_currency_comparison(report)}<section class="action">{"".join(action)}</section>'
-            f'<section class="charts">{"".join(charts)}</section>'
-            f'<section class="tables">{"".join(tables.values())}</section>{footer}'
-            '</body></html>\n')
+    footer = (
+        f'<footer id="made">Made {html.escape(made["at"])} from '
+        f'{html.escape(made["source"] or "an unnamed source")} by '
+        f'{html.escape(made["runner"] or "an unnamed runner")}.</footer>'
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<title>goldstream daily report {day}</title><style>{_STYLE}</style></head>'
+        f'<body><h1>Daily report {day}</h1><p>UTC day {day}; revenue is price x quantity '
+        f'+ tax, {amounts}.</p>{notes}{_headline_cards(report)}'
+        f'{_currency_comparison(report)}<section class="action">{"".join(action)}</section>'
+        f'<section class="charts">{"".join(charts)}</section>'
+        f'<section class="tables">{"".join(tables.values())}</section>{footer}'
+        '</body></html>\n'
+    )

@@ -18,6 +18,7 @@ in the day's range) is not a dead letter, and neither it nor a dead letter stamp
 another day is dropped silently: both belong to another day's report, and are counted as
 `DailyReport/orders_of_other_days` and `DailyReport/dead_letters_of_other_days`.
 """
+
 import datetime
 from typing import Iterable, Optional, Sequence, Tuple, Union
 
@@ -87,9 +88,11 @@ class IngestKafkaDay(beam.PTransform):
         start_ms, end_ms = day_bounds_ms(self._day)
         ingested = records | 'IngestOrders' >> IngestOrders(clock=DayEndClock(self._day))
         orders = ingested[VALID] | 'OrdersOfTheDay' >> beam.ParDo(
-            _KeepDayFn(start_ms, end_ms, 'orders_of_other_days'))
+            _KeepDayFn(start_ms, end_ms, 'orders_of_other_days')
+        )
         dead_letters = ingested[DEAD_LETTER] | 'DeadLettersOfTheDay' >> beam.ParDo(
-            _KeepDayFn(start_ms, end_ms, 'dead_letters_of_other_days'))
+            _KeepDayFn(start_ms, end_ms, 'dead_letters_of_other_days')
+        )
         return {VALID: orders, DEAD_LETTER: dead_letters}
 
 
@@ -128,9 +131,14 @@ class ReadKafkaDay(beam.PTransform):
     far ahead of its neighbours ends the range early.
     """
 
-    def __init__(self, bootstrap_servers: Union[str, Sequence[str]], topic: str,
-                 day: datetime.date, margin_s: float,
-                 security: Optional[KafkaSecurity] = None):
+    def __init__(
+        self,
+        bootstrap_servers: Union[str, Sequence[str]],
+        topic: str,
+        day: datetime.date,
+        margin_s: float,
+        security: Optional[KafkaSecurity] = None,
+    ):
         """Checks the configuration; raises ValueError saying what to fix.
 
         Args:
@@ -143,9 +151,15 @@ class ReadKafkaDay(beam.PTransform):
         super().__init__()
         self._ingest = IngestKafkaDay(day)
         start_ms, stop_ms = kafka_time_range_ms(day, margin_s)
-        self._read = ReadFromKafka(bootstrap_servers, [topic], group_id=None,
-                                   start_from=start_ms, stop_at=stop_ms, commit_offsets=False,
-                                   security=security)
+        self._read = ReadFromKafka(
+            bootstrap_servers,
+            [topic],
+            group_id=None,
+            start_from=start_ms,
+            stop_at=stop_ms,
+            commit_offsets=False,
+            security=security,
+        )
 
     def expand(self, pbegin: beam.pvalue.PBegin):  # a dict of PCollections: see the class
         records = pbegin | 'ReadOrders' >> self._read

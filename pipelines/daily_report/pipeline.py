@@ -96,6 +96,7 @@ An archived order that fails re-validation or lies outside the day is reported a
 letter (`report_figures.ArchivedOrders`), never dropped: the archive's folder says it is of
 the day.
 """
+
 import datetime
 from typing import List, NamedTuple, Tuple
 
@@ -129,6 +130,7 @@ from transforms.records import DEAD_LETTER, VALID
 
 class DailyReportOutputs(NamedTuple):
     """What `build` returns, for tests and for callers that add steps."""
+
     report: beam.PCollection
     files: beam.PCollection
 
@@ -149,15 +151,17 @@ def build(pipeline: beam.Pipeline, options: PipelineOptions) -> DailyReportOutpu
         orders, dead_letters = _read_kafka(pipeline, opts)
     else:
         orders, dead_letters = _read_archive(pipeline, opts)
-    enriched = orders | 'EnrichOrders' >> EnrichOrders(opts.reference_data,
-                                                       refresh_interval_s=None)
+    enriched = orders | 'EnrichOrders' >> EnrichOrders(opts.reference_data, refresh_interval_s=None)
     alerts = orders | 'CheckFraud' >> CheckFraud(**opts.fraud_thresholds)
-    context = ReportContext(rates=load_rates(opts.rates_file),
-                            previous_report=previous_report_path(opts.reports_path, day),
-                            source=source_description(opts),
-                            runner=runner_name(options))
-    report = ((enriched, alerts, dead_letters)
-              | 'ComputeReportFigures' >> ComputeReportFigures(day, context=context))
+    context = ReportContext(
+        rates=load_rates(opts.rates_file),
+        previous_report=previous_report_path(opts.reports_path, day),
+        source=source_description(opts),
+        runner=runner_name(options),
+    )
+    report = (enriched, alerts, dead_letters) | 'ComputeReportFigures' >> ComputeReportFigures(
+        day, context=context
+    )
     files = report | 'WriteReport' >> WriteReport(opts.reports_path)
     return DailyReportOutputs(report, files)
 
@@ -176,26 +180,30 @@ def runner_name(options: PipelineOptions) -> str:
     return runner if isinstance(runner, str) else type(runner).__name__
 
 
-def _read_archive(pipeline: beam.Pipeline,
-                  opts: ReportSettings) -> Tuple[beam.PCollection, beam.PCollection]:
+def _read_archive(
+    pipeline: beam.Pipeline, opts: ReportSettings
+) -> Tuple[beam.PCollection, beam.PCollection]:
     """The day's orders and dead letters from the Avro archive."""
-    archived = pipeline | 'ReadOrders' >> ReadAvroArchive(opts.archive_path, opts.day,
-                                                          prefix=ORDERS_DATASET)
+    archived = pipeline | 'ReadOrders' >> ReadAvroArchive(
+        opts.archive_path, opts.day, prefix=ORDERS_DATASET
+    )
     archived_dead_letters = pipeline | 'ReadDeadLetters' >> ReadAvroArchive(
-        opts.archive_path, opts.day, prefix=DEAD_LETTERS_DATASET)
+        opts.archive_path, opts.day, prefix=DEAD_LETTERS_DATASET
+    )
     typed = archived | 'ArchivedOrders' >> ArchivedOrders(opts.day)
-    dead_letters = ((archived_dead_letters, typed[DEAD_LETTER])
-                    | 'AllDeadLetters' >> beam.Flatten())
+    dead_letters = (archived_dead_letters, typed[DEAD_LETTER]) | 'AllDeadLetters' >> beam.Flatten()
     return typed[VALID], dead_letters
 
 
-def _read_kafka(pipeline: beam.Pipeline,
-                opts: ReportSettings) -> Tuple[beam.PCollection, beam.PCollection]:
+def _read_kafka(
+    pipeline: beam.Pipeline, opts: ReportSettings
+) -> Tuple[beam.PCollection, beam.PCollection]:
     """The day's orders and dead letters from a bounded read of the orders topic."""
     kafka = opts.kafka
     assert kafka is not None  # set with the Kafka source
-    day = pipeline | 'ReadKafkaDay' >> ReadKafkaDay(kafka.brokers, kafka.topic, opts.day,
-                                                    kafka.margin_s, kafka.security)
+    day = pipeline | 'ReadKafkaDay' >> ReadKafkaDay(
+        kafka.brokers, kafka.topic, opts.day, kafka.margin_s, kafka.security
+    )
     return day[VALID], day[DEAD_LETTER]
 
 
@@ -211,11 +219,16 @@ def check_sources(opts: ReportSettings) -> None:
     Raises:
         ValueError: If `--source=archive` and a local `--archive_path` does not exist.
     """
-    if (opts.source == SOURCE_ARCHIVE and '://' not in opts.archive_path
-            and not FileSystems.exists(opts.archive_path)):
-        raise ValueError(f'--archive_path {opts.archive_path} does not exist: point it at the '
-                         'folder the streaming pipeline archives into (it holds dt=YYYY-MM-DD '
-                         'folders), or read the day from Kafka with --source=kafka')
+    if (
+        opts.source == SOURCE_ARCHIVE
+        and '://' not in opts.archive_path
+        and not FileSystems.exists(opts.archive_path)
+    ):
+        raise ValueError(
+            f'--archive_path {opts.archive_path} does not exist: point it at the '
+            'folder the streaming pipeline archives into (it holds dt=YYYY-MM-DD '
+            'folders), or read the day from Kafka with --source=kafka'
+        )
 
 
 def pipeline_options(argv=None) -> PipelineOptions:
@@ -224,8 +237,14 @@ def pipeline_options(argv=None) -> PipelineOptions:
     Raises:
         ValueError: If an option is missing or wrong, or the archive is not there.
     """
-    exit_with_help_if_asked(argv, __doc__, DailyReportOptions, StreamingOptions,
-                            KafkaSecurityOptions, prog='python -m pipelines.daily_report')
+    exit_with_help_if_asked(
+        argv,
+        __doc__,
+        DailyReportOptions,
+        StreamingOptions,
+        KafkaSecurityOptions,
+        prog='python -m pipelines.daily_report',
+    )
     reject_unknown_options(argv)
     options = PipelineOptions(argv)
     check_sources(report_settings(options))  # fail fast on a bad --date, source or path
@@ -239,8 +258,14 @@ def days_options(argv=None) -> List[PipelineOptions]:
     Raises:
         ValueError: As `pipeline_options`, or for a bad range.
     """
-    exit_with_help_if_asked(argv, __doc__, DailyReportOptions, StreamingOptions,
-                            KafkaSecurityOptions, prog='python -m pipelines.daily_report')
+    exit_with_help_if_asked(
+        argv,
+        __doc__,
+        DailyReportOptions,
+        StreamingOptions,
+        KafkaSecurityOptions,
+        prog='python -m pipelines.daily_report',
+    )
     reject_unknown_options(argv)
     days = PipelineOptions(argv).view_as(DailyReportOptions).report_days()
     return [_one_day(argv, day) for day in days]
@@ -268,8 +293,9 @@ def run(argv=None) -> List[beam.runners.runner.PipelineResult]:
     settings = report_settings(days[0])
     if settings.kafka is not None:
         check_kafka_at_launch(days[0], settings.kafka.brokers)
-        check_input_topic(days[0], settings.kafka.brokers, settings.kafka.topic,
-                          settings.kafka.security)
+        check_input_topic(
+            days[0], settings.kafka.brokers, settings.kafka.topic, settings.kafka.security
+        )
     check_reference_data(days[0], settings.reference_data)
     return [run_and_wait(options, build) for options in days]
 
@@ -280,4 +306,3 @@ def main(argv=None) -> int:
     security options (a wrong password, CA or port), is one line on stderr and exit code 2;
     no broker answering is one line and exit code 1; not a traceback."""
     return exit_code_of_run(run, argv)
-

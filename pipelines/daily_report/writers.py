@@ -5,6 +5,7 @@ go through `apache_beam.io.filesystems.FileSystems` (local folders, gs://, s3://
 under a temporary name renamed into place, so a reader never sees half a file and a retried
 bundle replaces its own files.
 """
+
 import csv
 import io
 import json
@@ -102,8 +103,10 @@ class WriteReport(beam.PTransform):
     def __init__(self, reports_path: str):
         super().__init__()
         if not reports_path:
-            raise ValueError('reports_path must name a folder (a local path or a URL Beam '
-                             'FileSystems understands)')
+            raise ValueError(
+                'reports_path must name a folder (a local path or a URL Beam '
+                'FileSystems understands)'
+            )
         self._reports_path = reports_path
 
     def expand(self, reports: beam.PCollection[Dict]) -> beam.PCollection[str]:
@@ -120,8 +123,9 @@ class _WriteReportFn(beam.DoFn):
         for name, text in report_files(report):
             path = FileSystems.join(folder, name)
             temporary = FileSystems.join(folder, f'.{uuid.uuid4().hex}.tmp')
-            with FileSystems.create(temporary, mime_type='text/plain',
-                                    compression_type=CompressionTypes.UNCOMPRESSED) as out:
+            with FileSystems.create(
+                temporary, mime_type='text/plain', compression_type=CompressionTypes.UNCOMPRESSED
+            ) as out:
                 out.write(text.encode('utf-8'))
             if FileSystems.exists(path):
                 FileSystems.delete([path])

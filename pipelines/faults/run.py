@@ -24,6 +24,7 @@ own):
 and the benchmark (bench/faults.py). It measures whatever the pipeline does: it asserts
 nothing.
 """
+
 import dataclasses
 import pathlib
 import threading
@@ -58,13 +59,18 @@ class Production:
         self.sent = 0
         self.report: Optional[ProduceReport] = None
         self._error: Optional[BaseException] = None
-        self._thread = threading.Thread(target=self._produce, args=(bootstrap, topic, rate),
-                                        name='fault-run-producer', daemon=True)
+        self._thread = threading.Thread(
+            target=self._produce,
+            args=(bootstrap, topic, rate),
+            name='fault-run-producer',
+            daemon=True,
+        )
         self._thread.start()
 
     def _produce(self, bootstrap: str, topic: str, rate: float) -> None:
         def progress(sent: int) -> None:
             self.sent = sent
+
         try:
             self.report = produce_plan(bootstrap, topic, self.plan, rate=rate, progress=progress)
         except BaseException as error:  # pylint: disable=broad-except  # re-raised by wait()
@@ -103,8 +109,9 @@ class Production:
 class FaultRun:
     """A live job that can be killed and restarted on the same group, topics and archive."""
 
-    def __init__(self, live: LiveRun, pipeline_args: Sequence[str],
-                 broker: Optional[BrokerControl] = None) -> None:
+    def __init__(
+        self, live: LiveRun, pipeline_args: Sequence[str], broker: Optional[BrokerControl] = None
+    ) -> None:
         self.live = live
         self.pipeline_args = list(pipeline_args)
         self.broker = broker
@@ -113,11 +120,18 @@ class FaultRun:
         self.archived_at_kills: List[List[str]] = []
 
     @classmethod
-    def start(cls, bootstrap: str, folder: pathlib.Path, pipeline_args: Sequence[str] = (),
-              broker: Optional[BrokerControl] = None, **live_args) -> 'FaultRun':
+    def start(
+        cls,
+        bootstrap: str,
+        folder: pathlib.Path,
+        pipeline_args: Sequence[str] = (),
+        broker: Optional[BrokerControl] = None,
+        **live_args,
+    ) -> 'FaultRun':
         """Starts the job as `LiveRun.start` does (which waits until it reads)."""
-        return cls(LiveRun.start(bootstrap, folder, pipeline_args, **live_args),
-                   pipeline_args, broker)
+        return cls(
+            LiveRun.start(bootstrap, folder, pipeline_args, **live_args), pipeline_args, broker
+        )
 
     @property
     def bootstrap(self) -> str:
@@ -131,10 +145,14 @@ class FaultRun:
                 would repeat) or card prefix (the cards' histories would mix).
         """
         for earlier in self.plans:
-            if config.seed == earlier.config.seed or \
-                    config.card_prefix == earlier.config.card_prefix:
-                raise ValueError('each plan of a run needs a seed and a card_prefix of its '
-                                 f'own; {config.seed}/{config.card_prefix} repeats one')
+            if (
+                config.seed == earlier.config.seed
+                or config.card_prefix == earlier.config.card_prefix
+            ):
+                raise ValueError(
+                    'each plan of a run needs a seed and a card_prefix of its '
+                    f'own; {config.seed}/{config.card_prefix} repeats one'
+                )
         plan = plan_traffic(dataclasses.replace(config, start_ms=int(time.time() * 1000)))
         self.plans.append(plan)
         return plan
@@ -145,15 +163,15 @@ class FaultRun:
 
     def produce(self, config: TrafficConfig, rate: float) -> ProduceReport:
         """Produces a plan of `config` at `rate`/s and returns when it is acknowledged."""
-        return produce_plan(self.bootstrap, self.live.topic('orders'), self.plan(config),
-                            rate=rate)
+        return produce_plan(self.bootstrap, self.live.topic('orders'), self.plan(config), rate=rate)
 
     def wait_until_archived(self, plan: TrafficPlan, timeout_s: float) -> bool:
         """Polls until the archive holds an order of `plan`: the job is mid-stream, with
         durable output of the plan behind it and more to come. Returns False on timeout."""
         order_ids = {r.order_id for r in plan.records if r.order_id is not None}
-        return self.live.poll(lambda: not order_ids.isdisjoint(self.archived_order_ids()),
-                              timeout_s, None)
+        return self.live.poll(
+            lambda: not order_ids.isdisjoint(self.archived_order_ids()), timeout_s, None
+        )
 
     def kill(self) -> Tuple[int, ...]:
         """SIGKILL to the job's every process (its runner too); returns when none is alive.
@@ -180,11 +198,19 @@ class FaultRun:
             raise RuntimeError('kill the job before restarting it')
         before = self._progress_marks()
         self.restarts += 1
-        self.live = LiveRun.launch(self.bootstrap, self.live.folder, self.live.prefix,
-                                   self.pipeline_args, f'pipeline-restart-{self.restarts}.log')
+        self.live = LiveRun.launch(
+            self.bootstrap,
+            self.live.folder,
+            self.live.prefix,
+            self.pipeline_args,
+            f'pipeline-restart-{self.restarts}.log',
+        )
         launched = time.monotonic()
-        self.live.poll(lambda: self._moved_on(before), timeout_s,
-                       'the restarted job produced nothing and committed nothing')
+        self.live.poll(
+            lambda: self._moved_on(before),
+            timeout_s,
+            'the restarted job produced nothing and committed nothing',
+        )
         return time.monotonic() - launched
 
     def restart_broker(self) -> None:
@@ -199,14 +225,17 @@ class FaultRun:
         self.broker('start')
 
     def _progress_marks(self) -> Tuple[Dict[str, int], Dict[int, int]]:
-        ends = {name: sum(end_offsets(self.bootstrap, self.live.topic(name)).values())
-                for name in OUTPUTS}
+        ends = {
+            name: sum(end_offsets(self.bootstrap, self.live.topic(name)).values())
+            for name in OUTPUTS
+        }
         return ends, committed_offsets(self.bootstrap, self.live.group, self.live.topic('orders'))
 
     def _moved_on(self, before: Tuple[Dict[str, int], Dict[int, int]]) -> bool:
         ends, committed = self._progress_marks()
-        return (any(ends[name] > before[0][name] for name in OUTPUTS)
-                or any(offset > before[1].get(p, 0) for p, offset in committed.items()))
+        return any(ends[name] > before[0][name] for name in OUTPUTS) or any(
+            offset > before[1].get(p, 0) for p, offset in committed.items()
+        )
 
     def settle(self, timeout_s: float, quiet_s: float = 15.0, stall_s: float = 45.0) -> bool:
         """Waits until everything is accounted for, or the outputs stop changing: for
@@ -221,14 +250,20 @@ class FaultRun:
         target = end_offsets(self.bootstrap, self.live.topic('orders'))
         last, quiet_since = None, time.monotonic()
         while time.monotonic() < deadline:
-            committed = committed_offsets(self.bootstrap, self.live.group,
-                                          self.live.topic('orders'))
+            committed = committed_offsets(
+                self.bootstrap, self.live.group, self.live.topic('orders')
+            )
             caught_up = all(committed.get(p, 0) >= end for p, end in target.items())
             counts = self.tally()
             if counts.complete:
                 return True
-            marks = (counts.archived, counts.dead_lettered, counts.alert_records,
-                     counts.duplicated, caught_up)
+            marks = (
+                counts.archived,
+                counts.dead_lettered,
+                counts.alert_records,
+                counts.duplicated,
+                caught_up,
+            )
             if marks != last:
                 last, quiet_since = marks, time.monotonic()
             quiet_for = time.monotonic() - quiet_since
@@ -242,13 +277,22 @@ class FaultRun:
     def produced_records(self) -> List[ProducedRecord]:
         """Every record of the orders topic, with the plan's order id where it has one."""
         planned: Dict[Optional[str], PlannedRecord] = {
-            r.gen_id: r for plan in self.plans for r in plan.records}
+            r.gen_id: r for plan in self.plans for r in plan.records
+        }
         records = []
-        for topic, partition, offset, gen_id in read_headers(self.bootstrap,
-                                                             self.live.topic('orders')):
+        for topic, partition, offset, gen_id in read_headers(
+            self.bootstrap, self.live.topic('orders')
+        ):
             record = planned.get(gen_id)
-            records.append(ProducedRecord(topic, partition, offset, gen_id,
-                                          record.order_id if record is not None else None))
+            records.append(
+                ProducedRecord(
+                    topic,
+                    partition,
+                    offset,
+                    gen_id,
+                    record.order_id if record is not None else None,
+                )
+            )
         return records
 
     def archived_order_ids(self) -> List[str]:
@@ -266,10 +310,13 @@ class FaultRun:
             produced = [r for r in produced if r.gen_id in gen_ids]
             order_ids = {r.order_id for r in plan.records}
             alerts = [a for a in alerts if not order_ids.isdisjoint(a['order_ids'])]
-        dead_letters = [(d.value['topic'], d.value['partition'], d.value['offset'])
-                        for d in self.live.read('dlq')]
-        expected = [a for p in ([plan] if plan is not None else self.plans)
-                    for a in p.ground_truth.alerts]
+        dead_letters = [
+            (d.value['topic'], d.value['partition'], d.value['offset'])
+            for d in self.live.read('dlq')
+        ]
+        expected = [
+            a for p in ([plan] if plan is not None else self.plans) for a in p.ground_truth.alerts
+        ]
         return tally(produced, self.archived_order_ids(), dead_letters, alerts, expected)
 
     def archive_gone(self) -> int:
@@ -291,8 +338,9 @@ def read_headers(bootstrap: str, topic: str) -> List[Tuple[str, int, int, Option
     ends = {p: o for p, o in end_offsets(bootstrap, topic).items() if o > 0}
     if not ends:
         return []
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
-                             client_id='goldstream-fault-run')
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, client_id='goldstream-fault-run'
+    )
     records = []
     try:
         partitions = [TopicPartition(topic, p) for p in ends]
@@ -306,8 +354,14 @@ def read_headers(bootstrap: str, topic: str) -> List[Tuple[str, int, int, Option
                 for message in batch:
                     if message.offset < ends[message.partition]:
                         gen_id = dict(message.headers).get('gen_id')
-                        records.append((topic, message.partition, message.offset,
-                                        gen_id.decode('ascii') if gen_id else None))
+                        records.append(
+                            (
+                                topic,
+                                message.partition,
+                                message.offset,
+                                gen_id.decode('ascii') if gen_id else None,
+                            )
+                        )
     finally:
         consumer.close()
     return records

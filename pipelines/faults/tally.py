@@ -7,6 +7,7 @@ id, which the generator makes unique) or dead-lettered (matched by the topic, pa
 offset a dead letter carries), and every ground-truth alert reaches the alerts topic.
 Duplicates are allowed, but a repeated alert must carry the same deterministic id.
 """
+
 import collections
 from typing import Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
@@ -30,6 +31,7 @@ class ProducedRecord(NamedTuple):
         order_id: The order id of a valid order of the plan; None for a record that must be
             dead-lettered.
     """
+
     topic: str
     partition: int
     offset: int
@@ -59,6 +61,7 @@ class DeliveryTally(NamedTuple):
         lost_sample: The first lost records, (topic, partition, offset), to look up.
         missing_alerts: The ids of the expected alerts not delivered.
     """
+
     produced: int
     archived: int
     dead_lettered: int
@@ -91,17 +94,23 @@ class DeliveryTally(NamedTuple):
 
     def summary(self) -> str:
         """One line: the counts a failing assertion or a log should show."""
-        return (f'{self.produced} produced: {self.archived} archived, {self.dead_lettered} '
-                f'dead-lettered, {self.lost} lost, {self.duplicated} duplicated; alerts '
-                f'{self.alerts_delivered} of {self.alerts_expected} delivered '
-                f'({self.alert_records} records, {self.alert_repeats} repeats, '
-                f'{self.alert_id_mismatches} id mismatches)'
-                + (f'; lost e.g. {list(self.lost_sample[:3])}' if self.lost else ''))
+        return (
+            f'{self.produced} produced: {self.archived} archived, {self.dead_lettered} '
+            f'dead-lettered, {self.lost} lost, {self.duplicated} duplicated; alerts '
+            f'{self.alerts_delivered} of {self.alerts_expected} delivered '
+            f'({self.alert_records} records, {self.alert_repeats} repeats, '
+            f'{self.alert_id_mismatches} id mismatches)'
+            + (f'; lost e.g. {list(self.lost_sample[:3])}' if self.lost else '')
+        )
 
 
-def tally(produced: Iterable[ProducedRecord], archived_order_ids: Iterable[str],
-          dead_letters: Iterable[RecordId], alerts: Iterable[Mapping],
-          expected_alerts: Iterable[ExpectedAlert]) -> DeliveryTally:
+def tally(
+    produced: Iterable[ProducedRecord],
+    archived_order_ids: Iterable[str],
+    dead_letters: Iterable[RecordId],
+    alerts: Iterable[Mapping],
+    expected_alerts: Iterable[ExpectedAlert],
+) -> DeliveryTally:
     """Counts, per produced record, how often it was archived and dead-lettered.
 
     Args:
@@ -136,12 +145,19 @@ def tally(produced: Iterable[ProducedRecord], archived_order_ids: Iterable[str],
     delivered = expected_ids & set(seen_ids)
     lost.sort()
     return DeliveryTally(
-        produced=len(produced), archived=archived, dead_lettered=dead_lettered,
-        lost=len(lost), duplicated=duplicated, alerts_expected=len(expected_ids),
-        alerts_delivered=len(delivered), alert_records=len(alert_records),
+        produced=len(produced),
+        archived=archived,
+        dead_lettered=dead_lettered,
+        lost=len(lost),
+        duplicated=duplicated,
+        alerts_expected=len(expected_ids),
+        alerts_delivered=len(delivered),
+        alert_records=len(alert_records),
         alert_repeats=len(seen_ids) - len(set(seen_ids)),
         alert_id_mismatches=alert_id_mismatches(alert_records),
-        lost_sample=tuple(lost[:SAMPLE]), missing_alerts=tuple(sorted(expected_ids - delivered)))
+        lost_sample=tuple(lost[:SAMPLE]),
+        missing_alerts=tuple(sorted(expected_ids - delivered)),
+    )
 
 
 def alert_id_mismatches(alerts: Sequence[Mapping]) -> int:
@@ -150,8 +166,11 @@ def alert_id_mismatches(alerts: Sequence[Mapping]) -> int:
     ids_by_alert: Dict[Tuple, set] = collections.defaultdict(set)
     for record in alerts:
         ids_by_alert[(record['rule'], tuple(record['order_ids']))].add(record['alert_id'])
-    return sum(1 for (rule, order_ids), ids in ids_by_alert.items()
-               if ids != {deterministic_alert_id(rule, order_ids)})
+    return sum(
+        1
+        for (rule, order_ids), ids in ids_by_alert.items()
+        if ids != {deterministic_alert_id(rule, order_ids)}
+    )
 
 
 def archived_ids_gone(before: Iterable[str], after: Iterable[str]) -> int:

@@ -32,8 +32,14 @@ KIND_TOO_LATE = 'too_late'
 """An order so far behind the stream that its window has expired."""
 KIND_MALFORMED = 'malformed'
 """A record that must become a dead letter."""
-VALID_KINDS = (KIND_ORDER, KIND_UNKNOWN_CUSTOMER, KIND_UNKNOWN_PRODUCT, KIND_SCENARIO,
-               KIND_LATE, KIND_TOO_LATE)
+VALID_KINDS = (
+    KIND_ORDER,
+    KIND_UNKNOWN_CUSTOMER,
+    KIND_UNKNOWN_PRODUCT,
+    KIND_SCENARIO,
+    KIND_LATE,
+    KIND_TOO_LATE,
+)
 KINDS = VALID_KINDS + (KIND_MALFORMED,)
 
 
@@ -110,13 +116,29 @@ class TrafficConfig:
         Raises:
             ValueError: Naming the first setting that does not, and what is allowed.
         """
-        for name in ('count', 'seed', 'fraud_scenarios', 'late_orders', 'too_late_orders',
-                     'out_of_order_max_ms', 'window_s', 'customers', 'products', 'start_ms'):
+        for name in (
+            'count',
+            'seed',
+            'fraud_scenarios',
+            'late_orders',
+            'too_late_orders',
+            'out_of_order_max_ms',
+            'window_s',
+            'customers',
+            'products',
+            'start_ms',
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ValueError(f'{name} must be an integer, got {value!r}')
-        for name in ('count', 'fraud_scenarios', 'late_orders', 'too_late_orders',
-                     'out_of_order_max_ms', 'start_ms'):
+        for name in (
+            'count',
+            'fraud_scenarios',
+            'late_orders',
+            'too_late_orders',
+            'out_of_order_max_ms',
+            'start_ms',
+        ):
             if getattr(self, name) < 0:
                 raise ValueError(f'{name} must be 0 or more, got {getattr(self, name)}')
         if not isinstance(self.card_prefix, str) or not self.card_prefix:
@@ -133,11 +155,15 @@ class TrafficConfig:
             raise ValueError(f'window_s must be 1 or more, got {self.window_s}')
         thresholds = self.thresholds.validated()
         if thresholds.velocity_count < 3:
-            raise ValueError('the generator needs velocity_count of at least 3, so background '
-                             f'cards can be kept below it; got {thresholds.velocity_count}')
+            raise ValueError(
+                'the generator needs velocity_count of at least 3, so background '
+                f'cards can be kept below it; got {thresholds.velocity_count}'
+            )
         if thresholds.small_amount < 0.02:
-            raise ValueError('the generator needs small_amount of at least 0.02 to price a '
-                             f'small order under it; got {thresholds.small_amount}')
+            raise ValueError(
+                'the generator needs small_amount of at least 0.02 to price a '
+                f'small order under it; got {thresholds.small_amount}'
+            )
         return self
 
     def to_json(self) -> Dict[str, Any]:
@@ -156,6 +182,10 @@ class TrafficConfig:
 
 
 def _require_range(name: str, value: Any, low: float, high: float) -> None:
-    if (isinstance(value, bool) or not isinstance(value, (int, float))
-            or not math.isfinite(value) or not low <= value <= high):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or not low <= value <= high
+    ):
         raise ValueError(f'{name} must be a number from {low:g} to {high:g}, got {value!r}')

@@ -157,8 +157,10 @@ class GroundTruth(NamedTuple):
             'alerts': [dict(a._asdict(), order_ids=list(a.order_ids)) for a in self.alerts],
             'dead_letters': dict(self.dead_letters._asdict()),
             'metrics': [dict(m._asdict()) for m in self.metrics],
-            'orders': {name: list(value) if isinstance(value, tuple) else value
-                       for name, value in self.orders._asdict().items()},
+            'orders': {
+                name: list(value) if isinstance(value, tuple) else value
+                for name, value in self.orders._asdict().items()
+            },
         }
 
     @classmethod
@@ -169,17 +171,23 @@ class GroundTruth(NamedTuple):
             ValueError: If the format is not ``FORMAT_VERSION``.
         """
         if data.get('format') != FORMAT_VERSION:
-            raise ValueError(f'ground truth format {data.get("format")!r} is not '
-                             f'{FORMAT_VERSION}; regenerate it with this generator')
-        orders: Dict[str, Any] = {name: tuple(value) if isinstance(value, list) else value
-                  for name, value in data['orders'].items()}
+            raise ValueError(
+                f'ground truth format {data.get("format")!r} is not '
+                f'{FORMAT_VERSION}; regenerate it with this generator'
+            )
+        orders: Dict[str, Any] = {
+            name: tuple(value) if isinstance(value, list) else value
+            for name, value in data['orders'].items()
+        }
         return cls(
             dict(data['config']),
-            tuple(ExpectedAlert(**dict(a, order_ids=tuple(a['order_ids'])))
-                  for a in data['alerts']),
+            tuple(
+                ExpectedAlert(**dict(a, order_ids=tuple(a['order_ids']))) for a in data['alerts']
+            ),
             DeadLetterTruth(**data['dead_letters']),
             tuple(ExpectedMetric(**m) for m in data['metrics']),
-            OrderTruth(**orders))
+            OrderTruth(**orders),
+        )
 
     def alerts_by_id(self) -> Dict[str, ExpectedAlert]:
         """The expected alerts by alert id."""
@@ -188,22 +196,27 @@ class GroundTruth(NamedTuple):
     def window_totals(self) -> Dict[Tuple[int, str], Tuple[int, int, float]]:
         """(window start, product) -> (orders, units, revenue in cents) of every valid order:
         what a bounded run's ON_TIME panes hold (`on_time_panes` of its metrics)."""
-        return {(m.window_start_ms, m.product_id): (m.orders, m.units, round(m.revenue, 2))
-                for m in self.metrics}
+        return {
+            (m.window_start_ms, m.product_id): (m.orders, m.units, round(m.revenue, 2))
+            for m in self.metrics
+        }
 
 
-def on_time_panes(metric_rows: Iterable[Mapping[str, Any]]
-                  ) -> Dict[Tuple[int, str], Tuple[int, int, float]]:
+def on_time_panes(
+    metric_rows: Iterable[Mapping[str, Any]],
+) -> Dict[Tuple[int, str], Tuple[int, int, float]]:
     """The ON_TIME panes of `order.metrics` JSON rows, keyed and rounded as
     `GroundTruth.window_totals`."""
-    return {(m['window_start'], m['product_id']): (m['orders'], m['units'],
-                                                   round(m['revenue'], 2))
-            for m in metric_rows if m['pane'] == 'ON_TIME'}
+    return {
+        (m['window_start'], m['product_id']): (m['orders'], m['units'], round(m['revenue'], 2))
+        for m in metric_rows
+        if m['pane'] == 'ON_TIME'
+    }
 
 
 def dead_letter_reasons(dead_letters: Iterable[Mapping[str, Any]]) -> collections.Counter:
     """`stage/reason` counts of dead-letter JSON rows, as `DeadLetterTruth.by_reason`."""
-    return collections.Counter(f"{d['stage']}/{d['reason']}" for d in dead_letters)
+    return collections.Counter(f'{d["stage"]}/{d["reason"]}' for d in dead_letters)
 
 
 class ValidOrderFact(NamedTuple):
@@ -229,29 +242,54 @@ def window_metrics(orders: Iterable[ValidOrderFact], window_ms: int) -> List[Exp
                 row[offset] += 1
                 row[offset + 1] += order.quantity
                 row[offset + 2] += order.amount_cents
-    return [ExpectedMetric(start, start + window_ms, product, row[0], row[1], row[2] / 100,
-                           row[3], row[4], row[5] / 100, row[6], row[7], row[8] / 100)
-            for (start, product), row in sorted(totals.items())]
+    return [
+        ExpectedMetric(
+            start,
+            start + window_ms,
+            product,
+            row[0],
+            row[1],
+            row[2] / 100,
+            row[3],
+            row[4],
+            row[5] / 100,
+            row[6],
+            row[7],
+            row[8] / 100,
+        )
+        for (start, product), row in sorted(totals.items())
+    ]
 
 
 def dead_letter_truth(labels_by_gen_id: Mapping[str, str]) -> DeadLetterTruth:
     """Counts the expected dead letters (``gen_id -> stage/REASON``) by label."""
     counts = collections.Counter(labels_by_gen_id.values())
-    return DeadLetterTruth(len(labels_by_gen_id), dict(sorted(counts.items())),
-                           dict(labels_by_gen_id))
+    return DeadLetterTruth(
+        len(labels_by_gen_id), dict(sorted(counts.items())), dict(labels_by_gen_id)
+    )
 
 
-def order_truth(orders: Sequence[ValidOrderFact], malformed: int,
-                kinds: Mapping[str, int], unknown_customer_ids: Sequence[str],
-                unknown_product_ids: Sequence[str]) -> OrderTruth:
+def order_truth(
+    orders: Sequence[ValidOrderFact],
+    malformed: int,
+    kinds: Mapping[str, int],
+    unknown_customer_ids: Sequence[str],
+    unknown_product_ids: Sequence[str],
+) -> OrderTruth:
     """Order counts and notable ids; ``orders`` are the valid ones."""
     times = [order.event_time_ms for order in orders]
     return OrderTruth(
-        len(orders) + malformed, len(orders), malformed, dict(sorted(kinds.items())),
-        tuple(unknown_customer_ids), tuple(unknown_product_ids),
+        len(orders) + malformed,
+        len(orders),
+        malformed,
+        dict(sorted(kinds.items())),
+        tuple(unknown_customer_ids),
+        tuple(unknown_product_ids),
         tuple(o.order_id for o in orders if o.kind == KIND_LATE),
         tuple(o.order_id for o in orders if o.kind == KIND_TOO_LATE),
-        min(times, default=0), max(times, default=0))
+        min(times, default=0),
+        max(times, default=0),
+    )
 
 
 def write_ground_truth(path: Union[str, pathlib.Path], truth: GroundTruth) -> pathlib.Path:

@@ -83,6 +83,7 @@ def _as_drafted(draft: OrderDraft, order_id_: str, **changes: Any) -> bytes:
 
 # Stage decode ------------------------------------------------------------------------------
 
+
 def _empty(rng: Rng, draft: OrderDraft, order_id: str, now_ms: int) -> bytes:
     return b''
 
@@ -98,7 +99,7 @@ def _bad_json(rng: Rng, draft: OrderDraft, order_id: str, now_ms: int) -> bytes:
     text = _json(draft.fields(order_id))
     variant = rng.randrange(3)
     if variant == 0:  # cut short
-        return text[:rng.randint(1, len(text) - 1)]
+        return text[: rng.randint(1, len(text) - 1)]
     if variant == 1:  # a trailing comma
         return text[:-1] + b',}'
     return text.replace(b'"', b"'")  # single quotes
@@ -133,8 +134,11 @@ def _truncated_avro(rng: Rng, draft: OrderDraft, order_id: str, now_ms: int) -> 
     # CORRUPT_AVRO (fastavro raises IndexError there, not EOFError).
     raw = _avro(draft, order_id)
     first_string_end = HEADER_SIZE + 1 + len(order_id.encode('utf-8'))
-    return raw[:rng.choice((rng.randint(1, HEADER_SIZE - 1),
-                            rng.randint(HEADER_SIZE, first_string_end - 1)))]
+    return raw[
+        : rng.choice(
+            (rng.randint(1, HEADER_SIZE - 1), rng.randint(HEADER_SIZE, first_string_end - 1))
+        )
+    ]
 
 
 def _corrupt_avro(rng: Rng, draft: OrderDraft, order_id: str, now_ms: int) -> bytes:
@@ -142,11 +146,21 @@ def _corrupt_avro(rng: Rng, draft: OrderDraft, order_id: str, now_ms: int) -> by
     if rng.random() < 0.5:  # bytes after the record
         return raw + bytes(rng.randrange(256) for _ in range(rng.randint(1, 8)))
     # order_id's length (the first value of the body) made negative: zig-zag 1 is -1
-    return raw[:HEADER_SIZE] + b'\x01' + raw[HEADER_SIZE + 1:]
+    return raw[:HEADER_SIZE] + b'\x01' + raw[HEADER_SIZE + 1 :]
 
 
-_REQUIRED = ('order_id', 'customer_id', 'product_id', 'quantity', 'price', 'currency',
-             'card_id', 'lat', 'lon', 'timestamp')
+_REQUIRED = (
+    'order_id',
+    'customer_id',
+    'product_id',
+    'quantity',
+    'price',
+    'currency',
+    'card_id',
+    'lat',
+    'lon',
+    'timestamp',
+)
 
 
 def _missing_field(rng: Rng, draft: OrderDraft, order_id: str, now_ms: int) -> bytes:
@@ -175,6 +189,7 @@ def _wrong_type(rng: Rng, draft: OrderDraft, order_id: str, now_ms: int) -> byte
 
 # Stage validate ----------------------------------------------------------------------------
 
+
 def _empty_field(rng: Rng, draft: OrderDraft, order_id: str, now_ms: int) -> bytes:
     name = rng.choice(('order_id', 'customer_id', 'product_id', 'card_id'))
     return _as_drafted(draft, order_id, **{name: rng.choice(('', ' ', '   ', '\t'))})
@@ -182,7 +197,7 @@ def _empty_field(rng: Rng, draft: OrderDraft, order_id: str, now_ms: int) -> byt
 
 def _order_id_too_long(rng: Rng, draft: OrderDraft, order_id: str, now_ms: int) -> bytes:
     padded = f'{order_id}-' + 'x' * rng.randint(65, 100)
-    return _as_drafted(draft, order_id, order_id=padded[:rng.randint(65, len(padded))])
+    return _as_drafted(draft, order_id, order_id=padded[: rng.randint(65, len(padded))])
 
 
 def _quantity_out_of_range(rng: Rng, draft: OrderDraft, order_id: str, now_ms: int) -> bytes:
@@ -191,8 +206,7 @@ def _quantity_out_of_range(rng: Rng, draft: OrderDraft, order_id: str, now_ms: i
 
 def _not_finite(rng: Rng, draft: OrderDraft, order_id: str, now_ms: int) -> bytes:
     name = rng.choice(('price', 'lat', 'lon', 'tax'))
-    return _avro(draft, order_id, **{name: rng.choice((float('nan'), float('inf'),
-                                                       float('-inf')))})
+    return _avro(draft, order_id, **{name: rng.choice((float('nan'), float('inf'), float('-inf')))})
 
 
 def _price_not_positive(rng: Rng, draft: OrderDraft, order_id: str, now_ms: int) -> bytes:
@@ -213,22 +227,25 @@ def _lon_out_of_range(rng: Rng, draft: OrderDraft, order_id: str, now_ms: int) -
 
 def _bad_timestamp(rng: Rng, draft: OrderDraft, order_id: str, now_ms: int) -> bytes:
     iso = render_timestamp(draft.event_time_ms, 'iso_z')
-    timestamp = rng.choice((
-        iso[:-1],                                  # no zone
-        iso[:10].replace('-', '/') + ' ' + iso[11:19],
-        str(draft.event_time_ms),                  # epoch millis as a string
-        iso[:5] + '02-30' + iso[10:],              # no such day
-        'yesterday',
-        -10**14,                                   # before year 1
-    ))
+    timestamp = rng.choice(
+        (
+            iso[:-1],  # no zone
+            iso[:10].replace('-', '/') + ' ' + iso[11:19],
+            str(draft.event_time_ms),  # epoch millis as a string
+            iso[:5] + '02-30' + iso[10:],  # no such day
+            'yesterday',
+            -(10**14),  # before year 1
+        )
+    )
     return _as_drafted(draft, order_id, timestamp=timestamp)
 
 
 def _timestamp_in_future(rng: Rng, draft: OrderDraft, order_id: str, now_ms: int) -> bytes:
     future_ms = now_ms + FUTURE_MS + rng.randrange(12 * 3_600_000)
     style = rng.choice(('millis', 'iso_z', 'iso_offset'))
-    return _as_drafted(draft, order_id,
-                       timestamp=render_timestamp(future_ms, style, draft.utc_offset_min))
+    return _as_drafted(
+        draft, order_id, timestamp=render_timestamp(future_ms, style, draft.utc_offset_min)
+    )
 
 
 def _tax_negative(rng: Rng, draft: OrderDraft, order_id: str, now_ms: int) -> bytes:
@@ -239,22 +256,33 @@ def _unknown_version(rng: Rng, draft: OrderDraft, order_id: str, now_ms: int) ->
     return _json(_fields(draft, order_id, version=rng.choice((0, 3, 4, -1))))
 
 
-def _event_time_out_of_range(rng: Rng, draft: OrderDraft, order_id: str,
-                              now_ms: int) -> bytes:
-    return _as_drafted(draft, order_id, timestamp=rng.choice((
-        -1,                                        # a producer's "no time"
-        -rng.randrange(1, 62_135_596_800_000),     # any time from year 1 to 1969
-        '1969-07-20T20:17:40Z',
-        '1970-01-01T00:59:59.999+01:00',           # 1969-12-31T23:59:59.999Z
-    )))
+def _event_time_out_of_range(rng: Rng, draft: OrderDraft, order_id: str, now_ms: int) -> bytes:
+    return _as_drafted(
+        draft,
+        order_id,
+        timestamp=rng.choice(
+            (
+                -1,  # a producer's "no time"
+                -rng.randrange(1, 62_135_596_800_000),  # any time from year 1 to 1969
+                '1969-07-20T20:17:40Z',
+                '1970-01-01T00:59:59.999+01:00',  # 1969-12-31T23:59:59.999Z
+            )
+        ),
+    )
 
 
 def _amount_out_of_range(rng: Rng, draft: OrderDraft, order_id: str, now_ms: int) -> bytes:
-    return _as_drafted(draft, order_id, **rng.choice((
-        {'price': 1e308, 'quantity': 2},           # overflows to infinity
-        {'price': 1.5e15},                         # over 10^15 however many
-        {'price': 1e12, 'quantity': rng.randint(1_001, 100_000)},
-    )))
+    return _as_drafted(
+        draft,
+        order_id,
+        **rng.choice(
+            (
+                {'price': 1e308, 'quantity': 2},  # overflows to infinity
+                {'price': 1.5e15},  # over 10^15 however many
+                {'price': 1e12, 'quantity': rng.randint(1_001, 100_000)},
+            )
+        ),
+    )
 
 
 def _id_too_long(rng: Rng, draft: OrderDraft, order_id: str, now_ms: int) -> bytes:

@@ -20,8 +20,18 @@ from pipelines.generator.reference_data import CITIES, City, ReferenceData
 
 TIMESTAMP_STYLES = ('millis', 'iso_z', 'iso_offset', 'iso_basic')
 _STYLE_WEIGHTS = (45, 30, 20, 5)
-_V1_FIELDS = ('order_id', 'customer_id', 'product_id', 'quantity', 'price', 'currency',
-              'card_id', 'lat', 'lon', 'timestamp')
+_V1_FIELDS = (
+    'order_id',
+    'customer_id',
+    'product_id',
+    'quantity',
+    'price',
+    'currency',
+    'card_id',
+    'lat',
+    'lon',
+    'timestamp',
+)
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 
 
@@ -95,8 +105,9 @@ class OrderDraft(NamedTuple):
             'card_id': self.card_id,
             'lat': self.lat,
             'lon': self.lon,
-            'timestamp': render_timestamp(self.event_time_ms, self.timestamp_style,
-                                          self.utc_offset_min),
+            'timestamp': render_timestamp(
+                self.event_time_ms, self.timestamp_style, self.utc_offset_min
+            ),
             'tax': self.tax_cents / 100,
             'version': self.version,
         }
@@ -149,8 +160,9 @@ def render_timestamp(event_time_ms: int, style: str, utc_offset_min: int = 0):
 class OrderFactory:
     """Draws cards and orders from the reference data, deterministically from its ``rng``."""
 
-    def __init__(self, rng: random.Random, reference: ReferenceData, fmt: str,
-                 min_price_cents: int = 100) -> None:
+    def __init__(
+        self, rng: random.Random, reference: ReferenceData, fmt: str, min_price_cents: int = 100
+    ) -> None:
         """Configures the draws.
 
         Args:
@@ -171,15 +183,27 @@ class OrderFactory:
         number = self._rng.randrange(len(self._reference.customers))
         home = self._reference.home_cities[number] if city is None else city
         centre = CITIES[home]
-        return Card(card_id, self._reference.customers[number].customer_id, home,
-                    round(centre.lat + self._rng.uniform(-0.1, 0.1), 5),
-                    round(centre.lon + self._rng.uniform(-0.1, 0.1), 5))
+        return Card(
+            card_id,
+            self._reference.customers[number].customer_id,
+            home,
+            round(centre.lat + self._rng.uniform(-0.1, 0.1), 5),
+            round(centre.lon + self._rng.uniform(-0.1, 0.1), 5),
+        )
 
-    def order(self, card: Card, event_time_ms: int, *, city: Optional[int] = None,
-              product: Optional[int] = None, price_cents: Optional[int] = None,
-              quantity: Optional[int] = None, tax_cents: Optional[int] = None,
-              customer_id: Optional[str] = None, product_id: Optional[str] = None
-              ) -> OrderDraft:
+    def order(
+        self,
+        card: Card,
+        event_time_ms: int,
+        *,
+        city: Optional[int] = None,
+        product: Optional[int] = None,
+        price_cents: Optional[int] = None,
+        quantity: Optional[int] = None,
+        tax_cents: Optional[int] = None,
+        customer_id: Optional[str] = None,
+        product_id: Optional[str] = None,
+    ) -> OrderDraft:
         """An ordinary order on ``card`` at ``event_time_ms``; keyword arguments override draws.
 
         Args:
@@ -204,16 +228,30 @@ class OrderFactory:
             quantity = rng.choices((1, 2, 3, 4, 5), (60, 20, 10, 6, 4))[0]
         version = 2 if tax_cents else rng.choice((1, 2))
         if tax_cents is None:
-            tax_cents = 0 if version == 1 else round(price_cents * quantity
-                                                     * rng.choice((0.0, 0.05, 0.1, 0.2)))
+            tax_cents = (
+                0
+                if version == 1
+                else round(price_cents * quantity * rng.choice((0.0, 0.05, 0.1, 0.2)))
+            )
         place: City = CITIES[card.city if city is None else city]
         lat, lon = (card.lat, card.lon) if city is None else (place.lat, place.lon)
         style = rng.choices(TIMESTAMP_STYLES, _STYLE_WEIGHTS)[0]
         return OrderDraft(
-            card.card_id, customer_id or card.customer_id, product_id or row.product_id,
-            quantity, price_cents, tax_cents, place.currency,
-            round(lat + rng.uniform(-0.015, 0.015), 5), round(lon + rng.uniform(-0.015, 0.015), 5),
-            event_time_ms, version, self.draw_format(), style, place.utc_offset_min)
+            card.card_id,
+            customer_id or card.customer_id,
+            product_id or row.product_id,
+            quantity,
+            price_cents,
+            tax_cents,
+            place.currency,
+            round(lat + rng.uniform(-0.015, 0.015), 5),
+            round(lon + rng.uniform(-0.015, 0.015), 5),
+            event_time_ms,
+            version,
+            self.draw_format(),
+            style,
+            place.utc_offset_min,
+        )
 
     def draw_format(self) -> str:
         """``json`` or ``avro``: the configured format, or a fair draw for ``mixed``."""

@@ -144,13 +144,15 @@ def plan_traffic(config: TrafficConfig, now_ms: Optional[int] = None) -> Traffic
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
     planner = _Planner(config)
     scenarios, scenario_seqs = planner.add_scenarios()
-    extra = (len(planner.items) + config.malformed_count + config.late_orders
-             + config.too_late_orders)
+    extra = (
+        len(planner.items) + config.malformed_count + config.late_orders + config.too_late_orders
+    )
     if extra > config.count:
         raise ValueError(
             f'count {config.count} is too small: the fraud scenarios, late orders and malformed '
             f'records alone need {extra} records; raise count (--count) or lower fraud_scenarios '
-            '(--fraud_scenarios)')
+            '(--fraud_scenarios)'
+        )
     planner.add_background(config.count - extra)
     planner.add_late(KIND_LATE, config.late_orders, config.late_lag_s)
     planner.add_late(KIND_TOO_LATE, config.too_late_orders, config.too_late_lag_s)
@@ -158,11 +160,15 @@ def plan_traffic(config: TrafficConfig, now_ms: Optional[int] = None) -> Traffic
 
     items = sorted(planner.items, key=lambda item: (item.release_ms, item.seq))
     records = _encode(items, config.seed, now_ms, random.Random(f'{config.seed}/malformations'))
-    order_id_by_seq = {item.seq: record.order_id for item, record in zip(items, records)
-                       if record.order_id is not None}  # a scenario's orders have ids
+    order_id_by_seq = {
+        item.seq: record.order_id
+        for item, record in zip(items, records)
+        if record.order_id is not None
+    }  # a scenario's orders have ids
     alerts = _alerts(scenarios, scenario_seqs, order_id_by_seq)
-    return TrafficPlan(config, tuple(records),
-                       _ground_truth(config, now_ms, items, records, alerts))
+    return TrafficPlan(
+        config, tuple(records), _ground_truth(config, now_ms, items, records, alerts)
+    )
 
 
 class _Planner:
@@ -175,8 +181,10 @@ class _Planner:
         self._min_price = max(100, math.ceil(config.thresholds.small_amount * 100))
         self._seq = itertools.count()
         _, card_factory = self._factory('cards')
-        self.cards = [card_factory.card(f'{self.config.card_prefix}-{n:06d}')
-                      for n in range(background_cards(config))]
+        self.cards = [
+            card_factory.card(f'{self.config.card_prefix}-{n:06d}')
+            for n in range(background_cards(config))
+        ]
         self._new_cards = itertools.count(len(self.cards))
 
     def _factory(self, part: str) -> Tuple[random.Random, OrderFactory]:
@@ -186,8 +194,13 @@ class _Planner:
     def _new_card(self, factory: OrderFactory) -> Card:
         return factory.card(f'{self.config.card_prefix}-{next(self._new_cards):06d}')
 
-    def _add(self, release_ms: int, kind: str, draft: OrderDraft,
-             malformation: Optional[Malformation] = None) -> int:
+    def _add(
+        self,
+        release_ms: int,
+        kind: str,
+        draft: OrderDraft,
+        malformation: Optional[Malformation] = None,
+    ) -> int:
         seq = next(self._seq)
         self.items.append(_Item(release_ms, seq, kind, draft, malformation))
         return seq
@@ -205,14 +218,28 @@ class _Planner:
             nth = seen[rule] = seen.get(rule, -1) + 1
             out_of_order = nth % 2 == 1 and config.out_of_order_max_ms >= 1000
             room = max(0, last_end - duration_ms(rule, config.thresholds) - config.start_ms)
-            start = (config.start_ms + spread_ms(room, len(rules), j)
-                     + rng.randrange(max(1, room // len(rules))))
-            scenario = build_scenario(rule, factory, rng, self._new_card(factory), start,
-                                      out_of_order, config.thresholds,
-                                      config.out_of_order_max_ms)
+            start = (
+                config.start_ms
+                + spread_ms(room, len(rules), j)
+                + rng.randrange(max(1, room // len(rules)))
+            )
+            scenario = build_scenario(
+                rule,
+                factory,
+                rng,
+                self._new_card(factory),
+                start,
+                out_of_order,
+                config.thresholds,
+                config.out_of_order_max_ms,
+            )
             scenarios.append(scenario)
-            seqs.append([self._add(o.draft.event_time_ms + o.delay_ms, KIND_SCENARIO, o.draft)
-                         for o in scenario.orders])
+            seqs.append(
+                [
+                    self._add(o.draft.event_time_ms + o.delay_ms, KIND_SCENARIO, o.draft)
+                    for o in scenario.orders
+                ]
+            )
         return scenarios, seqs
 
     def add_background(self, count: int) -> None:
@@ -231,8 +258,9 @@ class _Planner:
             elif kind == KIND_UNKNOWN_PRODUCT:
                 overrides['product_id'] = product_id(UNKNOWN_PRODUCT_BASE + rng.randrange(100))
             event_ms = config.start_ms + i * config.span_ms // count
-            self._add(event_ms, kind, factory.order(cards[block[i % len(cards)]], event_ms,
-                                                    **overrides))
+            self._add(
+                event_ms, kind, factory.order(cards[block[i % len(cards)]], event_ms, **overrides)
+            )
 
     def add_late(self, kind: str, count: int, lag_s: float) -> None:
         """Orders released in the second half of the span, ``lag_s`` behind, on new cards."""
@@ -241,8 +269,12 @@ class _Planner:
         half = config.span_ms // 2
         slot = max(1, (config.span_ms - half) // max(count, 1))
         for j in range(count):
-            release = (config.start_ms + half + spread_ms(config.span_ms - half, count, j)
-                       + rng.randrange(slot))
+            release = (
+                config.start_ms
+                + half
+                + spread_ms(config.span_ms - half, count, j)
+                + rng.randrange(slot)
+            )
             draft = factory.order(self._new_card(factory), release - math.ceil(lag_s * 1000))
             self._add(release, kind, draft)
 
@@ -260,58 +292,105 @@ def _unknown_positions(rng: random.Random, background: int, rate: float) -> Dict
         return {}
     each = min(background // 2, max(1, round(background * rate)))
     chosen = rng.sample(range(background), 2 * each)
-    return {**{i: KIND_UNKNOWN_CUSTOMER for i in chosen[:each]},
-            **{i: KIND_UNKNOWN_PRODUCT for i in chosen[each:]}}
+    return {
+        **{i: KIND_UNKNOWN_CUSTOMER for i in chosen[:each]},
+        **{i: KIND_UNKNOWN_PRODUCT for i in chosen[each:]},
+    }
 
 
-def _encode(items: List[_Item], seed: int, now_ms: int,
-            rng: random.Random) -> List[PlannedRecord]:
+def _encode(items: List[_Item], seed: int, now_ms: int, rng: random.Random) -> List[PlannedRecord]:
     records = []
     for position, item in enumerate(items):
         gen_id = f'gen-{seed}-{position:08d}'
         order_id = f'ord-{seed}-{position:08d}'
         key = item.draft.card_id.encode('utf-8')
         if item.malformation is None:
-            records.append(PlannedRecord(gen_id, key, encode_draft(item.draft, order_id),
-                                         item.draft.event_time_ms, item.kind, order_id, None))
+            records.append(
+                PlannedRecord(
+                    gen_id,
+                    key,
+                    encode_draft(item.draft, order_id),
+                    item.draft.event_time_ms,
+                    item.kind,
+                    order_id,
+                    None,
+                )
+            )
         else:
             value = item.malformation.build(rng, item.draft, order_id, now_ms)
-            records.append(PlannedRecord(gen_id, key, value, item.draft.event_time_ms,
-                                         item.kind, None, item.malformation.label))
+            records.append(
+                PlannedRecord(
+                    gen_id,
+                    key,
+                    value,
+                    item.draft.event_time_ms,
+                    item.kind,
+                    None,
+                    item.malformation.label,
+                )
+            )
     return records
 
 
-def _alerts(scenarios: List[Scenario], scenario_seqs: List[List[int]],
-            order_id_by_seq: Dict[int, str]) -> List[truth.ExpectedAlert]:
+def _alerts(
+    scenarios: List[Scenario], scenario_seqs: List[List[int]], order_id_by_seq: Dict[int, str]
+) -> List[truth.ExpectedAlert]:
     alerts = []
     for scenario, seqs in zip(scenarios, scenario_seqs):
-        trigger = sorted(scenario.trigger, key=lambda i: (
-            scenario.orders[i].draft.event_time_ms, order_id_by_seq[seqs[i]]))
+        trigger = sorted(
+            scenario.trigger,
+            key=lambda i: (scenario.orders[i].draft.event_time_ms, order_id_by_seq[seqs[i]]),
+        )
         order_ids = tuple(order_id_by_seq[seqs[i]] for i in trigger)
-        alerts.append(truth.ExpectedAlert(
-            scenario.rule, scenario.card_id, order_ids, alert_id(scenario.rule, order_ids),
-            scenario.orders[trigger[-1]].draft.event_time_ms, scenario.out_of_order))
+        alerts.append(
+            truth.ExpectedAlert(
+                scenario.rule,
+                scenario.card_id,
+                order_ids,
+                alert_id(scenario.rule, order_ids),
+                scenario.orders[trigger[-1]].draft.event_time_ms,
+                scenario.out_of_order,
+            )
+        )
     alerts.sort(key=lambda a: (a.event_time_ms, a.rule, a.card_id))
     return alerts
 
 
-def _ground_truth(config: TrafficConfig, now_ms: int, items: List[_Item],
-                  records: List[PlannedRecord],
-                  alerts: List[truth.ExpectedAlert]) -> truth.GroundTruth:
-    facts = [truth.ValidOrderFact(record.order_id, item.kind, item.draft.product_id,
-                                  item.draft.quantity, item.draft.amount_cents,
-                                  item.draft.event_time_ms)
-             for item, record in zip(items, records) if record.order_id is not None]
+def _ground_truth(
+    config: TrafficConfig,
+    now_ms: int,
+    items: List[_Item],
+    records: List[PlannedRecord],
+    alerts: List[truth.ExpectedAlert],
+) -> truth.GroundTruth:
+    facts = [
+        truth.ValidOrderFact(
+            record.order_id,
+            item.kind,
+            item.draft.product_id,
+            item.draft.quantity,
+            item.draft.amount_cents,
+            item.draft.event_time_ms,
+        )
+        for item, record in zip(items, records)
+        if record.order_id is not None
+    ]
     kinds: Dict[str, int] = {}
     for record in records:
         kinds[record.kind] = kinds.get(record.kind, 0) + 1
     malformed = {r.gen_id: r.dead_letter for r in records if r.dead_letter is not None}
     orders = truth.order_truth(
-        facts, len(malformed), kinds,
-        [r.order_id for r in records
-         if r.kind == KIND_UNKNOWN_CUSTOMER and r.order_id is not None],
-        [r.order_id for r in records
-         if r.kind == KIND_UNKNOWN_PRODUCT and r.order_id is not None])
+        facts,
+        len(malformed),
+        kinds,
+        [r.order_id for r in records if r.kind == KIND_UNKNOWN_CUSTOMER and r.order_id is not None],
+        [r.order_id for r in records if r.kind == KIND_UNKNOWN_PRODUCT and r.order_id is not None],
+    )
     echo = dict(config.to_json(), now_ms=now_ms, background_cards=background_cards(config))
-    return truth.GroundTruth(echo, tuple(alerts), truth.dead_letter_truth(malformed),
-                             tuple(truth.window_metrics(facts, config.window_s * 1000)), orders)
+    return truth.GroundTruth(
+        echo,
+        tuple(alerts),
+        truth.dead_letter_truth(malformed),
+        tuple(truth.window_metrics(facts, config.window_s * 1000)),
+        orders,
+    )

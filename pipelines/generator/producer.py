@@ -43,8 +43,10 @@ class BrokerUnavailable(ConnectionError):
     """No Kafka broker answered at the bootstrap address."""
 
     def __init__(self, bootstrap: str) -> None:
-        super().__init__(f'no Kafka broker answered at {bootstrap}; start one with '
-                         f'./run_local.sh broker start or pass --brokers')
+        super().__init__(
+            f'no Kafka broker answered at {bootstrap}; start one with '
+            f'./run_local.sh broker start or pass --brokers'
+        )
         self.bootstrap = bootstrap
 
 
@@ -68,15 +70,23 @@ class ProduceReport(NamedTuple):
 
     def by_order_id(self, records: Sequence[PlannedRecord]) -> dict:
         """``order_id -> produced_at_ms`` of the valid orders among ``records`` (the plan's)."""
-        return {record.order_id: at for record, at in zip(records, self.produced_at_ms)
-                if record.order_id is not None}
+        return {
+            record.order_id: at
+            for record, at in zip(records, self.produced_at_ms)
+            if record.order_id is not None
+        }
 
 
 class Pacer:
     """Waits until record ``i`` is due: ``rate`` records per second from the first call."""
 
-    def __init__(self, rate: float, clock: Clock = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep, tick_s: float = 0.0) -> None:
+    def __init__(
+        self,
+        rate: float,
+        clock: Clock = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        tick_s: float = 0.0,
+    ) -> None:
         """Configures the pace.
 
         Args:
@@ -114,8 +124,14 @@ class Pacer:
 class ProgressBar:
     """A one-line progress bar, redrawn at most every ``min_interval_s``; call with records done."""
 
-    def __init__(self, total: int, label: str = 'producing', stream: TextIO = sys.stderr,
-                 clock: Clock = time.monotonic, min_interval_s: float = 0.2) -> None:
+    def __init__(
+        self,
+        total: int,
+        label: str = 'producing',
+        stream: TextIO = sys.stderr,
+        clock: Clock = time.monotonic,
+        min_interval_s: float = 0.2,
+    ) -> None:
         self._total = total
         self._label = label
         self._stream = stream
@@ -127,28 +143,40 @@ class ProgressBar:
     def __call__(self, done: int) -> None:
         now = self._clock()
         finished = done >= self._total
-        if not finished and self._drawn_at is not None and \
-                now - self._drawn_at < self._min_interval_s:
+        if (
+            not finished
+            and self._drawn_at is not None
+            and now - self._drawn_at < self._min_interval_s
+        ):
             return
         self._drawn_at = now
         elapsed = max(now - self._started, 1e-9)
         width = 30
         filled = width * min(done, self._total) // max(self._total, 1)
-        self._stream.write(f'\r  {self._label} [{"#" * filled}{"." * (width - filled)}] '
-                           f'{done}/{self._total} {done / elapsed:,.0f}/s {elapsed:.1f} s')
+        self._stream.write(
+            f'\r  {self._label} [{"#" * filled}{"." * (width - filled)}] '
+            f'{done}/{self._total} {done / elapsed:,.0f}/s {elapsed:.1f} s'
+        )
         if finished:
             self._stream.write('\n')
         self._stream.flush()
 
 
-def produce_plan(bootstrap: str, topic: str, plan: Union[TrafficPlan, Sequence[PlannedRecord]],
-                 rate: Optional[float] = None,
-                 progress: Optional[Callable[[int], None]] = None, *,
-                 partitions: Optional[int] = 3, event_timestamps: bool = False,
-                 clock: Clock = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep, wall_clock: Clock = time.time,
-                 producer_factory: Optional[Callable[..., KafkaProducer]] = None,
-                 security: Optional[KafkaSecurity] = None) -> ProduceReport:
+def produce_plan(
+    bootstrap: str,
+    topic: str,
+    plan: Union[TrafficPlan, Sequence[PlannedRecord]],
+    rate: Optional[float] = None,
+    progress: Optional[Callable[[int], None]] = None,
+    *,
+    partitions: Optional[int] = 3,
+    event_timestamps: bool = False,
+    clock: Clock = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    wall_clock: Clock = time.time,
+    producer_factory: Optional[Callable[..., KafkaProducer]] = None,
+    security: Optional[KafkaSecurity] = None,
+) -> ProduceReport:
     """Sends a plan's records, in order, keyed by card id, with acks=all.
 
     Args:
@@ -191,9 +219,13 @@ def produce_plan(bootstrap: str, topic: str, plan: Union[TrafficPlan, Sequence[P
             ensure_topics(bootstrap, {topic: partitions}, security=security)
     try:
         producer = producer_factory(
-            bootstrap_servers=bootstrap, acks='all', linger_ms=10 if rate else 20,
-            enable_idempotence=True, client_id='goldstream-generator',
-            **(security.client_config() if security is not None else {}))
+            bootstrap_servers=bootstrap,
+            acks='all',
+            linger_ms=10 if rate else 20,
+            enable_idempotence=True,
+            client_id='goldstream-generator',
+            **(security.client_config() if security is not None else {}),
+        )
     except KafkaError:  # kafka-python gives up bootstrapping with a KafkaTimeoutError
         raise BrokerUnavailable(bootstrap) from None
     failures: List[BaseException] = []
@@ -211,9 +243,13 @@ def produce_plan(bootstrap: str, topic: str, plan: Union[TrafficPlan, Sequence[P
                 pacer.wait(index)
             at_ms = int(wall_clock() * 1000)
             headers = record.headers + [('produced_at_ms', str(at_ms).encode('ascii'))]
-            producer.send(topic, key=record.key, value=record.value, headers=headers,
-                          timestamp_ms=record.event_time_ms if event_timestamps else None
-                          ).add_errback(failed)
+            producer.send(
+                topic,
+                key=record.key,
+                value=record.value,
+                headers=headers,
+                timestamp_ms=record.event_time_ms if event_timestamps else None,
+            ).add_errback(failed)
             produced_at.append(at_ms)
             if progress is not None and (index + 1) % 256 == 0:
                 progress(index + 1)
@@ -223,17 +259,24 @@ def produce_plan(bootstrap: str, topic: str, plan: Union[TrafficPlan, Sequence[P
     finally:
         producer.close()
     if failures:
-        raise ProduceError(f'{len(failures)} of {len(records)} records were not acknowledged '
-                           f'by {bootstrap}; the first error: {failures[0]!r}')
+        raise ProduceError(
+            f'{len(failures)} of {len(records)} records were not acknowledged '
+            f'by {bootstrap}; the first error: {failures[0]!r}'
+        )
     if progress is not None:
         progress(len(records))
     return ProduceReport(len(records), tuple(produced_at), clock() - started)
 
 
-def read_range(bootstrap: str, topic: str, start: Mapping[int, int],
-               end: Mapping[int, int], timeout_s: float = 60.0,
-               with_headers: bool = False,
-               security: Optional[KafkaSecurity] = None) -> List[Tuple]:
+def read_range(
+    bootstrap: str,
+    topic: str,
+    start: Mapping[int, int],
+    end: Mapping[int, int],
+    timeout_s: float = 60.0,
+    with_headers: bool = False,
+    security: Optional[KafkaSecurity] = None,
+) -> List[Tuple]:
     """Reads every record in `[start, end)` of each partition with a plain consumer.
 
     Args:
@@ -252,12 +295,18 @@ def read_range(bootstrap: str, topic: str, start: Mapping[int, int],
     Raises:
       TimeoutError: the range was not read completely before the deadline.
     """
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
-                             client_id='goldstream-reader',
-                             **(security or KafkaSecurity()).client_config())
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        client_id='goldstream-reader',
+        **(security or KafkaSecurity()).client_config(),
+    )
     try:
-        wanted = {TopicPartition(topic, p): (start.get(p, 0), end[p]) for p in end
-                  if end[p] > start.get(p, 0)}
+        wanted = {
+            TopicPartition(topic, p): (start.get(p, 0), end[p])
+            for p in end
+            if end[p] > start.get(p, 0)
+        }
         consumer.assign(list(wanted))
         for tp, (first, _) in wanted.items():
             consumer.seek(tp, first)
@@ -269,8 +318,11 @@ def read_range(bootstrap: str, topic: str, start: Mapping[int, int],
                 raise TimeoutError(f'read stopped short on {sorted(str(tp) for tp in remaining)}')
             for tp, batch in consumer.poll(timeout_ms=500).items():
                 last = wanted[tp][1]
-                records[tp].extend(((r.key, r.value, list(r.headers)) if with_headers
-                                   else (r.key, r.value)) for r in batch if r.offset < last)
+                records[tp].extend(
+                    ((r.key, r.value, list(r.headers)) if with_headers else (r.key, r.value))
+                    for r in batch
+                    if r.offset < last
+                )
                 if consumer.position(tp) >= last:
                     remaining.discard(tp)
                     consumer.pause(tp)

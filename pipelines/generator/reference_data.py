@@ -83,12 +83,57 @@ CATEGORIES = {  # category: (nouns, lowest and highest list price in cents)
     'beauty': (('Soap', 'Shampoo', 'Perfume', 'Lotion', 'Brush'), (300, 12_000)),
 }
 _ADJECTIVES = ('Classic', 'Compact', 'Deluxe', 'Eco', 'Nordic', 'Pro', 'Smart', 'Urban', 'Vintage')
-_FIRST_NAMES = ('Ada', 'Ben', 'Chloe', 'Diego', 'Elif', 'Farid', 'Greta', 'Hana', 'Ivan', 'Jonas',
-                'Kenji', 'Lena', 'Mateo', 'Nadia', 'Omar', 'Priya', 'Quinn', 'Rosa', 'Sven',
-                'Tariq', 'Uma', 'Viktor', 'Wen', 'Yara', 'Zoe')
-_LAST_NAMES = ('Almeida', 'Becker', 'Chen', 'Dubois', 'Eriksson', 'Fischer', 'Garcia', 'Horvat',
-               'Ito', 'Jansen', 'Kowalski', 'Lopez', 'Moreau', 'Nakamura', 'Okafor', 'Petrov',
-               'Rossi', 'Schmidt', 'Tanaka', 'Novak', 'Weber', 'Young')
+_FIRST_NAMES = (
+    'Ada',
+    'Ben',
+    'Chloe',
+    'Diego',
+    'Elif',
+    'Farid',
+    'Greta',
+    'Hana',
+    'Ivan',
+    'Jonas',
+    'Kenji',
+    'Lena',
+    'Mateo',
+    'Nadia',
+    'Omar',
+    'Priya',
+    'Quinn',
+    'Rosa',
+    'Sven',
+    'Tariq',
+    'Uma',
+    'Viktor',
+    'Wen',
+    'Yara',
+    'Zoe',
+)
+_LAST_NAMES = (
+    'Almeida',
+    'Becker',
+    'Chen',
+    'Dubois',
+    'Eriksson',
+    'Fischer',
+    'Garcia',
+    'Horvat',
+    'Ito',
+    'Jansen',
+    'Kowalski',
+    'Lopez',
+    'Moreau',
+    'Nakamura',
+    'Okafor',
+    'Petrov',
+    'Rossi',
+    'Schmidt',
+    'Tanaka',
+    'Novak',
+    'Weber',
+    'Young',
+)
 _FIRST_SIGNUP = datetime.date(2018, 1, 1)
 _LAST_SIGNUP = datetime.date(2026, 10, 31)
 
@@ -169,27 +214,44 @@ def build_reference_data(seed: int = 7, customers: int = 500, products: int = 50
     for number in range(customers):
         city = rng.randrange(len(CITIES))
         signup = _FIRST_SIGNUP + datetime.timedelta(days=rng.randrange(signup_days + 1))
-        customer_rows.append(CustomerRow(
-            customer_id(number), f'{rng.choice(_FIRST_NAMES)} {rng.choice(_LAST_NAMES)}',
-            rng.choices(segment_names, segment_weights)[0], CITIES[city].country,
-            signup.isoformat()))
+        customer_rows.append(
+            CustomerRow(
+                customer_id(number),
+                f'{rng.choice(_FIRST_NAMES)} {rng.choice(_LAST_NAMES)}',
+                rng.choices(segment_names, segment_weights)[0],
+                CITIES[city].country,
+                signup.isoformat(),
+            )
+        )
         home_cities.append(city)
     category_names = sorted(CATEGORIES)
     product_rows, popularity = [], []
     for number in range(products):
         category = category_names[number % len(category_names)]
         nouns, (low, high) = CATEGORIES[category]
-        product_rows.append(ProductRow(
-            product_id(number), f'{rng.choice(_ADJECTIVES)} {rng.choice(nouns)}', category,
-            rng.randint(low, high) / 100, rng.randint(0, 5_000)))
+        product_rows.append(
+            ProductRow(
+                product_id(number),
+                f'{rng.choice(_ADJECTIVES)} {rng.choice(nouns)}',
+                category,
+                rng.randint(low, high) / 100,
+                rng.randint(0, 5_000),
+            )
+        )
         popularity.append(1.0 / (1 + rng.randrange(products)))  # a few best sellers
-    return ReferenceData(tuple(customer_rows), tuple(product_rows), tuple(home_cities),
-                         tuple(popularity))
+    return ReferenceData(
+        tuple(customer_rows), tuple(product_rows), tuple(home_cities), tuple(popularity)
+    )
 
 
-def write_reference_data(folder: Union[str, pathlib.Path], seed: int = 7, customers: int = 500,
-                         products: int = 50, customers_format: str = 'csv',
-                         products_format: str = 'jsonl') -> ReferenceFiles:
+def write_reference_data(
+    folder: Union[str, pathlib.Path],
+    seed: int = 7,
+    customers: int = 500,
+    products: int = 50,
+    customers_format: str = 'csv',
+    products_format: str = 'jsonl',
+) -> ReferenceFiles:
     """Writes ``customers.<format>`` and ``products.<format>`` into ``folder``.
 
     Args:
@@ -215,8 +277,9 @@ def write_reference_data(folder: Union[str, pathlib.Path], seed: int = 7, custom
     data = build_reference_data(seed, customers, products)
     folder = pathlib.Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    paths = ReferenceFiles(folder / f'customers.{customers_format}',
-                           folder / f'products.{products_format}')
+    paths = ReferenceFiles(
+        folder / f'customers.{customers_format}', folder / f'products.{products_format}'
+    )
     _write_rows(paths.customers, CustomerRow._fields, data.customers, customers_format)
     _write_rows(paths.products, ProductRow._fields, data.products, products_format)
     for written in paths:  # the reader refuses a table present in both formats
@@ -230,13 +293,16 @@ def write_reference_data(folder: Union[str, pathlib.Path], seed: int = 7, custom
 def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """Great-circle distance in km between two points in degrees (haversine)."""
     phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    h = (math.sin((phi2 - phi1) / 2) ** 2
-         + math.cos(phi1) * math.cos(phi2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2)
+    h = (
+        math.sin((phi2 - phi1) / 2) ** 2
+        + math.cos(phi1) * math.cos(phi2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    )
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
-def _write_rows(path: pathlib.Path, fields: Sequence[str], rows: Sequence[NamedTuple],
-                fmt: str) -> None:
+def _write_rows(
+    path: pathlib.Path, fields: Sequence[str], rows: Sequence[NamedTuple], fmt: str
+) -> None:
     with open(path, 'w', encoding='utf-8', newline='') as out:
         if fmt == 'csv':
             writer = csv.writer(out, lineterminator='\n')
@@ -250,4 +316,3 @@ def _write_rows(path: pathlib.Path, fields: Sequence[str], rows: Sequence[NamedT
 def _check_count(name: str, value: int, most: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= most:
         raise ValueError(f'{name} must be an integer from 1 to {most}, got {value!r}')
-

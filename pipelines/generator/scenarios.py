@@ -69,9 +69,16 @@ def duration_ms(rule: str, thresholds: FraudThresholds) -> int:
     return math.ceil(1000 * thresholds.velocity_window_s)
 
 
-def build_scenario(rule: str, factory: OrderFactory, rng: random.Random, card: Card,
-                   start_ms: int, out_of_order: bool, thresholds: FraudThresholds,
-                   max_delay_ms: int) -> Scenario:
+def build_scenario(
+    rule: str,
+    factory: OrderFactory,
+    rng: random.Random,
+    card: Card,
+    start_ms: int,
+    out_of_order: bool,
+    thresholds: FraudThresholds,
+    max_delay_ms: int,
+) -> Scenario:
     """Builds a scenario of ``rule`` on ``card``, its first order at ``start_ms``.
 
     Args:
@@ -90,18 +97,28 @@ def build_scenario(rule: str, factory: OrderFactory, rng: random.Random, card: C
             ``max_delay_ms`` under 1000.
     """
     if out_of_order and max_delay_ms < 1000:
-        raise ValueError(f'out-of-order scenarios need max_delay_ms of 1000 or more, '
-                         f'got {max_delay_ms}')
-    builders = {SMALL_THEN_LARGE: _small_then_large, IMPOSSIBLE_TRAVEL: _impossible_travel,
-                VELOCITY: _velocity}
+        raise ValueError(
+            f'out-of-order scenarios need max_delay_ms of 1000 or more, got {max_delay_ms}'
+        )
+    builders = {
+        SMALL_THEN_LARGE: _small_then_large,
+        IMPOSSIBLE_TRAVEL: _impossible_travel,
+        VELOCITY: _velocity,
+    }
     if rule not in builders:
         raise ValueError(f'unknown rule {rule!r}; expected one of {", ".join(RULES)}')
     return builders[rule](factory, rng, card, start_ms, out_of_order, thresholds, max_delay_ms)
 
 
-def _small_then_large(factory: OrderFactory, rng: random.Random, card: Card, start_ms: int,
-                      out_of_order: bool, thresholds: FraudThresholds,
-                      max_delay_ms: int) -> Scenario:
+def _small_then_large(
+    factory: OrderFactory,
+    rng: random.Random,
+    card: Card,
+    start_ms: int,
+    out_of_order: bool,
+    thresholds: FraudThresholds,
+    max_delay_ms: int,
+) -> Scenario:
     small_limit = math.ceil(thresholds.small_amount * 100) - 1  # cents strictly under
     small = rng.randint(max(1, small_limit // 2), small_limit)
     window_ms = math.floor(1000 * thresholds.small_then_large_window_s)
@@ -115,24 +132,38 @@ def _small_then_large(factory: OrderFactory, rng: random.Random, card: Card, sta
     small_ms = first_ms + rng.randint(5_000, 20_000)
     orders = [
         ScenarioOrder(factory.order(card, first_ms), 0),
-        ScenarioOrder(factory.order(card, small_ms, price_cents=small, quantity=1, tax_cents=0),
-                      _hold_back(rng, gap_ms, max_delay_ms) if out_of_order else 0),
-        ScenarioOrder(factory.order(card, small_ms + gap_ms, price_cents=large_price,
-                                    quantity=quantity), 0),
+        ScenarioOrder(
+            factory.order(card, small_ms, price_cents=small, quantity=1, tax_cents=0),
+            _hold_back(rng, gap_ms, max_delay_ms) if out_of_order else 0,
+        ),
+        ScenarioOrder(
+            factory.order(card, small_ms + gap_ms, price_cents=large_price, quantity=quantity), 0
+        ),
     ]
     return Scenario(SMALL_THEN_LARGE, card.card_id, tuple(orders), (1, 2), out_of_order)
 
 
-def _impossible_travel(factory: OrderFactory, rng: random.Random, card: Card, start_ms: int,
-                       out_of_order: bool, thresholds: FraudThresholds,
-                       max_delay_ms: int) -> Scenario:
+def _impossible_travel(
+    factory: OrderFactory,
+    rng: random.Random,
+    card: Card,
+    start_ms: int,
+    out_of_order: bool,
+    thresholds: FraudThresholds,
+    max_delay_ms: int,
+) -> Scenario:
     far_enough = thresholds.min_distance_km * 1.2 + 100
     here = CITIES[card.city]
-    choices = [i for i, city in enumerate(CITIES)
-               if great_circle_km(here.lat, here.lon, city.lat, city.lon) > far_enough]
+    choices = [
+        i
+        for i, city in enumerate(CITIES)
+        if great_circle_km(here.lat, here.lon, city.lat, city.lon) > far_enough
+    ]
     if not choices:
-        raise ValueError(f'no city is more than {far_enough:.0f} km from {here.name}; '
-                         'min_distance_km is too large for the generator')
+        raise ValueError(
+            f'no city is more than {far_enough:.0f} km from {here.name}; '
+            'min_distance_km is too large for the generator'
+        )
     there = rng.choice(choices)
     distance_km = great_circle_km(here.lat, here.lon, CITIES[there].lat, CITIES[there].lon)
     if out_of_order:
@@ -143,17 +174,25 @@ def _impossible_travel(factory: OrderFactory, rng: random.Random, card: Card, st
     arrival_ms = second_ms + gap_ms
     orders = [
         ScenarioOrder(factory.order(card, start_ms), 0),
-        ScenarioOrder(factory.order(card, second_ms),
-                      _hold_back(rng, gap_ms, max_delay_ms) if out_of_order else 0),
+        ScenarioOrder(
+            factory.order(card, second_ms),
+            _hold_back(rng, gap_ms, max_delay_ms) if out_of_order else 0,
+        ),
         ScenarioOrder(factory.order(card, arrival_ms, city=there), 0),
         ScenarioOrder(factory.order(card, arrival_ms + rng.randint(5_000, 20_000), city=there), 0),
     ]
     return Scenario(IMPOSSIBLE_TRAVEL, card.card_id, tuple(orders), (1, 2), out_of_order)
 
 
-def _velocity(factory: OrderFactory, rng: random.Random, card: Card, start_ms: int,
-              out_of_order: bool, thresholds: FraudThresholds,
-              max_delay_ms: int) -> Scenario:
+def _velocity(
+    factory: OrderFactory,
+    rng: random.Random,
+    card: Card,
+    start_ms: int,
+    out_of_order: bool,
+    thresholds: FraudThresholds,
+    max_delay_ms: int,
+) -> Scenario:
     count = thresholds.velocity_count
     budget_ms = math.floor(0.95 * 1000 * thresholds.velocity_window_s)
     widest_gap = max(2, budget_ms // (count - 1))
@@ -187,4 +226,3 @@ def _max_travel_gap_ms(thresholds: FraudThresholds, distance_km: float) -> int:
 
 def _longest_pair_km() -> float:
     return max(great_circle_km(a.lat, a.lon, b.lat, b.lon) for a in CITIES for b in CITIES)
-

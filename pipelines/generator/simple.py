@@ -5,6 +5,7 @@
 sends them keyed by card id. The realistic traffic with fraud scenarios,
 late and malformed records and a ground truth is ``traffic_plan``'s.
 """
+
 import datetime
 import random
 from typing import Callable, Dict, Iterator, List, Mapping, Tuple
@@ -15,14 +16,22 @@ from connectors.order_codec import encode_order_avro, encode_order_json
 
 CURRENCIES = ('EUR', 'USD', 'GBP', 'CHF', 'JPY', 'SEK')
 CITIES = (  # (lat, lon) of places cards are used in
-    (52.52, 13.40), (48.86, 2.35), (51.51, -0.13), (40.71, -74.01), (35.68, 139.69),
-    (59.33, 18.07), (47.38, 8.54), (41.39, 2.17))
+    (52.52, 13.40),
+    (48.86, 2.35),
+    (51.51, -0.13),
+    (40.71, -74.01),
+    (35.68, 139.69),
+    (59.33, 18.07),
+    (47.38, 8.54),
+    (41.39, 2.17),
+)
 FORMATS = ('json', 'avro', 'mixed')
 START_MS = 1_795_000_000_000  # 2026-11-18T09:46:40Z; event times count up from here
 
 
-def generate_orders(count: int, seed: int = 7, start_ms: int = START_MS,
-                    cards: int = 200) -> Iterator[Dict]:
+def generate_orders(
+    count: int, seed: int = 7, start_ms: int = START_MS, cards: int = 200
+) -> Iterator[Dict]:
     """Yields `count` valid orders (v2 dicts; `version` 1 ones carry no tax), a second apart.
 
     Args:
@@ -74,21 +83,28 @@ def encoder_for(fmt: str) -> Callable[[int, Mapping], bytes]:
     return encode
 
 
-def produce_orders(bootstrap: str, topic: str, orders: List[Mapping], fmt: str = 'mixed',
-                   progress: Callable[[int], None] = lambda done: None) -> int:
+def produce_orders(
+    bootstrap: str,
+    topic: str,
+    orders: List[Mapping],
+    fmt: str = 'mixed',
+    progress: Callable[[int], None] = lambda done: None,
+) -> int:
     """Sends the orders keyed by card id with acks=all; returns how many Kafka acknowledged.
 
     Raises:
       kafka.errors.KafkaError: a record was not acknowledged.
     """
     encode = encoder_for(fmt)
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks='all', linger_ms=20,
-                             client_id='goldstream-generator')
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap, acks='all', linger_ms=20, client_id='goldstream-generator'
+    )
     try:
         futures = []
         for n, order in enumerate(orders):
-            futures.append(producer.send(topic, key=order['card_id'].encode(),
-                                         value=encode(n, order)))
+            futures.append(
+                producer.send(topic, key=order['card_id'].encode(), value=encode(n, order))
+            )
             if n % 1000 == 999 and n + 1 < len(orders):
                 progress(n + 1)
         producer.flush()

@@ -5,6 +5,7 @@ run_local.sh hands `./run_local.sh broker|flink|dashboard|airflow start|stop|sta
 it once the venv and the set-up exist. `status` exits 0 when up, 3 when down; a failure
 prints its log's tail and an `error:` line that says what to do, and exits 1.
 """
+
 import argparse
 import sys
 from typing import Any, Optional, Sequence
@@ -20,15 +21,21 @@ def parse_arguments(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     commands = parser.add_subparsers(dest='command', required=True)
     kafka = commands.add_parser('broker', help='the local one-node KRaft broker')
     kafka.add_argument('action', choices=ACTIONS)
-    kafka.add_argument('--secure', action='store_true',
-                       help='the secured broker (SASL_SSL, SCRAM-SHA-512, client certificates)')
+    kafka.add_argument(
+        '--secure',
+        action='store_true',
+        help='the secured broker (SASL_SSL, SCRAM-SHA-512, client certificates)',
+    )
     session = commands.add_parser('flink', help='the local Flink session cluster')
     session.add_argument('action', choices=ACTIONS)
     page = commands.add_parser('dashboard', help='the live page, in the background')
     page.add_argument('action', choices=ACTIONS)
-    page.add_argument('--group', help='the consumer group it watches (default '
-                                      '$GOLDSTREAM_DASHBOARD_GROUP, else goldstream-demo)')
-    scheduler = commands.add_parser('airflow', help='Airflow with the daily report\'s DAG')
+    page.add_argument(
+        '--group',
+        help='the consumer group it watches (default '
+        '$GOLDSTREAM_DASHBOARD_GROUP, else goldstream-demo)',
+    )
+    scheduler = commands.add_parser('airflow', help="Airflow with the daily report's DAG")
     scheduler.add_argument('action', choices=ACTIONS)
     return parser.parse_args(argv)
 

@@ -9,6 +9,7 @@ SCRAM-SHA-512 and client certificates, its state in $GOLDSTREAM_STATE_DIR/kafka-
 user, which also proves the client set-up), within $GOLDSTREAM_KAFKA_START_DEADLINE_S
 (default 120 s).
 """
+
 import dataclasses
 import os
 import pathlib
@@ -33,6 +34,7 @@ SETUP_HINT = 'Run ./run_local.sh setup first (it fetches the Kafka jars through 
 @dataclasses.dataclass(frozen=True)
 class Broker:
     """One local broker's ports and folders, as the environment sets them."""
+
     port: int
     controller_port: int
     state: pathlib.Path
@@ -40,8 +42,9 @@ class Broker:
     start_deadline_s: float
 
     @classmethod
-    def from_environment(cls, secure: bool = False,
-                         environ: Optional[Mapping[str, str]] = None) -> 'Broker':
+    def from_environment(
+        cls, secure: bool = False, environ: Optional[Mapping[str, str]] = None
+    ) -> 'Broker':
         env = os.environ if environ is None else environ
         port = int(env.get('GOLDSTREAM_KAFKA_PORT') or 9092)
         controller = int(env.get('GOLDSTREAM_KAFKA_CONTROLLER_PORT') or port + 1)
@@ -74,19 +77,28 @@ class Broker:
 
     @property
     def process(self) -> LocalProcess:
-        return LocalProcess('Kafka broker', self.state / 'kafka.pid',
-                            self.log_dir / 'server.out', ('kafka.Kafka', str(self.config)),
-                            other_logs=(self.log_dir / 'server.log',))
+        return LocalProcess(
+            'Kafka broker',
+            self.state / 'kafka.pid',
+            self.log_dir / 'server.out',
+            ('kafka.Kafka', str(self.config)),
+            other_logs=(self.log_dir / 'server.log',),
+        )
 
     def security(self) -> Optional[KafkaSecurity]:
         """How a client reaches it: None for the plain broker."""
         if not self.secure:
             return None
         tls = self.files.tls_dir
-        return KafkaSecurity('SASL_SSL', 'SCRAM-SHA-512', CLIENT_USER,
-                             ssl_cafile=str(tls / 'ca.pem'), ssl_certfile=str(tls / 'client.pem'),
-                             ssl_keyfile=str(tls / 'client.key'),
-                             password_file=str(self.files.password_file(CLIENT_USER)))
+        return KafkaSecurity(
+            'SASL_SSL',
+            'SCRAM-SHA-512',
+            CLIENT_USER,
+            ssl_cafile=str(tls / 'ca.pem'),
+            ssl_certfile=str(tls / 'client.pem'),
+            ssl_keyfile=str(tls / 'client.key'),
+            password_file=str(self.files.password_file(CLIENT_USER)),
+        )
 
     def answers(self, timeout_s: float = READY_CHECK_TIMEOUT_S) -> bool:
         """Whether a broker on its port answers a metadata request (as the client user)."""
@@ -94,31 +106,53 @@ class Broker:
 
 
 def _java_command(broker: Broker, main_class: str, *arguments: str) -> List[str]:
-    return ['java', f'-Dlog4j2.configurationFile={LOG4J_CONFIG}',
-            f'-Dkafka.logs.dir={broker.log_dir}', '-cp', f"{cache.kafka_home() / 'libs'}/*",
-            main_class, *arguments]
+    return [
+        'java',
+        f'-Dlog4j2.configurationFile={LOG4J_CONFIG}',
+        f'-Dkafka.logs.dir={broker.log_dir}',
+        '-cp',
+        f'{cache.kafka_home() / "libs"}/*',
+        main_class,
+        *arguments,
+    ]
 
 
 def _check_tools() -> None:
     if shutil.which('java') is None:
-        raise ProcessFailed("'java' was not found on PATH.",
-                            [('Install a Java 17+ JDK (e.g. Debian: apt-get install '
-                              'openjdk-17-jdk-headless) and run this again.')])
+        raise ProcessFailed(
+            "'java' was not found on PATH.",
+            [
+                (
+                    'Install a Java 17+ JDK (e.g. Debian: apt-get install '
+                    'openjdk-17-jdk-headless) and run this again.'
+                )
+            ],
+        )
     if not cache.is_complete(cache.kafka_home()):
         raise ProcessFailed(f'the Kafka jars are not in {cache.kafka_home()}.', [SETUP_HINT])
 
 
 def _check_ports(broker: Broker) -> None:
-    variable, example = (('GOLDSTREAM_KAFKA_SECURE_PORT', 19094) if broker.secure
-                         else ('GOLDSTREAM_KAFKA_PORT', 19092))
+    variable, example = (
+        ('GOLDSTREAM_KAFKA_SECURE_PORT', 19094)
+        if broker.secure
+        else ('GOLDSTREAM_KAFKA_PORT', 19092)
+    )
     for port in (broker.port, broker.controller_port):
         if port_in_use(port):
             raise ProcessFailed(
                 f'port {port} on 127.0.0.1 is already taken by another process.',
-                [(f'Pick free ports: {variable}={example} ./run_local.sh ... (the controller '
-                  'uses port+1,'),
-                 (f"or set {variable.replace('_PORT', '_CONTROLLER_PORT')}); 'ss -ltnp' shows "
-                  f'who holds {port}.')])
+                [
+                    (
+                        f'Pick free ports: {variable}={example} ./run_local.sh ... (the controller '
+                        'uses port+1,'
+                    ),
+                    (
+                        f'or set {variable.replace("_PORT", "_CONTROLLER_PORT")}); '
+                        f"'ss -ltnp' shows who holds {port}."
+                    ),
+                ],
+            )
 
 
 def write_config(broker: Broker) -> None:
@@ -126,13 +160,20 @@ def write_config(broker: Broker) -> None:
     broker.log_dir.mkdir(parents=True, exist_ok=True)
     broker.data_dir.mkdir(parents=True, exist_ok=True)
     text = (TEMPLATES / 'server.properties.template').read_text()
-    values = {'@PORT@': str(broker.port), '@CONTROLLER_PORT@': str(broker.controller_port),
-              '@DATA_DIR@': str(broker.data_dir)}
+    values = {
+        '@PORT@': str(broker.port),
+        '@CONTROLLER_PORT@': str(broker.controller_port),
+        '@DATA_DIR@': str(broker.data_dir),
+    }
     if broker.secure:
         text += (TEMPLATES / 'secure.properties.template').read_text()
-        values.update({'@TLS_DIR@': str(broker.files.tls_dir),
-                       '@STORE_PASSWORD@': broker.files.password('store'),
-                       '@ADMIN_PASSWORD@': broker.files.password('admin')})
+        values.update(
+            {
+                '@TLS_DIR@': str(broker.files.tls_dir),
+                '@STORE_PASSWORD@': broker.files.password('store'),
+                '@ADMIN_PASSWORD@': broker.files.password('admin'),
+            }
+        )
     for placeholder, value in values.items():
         text = text.replace(placeholder, value)
     broker.config.touch(mode=0o600)
@@ -146,17 +187,41 @@ def format_storage_once(broker: Broker) -> None:
         return
     say(f'Formatting Kafka storage in {broker.data_dir} (first start)')
     cluster_id = subprocess.run(
-        ['java', '-cp', f"{cache.kafka_home() / 'libs'}/*", 'kafka.tools.StorageTool',
-         'random-uuid'], capture_output=True, text=True, check=False).stdout.strip()
+        [
+            'java',
+            '-cp',
+            f'{cache.kafka_home() / "libs"}/*',
+            'kafka.tools.StorageTool',
+            'random-uuid',
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
     users = broker.files.scram_format_arguments() if broker.secure else []
     formatted = subprocess.run(
-        _java_command(broker, 'kafka.tools.StorageTool', 'format', '--cluster-id', cluster_id,
-                      '--config', str(broker.config), '--ignore-formatted', *users),
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False)
+        _java_command(
+            broker,
+            'kafka.tools.StorageTool',
+            'format',
+            '--cluster-id',
+            cluster_id,
+            '--config',
+            str(broker.config),
+            '--ignore-formatted',
+            *users,
+        ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
     if formatted.returncode != 0 or not cluster_id:
-        raise ProcessFailed(f"Kafka's storage tool could not format {broker.data_dir}.",
-                            [f'Delete {broker.data_dir} and try again.'],
-                            log_tail=formatted.stderr)
+        raise ProcessFailed(
+            f"Kafka's storage tool could not format {broker.data_dir}.",
+            [f'Delete {broker.data_dir} and try again.'],
+            log_tail=formatted.stderr,
+        )
 
 
 def start(broker: Broker) -> None:
@@ -183,8 +248,9 @@ def start(broker: Broker) -> None:
     command[1:1] = ['-Xms256m', '-Xmx1g', '-XX:+UseG1GC', '-Djava.awt.headless=true']
     pid = process.start(command)
     try:
-        took = process.wait_until_ready(pid, broker.answers, broker.start_deadline_s,
-                                        'answer a metadata request')
+        took = process.wait_until_ready(
+            pid, broker.answers, broker.start_deadline_s, 'answer a metadata request'
+        )
     except ProcessFailed:
         process.stop(STOP_DEADLINE_S)
         raise
@@ -208,6 +274,6 @@ def status(broker: Broker) -> int:
         return 3
     print(f'up (pid {pid}, {broker.bootstrap}, data {broker.data_dir}, logs {broker.log_dir})')
     if broker.secure:
-        print(f"client options: {' '.join(broker.files.client_options())}")
+        print(f'client options: {" ".join(broker.files.client_options())}')
     sys.stdout.flush()
     return 0

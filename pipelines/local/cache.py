@@ -8,6 +8,7 @@ in the clone). run_local.sh's set-up writes the same paths (it runs before a ven
 Only a clone has the versions file: an installed goldstream (`pip install`, a Dataflow
 worker) has no run_local.sh tools, and `in_clone()` says so.
 """
+
 import hashlib
 import os
 import pathlib
@@ -73,15 +74,14 @@ def prism_binary() -> pathlib.Path:
 def flink_job_server_jar() -> pathlib.Path:
     """The Flink job server launcher jar assembled by `./run_local.sh setup`."""
     versions = read_versions()
-    home = (f"beam-{versions['FLINK_RUNNER_BEAM_VERSION']}"
-            f"-flink-{versions['FLINK_MINOR']}")
+    home = f'beam-{versions["FLINK_RUNNER_BEAM_VERSION"]}-flink-{versions["FLINK_MINOR"]}'
     return cache_dir() / 'flink-job-server' / home / 'goldstream-flink-job-server.jar'
 
 
 def kafka_home() -> pathlib.Path:
     """The folder whose `libs/` holds the Kafka jars `./run_local.sh setup` fetched."""
     versions = read_versions()
-    return cache_dir() / 'kafka' / f"{versions['KAFKA_SCALA_VERSION']}-{versions['KAFKA_VERSION']}"
+    return cache_dir() / 'kafka' / f'{versions["KAFKA_SCALA_VERSION"]}-{versions["KAFKA_VERSION"]}'
 
 
 def flink_dist_home() -> pathlib.Path:
@@ -94,8 +94,10 @@ def is_complete(folder: pathlib.Path) -> bool:
     return (folder / '.goldstream-complete').is_file()
 
 
-AIRFLOW_PINS = (REPO_ROOT / 'infra' / 'airflow' / 'requirements.txt',
-                REPO_ROOT / 'infra' / 'airflow' / 'constraints.txt')
+AIRFLOW_PINS = (
+    REPO_ROOT / 'infra' / 'airflow' / 'requirements.txt',
+    REPO_ROOT / 'infra' / 'airflow' / 'constraints.txt',
+)
 
 
 def airflow_venv() -> pathlib.Path:
@@ -103,5 +105,5 @@ def airflow_venv() -> pathlib.Path:
     Python's (the venv's, which set-up builds from the same Python) and its pins' hash."""
     digest = hashlib.sha256(b''.join(path.read_bytes() for path in AIRFLOW_PINS))
     python = f'{sys.version_info[0]}.{sys.version_info[1]}'
-    name = f"{read_versions()['AIRFLOW_VERSION']}-py{python}-{digest.hexdigest()[:12]}"
+    name = f'{read_versions()["AIRFLOW_VERSION"]}-py{python}-{digest.hexdigest()[:12]}'
     return cache_dir() / 'airflow' / name

@@ -7,6 +7,7 @@ $GOLDSTREAM_FLINK_RPC_PORT (default REST port+1). Config, logs and pid files liv
 $GOLDSTREAM_STATE_DIR/flink. `start` returns when the REST API reports a TaskManager with
 its slots, within $GOLDSTREAM_FLINK_START_DEADLINE_S (default 90 s).
 """
+
 import dataclasses
 import json
 import os
@@ -33,6 +34,7 @@ RESULT_PREFIX = 'BASH_JAVA_UTILS_EXEC_RESULT:'
 @dataclasses.dataclass(frozen=True)
 class FlinkCluster:
     """The session cluster's ports and folders, as the environment sets them."""
+
     rest_port: int
     rpc_port: int
     state: pathlib.Path
@@ -60,10 +62,13 @@ class FlinkCluster:
 
     def process(self, role: str) -> LocalProcess:
         """The jobmanager's or the taskmanager's process."""
-        return LocalProcess(f'Flink {role}', self.state / f'{role}.pid',
-                            self.log_dir / f'flink-{role}.out',
-                            (MAIN_CLASSES[role], '--configDir', str(self.conf_dir)),
-                            other_logs=(self.log_dir / f'flink-{role}.log',))
+        return LocalProcess(
+            f'Flink {role}',
+            self.state / f'{role}.pid',
+            self.log_dir / f'flink-{role}.out',
+            (MAIN_CLASSES[role], '--configDir', str(self.conf_dir)),
+            other_logs=(self.log_dir / f'flink-{role}.log',),
+        )
 
     def pids(self) -> Dict[str, Optional[int]]:
         return {role: self.process(role).pid() for role in MAIN_CLASSES}
@@ -88,8 +93,11 @@ def write_config(cluster: FlinkCluster) -> None:
     for folder in (cluster.conf_dir, cluster.log_dir, tmp):
         folder.mkdir(parents=True, exist_ok=True)
     text = (INFRA / 'config.yaml.template').read_text()
-    for placeholder, value in (('@REST_PORT@', str(cluster.rest_port)),
-                               ('@RPC_PORT@', str(cluster.rpc_port)), ('@TMP_DIR@', str(tmp))):
+    for placeholder, value in (
+        ('@REST_PORT@', str(cluster.rest_port)),
+        ('@RPC_PORT@', str(cluster.rpc_port)),
+        ('@TMP_DIR@', str(tmp)),
+    ):
         text = text.replace(placeholder, value)
     (cluster.conf_dir / 'config.yaml').write_text(text)
     shutil.copyfile(INFRA / 'log4j2.properties', cluster.conf_dir / 'log4j2.properties')
@@ -106,18 +114,32 @@ def resource_params(cluster: FlinkCluster, role: str) -> Tuple[List[str], List[s
     Flink's BashJavaUtils, as Flink's own scripts do."""
     dist = cache.flink_dist_home()
     derived = subprocess.run(
-        ['java', '-cp', f"{dist / 'lib'}/*:{dist / 'bin' / 'bash-java-utils.jar'}",
-         f"-Dlog4j2.configurationFile={cluster.conf_dir / 'log4j2.properties'}",
-         f"-Dlog.file={cluster.log_dir / 'bash-java-utils.log'}",
-         'org.apache.flink.runtime.util.bash.BashJavaUtils',
-         f'GET_{RESOURCE_KINDS[role]}_RESOURCE_PARAMS', '--configDir', str(cluster.conf_dir)],
-        capture_output=True, text=True, check=False)
-    results = [line[len(RESULT_PREFIX):] for line in derived.stdout.splitlines()
-               if line.startswith(RESULT_PREFIX)]
+        [
+            'java',
+            '-cp',
+            f'{dist / "lib"}/*:{dist / "bin" / "bash-java-utils.jar"}',
+            f'-Dlog4j2.configurationFile={cluster.conf_dir / "log4j2.properties"}',
+            f'-Dlog.file={cluster.log_dir / "bash-java-utils.log"}',
+            'org.apache.flink.runtime.util.bash.BashJavaUtils',
+            f'GET_{RESOURCE_KINDS[role]}_RESOURCE_PARAMS',
+            '--configDir',
+            str(cluster.conf_dir),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    results = [
+        line[len(RESULT_PREFIX) :]
+        for line in derived.stdout.splitlines()
+        if line.startswith(RESULT_PREFIX)
+    ]
     if derived.returncode != 0 or len(results) < 2:
-        raise ProcessFailed(f'Flink could not derive the {RESOURCE_KINDS[role]} memory settings '
-                            f"from {cluster.conf_dir / 'config.yaml'}.",
-                            (derived.stdout + derived.stderr).strip().splitlines()[-20:])
+        raise ProcessFailed(
+            f'Flink could not derive the {RESOURCE_KINDS[role]} memory settings '
+            f'from {cluster.conf_dir / "config.yaml"}.',
+            (derived.stdout + derived.stderr).strip().splitlines()[-20:],
+        )
     memory, dynamic = results[-2:]
     return memory.split(), dynamic.split()
 
@@ -125,11 +147,19 @@ def resource_params(cluster: FlinkCluster, role: str) -> Tuple[List[str], List[s
 def launch(cluster: FlinkCluster, role: str) -> int:
     """Starts the jobmanager or the taskmanager; returns its pid."""
     memory, dynamic = resource_params(cluster, role)
-    command = ['java', *memory, *jvm_options(),
-               f"-Dlog.file={cluster.log_dir / f'flink-{role}.log'}",
-               f"-Dlog4j.configurationFile={cluster.conf_dir / 'log4j2.properties'}",
-               '-cp', f"{cache.flink_dist_home() / 'lib'}/*", MAIN_CLASSES[role],
-               '--configDir', str(cluster.conf_dir), *dynamic]
+    command = [
+        'java',
+        *memory,
+        *jvm_options(),
+        f'-Dlog.file={cluster.log_dir / f"flink-{role}.log"}',
+        f'-Dlog4j.configurationFile={cluster.conf_dir / "log4j2.properties"}',
+        '-cp',
+        f'{cache.flink_dist_home() / "lib"}/*',
+        MAIN_CLASSES[role],
+        '--configDir',
+        str(cluster.conf_dir),
+        *dynamic,
+    ]
     return cluster.process(role).start(command)
 
 
@@ -138,10 +168,17 @@ def _check_ports(cluster: FlinkCluster) -> None:
         if port_in_use(port):
             raise ProcessFailed(
                 f'port {port} on 127.0.0.1 is already taken by another process.',
-                [('Pick free ports: GOLDSTREAM_FLINK_REST_PORT=18081 ./run_local.sh ... (the '
-                  'JobManager RPC'),
-                 (f"uses port+1, or set GOLDSTREAM_FLINK_RPC_PORT); 'ss -ltnp' shows who holds "
-                  f'{port}.')])
+                [
+                    (
+                        'Pick free ports: GOLDSTREAM_FLINK_REST_PORT=18081 ./run_local.sh ... (the '
+                        'JobManager RPC'
+                    ),
+                    (
+                        'uses port+1, or set GOLDSTREAM_FLINK_RPC_PORT); '
+                        f"'ss -ltnp' shows who holds {port}."
+                    ),
+                ],
+            )
 
 
 def start(cluster: FlinkCluster) -> None:
@@ -154,22 +191,27 @@ def start(cluster: FlinkCluster) -> None:
     """
     pids = cluster.pids()
     if all(pids.values()):
-        say(f"Flink session cluster already up (jobmanager pid {pids['jobmanager']}, "
-            f"taskmanager pid {pids['taskmanager']})")
+        say(
+            f'Flink session cluster already up (jobmanager pid {pids["jobmanager"]}, '
+            f'taskmanager pid {pids["taskmanager"]})'
+        )
         say(f'Flink web UI: {cluster.rest_url}')
         return
     if any(pids.values()):
         say('Flink session cluster is half up; stopping what is left before starting again')
         stop(cluster)
     if shutil.which('java') is None or not cache.is_complete(cache.flink_dist_home()):
-        raise ProcessFailed(f'no java on PATH, or no Flink distribution in '
-                            f'{cache.flink_dist_home()}.',
-                            ['Run ./run_local.sh setup first (it unpacks Flink).'])
+        raise ProcessFailed(
+            f'no java on PATH, or no Flink distribution in {cache.flink_dist_home()}.',
+            ['Run ./run_local.sh setup first (it unpacks Flink).'],
+        )
     _check_ports(cluster)
     write_config(cluster)
     version = cache.read_versions()['FLINK_VERSION']
-    say(f'Starting Flink {version} session cluster on 127.0.0.1:{cluster.rest_port} '
-        f'(logs: {cluster.log_dir})')
+    say(
+        f'Starting Flink {version} session cluster on 127.0.0.1:{cluster.rest_port} '
+        f'(logs: {cluster.log_dir})'
+    )
     jobmanager = launch(cluster, 'jobmanager')
     taskmanager = launch(cluster, 'taskmanager')
 
@@ -180,21 +222,25 @@ def start(cluster: FlinkCluster) -> None:
 
     try:
         took = cluster.process('jobmanager').wait_until_ready(
-            jobmanager, ready, cluster.start_deadline_s, 'report a TaskManager on its REST API')
+            jobmanager, ready, cluster.start_deadline_s, 'report a TaskManager on its REST API'
+        )
     except ProcessFailed as failure:
         logs = cluster.log_tail()
         stop(cluster)
         raise ProcessFailed(str(failure), failure.hints, logs) from failure
     pids = cluster.pids()
-    say(f"Flink session cluster up (jobmanager pid {pids['jobmanager']}, taskmanager pid "
-        f"{pids['taskmanager']}) after {took:.0f} s")
+    say(
+        f'Flink session cluster up (jobmanager pid {pids["jobmanager"]}, taskmanager pid '
+        f'{pids["taskmanager"]}) after {took:.0f} s'
+    )
     say(f'Flink web UI: {cluster.rest_url}')
 
 
 def stop(cluster: FlinkCluster) -> None:
     """Stops the taskmanager, then the jobmanager, this clone started."""
-    stopped = [cluster.process(role).stop(STOP_DEADLINE_S)
-               for role in ('taskmanager', 'jobmanager')]
+    stopped = [
+        cluster.process(role).stop(STOP_DEADLINE_S) for role in ('taskmanager', 'jobmanager')
+    ]
     if any(stopped):
         say('Flink session cluster stopped')
     else:
@@ -207,6 +253,8 @@ def status(cluster: FlinkCluster) -> int:
     if not all(pids.values()):
         print('down')
         return 3
-    print(f"up (jobmanager pid {pids['jobmanager']}, taskmanager pid {pids['taskmanager']}, "
-          f'web UI {cluster.rest_url}, logs {cluster.log_dir})')
+    print(
+        f'up (jobmanager pid {pids["jobmanager"]}, taskmanager pid {pids["taskmanager"]}, '
+        f'web UI {cluster.rest_url}, logs {cluster.log_dir})'
+    )
     return 0

@@ -18,6 +18,7 @@ alerts, metric rows, dead letters by reason, records in = archived + dead-letter
 whether something does. A live run (the job in a process of its own) is
 pipelines/local/live_run.py's.
 """
+
 import collections
 import dataclasses
 import json
@@ -46,6 +47,7 @@ AlertKey = Tuple[str, str, Tuple[str, ...]]
 @dataclasses.dataclass(frozen=True)
 class Topics:
     """The orders topic a run reads and the three topics it writes."""
+
     orders: str
     alerts: str
     metrics: str
@@ -55,8 +57,9 @@ class Topics:
     def with_prefix(cls, prefix: str, orders: Optional[str] = None) -> 'Topics':
         """`<prefix>.orders`, `<prefix>.alerts`, `<prefix>.metrics`, `<prefix>.dlq`; `orders`
         names another orders topic (runs that share one input)."""
-        return cls(orders or f'{prefix}.orders', f'{prefix}.alerts', f'{prefix}.metrics',
-                   f'{prefix}.dlq')
+        return cls(
+            orders or f'{prefix}.orders', f'{prefix}.alerts', f'{prefix}.metrics', f'{prefix}.dlq'
+        )
 
     @classmethod
     def fresh(cls, label: str) -> 'Topics':
@@ -72,12 +75,20 @@ class Topics:
 
     def pipeline_args(self) -> List[str]:
         """The streaming pipeline's options that name these topics."""
-        return [f'--orders_topic={self.orders}', f'--alerts_topic={self.alerts}',
-                f'--metrics_topic={self.metrics}', f'--dead_letter_topic={self.dlq}']
+        return [
+            f'--orders_topic={self.orders}',
+            f'--alerts_topic={self.alerts}',
+            f'--metrics_topic={self.metrics}',
+            f'--dead_letter_topic={self.dlq}',
+        ]
 
 
-def create_topics(bootstrap: str, topics: Topics, partitions: int = PARTITIONS,
-                  security: Optional[KafkaSecurity] = None) -> None:
+def create_topics(
+    bootstrap: str,
+    topics: Topics,
+    partitions: int = PARTITIONS,
+    security: Optional[KafkaSecurity] = None,
+) -> None:
     """Creates the topics that do not exist yet (an existing one is left as it is)."""
     ensure_topics(bootstrap, {name: partitions for name in topics.names()}, security=security)
 
@@ -85,6 +96,7 @@ def create_topics(bootstrap: str, topics: Topics, partitions: int = PARTITIONS,
 @dataclasses.dataclass(frozen=True)
 class StreamingRun:
     """Topics, folders and the traffic plan of one streaming pipeline run."""
+
     bootstrap: str
     topics: Topics
     reference: pathlib.Path
@@ -109,36 +121,54 @@ class StreamingRun:
     def args(self, *extra: str) -> List[str]:
         """The streaming pipeline's options for this run, then `extra` (which may name
         another `--consumer_group`: the last one counts)."""
-        return [f'--brokers={self.bootstrap}', *self.topics.pipeline_args(),
-                f'--consumer_group={self.group}', f'--reference_data={self.reference}',
-                f'--archive_path={self.archive}', *self.security.to_arguments(), *extra]
+        return [
+            f'--brokers={self.bootstrap}',
+            *self.topics.pipeline_args(),
+            f'--consumer_group={self.group}',
+            f'--reference_data={self.reference}',
+            f'--archive_path={self.archive}',
+            *self.security.to_arguments(),
+            *extra,
+        ]
 
-    def produce(self, progress: Optional[Callable[[int], None]] = None,
-                **produce_args) -> ProduceReport:
+    def produce(
+        self, progress: Optional[Callable[[int], None]] = None, **produce_args
+    ) -> ProduceReport:
         """Produces the whole plan to the orders topic (as fast as the broker takes it)."""
-        return produce_plan(self.bootstrap, self.topics.orders, self.plan, progress=progress,
-                            security=self.security, **produce_args)
+        return produce_plan(
+            self.bootstrap,
+            self.topics.orders,
+            self.plan,
+            progress=progress,
+            security=self.security,
+            **produce_args,
+        )
 
     def read(self, kind: str) -> List[dict]:
         """The JSON values on the output topic `kind` ('alerts', 'metrics', 'dlq') so far."""
-        return read_json_topic(self.bootstrap, self.topics.outputs()[kind],
-                               security=self.security)
+        return read_json_topic(self.bootstrap, self.topics.outputs()[kind], security=self.security)
 
     def outputs(self) -> 'Outputs':
         """The output topics from their start, and the archive."""
         return read_outputs(self.bootstrap, self.topics, self.archive, security=self.security)
 
 
-def prepare_run(bootstrap: str, topics: Topics, folder: pathlib.Path, config: TrafficConfig,
-                security: Optional[KafkaSecurity] = None,
-                partitions: int = PARTITIONS) -> StreamingRun:
+def prepare_run(
+    bootstrap: str,
+    topics: Topics,
+    folder: pathlib.Path,
+    config: TrafficConfig,
+    security: Optional[KafkaSecurity] = None,
+    partitions: int = PARTITIONS,
+) -> StreamingRun:
     """Plans the traffic, writes the reference data to `<folder>/reference` and creates the
     topics; the archive goes to `<folder>/archive`. Produces nothing."""
     security = security or KafkaSecurity()
     plan = plan_traffic(config)
     reference = folder / 'reference'
-    write_reference_data(reference, seed=config.seed, customers=config.customers,
-                         products=config.products)
+    write_reference_data(
+        reference, seed=config.seed, customers=config.customers, products=config.products
+    )
     create_topics(bootstrap, topics, partitions, security)
     return StreamingRun(bootstrap, topics, reference, folder / 'archive', plan, security)
 
@@ -156,6 +186,7 @@ def run_bounded(argv: Sequence[str], module=streaming) -> float:
 @dataclasses.dataclass(frozen=True)
 class Outputs:
     """What a run wrote: its output topics (JSON values) and its archive."""
+
     alerts: List[dict]
     metrics: List[dict]
     dead_letters: List[dict]
@@ -163,13 +194,19 @@ class Outputs:
     archived_dead_letters: List[dict]
 
 
-def read_json_topic(bootstrap: str, topic: str, since: Optional[Mapping[int, int]] = None,
-                    security: Optional[KafkaSecurity] = None) -> List[dict]:
+def read_json_topic(
+    bootstrap: str,
+    topic: str,
+    since: Optional[Mapping[int, int]] = None,
+    security: Optional[KafkaSecurity] = None,
+) -> List[dict]:
     """The JSON values on `topic` from the offsets `since` (the start when None) to its end
     now, in partition then offset order."""
     ends = end_offsets(bootstrap, topic, security)
-    return [json.loads(value)
-            for _, value in read_range(bootstrap, topic, since or {}, ends, security=security)]
+    return [
+        json.loads(value)
+        for _, value in read_range(bootstrap, topic, since or {}, ends, security=security)
+    ]
 
 
 def read_archive(archive: pathlib.Path, dataset: str, attempts: int = 3) -> List[dict]:
@@ -193,26 +230,36 @@ def read_archive(archive: pathlib.Path, dataset: str, attempts: int = 3) -> List
     raise RuntimeError(f'the archive under {archive} kept changing while read')
 
 
-def topic_ends(bootstrap: str, topics: Topics,
-               security: Optional[KafkaSecurity] = None) -> Dict[str, Dict[int, int]]:
+def topic_ends(
+    bootstrap: str, topics: Topics, security: Optional[KafkaSecurity] = None
+) -> Dict[str, Dict[int, int]]:
     """'alerts', 'metrics', 'dlq' -> their end offsets now: a `since` for `read_outputs` that
     leaves out what earlier runs wrote to the same topics."""
-    return {kind: end_offsets(bootstrap, topic, security)
-            for kind, topic in topics.outputs().items()}
+    return {
+        kind: end_offsets(bootstrap, topic, security) for kind, topic in topics.outputs().items()
+    }
 
 
-def read_outputs(bootstrap: str, topics: Topics, archive: pathlib.Path,
-                 since: Optional[Mapping[str, Mapping[int, int]]] = None,
-                 security: Optional[KafkaSecurity] = None) -> Outputs:
+def read_outputs(
+    bootstrap: str,
+    topics: Topics,
+    archive: pathlib.Path,
+    since: Optional[Mapping[str, Mapping[int, int]]] = None,
+    security: Optional[KafkaSecurity] = None,
+) -> Outputs:
     """Reads the output topics (from `since`, see `topic_ends`; else from the start) and the
     archive of a run."""
-    def topic(kind: str) -> List[dict]:
-        return read_json_topic(bootstrap, topics.outputs()[kind], (since or {}).get(kind),
-                               security)
 
-    return Outputs(topic('alerts'), topic('metrics'), topic('dlq'),
-                   read_archive(archive, streaming.ORDERS_DATASET),
-                   read_archive(archive, streaming.DEAD_LETTERS_DATASET))
+    def topic(kind: str) -> List[dict]:
+        return read_json_topic(bootstrap, topics.outputs()[kind], (since or {}).get(kind), security)
+
+    return Outputs(
+        topic('alerts'),
+        topic('metrics'),
+        topic('dlq'),
+        read_archive(archive, streaming.ORDERS_DATASET),
+        read_archive(archive, streaming.DEAD_LETTERS_DATASET),
+    )
 
 
 def alert_key(alert: Mapping) -> AlertKey:
@@ -233,6 +280,7 @@ class Verdict:
     them). An alert is missing when its id or its (rule, card, order ids) is not among the
     outputs, unexpected when its id or key is not in the ground truth.
     """
+
     alerts_expected: int
     missing_alerts: Tuple[str, ...]
     unexpected_alerts: Tuple[str, ...]
@@ -272,8 +320,12 @@ class Verdict:
 
     @property
     def ok(self) -> bool:
-        return (self.alerts_agree and self.metrics_agree and self.dead_letters_agree
-                and self.archive_agrees)
+        return (
+            self.alerts_agree
+            and self.metrics_agree
+            and self.dead_letters_agree
+            and self.archive_agrees
+        )
 
     def problems(self) -> List[str]:
         """One line per disagreement (empty: none)."""
@@ -283,24 +335,30 @@ class Verdict:
                 f'alert ids {self.alerts_expected - len(self.missing_alerts)} of '
                 f'{self.alerts_expected}, {len(self.unexpected_alerts)} unexpected'
                 f'{_sample(" missing", self.missing_alerts)}'
-                f'{_sample(" unexpected", self.unexpected_alerts)}')
+                f'{_sample(" unexpected", self.unexpected_alerts)}'
+            )
         if not self.dead_letters_agree:
-            problems.append(f'dead letters {sum(self.dead_letters_found.values())} of '
-                            f'{sum(self.dead_letters_expected.values())} (or other reasons)')
+            problems.append(
+                f'dead letters {sum(self.dead_letters_found.values())} of '
+                f'{sum(self.dead_letters_expected.values())} (or other reasons)'
+            )
         if not self.metrics_agree:
-            problems.append(f'metrics: {self.metric_rows_differing} of '
-                            f'{self.metric_rows_expected} window/product rows differ, '
-                            f'{self.metric_rows_unexpected} unexpected')
+            problems.append(
+                f'metrics: {self.metric_rows_differing} of '
+                f'{self.metric_rows_expected} window/product rows differ, '
+                f'{self.metric_rows_unexpected} unexpected'
+            )
         if not self.archive_agrees:
-            problems.append(f'archive: {self.archived_orders + self.archived_dead_letters} '
-                            f'records of {self.records_in}, {self.distinct_archived_orders} '
-                            f'distinct orders of {self.valid_orders}')
+            problems.append(
+                f'archive: {self.archived_orders + self.archived_dead_letters} '
+                f'records of {self.records_in}, {self.distinct_archived_orders} '
+                f'distinct orders of {self.valid_orders}'
+            )
         return problems
 
 
 def _sample(label: str, ids: Sequence[str], count: int = 3) -> str:
-    return f';{label} {", ".join(ids[:count])}{"..." if len(ids) > count else ""}' \
-        if ids else ''
+    return f';{label} {", ".join(ids[:count])}{"..." if len(ids) > count else ""}' if ids else ''
 
 
 def compare(truth: GroundTruth, outputs: Outputs) -> Verdict:
@@ -311,11 +369,21 @@ def compare(truth: GroundTruth, outputs: Outputs) -> Verdict:
     expected_keys = expected_alert_keys(truth)
     found_ids = {alert['alert_id'] for alert in outputs.alerts}
     found_keys = {alert_key(alert) for alert in outputs.alerts}
-    missing = sorted({a.alert_id for a in truth.alerts if a.alert_id not in found_ids
-                      or (a.rule, a.card_id, tuple(a.order_ids)) not in found_keys})
-    unexpected = sorted({a['alert_id'] for a in outputs.alerts
-                         if a['alert_id'] not in expected_ids
-                         or alert_key(a) not in expected_keys})
+    missing = sorted(
+        {
+            a.alert_id
+            for a in truth.alerts
+            if a.alert_id not in found_ids
+            or (a.rule, a.card_id, tuple(a.order_ids)) not in found_keys
+        }
+    )
+    unexpected = sorted(
+        {
+            a['alert_id']
+            for a in outputs.alerts
+            if a['alert_id'] not in expected_ids or alert_key(a) not in expected_keys
+        }
+    )
     on_time = on_time_panes(outputs.metrics)
     expected_metrics = truth.window_totals()
     return Verdict(
@@ -324,8 +392,9 @@ def compare(truth: GroundTruth, outputs: Outputs) -> Verdict:
         unexpected_alerts=tuple(unexpected),
         alert_repeats=len(outputs.alerts) - len(found_ids),
         metric_rows_expected=len(expected_metrics),
-        metric_rows_differing=sum(on_time.get(key) != value
-                                  for key, value in expected_metrics.items()),
+        metric_rows_differing=sum(
+            on_time.get(key) != value for key, value in expected_metrics.items()
+        ),
         metric_rows_unexpected=len(set(on_time) - set(expected_metrics)),
         dead_letters_expected=collections.Counter(truth.dead_letters.by_reason),
         dead_letters_found=dead_letter_reasons(outputs.dead_letters),
@@ -333,4 +402,5 @@ def compare(truth: GroundTruth, outputs: Outputs) -> Verdict:
         valid_orders=truth.orders.valid,
         archived_orders=len(outputs.archived_orders),
         archived_dead_letters=len(outputs.archived_dead_letters),
-        distinct_archived_orders=len({o['order_id'] for o in outputs.archived_orders}))
+        distinct_archived_orders=len({o['order_id'] for o in outputs.archived_orders}),
+    )

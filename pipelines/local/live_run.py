@@ -13,6 +13,7 @@ their Kafka timestamps, so that "produce to alert" is measured from outside the 
 `GOLDSTREAM_LIVE_LAUNCHER` replaces `<python> -m pipelines.streaming` as the command that
 starts the job (e.g. a script that sets up logging first, to see a job server's own log).
 """
+
 import dataclasses
 import json
 import os
@@ -40,6 +41,7 @@ STOP_DEADLINE_S = 60
 
 class OutputRecord(NamedTuple):
     """A record of an output topic: its JSON value and Kafka (create) timestamp."""
+
     value: dict
     timestamp_ms: int
     partition: int
@@ -49,8 +51,14 @@ class OutputRecord(NamedTuple):
 class LiveRun:
     """One unbounded streaming job on topics of its own (`<prefix>.orders`, `.alerts`...)."""
 
-    def __init__(self, bootstrap: str, folder: pathlib.Path, prefix: str,
-                 process: subprocess.Popen, log_path: pathlib.Path) -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        folder: pathlib.Path,
+        prefix: str,
+        process: subprocess.Popen,
+        log_path: pathlib.Path,
+    ) -> None:
         self.bootstrap = bootstrap
         self.folder = folder
         self.prefix = prefix
@@ -59,9 +67,18 @@ class LiveRun:
         self.started_at = time.monotonic()
 
     @classmethod
-    def start(cls, bootstrap: str, folder: pathlib.Path, pipeline_args: Sequence[str] = (),
-              partitions: int = 3, seed: int = 7, customers: int = 500, products: int = 50,
-              prefix: Optional[str] = None, live_timeout_s: float = 300.0) -> 'LiveRun':
+    def start(
+        cls,
+        bootstrap: str,
+        folder: pathlib.Path,
+        pipeline_args: Sequence[str] = (),
+        partitions: int = 3,
+        seed: int = 7,
+        customers: int = 500,
+        products: int = 50,
+        prefix: Optional[str] = None,
+        live_timeout_s: float = 300.0,
+    ) -> 'LiveRun':
         """Creates the topics and reference data, starts the job, waits until it reads.
 
         Raises:
@@ -70,8 +87,9 @@ class LiveRun:
         """
         prefix = prefix or f'live.{uuid.uuid4().hex[:8]}'
         folder.mkdir(parents=True, exist_ok=True)
-        write_reference_data(folder / 'reference', seed=seed, customers=customers,
-                             products=products)
+        write_reference_data(
+            folder / 'reference', seed=seed, customers=customers, products=products
+        )
         create_topics(bootstrap, Topics.with_prefix(prefix), partitions)
         run = cls.launch(bootstrap, folder, prefix, pipeline_args)
         try:
@@ -82,23 +100,36 @@ class LiveRun:
         return run
 
     @classmethod
-    def launch(cls, bootstrap: str, folder: pathlib.Path, prefix: str,
-               pipeline_args: Sequence[str] = (), log_name: str = 'pipeline.log') -> 'LiveRun':
+    def launch(
+        cls,
+        bootstrap: str,
+        folder: pathlib.Path,
+        prefix: str,
+        pipeline_args: Sequence[str] = (),
+        log_name: str = 'pipeline.log',
+    ) -> 'LiveRun':
         """Starts the job on the topics, reference data and archive of `prefix` and `folder`,
         which must exist (`start` makes them), in a session of its own; does not wait.
 
         A job launched again with the same `prefix` and `folder` is the same job restarted:
         same consumer group, topics and archive folder (pipelines/faults/run.py).
         """
-        args = [*os.environ.get('GOLDSTREAM_LIVE_LAUNCHER',
-                                f'{sys.executable} -m pipelines.streaming').split(),
-                f'--brokers={bootstrap}', *Topics.with_prefix(prefix).pipeline_args(),
-                f'--consumer_group={prefix}.group', f'--reference_data={folder / "reference"}',
-                f'--archive_path={folder / "archive"}', *pipeline_args]
+        args = [
+            *os.environ.get(
+                'GOLDSTREAM_LIVE_LAUNCHER', f'{sys.executable} -m pipelines.streaming'
+            ).split(),
+            f'--brokers={bootstrap}',
+            *Topics.with_prefix(prefix).pipeline_args(),
+            f'--consumer_group={prefix}.group',
+            f'--reference_data={folder / "reference"}',
+            f'--archive_path={folder / "archive"}',
+            *pipeline_args,
+        ]
         log_path = folder / log_name
         with open(log_path, 'wb') as log:
-            process = subprocess.Popen(args, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                       start_new_session=True)
+            process = subprocess.Popen(
+                args, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
         return cls(bootstrap, folder, prefix, process, log_path)
 
     def topic(self, name: str) -> str:
@@ -116,17 +147,21 @@ class LiveRun:
             producer.send(self.topic('orders'), key=b'live-probe', value=b'').get(timeout=30)
         finally:
             producer.close()
-        self.poll(lambda: sum(end_offsets(self.bootstrap, self.topic('dlq')).values()) > 0,
-                  timeout_s, 'the pipeline read nothing')
+        self.poll(
+            lambda: sum(end_offsets(self.bootstrap, self.topic('dlq')).values()) > 0,
+            timeout_s,
+            'the pipeline read nothing',
+        )
 
-    def produce(self, config: TrafficConfig, rate: float,
-                progress: Optional[Callable[[int], None]] = None
-                ) -> Tuple[TrafficPlan, ProduceReport]:
+    def produce(
+        self, config: TrafficConfig, rate: float, progress: Optional[Callable[[int], None]] = None
+    ) -> Tuple[TrafficPlan, ProduceReport]:
         """Plans `config` with its event time starting now, and produces it at `rate`/s."""
         config = dataclasses.replace(config, start_ms=int(time.time() * 1000))
         plan = plan_traffic(config)
-        report = produce_plan(self.bootstrap, self.topic('orders'), plan, rate=rate,
-                              progress=progress)
+        report = produce_plan(
+            self.bootstrap, self.topic('orders'), plan, rate=rate, progress=progress
+        )
         return plan, report
 
     def progress(self) -> str:
@@ -134,8 +169,10 @@ class LiveRun:
         ``p0 committed/end (lag)``; what to look at when outputs do not arrive."""
         ends = end_offsets(self.bootstrap, self.topic('orders'))
         committed = committed_offsets(self.bootstrap, self.group, self.topic('orders'))
-        return ', '.join(f'p{p} {committed.get(p, "-")}/{end} '
-                         f'(lag {end - committed.get(p, 0)})' for p, end in sorted(ends.items()))
+        return ', '.join(
+            f'p{p} {committed.get(p, "-")}/{end} (lag {end - committed.get(p, 0)})'
+            for p, end in sorted(ends.items())
+        )
 
     def wait_until_caught_up(self, timeout_s: float) -> None:
         """Waits until the group has committed every partition up to where the orders topic
@@ -152,9 +189,11 @@ class LiveRun:
             return all(committed.get(p, 0) >= end for p, end in target.items() if end > 0)
 
         if not self.poll(caught_up, timeout_s, None):
-            raise RuntimeError(f'the job did not catch up within {timeout_s:.0f} s with the '
-                               f'orders topic (target {target}; now {self.progress()}):\n'
-                               f'{self.log_tail()}')
+            raise RuntimeError(
+                f'the job did not catch up within {timeout_s:.0f} s with the '
+                f'orders topic (target {target}; now {self.progress()}):\n'
+                f'{self.log_tail()}'
+            )
 
     def read(self, name: str) -> List[OutputRecord]:
         """Every record on an output topic so far, JSON-decoded."""
@@ -170,22 +209,29 @@ class LiveRun:
             consumer.seek_to_beginning(*partitions)
             remaining = dict(ends)
             deadline = time.monotonic() + 60
-            while any(consumer.position(TopicPartition(topic, p)) < end
-                      for p, end in remaining.items()):
+            while any(
+                consumer.position(TopicPartition(topic, p)) < end for p, end in remaining.items()
+            ):
                 if time.monotonic() > deadline:
                     raise TimeoutError(f'reading {topic} took over 60 s')
                 for batch in consumer.poll(timeout_ms=200).values():
                     for message in batch:
                         if message.offset < ends[message.partition]:
-                            records.append(OutputRecord(json.loads(message.value),
-                                                        message.timestamp, message.partition,
-                                                        message.offset))
+                            records.append(
+                                OutputRecord(
+                                    json.loads(message.value),
+                                    message.timestamp,
+                                    message.partition,
+                                    message.offset,
+                                )
+                            )
         finally:
             consumer.close()
         return records
 
-    def wait_for_alerts(self, expected_ids: Iterable[str], timeout_s: float
-                        ) -> Dict[str, OutputRecord]:
+    def wait_for_alerts(
+        self, expected_ids: Iterable[str], timeout_s: float
+    ) -> Dict[str, OutputRecord]:
         """Polls `fraud.alerts` until every expected alert id is there (or the deadline);
         returns the first record of each alert id seen."""
         expected = set(expected_ids)
@@ -199,8 +245,13 @@ class LiveRun:
         self.poll(all_there, timeout_s, None)
         return seen
 
-    def poll(self, condition: Callable[[], bool], timeout_s: float,
-             failure: Optional[str], interval_s: float = 0.25) -> bool:
+    def poll(
+        self,
+        condition: Callable[[], bool],
+        timeout_s: float,
+        failure: Optional[str],
+        interval_s: float = 0.25,
+    ) -> bool:
         """Calls `condition` until it holds or `timeout_s` passes. On timeout: raises
         RuntimeError(`failure` and the log's tail) when `failure` is given, else returns
         False. Raises at once if the job's process ended."""
@@ -209,8 +260,9 @@ class LiveRun:
             if condition():
                 return True
             if self.process.poll() is not None:
-                raise RuntimeError(f'the pipeline exited with {self.process.returncode}:\n'
-                                   f'{self.log_tail()}')
+                raise RuntimeError(
+                    f'the pipeline exited with {self.process.returncode}:\n{self.log_tail()}'
+                )
             if time.monotonic() > deadline:
                 if failure is None:
                     return False
@@ -251,8 +303,9 @@ class LiveRun:
         return self.process.returncode
 
 
-def alert_latencies_ms(alerts: Dict[str, OutputRecord], plan: TrafficPlan,
-                       report: ProduceReport) -> List[int]:
+def alert_latencies_ms(
+    alerts: Dict[str, OutputRecord], plan: TrafficPlan, report: ProduceReport
+) -> List[int]:
     """Produce-to-alert latency of each expected alert found: the alert record's Kafka
     timestamp less the send time of the last-sent of its orders."""
     produced_at = report.by_order_id(plan.records)

@@ -8,6 +8,7 @@ for something else is never stopped). Readiness is polled against a deadline; a 
 that dies or does not get ready in time is reported with the tail of its logs. Stopping
 sends SIGTERM to the whole process group, then SIGKILL after a deadline. Linux only (/proc).
 """
+
 import dataclasses
 import os
 import pathlib
@@ -79,8 +80,10 @@ def _wait_until_reaped(leader: int, deadline_s: float) -> None:
     deadline = time.monotonic() + deadline_s
     while time.monotonic() < deadline:
         is_alive(leader)
-        if not any(pid == leader or info.pgid == leader or info.sid == leader
-                   for pid, info in process_table().items()):
+        if not any(
+            pid == leader or info.pgid == leader or info.sid == leader
+            for pid, info in process_table().items()
+        ):
             return
         time.sleep(POLL_S / 4)  # the interval between two looks at the process table
 
@@ -96,8 +99,10 @@ def command_line(pid: int) -> Tuple[str, ...]:
 
 def _holds_in_order(arguments: Sequence[str], marker: Sequence[str]) -> bool:
     width = len(marker)
-    return any(tuple(arguments[start:start + width]) == tuple(marker)
-               for start in range(len(arguments) - width + 1))
+    return any(
+        tuple(arguments[start : start + width]) == tuple(marker)
+        for start in range(len(arguments) - width + 1)
+    )
 
 
 def tail(path: pathlib.Path, lines: int = LOG_TAIL_LINES) -> str:
@@ -125,6 +130,7 @@ class LocalProcess:
       other_logs: Logs the process writes itself, shown with `log_file` when it fails.
       called: How a sentence names it (default 'the <name>'; 'Airflow' for a proper name).
     """
+
     name: str
     pid_file: pathlib.Path
     log_file: pathlib.Path
@@ -153,13 +159,24 @@ class LocalProcess:
         """
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         self.pid_file.parent.mkdir(parents=True, exist_ok=True)
-        redirect = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-                    (os.POSIX_SPAWN_OPEN, 1, str(self.log_file),
-                     os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644),
-                    (os.POSIX_SPAWN_DUP2, 1, 2)]
-        pid = os.posix_spawnp(command[0], list(command),
-                              dict(os.environ if env is None else env),
-                              file_actions=redirect, setsid=True)
+        redirect = [
+            (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+            (
+                os.POSIX_SPAWN_OPEN,
+                1,
+                str(self.log_file),
+                os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
+                0o644,
+            ),
+            (os.POSIX_SPAWN_DUP2, 1, 2),
+        ]
+        pid = os.posix_spawnp(
+            command[0],
+            list(command),
+            dict(os.environ if env is None else env),
+            file_actions=redirect,
+            setsid=True,
+        )
         self.pid_file.write_text(f'{pid}\n')
         # posix_spawn returns while the kernel is still finishing the exec, before the new
         # command line is readable in /proc; until it is, pid() would not know the process.
@@ -172,8 +189,9 @@ class LocalProcess:
         """The last lines of each of its non-empty logs, each under a heading."""
         return ''.join(tail(path, lines) for path in (self.log_file, *self.other_logs))
 
-    def wait_until_ready(self, pid: int, ready: Callable[[], bool], deadline_s: float,
-                         what: str) -> float:
+    def wait_until_ready(
+        self, pid: int, ready: Callable[[], bool], deadline_s: float, what: str
+    ) -> float:
         """Polls `ready()` until it holds; returns the seconds it took.
 
         `what` completes "did not ... within N s" (e.g. 'answer a metadata request').
@@ -190,14 +208,20 @@ class LocalProcess:
             now = time.monotonic()
             if not is_alive(pid):
                 self.pid_file.unlink(missing_ok=True)
-                raise ProcessFailed(f'{self.subject} exited during start-up; its log is above.',
-                                    log_tail=self.log_tail())
+                raise ProcessFailed(
+                    f'{self.subject} exited during start-up; its log is above.',
+                    log_tail=self.log_tail(),
+                )
             if now - started >= deadline_s:
-                raise ProcessFailed(f'{self.subject} did not {what} within {deadline_s:g} s; '
-                                    'its log is above.', log_tail=self.log_tail())
+                raise ProcessFailed(
+                    f'{self.subject} did not {what} within {deadline_s:g} s; its log is above.',
+                    log_tail=self.log_tail(),
+                )
             if now >= next_progress:
-                say(f'still waiting for {self.subject} ({now - started:.0f} s of '
-                    f'{deadline_s:g} s; logs in {self.log_file.parent})')
+                say(
+                    f'still waiting for {self.subject} ({now - started:.0f} s of '
+                    f'{deadline_s:g} s; logs in {self.log_file.parent})'
+                )
                 next_progress += PROGRESS_EVERY_S
             time.sleep(POLL_S)  # the interval between two readiness checks
         return time.monotonic() - started

@@ -5,6 +5,7 @@ runner's processes (Prism, the Flink job server's JVM) are its children. `kill_j
 SIGKILL to all of them, as `kill -9` of a crashed machine would end them, and returns only
 when none is left. Linux only (/proc).
 """
+
 import collections
 import os
 import signal
@@ -17,6 +18,7 @@ POLL_S = 0.05
 
 class ProcessInfo(NamedTuple):
     """What /proc/<pid>/stat says of a process: parent, group, session and state."""
+
     ppid: int
     pgid: int
     sid: int
@@ -34,8 +36,7 @@ def process_table() -> Dict[int, ProcessInfo]:
                 fields = stat.read().rsplit(')', 1)[1].split()
         except (OSError, IndexError):
             continue
-        table[int(entry)] = ProcessInfo(int(fields[1]), int(fields[2]), int(fields[3]),
-                                        fields[0])
+        table[int(entry)] = ProcessInfo(int(fields[1]), int(fields[2]), int(fields[3]), fields[0])
     return table
 
 
@@ -46,8 +47,11 @@ def job_processes(leader: int, table: Optional[Dict[int, ProcessInfo]] = None) -
     children = collections.defaultdict(list)
     for pid, info in table.items():
         children[info.ppid].append(pid)
-    members = {pid for pid, info in table.items()
-               if pid == leader or info.sid == leader or info.pgid == leader}
+    members = {
+        pid
+        for pid, info in table.items()
+        if pid == leader or info.sid == leader or info.pgid == leader
+    }
     stack = list(members)
     while stack:
         for child in children[stack.pop()]:
@@ -71,13 +75,16 @@ def kill_job(leader: int, deadline_s: float = KILL_DEADLINE_S) -> Tuple[int, ...
     deadline = time.monotonic() + deadline_s
     while True:
         table = process_table()
-        alive = job_processes(leader, table) | {pid for pid in killed if pid in table
-                                                and table[pid].state != 'Z'}
+        alive = job_processes(leader, table) | {
+            pid for pid in killed if pid in table and table[pid].state != 'Z'
+        }
         if not alive:
             return tuple(sorted(killed))
         if time.monotonic() > deadline:
-            raise RuntimeError(f'processes of job {leader} survived SIGKILL for '
-                               f'{deadline_s:.0f} s: {sorted(alive)}')
+            raise RuntimeError(
+                f'processes of job {leader} survived SIGKILL for '
+                f'{deadline_s:.0f} s: {sorted(alive)}'
+            )
         for pid in alive:
             try:
                 os.kill(pid, signal.SIGKILL)

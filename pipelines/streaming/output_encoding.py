@@ -4,6 +4,7 @@ Values are JSON (UTF-8, compact, fields in schema order) or Avro in the Confluen
 with the `alert`, `metric` and `dead_letter` schemas of the catalogue. Keys: the card id for
 alerts, the product id for metrics, and for dead letters the key the bad record had.
 """
+
 import base64
 import json
 from typing import Callable, NamedTuple, Optional
@@ -25,8 +26,9 @@ def json_value(record: NamedTuple) -> bytes:
             parser would refuse the record. Validation keeps them out (an order's amount is
             bounded), so this fails loudly rather than publish what no one can read.
     """
-    return json.dumps(record._asdict(), separators=(',', ':'), ensure_ascii=False,
-                      allow_nan=False).encode()
+    return json.dumps(
+        record._asdict(), separators=(',', ':'), ensure_ascii=False, allow_nan=False
+    ).encode()
 
 
 def value_encoder(subject: str, fmt: str) -> Callable[[NamedTuple], bytes]:
@@ -43,8 +45,9 @@ class _AvroValue:
         self._subject = subject
 
     def __call__(self, record: NamedTuple) -> bytes:
-        return encode_avro_record(self._subject, record._asdict(),
-                                  version=SCHEMA_VERSIONS[self._subject])
+        return encode_avro_record(
+            self._subject, record._asdict(), version=SCHEMA_VERSIONS[self._subject]
+        )
 
 
 def card_key(alert) -> bytes:

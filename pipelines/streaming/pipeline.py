@@ -6,6 +6,7 @@
 Unbounded by default (`--bounded` stops at the end offsets seen at start). The DirectRunner
 and Prism use the Prism that `./run_local.sh setup` built; Flink the job server it assembled.
 """
+
 import time
 from typing import Any, Callable, Dict, NamedTuple, Optional
 
@@ -51,6 +52,7 @@ DEAD_LETTERS_DATASET = 'deadletters'
 
 class StreamingOutputs(NamedTuple):
     """What `build` returns, for tests and for callers that add steps."""
+
     orders: beam.PCollection
     dead_letters: beam.PCollection
     alerts: beam.PCollection
@@ -58,8 +60,9 @@ class StreamingOutputs(NamedTuple):
     archived_files: beam.PCollection
 
 
-def order_event_time_ms(record: KafkaRecord,
-                        decode: Callable[[bytes], dict] = decode_order) -> Optional[int]:
+def order_event_time_ms(
+    record: KafkaRecord, decode: Callable[[bytes], dict] = decode_order
+) -> Optional[int]:
     """The event time of a raw order record: its `timestamp` field, if it can be trusted.
 
     None for a record that is not a readable order or whose timestamp is before 1970 or more
@@ -120,14 +123,22 @@ def build(pipeline: beam.Pipeline, options: PipelineOptions) -> StreamingOutputs
     durable = not opts.bounded and opts.commit_offsets == 'durable'
     catalogue = opts.schema_lookup()  # None: the local catalogue
     records = pipeline | 'ReadOrders' >> ReadFromKafka(
-        servers, [opts.orders_topic], group_id=opts.consumer_group, start_from=start_from,
-        stop_at='end' if opts.bounded else None, commit_offsets=None if not durable else False,
+        servers,
+        [opts.orders_topic],
+        group_id=opts.consumer_group,
+        start_from=start_from,
+        stop_at='end' if opts.bounded else None,
+        commit_offsets=None if not durable else False,
         commit_start=durable,
         event_time_ms=order_event_time_ms if catalogue is None else OrderEventTime(catalogue),
         max_out_of_orderness_s=opts.max_out_of_orderness_s,
-        idle_timeout_s=opts.idle_partition_timeout_s, max_read_time_s=opts.max_read_time_s,
-        resume_delay_s=opts.resume_delay_s, poll_timeout_ms=100, security=security,
-        replay_s=replay_seconds(opts) if durable else 0.0)
+        idle_timeout_s=opts.idle_partition_timeout_s,
+        max_read_time_s=opts.max_read_time_s,
+        resume_delay_s=opts.resume_delay_s,
+        poll_timeout_ms=100,
+        security=security,
+        replay_s=replay_seconds(opts) if durable else 0.0,
+    )
     if durable:
         # Replayed records (read again after a restart, before the committed offsets) only
         # rebuild the cards' histories: their other outputs were durable before the crash.
@@ -143,55 +154,98 @@ def build(pipeline: beam.Pipeline, options: PipelineOptions) -> StreamingOutputs
         replayed_orders = (replayed | 'IngestReplayed' >> IngestOrders(catalogue))[VALID]
         # Two inputs, not one flattened: CheckFraud merges them right before its state step,
         # so that Prism does not run the flatten as a stage of its own (docs/runners.md).
-        to_check = (orders, replayed_orders | 'ForgetOrigin' >> beam.Map(
-            lambda order: order._replace(source_topic=None)))
+        to_check = (
+            orders,
+            replayed_orders
+            | 'ForgetOrigin' >> beam.Map(lambda order: order._replace(source_topic=None)),
+        )
 
     refresh_s = None if opts.bounded or not opts.reference_refresh_s else opts.reference_refresh_s
-    enriched = orders | 'EnrichOrders' >> EnrichOrders(opts.reference_data,
-                                                       refresh_interval_s=refresh_s)
+    enriched = orders | 'EnrichOrders' >> EnrichOrders(
+        opts.reference_data, refresh_interval_s=refresh_s
+    )
     checked = to_check | 'CheckFraud' >> CheckFraud(
-        max_out_of_orderness_s=opts.fraud_out_of_orderness_s, shards=opts.fraud_shards,
-        acknowledge=durable, **opts.fraud_thresholds())
-    alerts = (checked | 'OnlyAlerts' >> beam.Filter(lambda item: isinstance(item, Alert))
-              ) if durable else checked
-    metrics = (enriched
-               | 'CountPerWindow' >> CountPerWindow(
-                   size_s=opts.window_size_s,
-                   allowed_lateness_s=0.0 if opts.bounded else opts.allowed_lateness_s,
-                   early_firing_s=None if opts.bounded else opts.early_firing_s)
-               | 'ToMetricRows' >> beam.Map(MetricRow.from_window_count))
+        max_out_of_orderness_s=opts.fraud_out_of_orderness_s,
+        shards=opts.fraud_shards,
+        acknowledge=durable,
+        **opts.fraud_thresholds(),
+    )
+    alerts = (
+        (checked | 'OnlyAlerts' >> beam.Filter(lambda item: isinstance(item, Alert)))
+        if durable
+        else checked
+    )
+    metrics = (
+        enriched
+        | 'CountPerWindow'
+        >> CountPerWindow(
+            size_s=opts.window_size_s,
+            allowed_lateness_s=0.0 if opts.bounded else opts.allowed_lateness_s,
+            early_firing_s=None if opts.bounded else opts.early_firing_s,
+        )
+        | 'ToMetricRows' >> beam.Map(MetricRow.from_window_count)
+    )
 
     archived_orders = orders | 'ArchiveOrders' >> WriteAvroArchive(
-        opts.archive_path, load_schema('order.v2.avsc'), event_time_of,
-        prefix=ORDERS_DATASET, flush_interval_s=opts.archive_flush_s,
-        to_mapping=order_archive_record, origin_of=order_origin if durable else None)
-    archived_dead_letters = dead_letters | 'ArchiveDeadLetters' >> WriteAvroArchive(
-        opts.archive_path, load_schema('dead_letter.v2.avsc'), prefix=DEAD_LETTERS_DATASET,
+        opts.archive_path,
+        load_schema('order.v2.avsc'),
+        event_time_of,
+        prefix=ORDERS_DATASET,
         flush_interval_s=opts.archive_flush_s,
-        origin_of=dead_letter_origin if durable else None)
-    archived = ((archived_orders, archived_dead_letters)
-                | 'ArchivedFiles' >> beam.Flatten())
+        to_mapping=order_archive_record,
+        origin_of=order_origin if durable else None,
+    )
+    archived_dead_letters = dead_letters | 'ArchiveDeadLetters' >> WriteAvroArchive(
+        opts.archive_path,
+        load_schema('dead_letter.v2.avsc'),
+        prefix=DEAD_LETTERS_DATASET,
+        flush_interval_s=opts.archive_flush_s,
+        origin_of=dead_letter_origin if durable else None,
+    )
+    archived = (archived_orders, archived_dead_letters) | 'ArchivedFiles' >> beam.Flatten()
 
     fmt = opts.output_format
     sized = sink_size_settings(opts.max_record_bytes)
     delivered_alerts = checked | 'WriteAlerts' >> WriteToKafka(
-        servers, opts.alerts_topic, output_encoding.value_encoder('alert', fmt),
-        output_encoding.card_key, security=security, **sized)
+        servers,
+        opts.alerts_topic,
+        output_encoding.value_encoder('alert', fmt),
+        output_encoding.card_key,
+        security=security,
+        **sized,
+    )
     _ = metrics | 'WriteMetrics' >> WriteToKafka(
-        servers, opts.metrics_topic, output_encoding.value_encoder('metric', fmt),
-        output_encoding.product_key, security=security, **sized)
+        servers,
+        opts.metrics_topic,
+        output_encoding.value_encoder('metric', fmt),
+        output_encoding.product_key,
+        security=security,
+        **sized,
+    )
     dead_letter_value = output_encoding.value_encoder('dead_letter', fmt)
     delivered_dead_letters = dead_letters | 'WriteDeadLetters' >> WriteToKafka(
-        servers, opts.dead_letter_topic, dead_letter_value, output_encoding.original_key,
-        fit_fn=FitDeadLetter(dead_letter_value), security=security,
-        origin_of=dead_letter_origin if durable else None, **sized)
+        servers,
+        opts.dead_letter_topic,
+        dead_letter_value,
+        output_encoding.original_key,
+        fit_fn=FitDeadLetter(dead_letter_value),
+        security=security,
+        origin_of=dead_letter_origin if durable else None,
+        **sized,
+    )
     if durable:
-        stored = (archived
-                  | 'StoredOffsets' >> beam.FlatMap(lambda file: file.acknowledged)
-                  | 'StoredUntriggered' >> beam.WindowInto(GlobalWindows()))
-        _ = ((stored, delivered_alerts, delivered_dead_letters)
-             | 'CommitDurableOffsets' >> CommitDurableOffsets(
-                 KafkaConnection.of(servers, security=security), opts.consumer_group))
+        stored = (
+            archived
+            | 'StoredOffsets' >> beam.FlatMap(lambda file: file.acknowledged)
+            | 'StoredUntriggered' >> beam.WindowInto(GlobalWindows())
+        )
+        _ = (
+            stored,
+            delivered_alerts,
+            delivered_dead_letters,
+        ) | 'CommitDurableOffsets' >> CommitDurableOffsets(
+            KafkaConnection.of(servers, security=security), opts.consumer_group
+        )
     return StreamingOutputs(orders, dead_letters, alerts, metrics, archived)
 
 
@@ -201,8 +255,10 @@ def replay_seconds(opts: StreamingOptions) -> float:
     so a card's recent history is rebuilt (docs/delivery.md: IMPOSSIBLE_TRAVEL's longer
     look-back is not)."""
     thresholds = opts.fraud_thresholds()
-    return (max(thresholds['small_then_large_window_s'], thresholds['velocity_window_s'])
-            + opts.fraud_out_of_orderness_s)
+    return (
+        max(thresholds['small_then_large_window_s'], thresholds['velocity_window_s'])
+        + opts.fraud_out_of_orderness_s
+    )
 
 
 def order_origin(order) -> tuple:
@@ -218,15 +274,15 @@ def sink_size_settings(max_record_bytes: int) -> dict:
     producer's default request size raises that too."""
     settings: Dict[str, Any] = {'max_record_bytes': max_record_bytes}
     if max_record_bytes > DEFAULT_MAX_RECORD_BYTES:
-        settings['client_options'] = {
-            'max_request_size': max_record_bytes + REQUEST_OVERHEAD_BYTES}
+        settings['client_options'] = {'max_request_size': max_record_bytes + REQUEST_OVERHEAD_BYTES}
     return settings
 
 
 def pipeline_options(argv=None) -> PipelineOptions:
     """Parses the command line; unbounded runs are streaming; local runners need no download."""
-    exit_with_help_if_asked(argv, __doc__, StreamingOptions, KafkaSecurityOptions,
-                            prog='python -m pipelines.streaming')
+    exit_with_help_if_asked(
+        argv, __doc__, StreamingOptions, KafkaSecurityOptions, prog='python -m pipelines.streaming'
+    )
     reject_unknown_options(argv)
     options = PipelineOptions(argv)
     opts = options.view_as(StreamingOptions)
@@ -272,4 +328,3 @@ def main(argv=None) -> int:
     or port) is one `error:` line on stderr and exit code 2; no broker or schema registry
     answering is one line and exit code 1; not a traceback."""
     return exit_code_of_run(run, argv)
-

@@ -1,11 +1,20 @@
 """Every benchmark's command line follows the shared rules (pipelines/command_line.py): a
 dashed or unknown option is one error line and exit code 2, and --help shows the defaults."""
+
 import importlib
 
 import pytest
 
-BENCHMARKS = ['codecs', 'end_to_end', 'faults', 'kafka_io', 'live_latency', 'runners', 'soak',
-              'transforms']
+BENCHMARKS = [
+    'codecs',
+    'end_to_end',
+    'faults',
+    'kafka_io',
+    'live_latency',
+    'runners',
+    'soak',
+    'transforms',
+]
 
 
 def parse(name, argv):
@@ -18,20 +27,29 @@ def test_an_unknown_option_is_one_error_line_and_exit_code_2(name, capsys):
     with pytest.raises(SystemExit) as stopped:
         parse(name, ['--no_such_option=1'])
     assert stopped.value.code == 2
-    assert capsys.readouterr().err == ('error: unknown option --no_such_option; see --help '
-                                       'for the options\n')
+    assert capsys.readouterr().err == (
+        'error: unknown option --no_such_option; see --help for the options\n'
+    )
 
 
-@pytest.mark.parametrize('name, dashed, underscored', [
-    ('faults', '--kill-at', '--kill_at'), ('soak', '--sample-s', '--sample_s'),
-    ('runners', '--flink-session', '--flink_session'), ('codecs', '--output-dir', '--output_dir'),
-    ('live_latency', '--drain-s', '--drain_s')])
+@pytest.mark.parametrize(
+    'name, dashed, underscored',
+    [
+        ('faults', '--kill-at', '--kill_at'),
+        ('soak', '--sample-s', '--sample_s'),
+        ('runners', '--flink-session', '--flink_session'),
+        ('codecs', '--output-dir', '--output_dir'),
+        ('live_latency', '--drain-s', '--drain_s'),
+    ],
+)
 def test_the_dashed_spelling_names_the_underscore_one(name, dashed, underscored, capsys):
     with pytest.raises(SystemExit) as stopped:
         parse(name, [dashed])
     assert stopped.value.code == 2
-    assert (f'unknown option {dashed} (options are spelled with underscores: {underscored})'
-            in capsys.readouterr().err)
+    assert (
+        f'unknown option {dashed} (options are spelled with underscores: {underscored})'
+        in capsys.readouterr().err
+    )
 
 
 @pytest.mark.parametrize('name', BENCHMARKS)

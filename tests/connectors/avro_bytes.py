@@ -16,10 +16,10 @@ def avro_long(number: int) -> bytes:
 
 def avro_string(text: str) -> bytes:
     """Encodes an Avro string: its UTF-8 length, then its UTF-8 bytes."""
-    data = text.encode("utf-8")
+    data = text.encode('utf-8')
     return avro_long(len(data)) + data
 
 
 def avro_double(number: float) -> bytes:
     """Encodes an Avro double: 8 bytes, little-endian IEEE 754."""
-    return struct.pack("<d", number)
+    return struct.pack('<d', number)

@@ -1,5 +1,6 @@
 """check_kafka_access without a broker: one line naming what to check. The secured broker's
 cases (a refused login, a wrong CA) are in tests/integration/test_kafka_security_broker.py."""
+
 import socket
 
 import pytest
@@ -29,6 +30,9 @@ def test_a_tls_listener_that_is_not_there_is_a_failed_handshake(tmp_path):
         ca = tmp_path / 'ca.pem'
         ca.write_text('')
         with pytest.raises(KafkaAccessError, match='TLS') as raised:
-            check_kafka_access(f'127.0.0.1:{listener.getsockname()[1]}',
-                               KafkaSecurity('SSL', ssl_cafile=str(ca)), timeout_s=1)
+            check_kafka_access(
+                f'127.0.0.1:{listener.getsockname()[1]}',
+                KafkaSecurity('SSL', ssl_cafile=str(ca)),
+                timeout_s=1,
+            )
     assert '\n' not in str(raised.value)

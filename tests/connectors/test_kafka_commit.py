@@ -1,4 +1,5 @@
 """The durable prefix: an offset is committed once it is both stored and delivered."""
+
 from connectors.kafka_commit import (
     DELIVERED,
     STORED,
@@ -29,8 +30,10 @@ def test_covered_until_is_the_first_offset_missing():
 
 def test_origins_without_a_kafka_position_are_not_marked():
     marks = acknowledged_of(STORED, [('t', 1, 4), ('t', 0, 2), (None, None, None), ('t', 1, 5)])
-    assert marks == [Acknowledged('t', 0, STORED, ((2, 3),)),
-                     Acknowledged('t', 1, STORED, ((4, 6),))]
+    assert marks == [
+        Acknowledged('t', 0, STORED, ((2, 3),)),
+        Acknowledged('t', 1, STORED, ((4, 6),)),
+    ]
 
 
 def test_the_prefix_moves_only_over_offsets_both_stored_and_delivered():

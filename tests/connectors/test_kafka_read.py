@@ -1,4 +1,5 @@
 """The partition reader of ReadFromKafka over a fake consumer: what a read emits and counts."""
+
 import collections
 
 from apache_beam.io.restriction_trackers import OffsetRange
@@ -10,8 +11,7 @@ from connectors.kafka_partitions import PartitionRead
 from connectors.kafka_read import POLL_MAX_RECORDS, _ReadPartition, kafka_timestamp_ms
 from connectors.kafka_restriction import EventTimeWatermarkProvider, KafkaOffsetTracker
 
-Message = collections.namedtuple(
-    'Message', 'topic partition offset timestamp key value headers')
+Message = collections.namedtuple('Message', 'topic partition offset timestamp key value headers')
 BASE_MS = 1_780_000_000_000
 
 
@@ -21,8 +21,10 @@ class FakeConsumer:
     gaps such as transaction markers) once it returned everything, as Kafka's fetch does."""
 
     def __init__(self, offsets, end):
-        self._log = [Message('orders', 0, offset, BASE_MS + offset, None, b'%d' % offset, [])
-                     for offset in offsets]
+        self._log = [
+            Message('orders', 0, offset, BASE_MS + offset, None, b'%d' % offset, [])
+            for offset in offsets
+        ]
         self._end = end
         self._tp = TopicPartition('orders', 0)
         self._position = 0
@@ -63,17 +65,26 @@ def read(offsets, end, start, stop):
     """Runs the reader over [start, stop) of a fake log of `offsets` that ends at `end`;
     returns (offsets emitted, records counted)."""
     watermarks = EventTimeWatermarkProvider(Duration.of(5), 10.0, hold=True)
-    reader = _ReadPartition(KafkaConnection.of('127.0.0.1:9092'), None, kafka_timestamp_ms,
-                            poll_timeout_ms=10, resume_delay_s=0.5, max_read_time_s=30.0,
-                            watermarks=watermarks)
+    reader = _ReadPartition(
+        KafkaConnection.of('127.0.0.1:9092'),
+        None,
+        kafka_timestamp_ms,
+        poll_timeout_ms=10,
+        resume_delay_s=0.5,
+        max_read_time_s=30.0,
+        watermarks=watermarks,
+    )
     reader._consumer = FakeConsumer(offsets, end)  # pylint: disable=protected-access
     reader._records_read = FakeCounter()  # pylint: disable=protected-access
     element = PartitionRead('orders', 0, start, stop)
     tracker = KafkaOffsetTracker(OffsetRange(start, stop))
     estimator = watermarks.create_watermark_estimator(
-        watermarks.initial_estimator_state(element, tracker.current_restriction()))
-    emitted = [value.value.offset
-               for value in reader.process(element, tracker=tracker, watermark=estimator)]
+        watermarks.initial_estimator_state(element, tracker.current_restriction())
+    )
+    emitted = [
+        value.value.offset
+        for value in reader.process(element, tracker=tracker, watermark=estimator)
+    ]
     tracker.check_done()
     return emitted, reader._records_read.value  # pylint: disable=protected-access
 
@@ -97,16 +108,23 @@ def test_a_poll_hands_over_a_bounded_batch_and_the_read_goes_on_with_the_rest():
 def test_the_reader_asks_for_at_most_poll_max_records():
     watermarks = EventTimeWatermarkProvider(Duration.of(5), 10.0, hold=True)
     reader = reader_over(range(10), kafka_timestamp_ms, watermarks)
-    estimator = watermarks.create_watermark_estimator(watermarks.initial_estimator_state(
-        PartitionRead('orders', 0, 0, 10), OffsetRange(0, 10)))
+    estimator = watermarks.create_watermark_estimator(
+        watermarks.initial_estimator_state(PartitionRead('orders', 0, 0, 10), OffsetRange(0, 10))
+    )
     stamped(reader, estimator, 0, 10)
     assert reader._consumer.polled_at_most == POLL_MAX_RECORDS == 100  # pylint: disable=protected-access
 
 
 def reader_over(log, event_time_ms, watermarks):
-    reader = _ReadPartition(KafkaConnection.of('127.0.0.1:9092'), None, event_time_ms,
-                            poll_timeout_ms=10, resume_delay_s=0.5, max_read_time_s=30.0,
-                            watermarks=watermarks)
+    reader = _ReadPartition(
+        KafkaConnection.of('127.0.0.1:9092'),
+        None,
+        event_time_ms,
+        poll_timeout_ms=10,
+        resume_delay_s=0.5,
+        max_read_time_s=30.0,
+        watermarks=watermarks,
+    )
     reader._consumer = FakeConsumer(log, len(log))  # pylint: disable=protected-access
     reader._records_read = FakeCounter()  # pylint: disable=protected-access
     reader._without_event_time = FakeCounter()  # pylint: disable=protected-access
@@ -118,8 +136,9 @@ def stamped(reader, estimator, start, stop):
     each output as the SDK harness does."""
     tracker = KafkaOffsetTracker(OffsetRange(start, stop))
     out = []
-    for value in reader.process(PartitionRead('orders', 0, start, stop), tracker=tracker,
-                                watermark=estimator):
+    for value in reader.process(
+        PartitionRead('orders', 0, start, stop), tracker=tracker, watermark=estimator
+    ):
         estimator.observe_timestamp(value.timestamp)
         out.append((value.value.offset, value.timestamp.micros // 1000))
     return out
@@ -133,13 +152,16 @@ def test_a_record_without_event_time_takes_the_previous_records_time_even_after_
         return None if record.offset == 3 else BASE_MS + 60_000 * record.offset
 
     watermarks = EventTimeWatermarkProvider(Duration.of(5), 10.0, hold=True)
-    first = watermarks.create_watermark_estimator(
-        watermarks.initial_estimator_state(None, None))
+    first = watermarks.create_watermark_estimator(watermarks.initial_estimator_state(None, None))
     assert stamped(reader_over(range(5), event_time_ms, watermarks), first, 0, 3) == [
-        (0, BASE_MS), (1, BASE_MS + 60_000), (2, BASE_MS + 120_000)]
+        (0, BASE_MS),
+        (1, BASE_MS + 60_000),
+        (2, BASE_MS + 120_000),
+    ]
     coder = watermarks.estimator_state_coder()
     resumed = watermarks.create_watermark_estimator(
-        coder.decode(coder.encode(first.get_estimator_state())))
+        coder.decode(coder.encode(first.get_estimator_state()))
+    )
     another = reader_over(range(5), event_time_ms, watermarks)
     assert stamped(another, resumed, 3, 5) == [(3, BASE_MS + 120_000), (4, BASE_MS + 240_000)]
     assert another._without_event_time.value == 1  # pylint: disable=protected-access

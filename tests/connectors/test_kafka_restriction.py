@@ -1,4 +1,5 @@
 """Offset restrictions and the event-time watermark of ReadFromKafka, without a broker."""
+
 import time
 
 from apache_beam.io.restriction_trackers import OffsetRange
@@ -53,8 +54,11 @@ def seconds(value):
 
 
 def test_watermark_is_largest_event_time_less_the_bound_and_never_goes_back():
-    estimator = EventTimeWatermark((MIN_TIMESTAMP, MIN_TIMESTAMP, time.time(), MIN_TIMESTAMP),
-                                   Duration(seconds=5), idle_timeout_s=3600)
+    estimator = EventTimeWatermark(
+        (MIN_TIMESTAMP, MIN_TIMESTAMP, time.time(), MIN_TIMESTAMP),
+        Duration(seconds=5),
+        idle_timeout_s=3600,
+    )
     assert estimator.current_watermark() == MIN_TIMESTAMP
     estimator.observe_timestamp(seconds(1_000))
     estimator.observe_timestamp(seconds(990))  # out of order: does not pull it back
@@ -65,8 +69,11 @@ def test_watermark_is_largest_event_time_less_the_bound_and_never_goes_back():
 
 def test_idle_partition_moves_its_watermark_to_wall_clock_less_the_bound():
     long_ago = time.time() - 60
-    estimator = EventTimeWatermark((MIN_TIMESTAMP, seconds(1_000), long_ago, seconds(1_000)),
-                                   Duration(seconds=5), idle_timeout_s=10)
+    estimator = EventTimeWatermark(
+        (MIN_TIMESTAMP, seconds(1_000), long_ago, seconds(1_000)),
+        Duration(seconds=5),
+        idle_timeout_s=10,
+    )
     before = Timestamp.now()
     watermark = estimator.current_watermark()
     assert before - Duration(seconds=5) <= watermark <= Timestamp.now()
@@ -75,7 +82,8 @@ def test_idle_partition_moves_its_watermark_to_wall_clock_less_the_bound():
 def test_watermark_state_survives_a_checkpoint():
     provider = EventTimeWatermarkProvider(Duration(seconds=1), idle_timeout_s=3600)
     estimator = provider.create_watermark_estimator(
-        provider.initial_estimator_state(UNBOUNDED, None))
+        provider.initial_estimator_state(UNBOUNDED, None)
+    )
     estimator.observe_timestamp(seconds(500))
     estimator.current_watermark()
     coder = provider.estimator_state_coder()
@@ -89,6 +97,7 @@ def test_bounded_reads_hold_the_watermark_until_done():
     long_ago = time.time() - 60  # idle: an unbounded read would move to wall clock by now
     provider = EventTimeWatermarkProvider(Duration(seconds=1), idle_timeout_s=10, hold=True)
     estimator = provider.create_watermark_estimator(
-        (MIN_TIMESTAMP, seconds(500), long_ago, seconds(500)))
+        (MIN_TIMESTAMP, seconds(500), long_ago, seconds(500))
+    )
     estimator.observe_timestamp(seconds(600))
     assert estimator.current_watermark() == MIN_TIMESTAMP

@@ -1,5 +1,6 @@
 """WriteToKafka's size limit, without a broker: configuration checks, and what the DoFn sends
 for a record over the limit (a stand-in producer records the sends)."""
+
 import pytest
 
 from connectors.kafka_write import (
@@ -28,10 +29,23 @@ class _RecordingProducer:
 
 
 def produce(elements, max_record_bytes=100, fit_fn=None):
-    writer = WriteToKafka('127.0.0.1:9', 'out', value_fn=lambda e: e, key_fn=lambda e: b'kk',
-                          max_record_bytes=max_record_bytes, fit_fn=fit_fn)
-    fn = _ProduceRecords(writer._connection, 'out', writer._value_fn, writer._key_fn, 1.0,
-                         writer._max_record_bytes, writer._fit_fn)
+    writer = WriteToKafka(
+        '127.0.0.1:9',
+        'out',
+        value_fn=lambda e: e,
+        key_fn=lambda e: b'kk',
+        max_record_bytes=max_record_bytes,
+        fit_fn=fit_fn,
+    )
+    fn = _ProduceRecords(
+        writer._connection,
+        'out',
+        writer._value_fn,
+        writer._key_fn,
+        1.0,
+        writer._max_record_bytes,
+        writer._fit_fn,
+    )
     fn._producer = _RecordingProducer()
     fn.start_bundle()
     for element in elements:
@@ -61,7 +75,7 @@ def test_a_record_over_the_limit_without_fit_fn_fails_loudly():
 
 def test_a_record_fit_fn_cannot_shrink_enough_fails_loudly():
     with pytest.raises(RecordTooLargeError, match='could not shrink'):
-        produce([b'x' * 500], fit_fn=lambda element, budget: element[:budget + 1])
+        produce([b'x' * 500], fit_fn=lambda element, budget: element[: budget + 1])
 
 
 def test_the_default_limit_is_under_kafkas_defaults():
@@ -75,8 +89,13 @@ def test_a_limit_beyond_the_producers_request_size_is_refused(limit):
 
 
 def test_a_bigger_limit_needs_a_bigger_request_size():
-    WriteToKafka('127.0.0.1:9', 'out', value_fn=bytes, max_record_bytes=4_000_000,
-                 client_options={'max_request_size': 5_000_000})
+    WriteToKafka(
+        '127.0.0.1:9',
+        'out',
+        value_fn=bytes,
+        max_record_bytes=4_000_000,
+        client_options={'max_request_size': 5_000_000},
+    )
 
 
 def test_fit_fn_must_be_a_function():

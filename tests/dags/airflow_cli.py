@@ -6,6 +6,7 @@ program: `airflow db migrate` once for a scratch `AIRFLOW_HOME`, then `airflow d
 per DAG run, with settings passed the ways a deployment passes them (Airflow Variables and
 connections as `AIRFLOW_VAR_*` and `AIRFLOW_CONN_*` environment variables).
 """
+
 import json
 import os
 import pathlib
@@ -30,20 +31,36 @@ def airflow_binary() -> pathlib.Path:
 
 def base_env(home: pathlib.Path) -> Dict[str, str]:
     """The environment of an Airflow command: a scratch home, this clone's DAGs, no examples."""
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(('AIRFLOW', 'GOLDSTREAM_REPORT_'))}
-    env.update(AIRFLOW_HOME=str(home), AIRFLOW__CORE__DAGS_FOLDER=str(DAGS),
-               AIRFLOW__CORE__LOAD_EXAMPLES='False', NO_COLOR='1',
-               AIRFLOW__LOGGING__LOGGING_LEVEL='INFO')
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(('AIRFLOW', 'GOLDSTREAM_REPORT_'))
+    }
+    env.update(
+        AIRFLOW_HOME=str(home),
+        AIRFLOW__CORE__DAGS_FOLDER=str(DAGS),
+        AIRFLOW__CORE__LOAD_EXAMPLES='False',
+        NO_COLOR='1',
+        AIRFLOW__LOGGING__LOGGING_LEVEL='INFO',
+    )
     return env
 
 
-def run(args: List[str], env: Mapping[str, str],
-        timeout_s: float = COMMAND_TIMEOUT_S) -> subprocess.CompletedProcess:
+def run(
+    args: List[str], env: Mapping[str, str], timeout_s: float = COMMAND_TIMEOUT_S
+) -> subprocess.CompletedProcess:
     """`airflow <args>`, output captured (stderr into stdout), bounded by a timeout."""
-    return subprocess.run([str(airflow_binary()), *args], env=dict(env), cwd=ROOT,
-                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True, timeout=timeout_s, check=False)
+    return subprocess.run(
+        [str(airflow_binary()), *args],
+        env=dict(env),
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=timeout_s,
+        check=False,
+    )
 
 
 def migrate(home: pathlib.Path) -> None:
@@ -54,13 +71,19 @@ def migrate(home: pathlib.Path) -> None:
 
 def smtp_connection(port: int) -> str:
     """`AIRFLOW_CONN_GOLDSTREAM_SMTP`: plain SMTP on 127.0.0.1:`port`, no TLS, no login."""
-    return json.dumps({'conn_type': 'smtp', 'host': '127.0.0.1', 'port': port,
-                       'extra': {'disable_ssl': True, 'disable_tls': True, 'timeout': 10,
-                                 'retry_limit': 0}})
+    return json.dumps(
+        {
+            'conn_type': 'smtp',
+            'host': '127.0.0.1',
+            'port': port,
+            'extra': {'disable_ssl': True, 'disable_tls': True, 'timeout': 10, 'retry_limit': 0},
+        }
+    )
 
 
 class DagRun(NamedTuple):
     """What `airflow dags test` did: its exit code, output, and each task's tries."""
+
     returncode: int
     output: str
 
@@ -77,8 +100,12 @@ class DagRun(NamedTuple):
         return '?'
 
 
-def dags_test(home: pathlib.Path, logical_date: str, settings: Mapping[str, str],
-              timeout_s: float = COMMAND_TIMEOUT_S) -> DagRun:
+def dags_test(
+    home: pathlib.Path,
+    logical_date: str,
+    settings: Mapping[str, str],
+    timeout_s: float = COMMAND_TIMEOUT_S,
+) -> DagRun:
     """`airflow dags test goldstream_daily_report <logical_date>` with extra environment
     `settings` (Variables, connections, GOLDSTREAM_REPORT_* shape settings)."""
     env = base_env(home)

@@ -3,6 +3,7 @@
 The DAG's helper package (`dags/goldstream_dag`) imports nothing from Airflow at module
 level, so its tests put the DAG folder on `sys.path`, as Airflow does, and import it here.
 """
+
 import pathlib
 import sys
 from typing import Iterator
@@ -21,8 +22,10 @@ def airflow_bin() -> pathlib.Path:
     """Airflow's `airflow`; fails (never skips) when set-up has not built it."""
     binary = airflow_cli.airflow_binary()
     if not binary.is_file():
-        pytest.fail(f'no Airflow at {binary}: run ./run_local.sh setup (it builds Airflow\'s '
-                    'venv), or set GOLDSTREAM_AIRFLOW_BIN to an airflow command')
+        pytest.fail(
+            f"no Airflow at {binary}: run ./run_local.sh setup (it builds Airflow's "
+            'venv), or set GOLDSTREAM_AIRFLOW_BIN to an airflow command'
+        )
     return binary
 
 

@@ -4,6 +4,7 @@ Run with Airflow's interpreter (`test_dag_integrity` does): `python dag_shape.py
 writes `{"import_errors": {...}, "dags": {dag_id: {...settings, "tasks": {...}}}}` to the file
 `<out>` (Airflow logs to stdout, so the JSON goes to a file of its own).
 """
+
 import json
 import pathlib
 import sys
@@ -13,14 +14,19 @@ from airflow.dag_processing.dagbag import DagBag
 
 
 def _task(task):
-    return {'retries': task.retries, 'retry_delay_s': task.retry_delay.total_seconds(),
-            'retry_exponential_backoff': task.retry_exponential_backoff,
-            'max_retry_delay_s': (task.max_retry_delay.total_seconds()
-                                  if task.max_retry_delay else None),
-            'trigger_rule': str(task.trigger_rule.value if hasattr(task.trigger_rule, 'value')
-                                else task.trigger_rule),
-            'upstream': sorted(task.upstream_task_ids),
-            'downstream': sorted(task.downstream_task_ids)}
+    return {
+        'retries': task.retries,
+        'retry_delay_s': task.retry_delay.total_seconds(),
+        'retry_exponential_backoff': task.retry_exponential_backoff,
+        'max_retry_delay_s': (
+            task.max_retry_delay.total_seconds() if task.max_retry_delay else None
+        ),
+        'trigger_rule': str(
+            task.trigger_rule.value if hasattr(task.trigger_rule, 'value') else task.trigger_rule
+        ),
+        'upstream': sorted(task.upstream_task_ids),
+        'downstream': sorted(task.downstream_task_ids),
+    }
 
 
 def _attribute(timetable, name):
@@ -41,10 +47,13 @@ def main(dags_folder: str, out: str) -> None:
             'schedule': _attribute(timetable, 'expression'),
             'timezone': str(_attribute(timetable, 'timezone')),
             'timetable': type(timetable).__name__,
-            'catchup': dag.catchup, 'max_active_runs': dag.max_active_runs,
-            'start_date': dag.start_date.isoformat(), 'tags': sorted(dag.tags),
+            'catchup': dag.catchup,
+            'max_active_runs': dag.max_active_runs,
+            'start_date': dag.start_date.isoformat(),
+            'tags': sorted(dag.tags),
             'params': sorted(dag.params.keys()),
-            'tasks': {task.task_id: _task(task) for task in dag.tasks}}
+            'tasks': {task.task_id: _task(task) for task in dag.tasks},
+        }
     with open(out, 'w', encoding='utf-8') as handle:
         json.dump(shape, handle, indent=1, sort_keys=True)
 

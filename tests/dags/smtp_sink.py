@@ -1,4 +1,5 @@
 """A local SMTP server for the tests (aiosmtpd): it keeps what it receives, to assert on."""
+
 import email
 import email.policy
 import socket
@@ -12,6 +13,7 @@ from aiosmtpd.controller import Controller
 
 class Received(NamedTuple):
     """One delivered message: the SMTP envelope and the parsed message."""
+
     mail_from: str
     rcpt_tos: List[str]
     message: EmailMessage
@@ -23,11 +25,11 @@ class _Keep:
         self.lock = threading.Lock()
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
-        message = email.message_from_bytes(envelope.original_content or envelope.content,
-                                           policy=email.policy.default)
+        message = email.message_from_bytes(
+            envelope.original_content or envelope.content, policy=email.policy.default
+        )
         with self.lock:
-            self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos),
-                                          message))
+            self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))
         return '250 Message accepted for delivery'
 
 
@@ -62,7 +64,8 @@ class SmtpSink:
         deadline = time.monotonic() + deadline_s
         while len(self.received) < count:
             if time.monotonic() >= deadline:
-                raise AssertionError(f'{len(self.received)} of {count} e-mails arrived within '
-                                     f'{deadline_s:g} s')
+                raise AssertionError(
+                    f'{len(self.received)} of {count} e-mails arrived within {deadline_s:g} s'
+                )
             time.sleep(0.05)
         return self.received

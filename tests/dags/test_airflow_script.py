@@ -4,6 +4,7 @@ Start brings up Airflow's API server and UI on 127.0.0.1 (and nothing of it on a
 address), prints the UI's address and the admin login, and the DAG processor loads
 `goldstream_daily_report`; stop ends every process of the group it started.
 """
+
 import json
 import os
 import pathlib
@@ -32,17 +33,21 @@ def airflow_env(airflow_bin, tmp_path):
 
 
 def _request(url: str, data: Optional[bytes] = None, token: Optional[str] = None):
-    request = urllib.request.Request(url, data=data, headers={
-        'Content-Type': 'application/json', **({'Authorization': f'Bearer {token}'}
-                                               if token else {})})
+    request = urllib.request.Request(
+        url,
+        data=data,
+        headers={
+            'Content-Type': 'application/json',
+            **({'Authorization': f'Bearer {token}'} if token else {}),
+        },
+    )
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     with opener.open(request, timeout=10) as response:
         return json.loads(response.read())
 
 
 def _group(pid: int):
-    found = subprocess.run(['pgrep', '-g', str(pid)], capture_output=True, text=True,
-                           check=False)
+    found = subprocess.run(['pgrep', '-g', str(pid)], capture_output=True, text=True, check=False)
     return [int(p) for p in found.stdout.split()]
 
 
@@ -73,8 +78,9 @@ def test_start_status_the_dag_loaded_stop(airflow_env):
     assert run_script(env, 'airflow', 'status').stdout.startswith(f'up (pid {pid}, UI {url}')
     assert 'already up' in run_script(env, 'airflow', 'start').stderr
 
-    token = _request(f'{url}/auth/token', json.dumps(
-        {'username': 'admin', 'password': login.group(1)}).encode())['access_token']
+    token = _request(
+        f'{url}/auth/token', json.dumps({'username': 'admin', 'password': login.group(1)}).encode()
+    )['access_token']
     deadline = time.monotonic() + START_DEADLINE_S
     while True:  # the DAG processor parses the DAG folder shortly after start
         try:

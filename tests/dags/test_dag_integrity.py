@@ -1,4 +1,5 @@
 """The DAG file as Airflow loads it: no import errors, the schedule, retries and catch-up."""
+
 import json
 import re
 import subprocess
@@ -14,9 +15,15 @@ def _shape(airflow_bin, tmp_path, **environ):
     env.update(environ)
     python = airflow_bin.parent / 'python'
     out = tmp_path / 'shape.json'
-    done = subprocess.run([str(python), str(ROOT / 'tests' / 'dags' / 'dag_shape.py'),
-                           str(DAGS), str(out)], env=env, cwd=ROOT, capture_output=True,
-                          text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [str(python), str(ROOT / 'tests' / 'dags' / 'dag_shape.py'), str(DAGS), str(out)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
     return json.loads(out.read_text(encoding='utf-8'))
 
@@ -59,8 +66,13 @@ def test_the_failure_message_comes_after_the_last_retry_of_either_task(shape):
 
 
 def test_retries_and_their_delay_are_settings_of_the_environment(airflow_bin, tmp_path):
-    shape = _shape(airflow_bin, tmp_path, GOLDSTREAM_REPORT_RETRIES='1',
-                   GOLDSTREAM_REPORT_RETRY_DELAY_S='2', GOLDSTREAM_REPORT_START_DATE='2026-01-05')
+    shape = _shape(
+        airflow_bin,
+        tmp_path,
+        GOLDSTREAM_REPORT_RETRIES='1',
+        GOLDSTREAM_REPORT_RETRY_DELAY_S='2',
+        GOLDSTREAM_REPORT_START_DATE='2026-01-05',
+    )
     dag = shape['dags'][DAG_ID]
     assert dag['tasks']['build_report']['retries'] == 1
     assert dag['tasks']['build_report']['retry_delay_s'] == 2
@@ -79,10 +91,24 @@ def test_a_backfill_makes_one_run_per_day_of_the_range(airflow_home):
     env = airflow_cli.base_env(airflow_home)
     done = airflow_cli.run(['dags', 'reserialize'], env)
     assert done.returncode == 0, done.stdout[-3000:]
-    done = airflow_cli.run(['backfill', 'create', '--dag-id', DAG_ID,
-                            '--from-date', '2026-11-11', '--to-date', '2026-11-13T02:00:00+00:00',
-                            '--dry-run'], env)
+    done = airflow_cli.run(
+        [
+            'backfill',
+            'create',
+            '--dag-id',
+            DAG_ID,
+            '--from-date',
+            '2026-11-11',
+            '--to-date',
+            '2026-11-13T02:00:00+00:00',
+            '--dry-run',
+        ],
+        env,
+    )
     assert done.returncode == 0, done.stdout[-3000:]
     runs = re.findall(r'^\| (2026-\S+ \S+) ', done.stdout, flags=re.MULTILINE)
-    assert runs == ['2026-11-11 02:00:00+00:00', '2026-11-12 02:00:00+00:00',
-                    '2026-11-13 02:00:00+00:00']
+    assert runs == [
+        '2026-11-11 02:00:00+00:00',
+        '2026-11-12 02:00:00+00:00',
+        '2026-11-13 02:00:00+00:00',
+    ]

@@ -5,6 +5,7 @@ the report of 2026-11-18 from Kafka in the project's interpreter (DirectRunner) 
 it to the sink this test starts. A second run, whose archive path is wrong, fails its two
 tries (retry delay 1 s) and sends the failure message instead.
 """
+
 import datetime
 import json
 import time
@@ -28,9 +29,18 @@ DAY = '2026-11-18'  # the day before the run's logical date
 RECIPIENTS = ['manager@example.com', 'analyst@example.com']
 FAILURE_RECIPIENTS = ['oncall@example.com']
 SENDER = 'reports@goldstream.example'
-TABLES = ('currency', 'summary', 'revenue_per_currency', 'revenue_per_hour', 'top_products',
-          'top_customers', 'revenue_per_category', 'alerts_per_rule', 'alerts',
-          'dead_letters_per_reason')
+TABLES = (
+    'currency',
+    'summary',
+    'revenue_per_currency',
+    'revenue_per_hour',
+    'top_products',
+    'top_customers',
+    'revenue_per_category',
+    'alerts_per_rule',
+    'alerts',
+    'dead_letters_per_reason',
+)
 
 
 def _settings(sink, reports, **variables):
@@ -43,8 +53,12 @@ def _settings(sink, reports, **variables):
         'GOLDSTREAM_REPORT_RETRIES': '1',
         'GOLDSTREAM_REPORT_RETRY_DELAY_S': '1',
     }
-    settings.update({f'AIRFLOW_VAR_GOLDSTREAM_REPORT_{name.upper()}': value
-                     for name, value in variables.items()})
+    settings.update(
+        {
+            f'AIRFLOW_VAR_GOLDSTREAM_REPORT_{name.upper()}': value
+            for name, value in variables.items()
+        }
+    )
     return settings
 
 
@@ -52,10 +66,15 @@ def _settings(sink, reports, **variables):
 def generated_day(kafka_bootstrap, tmp_path_factory):
     """The orders topic (a generated day written to it), the reference data and the plan."""
     prefix = f'test.dag.{uuid.uuid4().hex[:8]}'
-    run = harness.prepare_run(kafka_bootstrap, harness.Topics.with_prefix(prefix),
-                              tmp_path_factory.mktemp('dag_day'), CONFIG)
-    produce_plan(kafka_bootstrap, f'{prefix}.orders', run.plan, partitions=None,
-                 event_timestamps=True)
+    run = harness.prepare_run(
+        kafka_bootstrap,
+        harness.Topics.with_prefix(prefix),
+        tmp_path_factory.mktemp('dag_day'),
+        CONFIG,
+    )
+    produce_plan(
+        kafka_bootstrap, f'{prefix}.orders', run.plan, partitions=None, event_timestamps=True
+    )
     return run
 
 
@@ -65,10 +84,17 @@ def successful_run(airflow_home, generated_day, tmp_path_factory):
     reports = tmp_path_factory.mktemp('dag_reports')
     with SmtpSink() as sink:
         started = time.monotonic()
-        run = airflow_cli.dags_test(airflow_home, LOGICAL_DATE, _settings(
-            sink, reports, reference_data=str(generated_day.reference),
-            extra_args=f'--source=kafka --brokers={generated_day.bootstrap} '
-                       f'--orders_topic={generated_day.prefix}.orders'))
+        run = airflow_cli.dags_test(
+            airflow_home,
+            LOGICAL_DATE,
+            _settings(
+                sink,
+                reports,
+                reference_data=str(generated_day.reference),
+                extra_args=f'--source=kafka --brokers={generated_day.bootstrap} '
+                f'--orders_topic={generated_day.prefix}.orders',
+            ),
+        )
         print(f'\nairflow dags test (success) in {time.monotonic() - started:.1f} s')
         received = sink.wait_for(1) if run.returncode == 0 else sink.received
     return run, reports / DAY, received
@@ -78,24 +104,30 @@ def test_the_run_succeeds_and_each_task_runs_once(successful_run):
     run, _, _ = successful_run
     assert run.returncode == 0, run.output[-4000:]
     assert run.state == 'success'
-    assert (run.tries('build_report'), run.tries('email_report'),
-            run.tries('email_failure')) == (1, 1, 0)
+    assert (run.tries('build_report'), run.tries('email_report'), run.tries('email_failure')) == (
+        1,
+        1,
+        0,
+    )
 
 
 def test_the_report_files_exist_and_equal_the_ground_truth(successful_run, generated_day):
     _, folder, _ = successful_run
     names = sorted(path.name for path in folder.iterdir())
-    assert names == sorted(['report.json', 'report.html', 'summary.csv']
-                           + [f'{table}.csv' for table in TABLE_COLUMNS])
+    assert names == sorted(
+        ['report.json', 'report.html', 'summary.csv'] + [f'{table}.csv' for table in TABLE_COLUMNS]
+    )
     report = json.loads((folder / 'report.json').read_text(encoding='utf-8'))
     # The plan's wall clock judged its future timestamps; any later clock gives the same.
-    expected = expected_report(generated_day.plan, int(time.time() * 1000),
-                               datetime.date.fromisoformat(DAY))
+    expected = expected_report(
+        generated_day.plan, int(time.time() * 1000), datetime.date.fromisoformat(DAY)
+    )
     for table in TABLES:
         assert report[table] == expected[table], table
     assert report['made']['runner'] == 'DirectRunner'
-    assert report['made']['source'] == (f'kafka topic {generated_day.prefix}.orders on '
-                                        f'{generated_day.bootstrap}')
+    assert report['made']['source'] == (
+        f'kafka topic {generated_day.prefix}.orders on {generated_day.bootstrap}'
+    )
 
 
 def test_one_email_with_the_html_body_and_the_csvs_attached(successful_run):
@@ -109,12 +141,12 @@ def test_one_email_with_the_html_body_and_the_csvs_attached(successful_run):
     report = json.loads((folder / 'report.json').read_text(encoding='utf-8'))
     summary = report['summary']
     assert message['Subject'] == (
-        f"goldstream daily report {DAY}: {summary['orders']:,} orders, "
-        f"{summary['fraud_alerts']:,} fraud alerts, {summary['dead_letters']:,} dead letters")
+        f'goldstream daily report {DAY}: {summary["orders"]:,} orders, '
+        f'{summary["fraud_alerts"]:,} fraud alerts, {summary["dead_letters"]:,} dead letters'
+    )
     body = message.get_body(preferencelist=('html',))
     assert body.get_content() == (folder / 'report.html').read_text(encoding='utf-8')
-    attachments = {part.get_filename(): part.get_content()
-                   for part in message.iter_attachments()}
+    attachments = {part.get_filename(): part.get_content() for part in message.iter_attachments()}
     csvs = sorted(path.name for path in folder.glob('*.csv'))
     assert sorted(attachments) == csvs and len(csvs) == len(TABLE_COLUMNS) + 1
     for name in csvs:
@@ -123,12 +155,16 @@ def test_one_email_with_the_html_body_and_the_csvs_attached(successful_run):
         assert text == (folder / name).read_text(encoding='utf-8'), name
 
 
-def test_a_failing_report_is_retried_then_the_failure_message_is_sent(airflow_home, smtp_sink,
-                                                                      tmp_path):
+def test_a_failing_report_is_retried_then_the_failure_message_is_sent(
+    airflow_home, smtp_sink, tmp_path
+):
     missing = tmp_path / 'no-archive'
     started = time.monotonic()
-    run = airflow_cli.dags_test(airflow_home, '2026-11-21', _settings(
-        smtp_sink, tmp_path / 'reports', archive_path=str(missing)))
+    run = airflow_cli.dags_test(
+        airflow_home,
+        '2026-11-21',
+        _settings(smtp_sink, tmp_path / 'reports', archive_path=str(missing)),
+    )
     print(f'\nairflow dags test (failure) in {time.monotonic() - started:.1f} s')
     assert run.returncode != 0 and run.state == 'failed', run.output[-4000:]
     assert run.tries('build_report') == 2  # the first try and one retry

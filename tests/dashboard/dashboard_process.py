@@ -1,4 +1,5 @@
 """`python -m dashboard` run as a process of its own, as a user starts it, for the tests."""
+
 import json
 import os
 import pathlib
@@ -41,10 +42,15 @@ def start_dashboard(args: List[str], log: pathlib.Path) -> RunningDashboard:
     Raises AssertionError (with the end of its log) when it exits or prints no address in time.
     """
     log_file = open(log, 'w')
-    process = subprocess.Popen([sys.executable, '-m', 'dashboard', '--port=0', *args],
-                               cwd=ROOT, stdout=subprocess.PIPE, stderr=log_file, text=True,
-                               env={**os.environ, 'PYTHONUNBUFFERED': '1'},
-                               start_new_session=True)
+    process = subprocess.Popen(
+        [sys.executable, '-m', 'dashboard', '--port=0', *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=log_file,
+        text=True,
+        env={**os.environ, 'PYTHONUNBUFFERED': '1'},
+        start_new_session=True,
+    )
     log_file.close()
     deadline = time.monotonic() + START_DEADLINE_S
     assert process.stdout is not None  # a pipe
@@ -57,8 +63,10 @@ def start_dashboard(args: List[str], log: pathlib.Path) -> RunningDashboard:
         if line.startswith('dashboard: '):
             return RunningDashboard(process, line.split(' ', 1)[1].strip())
     stop_dashboard(process)
-    raise AssertionError(f'the dashboard printed no address within {START_DEADLINE_S} s '
-                         f'(exit code {process.returncode}); its log:\n{log.read_text()[-3000:]}')
+    raise AssertionError(
+        f'the dashboard printed no address within {START_DEADLINE_S} s '
+        f'(exit code {process.returncode}); its log:\n{log.read_text()[-3000:]}'
+    )
 
 
 def stop_dashboard(process: subprocess.Popen) -> int:
@@ -73,8 +81,9 @@ def stop_dashboard(process: subprocess.Popen) -> int:
     return process.returncode
 
 
-def poll_until(check: Callable[[], Optional[Any]], timeout_s: float, what: str,
-               interval_s: float = 0.25) -> Any:
+def poll_until(
+    check: Callable[[], Optional[Any]], timeout_s: float, what: str, interval_s: float = 0.25
+) -> Any:
     """Calls `check` until it returns something truthy, which is returned.
 
     Raises AssertionError naming `what` and the last value when `timeout_s` passes first.

@@ -8,6 +8,7 @@ message ending in a NUL byte; no port, nothing on the network), so a test can ev
 expressions in the page while it updates, collect every console message and uncaught
 exception, and take a screenshot whenever it likes.
 """
+
 import base64
 import fcntl
 import json
@@ -53,22 +54,33 @@ class LiveChromium:
         reply_fd = fcntl.fcntl(from_chromium_write, fcntl.F_DUPFD, 10)
         for fd in (to_chromium_read, from_chromium_write):
             os.close(fd)
-        command = [str(chromium_binary()), *FLAGS, *NO_NETWORK_FLAGS,
-                   f'--user-data-dir={self._profile}', '--remote-debugging-pipe',
-                   '--hide-scrollbars', f'--window-size={self._window[0]},{self._window[1]}',
-                   'about:blank']
+        command = [
+            str(chromium_binary()),
+            *FLAGS,
+            *NO_NETWORK_FLAGS,
+            f'--user-data-dir={self._profile}',
+            '--remote-debugging-pipe',
+            '--hide-scrollbars',
+            f'--window-size={self._window[0]},{self._window[1]}',
+            'about:blank',
+        ]
         move_fds = f'exec "$0" "$@" 3<&{command_fd} 4>&{reply_fd} {command_fd}<&- {reply_fd}>&-'
         try:
             self._process = subprocess.Popen(
-                ['bash', '-c', move_fds, *command], stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                pass_fds=(command_fd, reply_fd), start_new_session=True)
+                ['bash', '-c', move_fds, *command],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                pass_fds=(command_fd, reply_fd),
+                start_new_session=True,
+            )
         finally:
             os.close(command_fd)
             os.close(reply_fd)
         target = self._call('Target.createTarget', {'url': 'about:blank'})['targetId']
-        self._session = self._call('Target.attachToTarget',
-                                   {'targetId': target, 'flatten': True})['sessionId']
+        self._session = self._call('Target.attachToTarget', {'targetId': target, 'flatten': True})[
+            'sessionId'
+        ]
         for domain in ('Runtime.enable', 'Log.enable', 'Page.enable'):
             self._call(domain, session=True)
         return self
@@ -93,16 +105,23 @@ class LiveChromium:
         if reply.get('errorText'):
             raise AssertionError(f'chromium could not open {url}: {reply["errorText"]}')
         deadline = time.monotonic() + timeout_s
-        while self.evaluate(f'location.href === {json.dumps(url)} && '
-                            f'document.readyState === "complete"') is not True:
+        while (
+            self.evaluate(
+                f'location.href === {json.dumps(url)} && document.readyState === "complete"'
+            )
+            is not True
+        ):
             if time.monotonic() > deadline:
                 raise AssertionError(f'{url} did not finish loading within {timeout_s:.0f} s')
             time.sleep(0.05)  # between two looks at the page's load state
 
     def evaluate(self, expression: str) -> Any:
         """The value of a JavaScript expression in the page (JSON-serializable)."""
-        reply = self._call('Runtime.evaluate', {'expression': expression, 'returnByValue': True,
-                                                'awaitPromise': True}, session=True)
+        reply = self._call(
+            'Runtime.evaluate',
+            {'expression': expression, 'returnByValue': True, 'awaitPromise': True},
+            session=True,
+        )
         if 'exceptionDetails' in reply:
             raise AssertionError(f'{expression!r} threw: {reply["exceptionDetails"]}')
         return reply['result'].get('value')
@@ -110,10 +129,15 @@ class LiveChromium:
     def screenshot(self, path: pathlib.Path) -> pathlib.Path:
         """Writes a PNG of the whole page to `path`."""
         height = int(self.evaluate('document.documentElement.scrollHeight'))
-        reply = self._call('Page.captureScreenshot', {
-            'format': 'png', 'captureBeyondViewport': True,
-            'clip': {'x': 0, 'y': 0, 'width': self._window[0], 'height': height, 'scale': 1}},
-            session=True)
+        reply = self._call(
+            'Page.captureScreenshot',
+            {
+                'format': 'png',
+                'captureBeyondViewport': True,
+                'clip': {'x': 0, 'y': 0, 'width': self._window[0], 'height': height, 'scale': 1},
+            },
+            session=True,
+        )
         path.write_bytes(base64.b64decode(reply['data']))
         return path
 
@@ -143,9 +167,11 @@ class LiveChromium:
         while b'\0' not in self._buffer:
             left = deadline - time.monotonic()
             if left <= 0 or self._process.poll() is not None:
-                raise AssertionError(f'chromium did not answer {method} within '
-                                     f'{COMMAND_TIMEOUT_S:.0f} s (exit code '
-                                     f'{self._process.poll()})')
+                raise AssertionError(
+                    f'chromium did not answer {method} within '
+                    f'{COMMAND_TIMEOUT_S:.0f} s (exit code '
+                    f'{self._process.poll()})'
+                )
             ready, _, _ = select.select([self._from_chromium], [], [], left)
             if ready:
                 chunk = os.read(self._from_chromium, 1 << 20)
@@ -158,8 +184,9 @@ class LiveChromium:
     def _note_event(self, message: Dict) -> None:
         method, params = message.get('method'), message.get('params', {})
         if method == 'Runtime.consoleAPICalled':
-            text = ' '.join(str(arg.get('value', arg.get('description', '')))
-                            for arg in params.get('args', []))
+            text = ' '.join(
+                str(arg.get('value', arg.get('description', ''))) for arg in params.get('args', [])
+            )
             self.console.append(f'{params.get("type")}: {text}')
         elif method == 'Runtime.exceptionThrown':
             details = params.get('exceptionDetails', {})
@@ -167,5 +194,6 @@ class LiveChromium:
             self.console.append(f'exception: {description}')
         elif method == 'Log.entryAdded':
             entry = params.get('entry', {})
-            self.console.append(f'{entry.get("level")}: {entry.get("text")} '
-                                f'({entry.get("url", "")})')
+            self.console.append(
+                f'{entry.get("level")}: {entry.get("text")} ({entry.get("url", "")})'
+            )

@@ -1,4 +1,5 @@
 """GroupProgress: lag per partition, throughput in and out, and a verdict people can act on."""
+
 import pytest
 
 from dashboard.group_progress import LAGGING, NOT_RUNNING, OK, GroupProgress, OffsetReading
@@ -7,9 +8,13 @@ T = 'orders'
 
 
 def reading(at_s, ends, committed, members=0):
-    return OffsetReading(at_s, {(T, p): o for p, o in enumerate(ends)},
-                         {(T, p): o for p, o in enumerate(committed) if o is not None},
-                         members, 'Empty')
+    return OffsetReading(
+        at_s,
+        {(T, p): o for p, o in enumerate(ends)},
+        {(T, p): o for p, o in enumerate(committed) if o is not None},
+        members,
+        'Empty',
+    )
 
 
 def test_lag_per_partition_counts_a_partition_without_a_commit_from_zero():
@@ -17,7 +22,8 @@ def test_lag_per_partition_counts_a_partition_without_a_commit_from_zero():
     progress.add(reading(0, [10, 5], [7, None]))
     assert progress.partitions() == [
         {'topic': T, 'partition': 0, 'end_offset': 10, 'committed': 7, 'lag': 3},
-        {'topic': T, 'partition': 1, 'end_offset': 5, 'committed': None, 'lag': 5}]
+        {'topic': T, 'partition': 1, 'end_offset': 5, 'committed': None, 'lag': 5},
+    ]
     assert progress.total_lag() == 8
 
 

@@ -10,6 +10,7 @@ It also measures, and writes to `live_page_figures.json` in that folder, how fre
 (order produced -> alert on screen, and alert written -> alert on screen) and what the
 dashboard costs the broker (its requests per second, from its own /metrics).
 """
+
 import json
 import math
 import statistics
@@ -35,35 +36,48 @@ RATE = 300  # records/s: ten seconds of traffic, so the page is watched while it
 PAGE_DEADLINE_S = 180
 CANCEL_TIMEOUT_S = 60
 
-PAGE_ALERTS = '''[...document.querySelectorAll('#alerts tbody tr')].map(r => ({
+PAGE_ALERTS = """[...document.querySelectorAll('#alerts tbody tr')].map(r => ({
   rule: r.dataset.rule, card: r.dataset.cardId, orders: r.dataset.orderIds,
-  recordTime: Number(r.dataset.recordTime), shownAt: Number(r.dataset.shownAt)}))'''
-PAGE_WINDOWS = '''[...document.querySelectorAll('#windows-table tbody tr')].map(r => [
-  Number(r.dataset.windowStart), Number(r.dataset.orders), Number(r.dataset.revenue)])'''
-PAGE_DEAD_LETTERS = '''Object.fromEntries([...document.querySelectorAll('#dead-letters tbody tr')]
-  .map(r => [r.dataset.reason, Number(r.dataset.count)]))'''
-PAGE_LAG = '''({total: document.getElementById('lag-total').textContent,
+  recordTime: Number(r.dataset.recordTime), shownAt: Number(r.dataset.shownAt)}))"""
+PAGE_WINDOWS = """[...document.querySelectorAll('#windows-table tbody tr')].map(r => [
+  Number(r.dataset.windowStart), Number(r.dataset.orders), Number(r.dataset.revenue)])"""
+PAGE_DEAD_LETTERS = """Object.fromEntries([...document.querySelectorAll('#dead-letters tbody tr')]
+  .map(r => [r.dataset.reason, Number(r.dataset.count)]))"""
+PAGE_LAG = """({total: document.getElementById('lag-total').textContent,
   partitions: [...document.querySelectorAll('#lag-table tbody tr')].map(r => Number(r.dataset.lag)),
-  status: document.getElementById('status').dataset.code || null})'''
+  status: document.getElementById('status').dataset.code || null})"""
 
 
 def kafka_requests(dashboard) -> tuple:
     """(offset requests so far, the tail consumer's requests/s) from the dashboard's /metrics."""
     _, text = dashboard.get('metrics')
-    values = {sample.name: sample.value for family in text_string_to_metric_families(text)
-              for sample in family.samples}
-    return (values['goldstream_dashboard_offset_requests_total'],
-            values['goldstream_dashboard_tail_requests_per_second'])
+    values = {
+        sample.name: sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+    return (
+        values['goldstream_dashboard_offset_requests_total'],
+        values['goldstream_dashboard_tail_requests_per_second'],
+    )
 
 
 def test_the_page_follows_a_running_pipeline(kafka_bootstrap, topic_name, tmp_path):
-    run = harness.prepare_run(kafka_bootstrap, harness.Topics.with_prefix(topic_name), tmp_path,
-                              CONFIG)
-    dashboard = start_dashboard([
-        f'--brokers={kafka_bootstrap}', f'--orders_topic={run.prefix}.orders',
-        f'--alerts_topic={run.prefix}.alerts', f'--metrics_topic={run.prefix}.metrics',
-        f'--dead_letter_topic={run.prefix}.dlq', f'--group={run.prefix}.group',
-        '--refresh_s=1'], tmp_path / 'dashboard.log')
+    run = harness.prepare_run(
+        kafka_bootstrap, harness.Topics.with_prefix(topic_name), tmp_path, CONFIG
+    )
+    dashboard = start_dashboard(
+        [
+            f'--brokers={kafka_bootstrap}',
+            f'--orders_topic={run.prefix}.orders',
+            f'--alerts_topic={run.prefix}.alerts',
+            f'--metrics_topic={run.prefix}.metrics',
+            f'--dead_letter_topic={run.prefix}.dlq',
+            f'--group={run.prefix}.group',
+            '--refresh_s=1',
+        ],
+        tmp_path / 'dashboard.log',
+    )
     try:
         with LiveChromium(tmp_path) as browser:
             browser.open(dashboard.url)
@@ -76,11 +90,14 @@ def test_the_page_follows_a_running_pipeline(kafka_bootstrap, topic_name, tmp_pa
             assert browser.console == []
     finally:
         stop_dashboard(dashboard.process)
-    figures = {'produced_to_screen_ms': summary(
-        a['shownAt'] - max(produced_at[order] for order in a['orders'].split(','))
-        for a in live_alerts),
-               'written_to_screen_ms': summary(a['shownAt'] - a['recordTime'] for a in all_alerts),
-               'dashboard_requests': cost}
+    figures = {
+        'produced_to_screen_ms': summary(
+            a['shownAt'] - max(produced_at[order] for order in a['orders'].split(','))
+            for a in live_alerts
+        ),
+        'written_to_screen_ms': summary(a['shownAt'] - a['recordTime'] for a in all_alerts),
+        'dashboard_requests': cost,
+    }
     (tmp_path / 'live_page_figures.json').write_text(json.dumps(figures, indent=2))
     print('live page figures:', json.dumps(figures))
     assert figures['written_to_screen_ms']['p50'] < 5_000
@@ -92,9 +109,14 @@ def watch_the_live_run(run, dashboard, browser):
 
     Returns the alerts on the page, when each order was produced (by order id) and the
     dashboard's Kafka requests per second meanwhile."""
-    options = streaming.pipeline_options(run.args(
-        '--runner=PrismRunner', '--idle_partition_timeout_s=2', '--early_firing_s=5',
-        '--archive_flush_s=5'))
+    options = streaming.pipeline_options(
+        run.args(
+            '--runner=PrismRunner',
+            '--idle_partition_timeout_s=2',
+            '--early_firing_s=5',
+            '--archive_flush_s=5',
+        )
+    )
     pipeline = beam.Pipeline(options=options)
     streaming.build(pipeline, options)
     job = pipeline.run()
@@ -106,9 +128,14 @@ def watch_the_live_run(run, dashboard, browser):
 
         orders_topic = f'{run.prefix}.orders'
         access = KafkaAccess(run.bootstrap)
-        poll_until(lambda: access.end_offsets([orders_topic]) == access.group_offsets(
-            f'{run.prefix}.group', [orders_topic]), PAGE_DEADLINE_S,
-                   'the pipeline commits every order (so its alerts are written)')
+        poll_until(
+            lambda: (
+                access.end_offsets([orders_topic])
+                == access.group_offsets(f'{run.prefix}.group', [orders_topic])
+            ),
+            PAGE_DEADLINE_S,
+            'the pipeline commits every order (so its alerts are written)',
+        )
         access.close()
 
         # Shuffled arrival may add alerts on orders that were neighbours when checked
@@ -124,8 +151,9 @@ def watch_the_live_run(run, dashboard, browser):
             total = browser.evaluate("document.getElementById('alerts-total').textContent")
             return shown if in_topic and total == f'{len(in_topic):,}' else None
 
-        shown_alerts = poll_until(every_alert_counted, PAGE_DEADLINE_S,
-                                  'the page counts the alerts of the topic')
+        shown_alerts = poll_until(
+            every_alert_counted, PAGE_DEADLINE_S, 'the page counts the alerts of the topic'
+        )
         truth_reasons = set(run.truth.dead_letters.by_reason)
 
         def dead_letters_match_the_topic():
@@ -133,11 +161,17 @@ def watch_the_live_run(run, dashboard, browser):
             assert set(in_topic) <= truth_reasons
             return in_topic and browser.evaluate(PAGE_DEAD_LETTERS) == in_topic
 
-        poll_until(dead_letters_match_the_topic, PAGE_DEADLINE_S,
-                   'the page shows the dead letters per reason of the topic')
+        poll_until(
+            dead_letters_match_the_topic,
+            PAGE_DEADLINE_S,
+            'the page shows the dead letters per reason of the topic',
+        )
         # The group has caught up: the page shows it within a refresh or two.
-        lag = poll_until(lambda: (figure := browser.evaluate(PAGE_LAG))['total'] == '0'
-                         and figure, 30, 'the page shows the lag of the caught-up group')
+        lag = poll_until(
+            lambda: (figure := browser.evaluate(PAGE_LAG))['total'] == '0' and figure,
+            30,
+            'the page shows the lag of the caught-up group',
+        )
         assert lag['partitions'] == [0, 0, 0] and lag['status'] == 'ok'
         assert 'caught up' in browser.evaluate("document.getElementById('status').textContent")
         cost_to = (time.monotonic(), kafka_requests(dashboard))
@@ -149,8 +183,10 @@ def watch_the_live_run(run, dashboard, browser):
         except RuntimeError:
             pass  # a cancelled portable job reports itself as failed in state CANCELLED
     offset_rate = (cost_to[1][0] - cost_from[1][0]) / (cost_to[0] - cost_from[0])
-    cost = {'offset_requests_per_s': round(offset_rate, 2),
-            'tail_requests_per_s': round(cost_to[1][1], 2)}
+    cost = {
+        'offset_requests_per_s': round(offset_rate, 2),
+        'tail_requests_per_s': round(cost_to[1][1], 2),
+    }
     return shown_alerts, produced_at, cost
 
 
@@ -165,20 +201,25 @@ def watch_the_windows(run, browser) -> None:
 
     def windows_match_the_topic():
         topic = window_totals(run.read('metrics'))
-        page = {start: (orders, revenue)
-                for start, orders, revenue in browser.evaluate(PAGE_WINDOWS)}
+        page = {
+            start: (orders, revenue) for start, orders, revenue in browser.evaluate(PAGE_WINDOWS)
+        }
         wanted = {start: (orders, revenue) for start, (orders, _, revenue) in topic.items()}
         return page if topic and page == wanted else None
 
-    poll_until(windows_match_the_topic, PAGE_DEADLINE_S,
-               'the page shows the metrics topic per window')
+    poll_until(
+        windows_match_the_topic, PAGE_DEADLINE_S, 'the page shows the metrics topic per window'
+    )
     total = browser.evaluate("document.getElementById('alerts-total').textContent")
-    assert total == f"{len({a['alert_id'] for a in run.read('alerts')}):,}"
+    assert total == f'{len({a["alert_id"] for a in run.read("alerts")}):,}'
 
 
 def summary(milliseconds) -> dict:
     """Count, median, 90th percentile and maximum of some durations, ms."""
     values = sorted(milliseconds)
-    return {'n': len(values), 'p50': round(statistics.median(values)),
-            'p90': round(values[math.ceil(0.9 * len(values)) - 1]),  # nearest rank
-            'max': round(values[-1])}
+    return {
+        'n': len(values),
+        'p50': round(statistics.median(values)),
+        'p90': round(values[math.ceil(0.9 * len(values)) - 1]),  # nearest rank
+        'max': round(values[-1]),
+    }

@@ -2,6 +2,7 @@
 (the topic's end offsets), orders out (the group's commits), lag per partition, alerts per
 rule and dead letters per reason. The pipeline is played by hand here (records produced and
 offsets committed), so every expected value is known exactly."""
+
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.structs import OffsetAndMetadata
@@ -19,19 +20,29 @@ def scrape(dashboard) -> dict:
     """(sample name, sorted labels) -> value of one /metrics scrape."""
     status, text = dashboard.get('metrics')
     assert status == 200
-    return {(s.name, tuple(sorted(s.labels.items()))): s.value
-            for family in text_string_to_metric_families(text) for s in family.samples}
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
 
 
 @pytest.fixture
 def watched(kafka_bootstrap, topic_name, tmp_path):
     topics = {kind: f'{topic_name}.{kind}' for kind in ('orders', 'alerts', 'metrics', 'dlq')}
     ensure_topics(kafka_bootstrap, {topic: 2 for topic in topics.values()})
-    dashboard = start_dashboard([
-        f'--brokers={kafka_bootstrap}', f'--orders_topic={topics["orders"]}',
-        f'--alerts_topic={topics["alerts"]}', f'--metrics_topic={topics["metrics"]}',
-        f'--dead_letter_topic={topics["dlq"]}', f'--group={topic_name}.group',
-        '--refresh_s=0.5'], tmp_path / 'dashboard.log')
+    dashboard = start_dashboard(
+        [
+            f'--brokers={kafka_bootstrap}',
+            f'--orders_topic={topics["orders"]}',
+            f'--alerts_topic={topics["alerts"]}',
+            f'--metrics_topic={topics["metrics"]}',
+            f'--dead_letter_topic={topics["dlq"]}',
+            f'--group={topic_name}.group',
+            '--refresh_s=0.5',
+        ],
+        tmp_path / 'dashboard.log',
+    )
     yield dashboard, topics, f'{topic_name}.group'
     stop_dashboard(dashboard.process)
 
@@ -50,10 +61,13 @@ def play_pipeline(bootstrap, topics, group, orders, committed, alerts, dead_lett
         producer.send(topics['dlq'], dead_letter(SAMPLE_DEAD_LETTER))
     producer.flush()
     producer.close()
-    committer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group,
-                              enable_auto_commit=False)
-    committer.commit({TopicPartition(topics['orders'], p): OffsetAndMetadata(offset, '', -1)
-                      for p, offset in committed.items()})
+    committer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    committer.commit(
+        {
+            TopicPartition(topics['orders'], p): OffsetAndMetadata(offset, '', -1)
+            for p, offset in committed.items()
+        }
+    )
     committer.close()
 
 
@@ -66,12 +80,17 @@ def test_counters_move_while_traffic_flows(kafka_bootstrap, watched):
     dead_key = ('goldstream_dead_letters_total', (('reason', 'INVALID_JSON'), ('stage', 'decode')))
 
     def lag(partition):
-        return ('goldstream_consumer_lag_records',
-                (('group', group), ('partition', str(partition)), ('topic', orders_topic)))
+        return (
+            'goldstream_consumer_lag_records',
+            (('group', group), ('partition', str(partition)), ('topic', orders_topic)),
+        )
 
     play_pipeline(kafka_bootstrap, topics, group, 40, {0: 10, 1: 10}, 0, 0, 1)
-    first = poll_until(lambda: (m := scrape(dashboard)).get(lag(0)) == 10 and m, DEADLINE_S,
-                       'lag 10 on partition 0')
+    first = poll_until(
+        lambda: (m := scrape(dashboard)).get(lag(0)) == 10 and m,
+        DEADLINE_S,
+        'lag 10 on partition 0',
+    )
     assert first[lag(1)] == 10
     assert first[('goldstream_pipeline_up', ())] == 1
 
@@ -79,8 +98,16 @@ def test_counters_move_while_traffic_flows(kafka_bootstrap, watched):
 
     def moved():
         now = scrape(dashboard)
-        return now if (now[in_key] - first[in_key] == 60 and now[out_key] - first[out_key] == 60
-                       and now.get(alerts_key) == 3 and now.get(dead_key) == 2) else None
+        return (
+            now
+            if (
+                now[in_key] - first[in_key] == 60
+                and now[out_key] - first[out_key] == 60
+                and now.get(alerts_key) == 3
+                and now.get(dead_key) == 2
+            )
+            else None
+        )
 
     second = poll_until(moved, DEADLINE_S, 'orders in/out, alerts and dead letters counted')
     assert (second[lag(0)], second[lag(1)]) == (5, 15)
@@ -88,8 +115,11 @@ def test_counters_move_while_traffic_flows(kafka_bootstrap, watched):
     assert second[('goldstream_dashboard_offset_requests_total', ())] > 0
 
     play_pipeline(kafka_bootstrap, topics, group, 10, {0: 55, 1: 55}, 3, 0, 2)  # a replay
-    third = poll_until(lambda: (m := scrape(dashboard))[out_key] - second[out_key] == 30 and m,
-                       DEADLINE_S, 'the group caught up')
+    third = poll_until(
+        lambda: (m := scrape(dashboard))[out_key] - second[out_key] == 30 and m,
+        DEADLINE_S,
+        'the group caught up',
+    )
     assert third[alerts_key] == 3  # the same alert ids again: counted once
     assert third[in_key] - second[in_key] == 10
     assert (third[lag(0)], third[lag(1)]) == (0, 0)

@@ -1,29 +1,56 @@
 """OutputView folds output records into the page's figures: latest pane per product, top
 products, alerts once each, dead letters per reason; memory stays bounded."""
+
 from dashboard.output_view import MAX_ALERTS, MAX_WINDOWS, OutputView, window_totals
 
 W0, W1 = 1_800_000_000_000, 1_800_000_300_000
 
 
 def metric(start, product, orders, revenue, pane='EARLY', pane_index=0, units=None):
-    return {'window_start': start, 'window_end': start + 300_000, 'product_id': product,
-            'orders': orders, 'units': orders if units is None else units, 'revenue': revenue,
-            'pane': pane, 'pane_index': pane_index}
+    return {
+        'window_start': start,
+        'window_end': start + 300_000,
+        'product_id': product,
+        'orders': orders,
+        'units': orders if units is None else units,
+        'revenue': revenue,
+        'pane': pane,
+        'pane_index': pane_index,
+    }
 
 
 def alert(alert_id, rule='VELOCITY'):
-    return {'alert_id': alert_id, 'rule': rule, 'card_id': 'card-1', 'order_ids': ['o1', 'o2'],
-            'event_time': 1, 'detected_at': 2, 'details': {}}
+    return {
+        'alert_id': alert_id,
+        'rule': rule,
+        'card_id': 'card-1',
+        'order_ids': ['o1', 'o2'],
+        'event_time': 1,
+        'detected_at': 2,
+        'details': {},
+    }
 
 
 def test_a_window_sums_the_latest_pane_of_each_product_whatever_the_arrival_order():
     view = OutputView()
-    for row in (metric(W0, 'p1', 2, 20.0, 'EARLY', 0), metric(W0, 'p1', 5, 50.5, 'ON_TIME', 2),
-                metric(W0, 'p1', 3, 30.0, 'EARLY', 1),  # arrives late: older than the kept pane
-                metric(W0, 'p2', 1, 9.99, 'EARLY', 0)):
+    for row in (
+        metric(W0, 'p1', 2, 20.0, 'EARLY', 0),
+        metric(W0, 'p1', 5, 50.5, 'ON_TIME', 2),
+        metric(W0, 'p1', 3, 30.0, 'EARLY', 1),  # arrives late: older than the kept pane
+        metric(W0, 'p2', 1, 9.99, 'EARLY', 0),
+    ):
         view.add_metric(row)
-    assert view.windows() == [{'window_start': W0, 'window_end': W0 + 300_000, 'products': 2,
-                               'orders': 6, 'units': 6, 'revenue': 60.49, 'pane': 'EARLY'}]
+    assert view.windows() == [
+        {
+            'window_start': W0,
+            'window_end': W0 + 300_000,
+            'products': 2,
+            'orders': 6,
+            'units': 6,
+            'revenue': 60.49,
+            'pane': 'EARLY',
+        }
+    ]
 
 
 def test_a_window_is_on_time_once_every_product_is():
@@ -55,8 +82,11 @@ def test_an_alert_id_counts_once_and_the_latest_alerts_are_bounded_newest_first(
 
 def test_dead_letters_count_per_stage_and_reason():
     view = OutputView()
-    for stage, reason in [('decode', 'INVALID_JSON'), ('validate', 'BAD_PRICE'),
-                          ('decode', 'INVALID_JSON')]:
+    for stage, reason in [
+        ('decode', 'INVALID_JSON'),
+        ('validate', 'BAD_PRICE'),
+        ('decode', 'INVALID_JSON'),
+    ]:
         view.add_dead_letter({'stage': stage, 'reason': reason})
     assert view.dead_letters_by_reason == {'decode/INVALID_JSON': 2, 'validate/BAD_PRICE': 1}
 

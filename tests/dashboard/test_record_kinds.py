@@ -1,4 +1,5 @@
 """decode_value tells each kind, in JSON and in Avro, and reports what does not decode."""
+
 import json
 
 import pytest
@@ -16,8 +17,11 @@ from dashboard.record_kinds import (
 from pipelines.streaming.output_encoding import value_encoder
 from tests.dashboard.samples import SAMPLE_ALERT, SAMPLE_DEAD_LETTER, SAMPLE_METRIC, SAMPLE_ORDER
 
-OUTPUTS = [(ALERT, 'alert', SAMPLE_ALERT), (METRIC, 'metric', SAMPLE_METRIC),
-           (DEAD_LETTER, 'dead_letter', SAMPLE_DEAD_LETTER)]
+OUTPUTS = [
+    (ALERT, 'alert', SAMPLE_ALERT),
+    (METRIC, 'metric', SAMPLE_METRIC),
+    (DEAD_LETTER, 'dead_letter', SAMPLE_DEAD_LETTER),
+]
 
 
 @pytest.mark.parametrize('encoding', ['json', 'avro'])
@@ -31,15 +35,22 @@ def test_orders_decode_from_json_and_from_avro():
     assert decode_value(json.dumps(SAMPLE_ORDER).encode()) == (ORDER, 'json', SAMPLE_ORDER, None)
     avro = decode_value(encode_order_avro(SAMPLE_ORDER))
     assert (avro.kind, avro.encoding, avro.fields['order_id'], avro.fields['tax']) == (
-        ORDER, 'avro', 'o-1', 1.0)
+        ORDER,
+        'avro',
+        'o-1',
+        1.0,
+    )
 
 
-@pytest.mark.parametrize('raw, encoding, error', [
-    (b'', 'empty', 'no value'),
-    (b'\xff\xfe', 'binary', 'neither JSON nor wire-format Avro'),
-    (b'[1, 2]', 'json', 'not an object'),
-    (b'\x00\x00\x00\x00\x63abc', 'avro', 'not decodable Avro'),
-])
+@pytest.mark.parametrize(
+    'raw, encoding, error',
+    [
+        (b'', 'empty', 'no value'),
+        (b'\xff\xfe', 'binary', 'neither JSON nor wire-format Avro'),
+        (b'[1, 2]', 'json', 'not an object'),
+        (b'\x00\x00\x00\x00\x63abc', 'avro', 'not decodable Avro'),
+    ],
+)
 def test_what_does_not_decode_is_reported_not_raised(raw, encoding, error):
     value = decode_value(raw, METRIC)
     assert (value.kind, value.encoding, value.fields) == (METRIC, encoding, None)

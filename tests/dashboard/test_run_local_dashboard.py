@@ -1,5 +1,6 @@
 """`./run_local.sh dashboard start|status|stop`: the background live page the demo starts, on a
 port and state folder of the test's own."""
+
 import os
 import pathlib
 import urllib.request
@@ -15,7 +16,7 @@ def test_start_status_page_stop(tmp_path, kafka_bootstrap):
     try:
         started = run_script(env, 'dashboard', 'start')
         assert started.returncode == 0, started.stderr
-        url = f"http://127.0.0.1:{env['GOLDSTREAM_DASHBOARD_PORT']}/"
+        url = f'http://127.0.0.1:{env["GOLDSTREAM_DASHBOARD_PORT"]}/'
         assert 'Live page (pid' in started.stderr and url in started.stderr
         status = run_script(env, 'dashboard', 'status')
         assert status.returncode == 0 and status.stdout.startswith('up') and url in status.stdout
@@ -23,8 +24,9 @@ def test_start_status_page_stop(tmp_path, kafka_bootstrap):
             assert page.status == 200 and b'goldstream' in page.read()
         again = run_script(env, 'dashboard', 'start')
         assert again.returncode == 0 and 'already up' in again.stderr
-        pid = int((pathlib.Path(env['GOLDSTREAM_STATE_DIR']) / 'dashboard' / 'dashboard.pid')
-                  .read_text())
+        pid = int(
+            (pathlib.Path(env['GOLDSTREAM_STATE_DIR']) / 'dashboard' / 'dashboard.pid').read_text()
+        )
     finally:
         stopped = run_script(env, 'dashboard', 'stop')
     assert stopped.returncode == 0, stopped.stderr

@@ -1,6 +1,7 @@
 """Integration tests run against the real Kafka broker that `./run_local.sh test` starts (or,
 under plain pytest, the one a session fixture starts), and the tests of Kafka security against
 the secured broker a fixture starts once per session."""
+
 import uuid
 from typing import Iterator
 

@@ -1,4 +1,5 @@
 """Running `./run_local.sh` from tests, on free ports of their own."""
+
 import pathlib
 import socket
 import subprocess
@@ -16,5 +17,11 @@ def free_port() -> int:
 
 def run_script(env, *args) -> subprocess.CompletedProcess:
     """`./run_local.sh <args>` with `env`, output captured, bounded by a timeout."""
-    return subprocess.run([str(ROOT / 'run_local.sh'), *args], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=SCRIPT_TIMEOUT_S)
+    return subprocess.run(
+        [str(ROOT / 'run_local.sh'), *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=SCRIPT_TIMEOUT_S,
+    )

@@ -1,4 +1,5 @@
 """Pipeline options for running one test body on each runner, against local tools only."""
+
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from pipelines.runner_setup import with_local_runners

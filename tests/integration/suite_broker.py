@@ -7,6 +7,7 @@ the session's end. A broker it did not start is never stopped. A freshly formatt
 answers metadata requests before it can serve consumer groups (its offsets topic is made on
 the first group request), so the fixture also waits for a group coordinator.
 """
+
 import contextlib
 import time
 from typing import Iterator
@@ -34,8 +35,10 @@ def wait_for_group_coordinator(bootstrap: str, deadline_s: float = COORDINATOR_D
             return
         except KafkaError as error:
             if time.monotonic() > deadline:
-                pytest.fail(f'the broker on {bootstrap} has no consumer-group coordinator after '
-                            f'{deadline_s:g} s ({error!r}); see its log in .local/kafka/logs.')
+                pytest.fail(
+                    f'the broker on {bootstrap} has no consumer-group coordinator after '
+                    f'{deadline_s:g} s ({error!r}); see its log in .local/kafka/logs.'
+                )
         time.sleep(0.5)  # the interval between two coordinator lookups
 
 
@@ -49,15 +52,19 @@ def suite_broker() -> Iterator[str]:
         return
     local = broker.Broker.from_environment()
     if local.bootstrap != bootstrap:
-        pytest.fail(f'no Kafka broker answers on {bootstrap} ($GOLDSTREAM_BROKERS), which is '
-                    f'not the local broker ({local.bootstrap}); start that broker, or unset '
-                    'GOLDSTREAM_BROKERS to let the suite start the local one.')
+        pytest.fail(
+            f'no Kafka broker answers on {bootstrap} ($GOLDSTREAM_BROKERS), which is '
+            f'not the local broker ({local.bootstrap}); start that broker, or unset '
+            'GOLDSTREAM_BROKERS to let the suite start the local one.'
+        )
     try:
         broker.start(local)
     except ProcessFailed as failure:
-        pytest.fail(f'no Kafka broker answers on {bootstrap}, and starting the local one '
-                    f'failed:\n{failure.report()}If the tools are missing, run ./run_local.sh '
-                    'setup; or run the suite with ./run_local.sh test.')
+        pytest.fail(
+            f'no Kafka broker answers on {bootstrap}, and starting the local one '
+            f'failed:\n{failure.report()}If the tools are missing, run ./run_local.sh '
+            'setup; or run the suite with ./run_local.sh test.'
+        )
     try:
         wait_for_group_coordinator(bootstrap)
         yield bootstrap

@@ -2,6 +2,7 @@
 
 The suite's own broker keeps running; this one lives in a temporary state folder.
 """
+
 import os
 import pathlib
 import socket
@@ -24,7 +25,7 @@ def second_broker_env(tmp_path):
 
 def test_start_status_second_start_stop_status(second_broker_env):
     env = second_broker_env
-    bootstrap = f"127.0.0.1:{env['GOLDSTREAM_KAFKA_PORT']}"
+    bootstrap = f'127.0.0.1:{env["GOLDSTREAM_KAFKA_PORT"]}'
 
     started = run_script(env, 'broker', 'start')
     assert started.returncode == 0, started.stderr
@@ -55,7 +56,7 @@ def test_start_on_a_taken_port_names_the_port_and_the_way_out(second_broker_env)
         holder.listen()
         result = run_script(env, 'broker', 'start')
     assert result.returncode != 0
-    assert f"port {env['GOLDSTREAM_KAFKA_PORT']}" in result.stderr
+    assert f'port {env["GOLDSTREAM_KAFKA_PORT"]}' in result.stderr
     assert 'GOLDSTREAM_KAFKA_PORT=' in result.stderr
 
 

@@ -16,6 +16,7 @@ The report must equal the generator's ground truth plus the two counted edge ord
 the report the archive source gives over the archive the streaming pipeline writes from the
 same topic.
 """
+
 import datetime
 import json
 import time
@@ -44,9 +45,18 @@ CONFIG = TrafficConfig(count=3000, seed=5, events_per_second=0.2)
 DAY = datetime.date(2026, 11, 18)
 START_MS, END_MS = day_bounds_ms(DAY)
 MINUTE_MS = 60_000
-TABLES = ('currency', 'summary', 'revenue_per_currency', 'revenue_per_hour', 'top_products',
-          'top_customers', 'revenue_per_category', 'alerts_per_rule', 'alerts',
-          'dead_letters_per_reason')
+TABLES = (
+    'currency',
+    'summary',
+    'revenue_per_currency',
+    'revenue_per_hour',
+    'top_products',
+    'top_customers',
+    'revenue_per_category',
+    'alerts_per_rule',
+    'alerts',
+    'dead_letters_per_reason',
+)
 
 
 def _eur_hours(report):
@@ -57,29 +67,52 @@ def _eur_hours(report):
 def _edge_order(name: str, number: int, event_ms: int) -> PlannedRecord:
     """A valid order on a card of its own (one order never raises an alert)."""
     timestamp = datetime.datetime.fromtimestamp(event_ms / 1000, datetime.timezone.utc)
-    fields: Dict[str, Any] = {'order_id': f'edge-{name}', 'customer_id': customer_id(number),
-              'product_id': product_id(number), 'quantity': 2, 'price': 12.5 + number,
-              'currency': 'EUR', 'card_id': f'card-edge-{name}', 'lat': 48.85, 'lon': 2.35,
-              'timestamp': timestamp.isoformat().replace('+00:00', 'Z'), 'tax': 1.0,
-              'version': 2}
-    return PlannedRecord(f'edge-{name}', fields['card_id'].encode(),
-                         encode_order_json(fields), event_ms, KIND_ORDER, fields['order_id'],
-                         None)
+    fields: Dict[str, Any] = {
+        'order_id': f'edge-{name}',
+        'customer_id': customer_id(number),
+        'product_id': product_id(number),
+        'quantity': 2,
+        'price': 12.5 + number,
+        'currency': 'EUR',
+        'card_id': f'card-edge-{name}',
+        'lat': 48.85,
+        'lon': 2.35,
+        'timestamp': timestamp.isoformat().replace('+00:00', 'Z'),
+        'tax': 1.0,
+        'version': 2,
+    }
+    return PlannedRecord(
+        f'edge-{name}',
+        fields['card_id'].encode(),
+        encode_order_json(fields),
+        event_ms,
+        KIND_ORDER,
+        fields['order_id'],
+        None,
+    )
 
 
 def _malformed(name: str) -> PlannedRecord:
-    return PlannedRecord(f'edge-{name}', f'card-edge-{name}'.encode(), b'{"not": json',
-                         0, KIND_MALFORMED, None, 'decode/BAD_JSON')
+    return PlannedRecord(
+        f'edge-{name}',
+        f'card-edge-{name}'.encode(),
+        b'{"not": json',
+        0,
+        KIND_MALFORMED,
+        None,
+        'decode/BAD_JSON',
+    )
 
 
 # (record, Kafka timestamp), in produce order on partition 0.
 EDGES_BEFORE = [
-    (_edge_order('three-days-before', 1, START_MS - 3 * 86_400_000),
-     START_MS - 3 * 86_400_000),
+    (_edge_order('three-days-before', 1, START_MS - 3 * 86_400_000), START_MS - 3 * 86_400_000),
     (_edge_order('day-before', 2, START_MS - MINUTE_MS), START_MS - MINUTE_MS),
     (_malformed('bad-day-before'), START_MS - MINUTE_MS // 2),
-    (_edge_order('stamped-before-midnight', 3, START_MS + MINUTE_MS // 2),
-     START_MS - MINUTE_MS // 4),
+    (
+        _edge_order('stamped-before-midnight', 3, START_MS + MINUTE_MS // 2),
+        START_MS - MINUTE_MS // 4,
+    ),
 ]
 EDGES_AFTER = [
     (_edge_order('late-after-midnight', 4, END_MS - 2 * MINUTE_MS), END_MS + 4 * MINUTE_MS),
@@ -96,8 +129,7 @@ def create_topic_keeping_old_records(bootstrap: str, topic: str, partitions: int
     broker's retention (a day) would otherwise delete them while the tests run."""
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id='goldstream-test-topics')
     try:
-        admin.create_topics([NewTopic(topic, partitions, 1,
-                                      topic_configs={'retention.ms': '-1'})])
+        admin.create_topics([NewTopic(topic, partitions, 1, topic_configs={'retention.ms': '-1'})])
     finally:
         admin.close()
 
@@ -106,8 +138,9 @@ def produce_edges(bootstrap: str, topic: str, edges) -> None:
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks='all')
     try:
         for record, kafka_ms in edges:
-            producer.send(topic, key=record.key, value=record.value, partition=0,
-                          timestamp_ms=kafka_ms).get(timeout=30)
+            producer.send(
+                topic, key=record.key, value=record.value, partition=0, timestamp_ms=kafka_ms
+            ).get(timeout=30)
     finally:
         producer.close()
 
@@ -117,12 +150,15 @@ def day_run(kafka_bootstrap, tmp_path_factory):
     """The topics (orders written), the reference data and the plan of the module."""
     prefix = f'test.daily_report_kafka.{uuid.uuid4().hex[:8]}'
     create_topic_keeping_old_records(kafka_bootstrap, f'{prefix}.orders', 3)
-    run = harness.prepare_run(kafka_bootstrap, harness.Topics.with_prefix(prefix),
-                              tmp_path_factory.mktemp('report_kafka'), CONFIG)
+    run = harness.prepare_run(
+        kafka_bootstrap,
+        harness.Topics.with_prefix(prefix),
+        tmp_path_factory.mktemp('report_kafka'),
+        CONFIG,
+    )
     orders_topic = f'{prefix}.orders'
     produce_edges(kafka_bootstrap, orders_topic, EDGES_BEFORE)
-    produce_plan(kafka_bootstrap, orders_topic, run.plan, partitions=None,
-                 event_timestamps=True)
+    produce_plan(kafka_bootstrap, orders_topic, run.plan, partitions=None, event_timestamps=True)
     produce_edges(kafka_bootstrap, orders_topic, EDGES_AFTER)
     return run
 
@@ -130,9 +166,11 @@ def day_run(kafka_bootstrap, tmp_path_factory):
 def run_report(run, runner: str, reports_name: str, *extra: str):
     """Runs the daily report of DAY through `build`; returns (report.json, pipeline result)."""
     reports = run.archive.parent / reports_name
-    options = daily_report.pipeline_options(run.args(
-        f'--runner={runner}', f'--date={DAY.isoformat()}', f'--reports_path={reports}',
-        *extra))
+    options = daily_report.pipeline_options(
+        run.args(
+            f'--runner={runner}', f'--date={DAY.isoformat()}', f'--reports_path={reports}', *extra
+        )
+    )
     pipeline = beam.Pipeline(options=options)
     daily_report.build(pipeline, options)
     result = pipeline.run()
@@ -144,8 +182,9 @@ def run_report(run, runner: str, reports_name: str, *extra: str):
 @pytest.fixture(scope='module', params=['PrismRunner', 'DirectRunner'])
 def kafka_report(request, day_run):
     started = time.monotonic()
-    report, result = run_report(day_run, request.param, f'reports-{request.param}',
-                                '--source=kafka')
+    report, result = run_report(
+        day_run, request.param, f'reports-{request.param}', '--source=kafka'
+    )
     print(f'\n{request.param}: kafka report in {time.monotonic() - started:.1f} s')
     return report, result
 
@@ -155,8 +194,9 @@ def expected(day_run):
     plan = day_run.plan
     edges = tuple(record for record, _ in EDGES_BEFORE + EDGES_AFTER)
     # The plan's wall clock judged its future timestamps; any later clock gives the same.
-    return expected_report(plan._replace(records=plan.records + edges),
-                           int(time.time() * 1000), DAY)
+    return expected_report(
+        plan._replace(records=plan.records + edges), int(time.time() * 1000), DAY
+    )
 
 
 @pytest.mark.parametrize('table', TABLES)
@@ -182,8 +222,9 @@ def test_records_outside_the_day_are_read_but_not_counted(kafka_report):
 
 
 def test_without_a_margin_orders_straddling_midnight_are_missed(day_run, expected):
-    report, result = run_report(day_run, 'PrismRunner', 'reports-no-margin', '--source=kafka',
-                                '--kafka_margin_s=0')
+    report, result = run_report(
+        day_run, 'PrismRunner', 'reports-no-margin', '--source=kafka', '--kafka_margin_s=0'
+    )
     assert counter(result, 'ReadFromKafka', 'records_read') == CONFIG.count
     assert report['summary']['orders'] == expected['summary']['orders'] - len(COUNTED_EDGES)
     assert _eur_hours(report)[0]['orders'] == _eur_hours(report)[23]['orders'] == 0
@@ -196,15 +237,13 @@ def archive_report(day_run):
     """The archive source's report over the archive the streaming pipeline (bounded, from
     the earliest offsets) writes from the same topic."""
     started = time.monotonic()
-    harness.run_bounded(day_run.args('--runner=PrismRunner', '--bounded',
-                                     '--start_from=earliest'))
+    harness.run_bounded(day_run.args('--runner=PrismRunner', '--bounded', '--start_from=earliest'))
     report, _ = run_report(day_run, 'PrismRunner', 'reports-archive', '--source=archive')
     print(f'\nstreaming run and archive report in {time.monotonic() - started:.1f} s')
     return report
 
 
-def test_the_kafka_report_equals_the_report_of_the_streaming_archive(kafka_report,
-                                                                     archive_report):
+def test_the_kafka_report_equals_the_report_of_the_streaming_archive(kafka_report, archive_report):
     report, _ = kafka_report
     # alike but for the stamp of when and from which source each was made
     assert report['made']['source'] != archive_report['made']['source']

@@ -1,4 +1,5 @@
 """The generator's plan on the real broker: every record arrives as planned, with its headers."""
+
 import collections
 import time
 
@@ -11,7 +12,8 @@ PLAN = plan_traffic(TrafficConfig(count=1_500, seed=13), now_ms=1_795_600_000_00
 
 
 def test_a_plan_arrives_byte_for_byte_in_plan_order_per_partition_with_its_headers(
-        kafka_bootstrap, topic_name):
+    kafka_bootstrap, topic_name
+):
     before_ms = int(time.time() * 1000)
     report = produce_plan(kafka_bootstrap, topic_name, PLAN, partitions=3)
     after_ms = int(time.time() * 1000)
@@ -33,8 +35,7 @@ def test_a_plan_arrives_byte_for_byte_in_plan_order_per_partition_with_its_heade
     assert all(seen == sorted(seen) for seen in seen_per_key.values())
 
 
-def test_producing_at_a_rate_spreads_the_records_over_count_over_rate(
-        kafka_bootstrap, topic_name):
+def test_producing_at_a_rate_spreads_the_records_over_count_over_rate(kafka_bootstrap, topic_name):
     records = PLAN.records[:300]
     report = produce_plan(kafka_bootstrap, topic_name, records, rate=1_000.0, partitions=1)
     spread_ms = report.produced_at_ms[-1] - report.produced_at_ms[0]

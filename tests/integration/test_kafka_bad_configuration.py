@@ -1,4 +1,5 @@
 """Configuration that only the brokers can refuse fails when the pipeline starts, clearly."""
+
 import socket
 
 import apache_beam as beam
@@ -10,8 +11,9 @@ from tests.integration.pipeline_runners import options_for
 
 def run_bounded_read(bootstrap, topic, **kwargs):
     with beam.Pipeline(options=options_for('PrismRunner')) as pipeline:
-        _ = pipeline | 'ReadOrders' >> ReadFromKafka(bootstrap, [topic], start_from='earliest',
-                                                     stop_at='end', **kwargs)
+        _ = pipeline | 'ReadOrders' >> ReadFromKafka(
+            bootstrap, [topic], start_from='earliest', stop_at='end', **kwargs
+        )
 
 
 def test_unknown_topic_fails_at_start_naming_the_topic(kafka_bootstrap):

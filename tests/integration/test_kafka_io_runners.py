@@ -1,4 +1,5 @@
 """ReadFromKafka (bounded) -> WriteToKafka copies a topic exactly, on every runner."""
+
 import collections
 
 import apache_beam as beam
@@ -28,11 +29,15 @@ def test_bounded_copy_holds_exactly_the_same_records(runner, kafka_bootstrap, to
     produce_orders(kafka_bootstrap, source, list(generate_orders(RECORDS, seed=21)))
 
     with beam.Pipeline(options=options_for(runner)) as pipeline:
-        _ = (pipeline
-             | 'ReadOrders' >> ReadFromKafka(kafka_bootstrap, [source], group_id=source,
-                                             start_from='earliest', stop_at='end')
-             | 'WriteCopies' >> WriteToKafka(kafka_bootstrap, sink, value_fn=record_value,
-                                             key_fn=record_key))
+        _ = (
+            pipeline
+            | 'ReadOrders'
+            >> ReadFromKafka(
+                kafka_bootstrap, [source], group_id=source, start_from='earliest', stop_at='end'
+            )
+            | 'WriteCopies'
+            >> WriteToKafka(kafka_bootstrap, sink, value_fn=record_value, key_fn=record_key)
+        )
 
     produced = read_range(kafka_bootstrap, source, {}, end_offsets(kafka_bootstrap, source))
     copied = read_range(kafka_bootstrap, sink, {}, end_offsets(kafka_bootstrap, sink))

@@ -1,4 +1,5 @@
 """Orders produced to the real broker come back, decoded, exactly as they were produced."""
+
 import collections
 
 from connectors.kafka_topics import end_offsets, ensure_topics

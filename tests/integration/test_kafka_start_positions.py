@@ -1,4 +1,5 @@
 """Where a read starts and stops: committed, earliest, latest, timestamps, end at start."""
+
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
@@ -25,21 +26,34 @@ def plan(bootstrap, topic, **kwargs):
 
 def test_start_and_stop_positions(kafka_bootstrap, topic_name):
     from connectors.kafka_topics import ensure_topics
+
     ensure_topics(kafka_bootstrap, {topic_name: 2})
     produce_one_partition(kafka_bootstrap, topic_name, 10)
 
     assert plan(kafka_bootstrap, topic_name) == {0: (0, 10), 1: (0, 0)}
-    assert plan(kafka_bootstrap, topic_name, start_from='latest', stop_at=None) == \
-        {0: (10, None), 1: (0, None)}
-    assert plan(kafka_bootstrap, topic_name, start_from=BASE_MS + 3_000,
-                stop_at=BASE_MS + 7_000) == {0: (3, 7), 1: (0, 0)}
-    assert plan(kafka_bootstrap, topic_name, start_from=BASE_MS + 99_000) == \
-        {0: (10, 10), 1: (0, 0)}
+    assert plan(kafka_bootstrap, topic_name, start_from='latest', stop_at=None) == {
+        0: (10, None),
+        1: (0, None),
+    }
+    assert plan(
+        kafka_bootstrap, topic_name, start_from=BASE_MS + 3_000, stop_at=BASE_MS + 7_000
+    ) == {0: (3, 7), 1: (0, 0)}
+    assert plan(kafka_bootstrap, topic_name, start_from=BASE_MS + 99_000) == {
+        0: (10, 10),
+        1: (0, 0),
+    }
 
     group = f'{topic_name}.group'
-    committer = KafkaConsumer(bootstrap_servers=kafka_bootstrap, group_id=group,
-                              enable_auto_commit=False)
+    committer = KafkaConsumer(
+        bootstrap_servers=kafka_bootstrap, group_id=group, enable_auto_commit=False
+    )
     committer.commit({TopicPartition(topic_name, 0): OffsetAndMetadata(6, '', -1)})
     committer.close()
-    assert plan(kafka_bootstrap, topic_name, group_id=group, start_from='committed',
-                committed_fallback='latest', stop_at=None) == {0: (6, None), 1: (0, None)}
+    assert plan(
+        kafka_bootstrap,
+        topic_name,
+        group_id=group,
+        start_from='committed',
+        committed_fallback='latest',
+        stop_at=None,
+    ) == {0: (6, None), 1: (0, None)}

@@ -4,6 +4,7 @@ Offsets are committed only in bundle finalization, so the restarted job resumes 
 last finalized bundle ended: nothing may be lost; records after the last commit may be copied
 twice, and the test reports how many were.
 """
+
 import collections
 import json
 
@@ -26,11 +27,14 @@ CANCEL_TIMEOUT_S = 60
 
 def start_copy_job(bootstrap, source, sink, group):
     pipeline = beam.Pipeline(options=options_for('PrismRunner', '--streaming'))
-    _ = (pipeline
-         | 'ReadOrders' >> ReadFromKafka(bootstrap, [source], group_id=group,
-                                         start_from='committed', idle_timeout_s=2.0)
-         | 'WriteCopies' >> WriteToKafka(bootstrap, sink, value_fn=record_value,
-                                         key_fn=record_key))
+    _ = (
+        pipeline
+        | 'ReadOrders'
+        >> ReadFromKafka(
+            bootstrap, [source], group_id=group, start_from='committed', idle_timeout_s=2.0
+        )
+        | 'WriteCopies' >> WriteToKafka(bootstrap, sink, value_fn=record_value, key_fn=record_key)
+    )
     return pipeline.run()
 
 
@@ -47,11 +51,13 @@ def stop(result):
 def values_include(expected):
     def done(records):
         return expected <= {value for _, value in records}
+
     return done
 
 
-def test_restart_resumes_from_committed_offsets(kafka_bootstrap, topic_name, record_property,
-                                                tmp_path):
+def test_restart_resumes_from_committed_offsets(
+    kafka_bootstrap, topic_name, record_property, tmp_path
+):
     source, sink, group = f'{topic_name}.in', f'{topic_name}.out', f'{topic_name}.group'
     ensure_topics(kafka_bootstrap, {source: 3, sink: 3})
     orders = list(generate_orders(FIRST_BATCH + SECOND_BATCH, seed=31))
@@ -76,8 +82,12 @@ def test_restart_resumes_from_committed_offsets(kafka_bootstrap, topic_name, rec
     counts = collections.Counter(value for _, value in copied)
     lost = len(all_values - set(counts))
     duplicated = sum(n - 1 for n in counts.values() if n > 1)
-    report = {'produced': len(orders), 'copied': len(copied), 'lost': lost,
-              'duplicated': duplicated}
+    report = {
+        'produced': len(orders),
+        'copied': len(copied),
+        'lost': lost,
+        'duplicated': duplicated,
+    }
     record_property('restart_report', report)
     (tmp_path / 'restart_report.json').write_text(json.dumps(report))
     print(f'\nunbounded restart on Prism: {report}')

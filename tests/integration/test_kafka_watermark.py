@@ -1,4 +1,5 @@
 """With one partition idle, event-time windows downstream of ReadFromKafka still fire."""
+
 import collections
 import json
 
@@ -23,16 +24,19 @@ def produce_into_two_of_three_partitions(bootstrap, topic):
     sent = 0
     for index, count in RECORDS_PER_WINDOW.items():
         for n in range(count):
-            producer.send(topic, value=b'x', partition=sent % 2,
-                          timestamp_ms=BASE_MS + index * WINDOW_S * 1000 + n * 100)
+            producer.send(
+                topic,
+                value=b'x',
+                partition=sent % 2,
+                timestamp_ms=BASE_MS + index * WINDOW_S * 1000 + n * 100,
+            )
             sent += 1
     producer.flush()
     producer.close()
 
 
 def window_count_json(element, win=beam.DoFn.WindowParam):
-    return json.dumps({'window_start_ms': int(win.start.micros // 1000),
-                       'count': element}).encode()
+    return json.dumps({'window_start_ms': int(win.start.micros // 1000), 'count': element}).encode()
 
 
 def test_idle_partition_does_not_hold_back_fixed_windows(kafka_bootstrap, topic_name):
@@ -41,15 +45,23 @@ def test_idle_partition_does_not_hold_back_fixed_windows(kafka_bootstrap, topic_
     produce_into_two_of_three_partitions(kafka_bootstrap, source)
 
     pipeline = beam.Pipeline(options=options_for('PrismRunner', '--streaming'))
-    _ = (pipeline
-         | 'ReadRecords' >> ReadFromKafka(kafka_bootstrap, [source], start_from='earliest',
-                                          commit_offsets=False, max_out_of_orderness_s=0,
-                                          idle_timeout_s=2.0)
-         | 'FixedWindows' >> beam.WindowInto(window.FixedWindows(WINDOW_S))
-         | 'CountPerWindow' >> beam.CombineGlobally(beam.combiners.CountCombineFn())
-         .without_defaults()
-         | 'ToJson' >> beam.Map(window_count_json)
-         | 'WriteCounts' >> WriteToKafka(kafka_bootstrap, sink, value_fn=bytes))
+    _ = (
+        pipeline
+        | 'ReadRecords'
+        >> ReadFromKafka(
+            kafka_bootstrap,
+            [source],
+            start_from='earliest',
+            commit_offsets=False,
+            max_out_of_orderness_s=0,
+            idle_timeout_s=2.0,
+        )
+        | 'FixedWindows' >> beam.WindowInto(window.FixedWindows(WINDOW_S))
+        | 'CountPerWindow'
+        >> beam.CombineGlobally(beam.combiners.CountCombineFn()).without_defaults()
+        | 'ToJson' >> beam.Map(window_count_json)
+        | 'WriteCounts' >> WriteToKafka(kafka_bootstrap, sink, value_fn=bytes)
+    )
     job = pipeline.run()
     try:
         expected = {BASE_MS + i * WINDOW_S * 1000: n for i, n in RECORDS_PER_WINDOW.items()}

@@ -8,6 +8,7 @@ such splits happen: every tick 400 elements over 16 keys reach a stateful counte
 some ticks one element takes 2 s. On Prism with only the patch's first fix, 6 of 6 runs
 lost updates (e.g. 275 distinct counts for the 400 elements of a key); patched, 0 of 4.
 """
+
 import json
 import pathlib
 import time
@@ -66,19 +67,24 @@ def test_a_split_stateful_bundle_loses_no_state_update(tmp_path):
     assert prism.is_file(), f'no Prism at {prism}: run ./run_local.sh setup'
     path = tmp_path / 'counts.jsonl'
     start = time.time() + 2
-    options = PipelineOptions(['--runner=PrismRunner', f'--prism_location={prism}',
-                               '--streaming'])
+    options = PipelineOptions(['--runner=PrismRunner', f'--prism_location={prism}', '--streaming'])
     with beam.Pipeline(options=options) as pipeline:
-        _ = (pipeline
-             | PeriodicImpulse(start_timestamp=start, stop_timestamp=start + TICKS * TICK_S,
-                               fire_interval=TICK_S)
-             | beam.Map(lambda at: int(round((float(at) - start) / TICK_S)))
-             | beam.FlatMap(tick_elements)
-             | beam.ParDo(CountPerKey(str(path))))
+        _ = (
+            pipeline
+            | PeriodicImpulse(
+                start_timestamp=start, stop_timestamp=start + TICKS * TICK_S, fire_interval=TICK_S
+            )
+            | beam.Map(lambda at: int(round((float(at) - start) / TICK_S)))
+            | beam.FlatMap(tick_elements)
+            | beam.ParDo(CountPerKey(str(path)))
+        )
 
     counts = counts_per_key(path)
     assert sum(map(len, counts.values())) == TICKS * PER_TICK
     # Each element counted once: a key's counts are 1..n, none twice, none skipped.
-    lost = {key: f'{len(set(seen))} distinct counts for {len(seen)} elements'
-            for key, seen in counts.items() if sorted(seen) != list(range(1, len(seen) + 1))}
+    lost = {
+        key: f'{len(set(seen))} distinct counts for {len(seen)} elements'
+        for key, seen in counts.items()
+        if sorted(seen) != list(range(1, len(seen) + 1))
+    }
     assert not lost, f'state updates lost: {lost}'

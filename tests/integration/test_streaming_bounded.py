@@ -1,4 +1,5 @@
 """The streaming pipeline in bounded mode over generated traffic equals its ground truth."""
+
 import collections
 
 import pytest
@@ -11,15 +12,22 @@ CONFIG = TrafficConfig(count=6_000, seed=7)
 
 def run_bounded(run, runner, group_suffix=''):
     flink = ['--flink_master=[local]', '--parallelism=2'] if runner == 'FlinkRunner' else []
-    harness.run_bounded(run.args(
-        f'--runner={runner}', '--bounded', '--start_from=earliest',
-        f'--consumer_group={run.group}{group_suffix}', *flink))
+    harness.run_bounded(
+        run.args(
+            f'--runner={runner}',
+            '--bounded',
+            '--start_from=earliest',
+            f'--consumer_group={run.group}{group_suffix}',
+            *flink,
+        )
+    )
 
 
 @pytest.fixture
 def produced_run(kafka_bootstrap, topic_name, tmp_path):
-    run = harness.prepare_run(kafka_bootstrap, harness.Topics.with_prefix(topic_name), tmp_path,
-                              CONFIG)
+    run = harness.prepare_run(
+        kafka_bootstrap, harness.Topics.with_prefix(topic_name), tmp_path, CONFIG
+    )
     run.produce()
     return run
 
@@ -40,8 +48,10 @@ def test_bounded_run_matches_the_ground_truth(produced_run, runner):
     # records in = archived + dead-lettered with every valid order archived once.
     verdict = harness.compare(run.truth, run.outputs())
     assert verdict.ok, verdict.problems()
-    print(f'\n{runner}: {verdict.alerts_expected + verdict.alert_repeats} alerts written, '
-          f'{verdict.alert_repeats} duplicates (at least once: same id)')
+    print(
+        f'\n{runner}: {verdict.alerts_expected + verdict.alert_repeats} alerts written, '
+        f'{verdict.alert_repeats} duplicates (at least once: same id)'
+    )
 
 
 def test_alert_ids_are_identical_across_two_runs(produced_run):

@@ -2,6 +2,7 @@
 generator producing live: every ground-truth alert arrives while traffic flows, EARLY panes
 come on time, dead letters flow, and Ctrl-C stops it cleanly; on the default runner (Prism)
 and on embedded Flink with checkpointing."""
+
 import pytest
 
 from tests.integration.live_checks import check_live_run

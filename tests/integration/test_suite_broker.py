@@ -1,5 +1,6 @@
 """The suite's broker fixture under plain pytest: it starts the local broker when none answers
 and stops only what it started; it fails with the way out when it cannot start one."""
+
 import pathlib
 
 import pytest
@@ -36,8 +37,7 @@ def test_starts_the_local_broker_when_none_answers_and_stops_it_after(no_broker_
 
 def test_without_the_tools_it_fails_and_names_the_set_up(no_broker_env, monkeypatch, tmp_path):
     monkeypatch.setenv('GOLDSTREAM_CACHE', str(tmp_path / 'empty-cache'))
-    with pytest.raises(pytest.fail.Exception, match=r'run \./run_local\.sh setup'), \
-            suite_broker():
+    with pytest.raises(pytest.fail.Exception, match=r'run \./run_local\.sh setup'), suite_broker():
         pass
     assert not no_broker_env.exists()
 

@@ -1,5 +1,6 @@
 """The packaging tests build from a copy of the project's files (what a clone holds: the files
 git tracks or would track), so no build ever writes into the working tree."""
+
 import pathlib
 import shutil
 import subprocess
@@ -19,7 +20,10 @@ def project_files():
     """The clone's files: tracked, or untracked and not ignored, that exist."""
     listed = subprocess.run(
         ['git', 'ls-files', '--cached', '--others', '--exclude-standard', '-z'],
-        cwd=REPO_ROOT, capture_output=True, check=True).stdout.decode()
+        cwd=REPO_ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
     return [name for name in listed.split('\0') if name and (REPO_ROOT / name).is_file()]
 
 
@@ -39,7 +43,7 @@ def module_names(files: Set[str]) -> Set[str]:
     names = set()
     for name in files:
         if name.endswith('.py'):
-            parts = name[:-len('.py')].split('/')
+            parts = name[: -len('.py')].split('/')
             names.add('.'.join(parts[:-1] if parts[-1] == '__init__' else parts))
     return names
 

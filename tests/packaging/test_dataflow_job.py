@@ -4,6 +4,7 @@ no network: Beam's own DataflowRunner translation and Job message, staging writt
 type, Runner v2, the SDK container of the pinned Beam, the project's sdist among the packages
 the workers install, every step of the pipeline, and the options the workers get.
 """
+
 import hashlib
 import json
 import sys
@@ -19,14 +20,18 @@ from pipelines import dataflow_job
 from tests.packaging.conftest import shipped_files
 
 BUCKET = 'goldstream-demo-bucket'
-CLOUD_ARGS = ['--project=goldstream-demo', '--region=europe-west1',
-              f'--temp_location=gs://{BUCKET}/tmp', f'--reference_data=gs://{BUCKET}/reference',
-              f'--archive_path=gs://{BUCKET}/archive']
-RUNNER_V2 = {'beam_fn_api', 'use_unified_worker', 'use_runner_v2',
-             'use_portable_job_submission'}
+CLOUD_ARGS = [
+    '--project=goldstream-demo',
+    '--region=europe-west1',
+    f'--temp_location=gs://{BUCKET}/tmp',
+    f'--reference_data=gs://{BUCKET}/reference',
+    f'--archive_path=gs://{BUCKET}/archive',
+]
+RUNNER_V2 = {'beam_fn_api', 'use_unified_worker', 'use_runner_v2', 'use_portable_job_submission'}
 STREAMING_ENGINE = {'enable_streaming_engine', 'enable_windmill_service'}
-SDK_IMAGE_SUFFIX = (f'/beam_python{sys.version_info.major}.{sys.version_info.minor}_sdk:'
-                    f'{apache_beam.__version__}')
+SDK_IMAGE_SUFFIX = (
+    f'/beam_python{sys.version_info.major}.{sys.version_info.minor}_sdk:{apache_beam.__version__}'
+)
 UNBOUNDED = beam_runner_api_pb2.IsBounded.UNBOUNDED
 BOUNDED = beam_runner_api_pb2.IsBounded.BOUNDED
 
@@ -45,30 +50,71 @@ JOBS = {
         'goldstream-streaming',
         ('--brokers=kafka-1.example.internal:9092,kafka-2.example.internal:9092',),
         True,
-        ('ReadOrders', 'SplitReplayed', 'IngestOrders', 'IngestReplayed', 'ForgetOrigin',
-         'EnrichOrders', 'CheckFraud', 'OnlyAlerts', 'CountPerWindow',
-         'ToMetricRows', 'ArchiveOrders', 'ArchiveDeadLetters', 'ArchivedFiles',
-         'WriteAlerts', 'WriteMetrics', 'WriteDeadLetters', 'StoredOffsets',
-         'StoredUntriggered', 'CommitDurableOffsets'),
-        (('brokers', 'kafka-1.example.internal:9092,kafka-2.example.internal:9092'),
-         ('orders_topic', 'orders'), ('archive_path', f'gs://{BUCKET}/archive'))),
+        (
+            'ReadOrders',
+            'SplitReplayed',
+            'IngestOrders',
+            'IngestReplayed',
+            'ForgetOrigin',
+            'EnrichOrders',
+            'CheckFraud',
+            'OnlyAlerts',
+            'CountPerWindow',
+            'ToMetricRows',
+            'ArchiveOrders',
+            'ArchiveDeadLetters',
+            'ArchivedFiles',
+            'WriteAlerts',
+            'WriteMetrics',
+            'WriteDeadLetters',
+            'StoredOffsets',
+            'StoredUntriggered',
+            'CommitDurableOffsets',
+        ),
+        (
+            ('brokers', 'kafka-1.example.internal:9092,kafka-2.example.internal:9092'),
+            ('orders_topic', 'orders'),
+            ('archive_path', f'gs://{BUCKET}/archive'),
+        ),
+    ),
     'daily_report': JobCase(
         'goldstream-daily-report',
         ('--date=2026-11-18', f'--reports_path=gs://{BUCKET}/reports'),
         False,
-        ('ReadOrders', 'ReadDeadLetters', 'ArchivedOrders', 'AllDeadLetters', 'EnrichOrders',
-         'CheckFraud', 'ComputeReportFigures', 'WriteReport'),
-        (('date', '2026-11-18'), ('reports_path', f'gs://{BUCKET}/reports'),
-         ('archive_path', f'gs://{BUCKET}/archive'))),
+        (
+            'ReadOrders',
+            'ReadDeadLetters',
+            'ArchivedOrders',
+            'AllDeadLetters',
+            'EnrichOrders',
+            'CheckFraud',
+            'ComputeReportFigures',
+            'WriteReport',
+        ),
+        (
+            ('date', '2026-11-18'),
+            ('reports_path', f'gs://{BUCKET}/reports'),
+            ('archive_path', f'gs://{BUCKET}/archive'),
+        ),
+    ),
     'daily_report_from_kafka': JobCase(
         'goldstream-daily-report-kafka',
-        ('--date=2026-11-18', '--source=kafka', '--brokers=kafka-1.example.internal:9092',
-         f'--reports_path=gs://{BUCKET}/reports'),
+        (
+            '--date=2026-11-18',
+            '--source=kafka',
+            '--brokers=kafka-1.example.internal:9092',
+            f'--reports_path=gs://{BUCKET}/reports',
+        ),
         False,
         ('ReadKafkaDay', 'EnrichOrders', 'CheckFraud', 'ComputeReportFigures', 'WriteReport'),
-        (('date', '2026-11-18'), ('source', 'kafka'),
-         ('brokers', 'kafka-1.example.internal:9092'), ('orders_topic', 'orders')),
-        pipeline='daily_report'),
+        (
+            ('date', '2026-11-18'),
+            ('source', 'kafka'),
+            ('brokers', 'kafka-1.example.internal:9092'),
+            ('orders_topic', 'orders'),
+        ),
+        pipeline='daily_report',
+    ),
 }
 
 
@@ -106,7 +152,8 @@ def described(request, source_tree, tmp_path_factory) -> Described:
     description = dataflow_job.describe_job(
         case.pipeline or request.param,
         [*CLOUD_ARGS, f'--setup_file={setup_file}', f'--job_name={case.job_name}', *case.args],
-        tmp_path_factory.mktemp(f'dataflow-{request.param}'))
+        tmp_path_factory.mktemp(f'dataflow-{request.param}'),
+    )
     return Described(case, description, setup_file)
 
 
@@ -121,7 +168,8 @@ def test_job_has_its_name_and_its_type(described):
     assert job['name'] == described.case.job_name
     assert job['type'] == ('JOB_TYPE_STREAMING' if streaming else 'JOB_TYPE_BATCH')
     assert job['environment']['version']['job_type'] == (
-        'FNAPI_STREAMING' if streaming else 'FNAPI_BATCH')
+        'FNAPI_STREAMING' if streaming else 'FNAPI_BATCH'
+    )
     assert described.options['streaming'] is streaming
 
 
@@ -152,7 +200,8 @@ def test_workers_install_the_project_sdist_built_from_setup_file(described, sour
     assert staging.startswith(f'gs://{BUCKET}/tmp/{described.case.job_name}.')
     packages = {p['name']: p['location'] for p in described.pool['packages']}
     assert packages['workflow.tar.gz'] == (
-        staging.replace('gs://', 'storage.googleapis.com/') + '/workflow.tar.gz')
+        staging.replace('gs://', 'storage.googleapis.com/') + '/workflow.tar.gz'
+    )
     assert described.options['setup_file'] == described.setup_file
 
     with tarfile.open(described.staged(f'{staging}/workflow.tar.gz')) as sdist:
@@ -161,9 +210,11 @@ def test_workers_install_the_project_sdist_built_from_setup_file(described, sour
 
     environment = only(described.description.pipeline.components.environments.values())
     staged_urls = {
-        beam_runner_api_pb2.ArtifactStagingToRolePayload.FromString(d.role_payload).staged_name:
-        beam_runner_api_pb2.ArtifactUrlPayload.FromString(d.type_payload).url
-        for d in environment.dependencies}
+        beam_runner_api_pb2.ArtifactStagingToRolePayload.FromString(
+            d.role_payload
+        ).staged_name: beam_runner_api_pb2.ArtifactUrlPayload.FromString(d.type_payload).url
+        for d in environment.dependencies
+    }
     assert staged_urls['workflow.tar.gz'] == f'{staging}/workflow.tar.gz'
     assert set(staged_urls) == set(packages)
 
@@ -174,8 +225,9 @@ def test_staged_pipeline_is_the_one_described_and_the_job_names_it(described):
     staged = described.staged(url).read_bytes()
     assert described.options['pipelineProtoHash'] == hashlib.sha256(staged).hexdigest()
     assert beam_runner_api_pb2.Pipeline.FromString(staged) == described.description.pipeline
-    written = json_format.Parse(described.description.pipeline_file.read_text(),
-                                beam_runner_api_pb2.Pipeline())
+    written = json_format.Parse(
+        described.description.pipeline_file.read_text(), beam_runner_api_pb2.Pipeline()
+    )
     assert written == described.description.pipeline
     assert json.loads(described.description.job_file.read_text()) == described.job
 
@@ -185,7 +237,8 @@ def test_pipeline_has_every_step_of_build(described):
 
 
 def test_streaming_reads_kafka_unbounded_with_a_splittable_dofn_and_the_report_is_bounded(
-        described):
+    described,
+):
     pipeline = described.description.pipeline
     transforms, pcollections = pipeline.components.transforms, pipeline.components.pcollections
     bounded = {pcollections[p].is_bounded for p in pcollections}
@@ -194,21 +247,29 @@ def test_streaming_reads_kafka_unbounded_with_a_splittable_dofn_and_the_report_i
         return
     read = only(t for t in transforms.values() if t.unique_name == 'ReadOrders')
     assert {pcollections[p].is_bounded for p in read.outputs.values()} == {UNBOUNDED}
-    splittable = [t.unique_name for t in transforms.values()
-                  if t.spec.urn == 'beam:transform:pardo:v1'
-                  and beam_runner_api_pb2.ParDoPayload.FromString(t.spec.payload)
-                  .restriction_coder_id]
+    splittable = [
+        t.unique_name
+        for t in transforms.values()
+        if t.spec.urn == 'beam:transform:pardo:v1'
+        and beam_runner_api_pb2.ParDoPayload.FromString(t.spec.payload).restriction_coder_id
+    ]
     assert splittable and all(name.startswith('ReadOrders/') for name in splittable)
     # The source declares finalization (its own commits, when asked); CheckFraud and the
     # durable commit step keep state.
-    assert {'beam:requirement:pardo:splittable_dofn:v1', 'beam:requirement:pardo:finalization:v1',
-            'beam:requirement:pardo:stateful:v1'} <= set(pipeline.requirements)
+    assert {
+        'beam:requirement:pardo:splittable_dofn:v1',
+        'beam:requirement:pardo:finalization:v1',
+        'beam:requirement:pardo:stateful:v1',
+    } <= set(pipeline.requirements)
 
 
 def test_workers_get_the_cloud_and_pipeline_options(described):
     options = described.options
     assert (options['project'], options['region'], options['runner']) == (
-        'goldstream-demo', 'europe-west1', 'DataflowRunner')
+        'goldstream-demo',
+        'europe-west1',
+        'DataflowRunner',
+    )
     assert options['temp_location'].startswith(f'gs://{BUCKET}/tmp/')
     assert options['reference_data'] == f'gs://{BUCKET}/reference'
     for name, value in described.case.options:
@@ -216,17 +277,21 @@ def test_workers_get_the_cloud_and_pipeline_options(described):
     assert options['dry_run'] is False  # the job as submitted, not the dry run's
 
 
-@pytest.mark.parametrize('argv, message', [
-    (['--region=europe-west1', f'--temp_location=gs://{BUCKET}/tmp'], '--project'),
-    (['--project=goldstream-demo', f'--temp_location=gs://{BUCKET}/tmp'], '--region'),
-    (['--project=goldstream-demo', '--region=europe-west1'], '--temp_location'),
-    (['--project=goldstream-demo', '--region=europe-west1', '--temp_location=/tmp/x'],
-     'gs://'),
-    (['--project=goldstream-demo', '--region=europe-west1', '--temp_location=gs://b/tmp'],
-     'Invalid GCS bucket'),
-    ([*CLOUD_ARGS, '--staging_location=gs://UPPER/staging'], '--staging_location'),
-    ([*CLOUD_ARGS, '--runner=FlinkRunner'], 'DataflowRunner'),
-])
+@pytest.mark.parametrize(
+    'argv, message',
+    [
+        (['--region=europe-west1', f'--temp_location=gs://{BUCKET}/tmp'], '--project'),
+        (['--project=goldstream-demo', f'--temp_location=gs://{BUCKET}/tmp'], '--region'),
+        (['--project=goldstream-demo', '--region=europe-west1'], '--temp_location'),
+        (['--project=goldstream-demo', '--region=europe-west1', '--temp_location=/tmp/x'], 'gs://'),
+        (
+            ['--project=goldstream-demo', '--region=europe-west1', '--temp_location=gs://b/tmp'],
+            'Invalid GCS bucket',
+        ),
+        ([*CLOUD_ARGS, '--staging_location=gs://UPPER/staging'], '--staging_location'),
+        ([*CLOUD_ARGS, '--runner=FlinkRunner'], 'DataflowRunner'),
+    ],
+)
 def test_what_would_need_a_lookup_online_fails_at_once(argv, message, tmp_path):
     with pytest.raises(ValueError, match=message):
         dataflow_job.describe_job('streaming', argv, tmp_path)
@@ -238,27 +303,45 @@ def test_an_unknown_pipeline_is_refused(tmp_path):
         dataflow_job.describe_job('hourly', CLOUD_ARGS, tmp_path)
 
 
-@pytest.mark.parametrize('argv, expected', [
-    (['--date=2026-11-18'], ['--runner=DataflowRunner', '--date=2026-11-18']),
-    (['--runner', 'DataflowRunner', '--brokers', 'k:9092'],
-     ['--runner=DataflowRunner', '--brokers', 'k:9092']),
-    (['--runner=DataflowRunner'], ['--runner=DataflowRunner']),
-])
+@pytest.mark.parametrize(
+    'argv, expected',
+    [
+        (['--date=2026-11-18'], ['--runner=DataflowRunner', '--date=2026-11-18']),
+        (
+            ['--runner', 'DataflowRunner', '--brokers', 'k:9092'],
+            ['--runner=DataflowRunner', '--brokers', 'k:9092'],
+        ),
+        (['--runner=DataflowRunner'], ['--runner=DataflowRunner']),
+    ],
+)
 def test_dataflow_argv_names_the_dataflow_runner_once(argv, expected):
     assert dataflow_job.dataflow_argv(argv) == expected
 
 
-@pytest.mark.parametrize('argv, message', [
-    ([], 'error: the following arguments are required: pipeline; see python -m '
-         'pipelines.dataflow_job --help\n'),
-    (['hourly'], "error: argument pipeline: invalid choice: 'hourly' (choose from "
-                 "'daily_report', 'streaming'); see python -m pipelines.dataflow_job --help\n"),
-    (['streaming', '--window-size-s=60', *CLOUD_ARGS],
-     'error: unknown option --window-size-s (options are spelled with underscores: '
-     '--window_size_s); see --help for the options\n'),
-    (['streaming', '--project=goldstream-demo'],
-     'error: a Dataflow job needs --region, --temp_location\n'),
-])
+@pytest.mark.parametrize(
+    'argv, message',
+    [
+        (
+            [],
+            'error: the following arguments are required: pipeline; see python -m '
+            'pipelines.dataflow_job --help\n',
+        ),
+        (
+            ['hourly'],
+            "error: argument pipeline: invalid choice: 'hourly' (choose from "
+            "'daily_report', 'streaming'); see python -m pipelines.dataflow_job --help\n",
+        ),
+        (
+            ['streaming', '--window-size-s=60', *CLOUD_ARGS],
+            'error: unknown option --window-size-s (options are spelled with underscores: '
+            '--window_size_s); see --help for the options\n',
+        ),
+        (
+            ['streaming', '--project=goldstream-demo'],
+            'error: a Dataflow job needs --region, --temp_location\n',
+        ),
+    ],
+)
 def test_the_command_says_what_is_wrong_in_one_line_with_exit_code_2(argv, message, capsys):
     try:
         code = dataflow_job.main(argv)

@@ -6,6 +6,7 @@ test venv's site-packages for the dependencies (Beam, fastavro, ...), so only go
 itself is installed, with `--no-deps --no-index`: the check is the project's packaging, not
 PyPI's.
 """
+
 import json
 import os
 import pathlib
@@ -31,14 +32,16 @@ from tests.packaging.conftest import (
 
 BUILD_FILES = {'setup.py', 'requirements.txt', 'README.md', 'MANIFEST.in'}  # a worker builds
 TEST_TOOLS = {'pytest', 'pytest-timeout', 'hypothesis', 'ruff', 'mypy'}
-DATAFLOW_CLIENTS = {'google-cloud-dataflow-client', 'google-cloud-storage',
-                    'google-auth-httplib2'}
-CLOUD_ARGS = ['--project=goldstream-demo', '--region=europe-west1',
-              '--temp_location=gs://goldstream-demo-bucket/tmp']
+DATAFLOW_CLIENTS = {'google-cloud-dataflow-client', 'google-cloud-storage', 'google-auth-httplib2'}
+CLOUD_ARGS = [
+    '--project=goldstream-demo',
+    '--region=europe-west1',
+    '--temp_location=gs://goldstream-demo-bucket/tmp',
+]
 
 # Run by the scratch venv's interpreter, in an empty folder: imports every module of every
 # shipped package and loads the schemas through the installed package; prints JSON.
-PROBE = r'''
+PROBE = r"""
 import importlib, json, pathlib, pkgutil, sys
 import fastavro
 modules = {}
@@ -64,7 +67,7 @@ print(json.dumps({
     'schemas': schemas, 'catalogue': catalogue, 'in_clone': cache.in_clone(),
     'direct_prism_location': direct.view_as(PrismRunnerOptions).prism_location,
     'dataflow_streaming': dataflow.view_as(StandardOptions).streaming}))
-'''
+"""
 
 
 class Dists(NamedTuple):
@@ -74,10 +77,12 @@ class Dists(NamedTuple):
 
 def run(command, **kwargs) -> subprocess.CompletedProcess:
     """Runs `command`; on failure the assertion shows its output."""
-    done = subprocess.run([str(part) for part in command], capture_output=True, text=True,
-                          timeout=120, **kwargs)
+    done = subprocess.run(
+        [str(part) for part in command], capture_output=True, text=True, timeout=120, **kwargs
+    )
     assert done.returncode == 0, (
-        f'{command} exited {done.returncode}:\n{done.stdout}\n{done.stderr}')
+        f'{command} exited {done.returncode}:\n{done.stdout}\n{done.stderr}'
+    )
     return done
 
 
@@ -98,8 +103,22 @@ def clean_env(**extra) -> dict:
 def dists(source_tree, tmp_path_factory) -> Dists:
     out = tmp_path_factory.mktemp('dist')
     run([sys.executable, 'setup.py', '-q', 'sdist', '--dist-dir', out], cwd=source_tree)
-    run([sys.executable, '-m', 'pip', 'wheel', '-q', '--no-deps', '--no-index',
-         '--no-build-isolation', '--wheel-dir', out, source_tree], cwd=out)
+    run(
+        [
+            sys.executable,
+            '-m',
+            'pip',
+            'wheel',
+            '-q',
+            '--no-deps',
+            '--no-index',
+            '--no-build-isolation',
+            '--wheel-dir',
+            out,
+            source_tree,
+        ],
+        cwd=out,
+    )
     return Dists(only(out.glob('goldstream-*.tar.gz')), only(out.glob('goldstream-*.whl')))
 
 
@@ -109,8 +128,21 @@ def make_venv(path: pathlib.Path, dist: pathlib.Path) -> pathlib.Path:
     site = only(path.glob('lib/python*/site-packages'))
     (site / 'test_venv_dependencies.pth').write_text(sysconfig.get_paths()['purelib'] + '\n')
     python = path / 'bin' / 'python'
-    run([python, '-m', 'pip', 'install', '-q', '--no-deps', '--no-index',
-         '--no-build-isolation', dist], cwd=path, env=clean_env())
+    run(
+        [
+            python,
+            '-m',
+            'pip',
+            'install',
+            '-q',
+            '--no-deps',
+            '--no-index',
+            '--no-build-isolation',
+            dist,
+        ],
+        cwd=path,
+        env=clean_env(),
+    )
     return python
 
 
@@ -119,8 +151,10 @@ def venvs(dists, tmp_path_factory):
     """The python of a venv with the wheel installed, and of one with the sdist installed (pip
     builds it, as a Dataflow worker does with the staged `workflow.tar.gz`)."""
     root = tmp_path_factory.mktemp('venvs')
-    return {'wheel': make_venv(root / 'wheel', dists.wheel),
-            'sdist': make_venv(root / 'sdist', dists.sdist)}
+    return {
+        'wheel': make_venv(root / 'wheel', dists.wheel),
+        'sdist': make_venv(root / 'sdist', dists.sdist),
+    }
 
 
 def requirement_pins():
@@ -135,7 +169,8 @@ def test_every_top_level_package_is_shipped_but_tests_and_bench(source_tree):
 
 
 def test_sdist_carries_every_module_the_schemas_and_what_a_worker_builds_it_with(
-        dists, source_tree):
+    dists, source_tree
+):
     with tarfile.open(dists.sdist) as sdist:
         names = {name.split('/', 1)[1] for name in sdist.getnames() if '/' in name}
     assert shipped_files(source_tree) | BUILD_FILES <= names
@@ -150,22 +185,25 @@ def test_wheel_carries_exactly_every_module_and_the_schemas(dists, source_tree):
 
 def test_wheel_requires_the_runtime_pins_and_offers_the_dataflow_clients_as_an_extra(dists):
     with zipfile.ZipFile(dists.wheel) as wheel:
-        metadata = wheel.read(only(n for n in wheel.namelist()
-                                   if n.endswith('.dist-info/METADATA'))).decode()
+        metadata = wheel.read(
+            only(n for n in wheel.namelist() if n.endswith('.dist-info/METADATA'))
+        ).decode()
     requires = re.findall(r'^Requires-Dist: (.+)$', metadata, flags=re.MULTILINE)
     runtime = {r for r in requires if ';' not in r}
     extra = {r.split(';')[0].strip() for r in requires if re.search(r'extra == "dataflow"', r)}
     pins = requirement_pins()
-    assert f"apache-beam=={apache_beam.__version__}" in runtime
+    assert f'apache-beam=={apache_beam.__version__}' in runtime
     assert extra == {pins[name] for name in DATAFLOW_CLIENTS}
-    assert runtime == {pin for name, pin in pins.items()
-                       if name not in TEST_TOOLS | DATAFLOW_CLIENTS}
+    assert runtime == {
+        pin for name, pin in pins.items() if name not in TEST_TOOLS | DATAFLOW_CLIENTS
+    }
     assert len(requires) == len(runtime) + len(extra)
 
 
 @pytest.mark.parametrize('kind', ['wheel', 'sdist'])
 def test_installed_package_imports_every_module_and_loads_the_schemas_outside_the_clone(
-        kind, venvs, source_tree, tmp_path):
+    kind, venvs, source_tree, tmp_path
+):
     python = venvs[kind]
     done = run([python, '-c', PROBE, ','.join(PACKAGES)], cwd=tmp_path, env=clean_env())
     probe = json.loads(done.stdout.splitlines()[-1])
@@ -175,8 +213,9 @@ def test_installed_package_imports_every_module_and_loads_the_schemas_outside_th
     outside = [path for path in probe['modules'].values() if not path.startswith(str(venv))]
     assert not outside, 'imported from outside the scratch venv'
     assert set(probe['schemas']) == {p.name for p in (source_tree / 'schemas').glob('*.avsc')}
-    assert probe['catalogue'] == sorted([e.subject, e.version, e.schema_id]
-                                        for e in default_catalogue().entries())
+    assert probe['catalogue'] == sorted(
+        [e.subject, e.version, e.schema_id] for e in default_catalogue().entries()
+    )
     # No infra/versions.env outside a clone: no local tools, and nothing fails for it.
     assert probe['in_clone'] is False
     assert probe['direct_prism_location'] is None
@@ -184,12 +223,24 @@ def test_installed_package_imports_every_module_and_loads_the_schemas_outside_th
 
 
 def test_installed_package_describes_the_dataflow_job_outside_the_clone(
-        venvs, source_tree, tmp_path):
+    venvs, source_tree, tmp_path
+):
     out = tmp_path / 'job'
-    run([venvs['wheel'], '-m', 'pipelines.dataflow_job', 'streaming', f'--out={out}',
-         *CLOUD_ARGS, f'--setup_file={source_tree / "setup.py"}',
-         '--job_name=goldstream-installed', '--brokers=kafka-1.example.internal:9092'],
-        cwd=tmp_path, env=clean_env())
+    run(
+        [
+            venvs['wheel'],
+            '-m',
+            'pipelines.dataflow_job',
+            'streaming',
+            f'--out={out}',
+            *CLOUD_ARGS,
+            f'--setup_file={source_tree / "setup.py"}',
+            '--job_name=goldstream-installed',
+            '--brokers=kafka-1.example.internal:9092',
+        ],
+        cwd=tmp_path,
+        env=clean_env(),
+    )
     job = json.loads((out / 'job.json').read_text())
     assert (job['name'], job['type']) == ('goldstream-installed', 'JOB_TYPE_STREAMING')
     packages = job['environment']['workerPools'][0]['packages']

@@ -1,4 +1,5 @@
 """Plans shared by the generator tests (planning 5,000 records takes about 0.1 s)."""
+
 import pytest
 
 from pipelines.generator.config import TrafficConfig

@@ -1,5 +1,6 @@
 """The rules every command shares: underscores, unknown options refused, one error line with
 its exit code, defaults in --help, quiet libraries unless --verbose."""
+
 import logging
 import subprocess
 import sys
@@ -24,17 +25,24 @@ def parser() -> CommandParser:
     return result
 
 
-@pytest.mark.parametrize('argv, message', [
-    (['--plan-only'],
-     'error: unknown option --plan-only (options are spelled with underscores: --plan_only); '
-     'see --help for the options'),
-    (['--cuont=3'], 'error: unknown option --cuont (did you mean --count?); see --help'),
-    (['--nothing_like_it', 'x'], 'error: unknown option --nothing_like_it; see --help'),
-    (['--cou', '3'], 'error: unknown option --cou'),  # no abbreviations
-    (['--count', 'many'], "error: argument --count: invalid int value: 'many'; "
-                          'see python -m example --help'),
-    (['stray'], "error: unexpected argument 'stray'; see --help"),
-])
+@pytest.mark.parametrize(
+    'argv, message',
+    [
+        (
+            ['--plan-only'],
+            'error: unknown option --plan-only '
+            '(options are spelled with underscores: --plan_only); see --help for the options',
+        ),
+        (['--cuont=3'], 'error: unknown option --cuont (did you mean --count?); see --help'),
+        (['--nothing_like_it', 'x'], 'error: unknown option --nothing_like_it; see --help'),
+        (['--cou', '3'], 'error: unknown option --cou'),  # no abbreviations
+        (
+            ['--count', 'many'],
+            "error: argument --count: invalid int value: 'many'; see python -m example --help",
+        ),
+        (['stray'], "error: unexpected argument 'stray'; see --help"),
+    ],
+)
 def test_a_wrong_command_line_is_one_error_line_and_exit_code_2(argv, message, capsys):
     with pytest.raises(SystemExit) as stopped:
         parser().parse_args(argv)
@@ -55,10 +63,15 @@ def test_help_shows_every_default_once_and_the_verbose_option(capsys):
     assert '--verbose show tracebacks' in out
 
 
-@pytest.mark.parametrize('error, code', [(UsageError('bad --date'), 2),
-                                         (ValueError('bad --date'), 2),
-                                         (EnvironmentNotReady('no broker'), 1),
-                                         (ConnectionError('no broker'), 1)])
+@pytest.mark.parametrize(
+    'error, code',
+    [
+        (UsageError('bad --date'), 2),
+        (ValueError('bad --date'), 2),
+        (EnvironmentNotReady('no broker'), 1),
+        (ConnectionError('no broker'), 1),
+    ],
+)
 def test_a_user_facing_error_is_its_line_and_code_without_a_traceback(error, code, capsys):
     def body(argv):
         raise error
@@ -77,6 +90,7 @@ def test_the_more_specific_class_decides_the_code(capsys):
     def body(error):
         def raise_it(argv):
             raise error
+
         return raise_it
 
     kinds = {'usage_errors': (Refused,), 'environment_errors': (Unreachable,)}
@@ -151,17 +165,33 @@ def test_harmless_warnings_are_held_back_unless_verbose(root_logging):
 
 def test_the_module_imports_neither_beam_nor_kafka_so_warnings_can_be_quieted_first():
     loaded = subprocess.run(
-        [sys.executable, '-c', 'import sys, pipelines.command_line; '
-         'print(sorted(m for m in sys.modules if m.split(".")[0] in ("apache_beam", "kafka")))'],
-        cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+        [
+            sys.executable,
+            '-c',
+            'import sys, pipelines.command_line; '
+            'print(sorted(m for m in sys.modules if m.split(".")[0] in ("apache_beam", "kafka")))',
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert loaded.stdout.strip() == '[]'
 
 
-@pytest.mark.parametrize('command', ['pipelines.streaming', 'pipelines.daily_report',
-                                     'pipelines.demo', 'pipelines.dataflow_job'])
+@pytest.mark.parametrize(
+    'command',
+    ['pipelines.streaming', 'pipelines.daily_report', 'pipelines.demo', 'pipelines.dataflow_job'],
+)
 def test_the_commands_print_no_warning_at_start(command):
-    done = subprocess.run([sys.executable, '-m', command, '--help'], cwd=REPO_ROOT,
-                          capture_output=True, text=True, check=False, timeout=120)
+    done = subprocess.run(
+        [sys.executable, '-m', command, '--help'],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
     assert done.returncode == 0
     assert done.stderr == ''
     assert done.stdout.startswith(f'usage: python -m {command} ')

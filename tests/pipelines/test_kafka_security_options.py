@@ -1,5 +1,6 @@
 """Every goldstream command takes the same Kafka security options, from one definition, and
 neither --help, the pipeline options nor the pipeline sent to a runner carry the password."""
+
 import argparse
 import base64
 import bz2
@@ -20,8 +21,12 @@ from pipelines.kafka_security_options import check_kafka_at_launch, kafka_securi
 from pipelines.streaming import pipeline as streaming
 
 SECRET = 'Pa55-in-env-only'
-SASL = ['--security_protocol=SASL_SSL', '--sasl_mechanism=SCRAM-SHA-512',
-        '--sasl_username=goldstream', '--sasl_password_env=GOLDSTREAM_TEST_PW']
+SASL = [
+    '--security_protocol=SASL_SSL',
+    '--sasl_mechanism=SCRAM-SHA-512',
+    '--sasl_username=goldstream',
+    '--sasl_password_env=GOLDSTREAM_TEST_PW',
+]
 
 
 @pytest.fixture(autouse=True)
@@ -37,9 +42,17 @@ def help_of(command) -> None:
     assert stopped.value.code == 0
 
 
-@pytest.mark.parametrize('command', [
-    streaming.pipeline_options, daily_report.pipeline_options, generator.main, demo.parse_args,
-    parse_settings], ids=['streaming', 'daily_report', 'generator', 'demo', 'dashboard'])
+@pytest.mark.parametrize(
+    'command',
+    [
+        streaming.pipeline_options,
+        daily_report.pipeline_options,
+        generator.main,
+        demo.parse_args,
+        parse_settings,
+    ],
+    ids=['streaming', 'daily_report', 'generator', 'demo', 'dashboard'],
+)
 def test_every_command_lists_the_same_security_options_and_no_password(command, capsys):
     help_of(command)
     shown = capsys.readouterr().out
@@ -92,5 +105,7 @@ def test_the_generator_and_the_demo_share_the_definition():
     parsed = [generator.build_parser().parse_args(SASL), demo.parse_args(SASL)]
     for args in parsed:
         assert isinstance(args, argparse.Namespace)
-        assert (args.security_protocol, args.sasl_password_env) == ('SASL_SSL',
-                                                                    'GOLDSTREAM_TEST_PW')
+        assert (args.security_protocol, args.sasl_password_env) == (
+            'SASL_SSL',
+            'GOLDSTREAM_TEST_PW',
+        )

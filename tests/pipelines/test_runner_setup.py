@@ -1,4 +1,5 @@
 """What runner_setup gives a pipeline: local tools, and what a streaming run needs."""
+
 import subprocess
 import sys
 
@@ -28,8 +29,10 @@ def options(*args: str, streaming: bool = True) -> PipelineOptions:
 
 
 def test_streaming_runs_have_no_five_minute_job_service_deadline():
-    assert (options('--runner=DirectRunner').view_as(PortableOptions).job_server_timeout
-            == STREAMING_JOB_SERVER_TIMEOUT_S)
+    assert (
+        options('--runner=DirectRunner').view_as(PortableOptions).job_server_timeout
+        == STREAMING_JOB_SERVER_TIMEOUT_S
+    )
     batch = options('--runner=DirectRunner', streaming=False)
     assert batch.view_as(PortableOptions).job_server_timeout == 300  # Beam's default
 
@@ -57,8 +60,9 @@ def test_flink_streaming_checkpoints_with_short_bundles_and_jdk17_flags():
 
 
 def test_flink_options_a_user_gives_reach_the_runner_as_given():
-    flink = options('--runner=FlinkRunner', '--checkpointing_interval=60000',
-                    '--max_bundle_time_mills=1000')
+    flink = options(
+        '--runner=FlinkRunner', '--checkpointing_interval=60000', '--max_bundle_time_mills=1000'
+    )
     # Declared, so they are among the options sent to the job server (not "Unparseable").
     sent = flink.get_all_options(drop_default=True)
     assert sent['checkpointing_interval'] == 60000 and sent['max_bundle_time_mills'] == 1000
@@ -77,7 +81,7 @@ def test_batch_flink_runs_do_not_checkpoint():
 def test_ctrl_c_ends_a_waiting_launcher_with_130_and_no_traceback(tmp_path):
     # A pipeline that never ends (its runner is a stub that waits), stopped by SIGINT.
     script = tmp_path / 'launcher.py'
-    script.write_text('''
+    script.write_text("""
 import os, signal, sys, threading
 from pipelines import runner_setup
 
@@ -97,10 +101,15 @@ class Pipeline:
 import apache_beam
 apache_beam.Pipeline = Pipeline
 runner_setup.run_and_wait(None, lambda pipeline, options: None)
-''')
-    launcher = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True,
-                                cwd=cache.REPO_ROOT, env={'PYTHONPATH': '.'})
+""")
+    launcher = subprocess.Popen(
+        [sys.executable, str(script)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=cache.REPO_ROOT,
+        env={'PYTHONPATH': '.'},
+    )
     assert launcher.stdout.readline().strip() == 'waiting'
     launcher.send_signal(2)
     _, err = launcher.communicate(timeout=60)

@@ -55,13 +55,34 @@ def raw_order(**overrides) -> dict:
     return fields
 
 
-def order(order_id: str, at_s: float, amount: float = 10.0, card_id: str = 'card-1',
-          lat: float = 52.52, lon: float = 13.405, product_id: str = 'prd-1',
-          quantity: int = 1, customer_id: str = 'cus-1') -> Order:
+def order(
+    order_id: str,
+    at_s: float,
+    amount: float = 10.0,
+    card_id: str = 'card-1',
+    lat: float = 52.52,
+    lon: float = 13.405,
+    product_id: str = 'prd-1',
+    quantity: int = 1,
+    customer_id: str = 'cus-1',
+) -> Order:
     """An ``Order`` at ``T0_MS + at_s`` seconds whose amount is ``amount`` (tax 0)."""
     event_ms = T0_MS + round(at_s * 1000)
-    return Order(order_id, customer_id, product_id, quantity, amount / quantity, 'EUR', card_id,
-                 lat, lon, str(event_ms), 0.0, 2, event_ms)
+    return Order(
+        order_id,
+        customer_id,
+        product_id,
+        quantity,
+        amount / quantity,
+        'EUR',
+        card_id,
+        lat,
+        lon,
+        str(event_ms),
+        0.0,
+        2,
+        event_ms,
+    )
 
 
 def at_event_time(element: Order) -> TimestampedValue:
@@ -76,8 +97,9 @@ def seconds(at_s: float) -> Timestamp:
 
 def counter(result, namespace: str, name: str) -> int:
     """The value of a counter after ``result`` finished (committed, else attempted)."""
-    found = result.metrics().query(
-        MetricsFilter().with_namespace(namespace).with_name(name))['counters']
+    found = result.metrics().query(MetricsFilter().with_namespace(namespace).with_name(name))[
+        'counters'
+    ]
     total = 0
     for item in found:
         total += item.committed if item.committed is not None else item.attempted
@@ -92,5 +114,3 @@ def ids(alerts: Iterable) -> list:
 def without_detection_time(alert):
     """An alert with ``detected_at`` (the wall clock) zeroed, for equality checks."""
     return alert._replace(detected_at=0)
-
-

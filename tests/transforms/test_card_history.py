@@ -55,8 +55,10 @@ def test_a_small_order_arriving_after_its_large_one_raises_the_alert_then():
 
 def test_a_late_order_between_two_is_checked_against_both_neighbours():
     raised, _ = arrive([ev('b1', 0), ev('b2', 60), ev('t', 30, where=TOKYO)])
-    assert raised == [alert_id(IMPOSSIBLE_TRAVEL, ['b1', 't']),
-                      alert_id(IMPOSSIBLE_TRAVEL, ['t', 'b2'])]
+    assert raised == [
+        alert_id(IMPOSSIBLE_TRAVEL, ['b1', 't']),
+        alert_id(IMPOSSIBLE_TRAVEL, ['t', 'b2']),
+    ]
 
 
 def test_new_york_then_tokyo_three_hours_later_alerts_and_twenty_three_hours_later_not():
@@ -99,8 +101,10 @@ def test_the_card_keeps_its_recent_orders_and_the_one_before_them():
 def test_a_late_order_finds_its_previous_order_however_long_before_it_was():
     # 'a' is long before the window when 'b' is checked late: it is still its neighbour.
     raised, _ = arrive([ev('a', 0), ev('c', 405), ev('b', 400, where=TOKYO)])
-    assert raised == [alert_id(IMPOSSIBLE_TRAVEL, ['a', 'b']),
-                      alert_id(IMPOSSIBLE_TRAVEL, ['b', 'c'])]
+    assert raised == [
+        alert_id(IMPOSSIBLE_TRAVEL, ['a', 'b']),
+        alert_id(IMPOSSIBLE_TRAVEL, ['b', 'c']),
+    ]
 
 
 def test_raised_alert_ids_are_forgotten_with_their_orders():

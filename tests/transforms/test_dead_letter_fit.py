@@ -1,4 +1,5 @@
 """FitDeadLetter: a dead letter too big for its topic is cut to fit, and says what it was."""
+
 import base64
 import hashlib
 import json

@@ -17,8 +17,15 @@ V1_ORDER = {k: v for k, v in raw_order(order_id='ord-v1').items() if k not in ('
 JSON_V2 = encode_order_json(raw_order(order_id='ord-json'))
 AVRO_V2 = encode_order_avro(raw_order(order_id='ord-avro'))
 AVRO_V1 = encode_order_avro(V1_ORDER, version=1)
-KAFKA_V2 = KafkaRecord(b'card-0001', encode_order_json(raw_order(order_id='ord-kafka')),
-                       'orders', 2, 41, 1_795_000_000_000, [KafkaHeader('source', b'test')])
+KAFKA_V2 = KafkaRecord(
+    b'card-0001',
+    encode_order_json(raw_order(order_id='ord-kafka')),
+    'orders',
+    2,
+    41,
+    1_795_000_000_000,
+    [KafkaHeader('source', b'test')],
+)
 
 # (raw input, expected decode reason); every one a different way to fail.
 SAMPLE_BAD = [
@@ -31,8 +38,7 @@ SAMPLE_BAD = [
     (b'\x05abc', 'UNKNOWN_MAGIC_BYTE'),
     (frame(999, b'\x00'), 'UNKNOWN_SCHEMA_ID'),
     (AVRO_V2[:9], 'TRUNCATED_AVRO'),
-    (json.dumps({k: v for k, v in raw_order().items() if k != 'price'}).encode(),
-     'MISSING_FIELD'),
+    (json.dumps({k: v for k, v in raw_order().items() if k != 'price'}).encode(), 'MISSING_FIELD'),
     (json.dumps(raw_order(quantity='2')).encode(), 'WRONG_TYPE'),
 ]
 
@@ -44,28 +50,43 @@ def value_of(element) -> bytes:
 def test_json_and_avro_of_both_versions_decode_to_version_2_events():
     with TestPipeline(options=options()) as p:
         result = p | beam.Create([JSON_V2, AVRO_V2, AVRO_V1, KAFKA_V2]) | DecodeEvents()
-        decoded = result[VALID] | beam.Map(lambda event: (event.fields['order_id'],
-                                                          event.fields['tax'],
-                                                          event.fields['version']))
-        assert_that(decoded, equal_to([('ord-json', 1.25, 2), ('ord-avro', 1.25, 2),
-                                       ('ord-v1', 0.0, 1), ('ord-kafka', 1.25, 2)]))
+        decoded = result[VALID] | beam.Map(
+            lambda event: (event.fields['order_id'], event.fields['tax'], event.fields['version'])
+        )
+        assert_that(
+            decoded,
+            equal_to(
+                [
+                    ('ord-json', 1.25, 2),
+                    ('ord-avro', 1.25, 2),
+                    ('ord-v1', 0.0, 1),
+                    ('ord-kafka', 1.25, 2),
+                ]
+            ),
+        )
         assert_that(result[DEAD_LETTER], equal_to([]), label='NoDeadLetters')
 
 
 def test_a_decoded_event_keeps_the_origin_of_its_record():
     with TestPipeline(options=options()) as p:
         result = p | beam.Create([KAFKA_V2, JSON_V2]) | DecodeEvents()
-        assert_that(result[VALID] | beam.Map(lambda event: event.origin), equal_to([
-            RecordOrigin(KAFKA_V2.value, b'card-0001', 'orders', 2, 41),
-            RecordOrigin(JSON_V2, None, None, None, None),
-        ]))
+        assert_that(
+            result[VALID] | beam.Map(lambda event: event.origin),
+            equal_to(
+                [
+                    RecordOrigin(KAFKA_V2.value, b'card-0001', 'orders', 2, 41),
+                    RecordOrigin(JSON_V2, None, None, None, None),
+                ]
+            ),
+        )
 
 
 def test_the_fields_are_the_codecs_version_2_dict():
     with TestPipeline(options=options()) as p:
         result = p | beam.Create([AVRO_V1]) | DecodeEvents()
-        assert_that(result[VALID] | beam.Map(lambda event: event.fields),
-                    equal_to([decode_order(AVRO_V1)]))
+        assert_that(
+            result[VALID] | beam.Map(lambda event: event.fields), equal_to([decode_order(AVRO_V1)])
+        )
 
 
 def test_every_undecodable_record_is_a_dead_letter_with_its_reason_and_raw_bytes():
@@ -76,18 +97,30 @@ def test_every_undecodable_record_is_a_dead_letter_with_its_reason_and_raw_bytes
     with TestPipeline(options=options()) as p:
         result = p | beam.Create([raw for raw, _ in SAMPLE_BAD]) | DecodeEvents()
         assert_that(result[VALID], equal_to([]), label='NothingValid')
-        assert_that(result[DEAD_LETTER] | beam.Map(lambda dl: (dl.stage, dl.reason, dl.raw)),
-                    equal_to(expected))
+        assert_that(
+            result[DEAD_LETTER] | beam.Map(lambda dl: (dl.stage, dl.reason, dl.raw)),
+            equal_to(expected),
+        )
 
 
 def test_a_dead_letter_names_its_kafka_origin_and_key_and_says_what_was_wrong():
     record = KafkaRecord(b'card-7', b'{"order_id": ', 'orders', 1, 99, 5, [])
     with TestPipeline(options=options()) as p:
         dead = (p | beam.Create([record]) | DecodeEvents())[DEAD_LETTER]
-        assert_that(dead | beam.Map(lambda dl: (dl.topic, dl.partition, dl.offset, dl.key,
-                                                'JSON' in dl.message, dl.failed_at > 0)),
-                    equal_to([('orders', 1, 99, base64.b64encode(b'card-7').decode(), True,
-                               True)]))
+        assert_that(
+            dead
+            | beam.Map(
+                lambda dl: (
+                    dl.topic,
+                    dl.partition,
+                    dl.offset,
+                    dl.key,
+                    'JSON' in dl.message,
+                    dl.failed_at > 0,
+                )
+            ),
+            equal_to([('orders', 1, 99, base64.b64encode(b'card-7').decode(), True, True)]),
+        )
 
 
 def test_dead_letters_are_counted_per_reason():

@@ -42,10 +42,14 @@ BERLIN, PARIS, TOKYO = (52.52, 13.405), (48.8566, 2.3522), (35.6762, 139.6503)
 # One card per rule, in event-time order.
 SAMPLE_ORDERS = (
     [order('s1', 0, 0.5, card_id='card-stl'), order('l1', 40, 750.0, card_id='card-stl')]
-    + [order('b1', 0, 20.0, 'card-trv', *BERLIN), order('t1', 30, 20.0, 'card-trv', *TOKYO),
-       order('b2', 60, 20.0, 'card-trv', *BERLIN)]
+    + [
+        order('b1', 0, 20.0, 'card-trv', *BERLIN),
+        order('t1', 30, 20.0, 'card-trv', *TOKYO),
+        order('b2', 60, 20.0, 'card-trv', *BERLIN),
+    ]
     + [order(f'v{n:02d}', n * 2, 5.0, card_id='card-vel') for n in range(22)]
-    + [order('quiet', 5, 30.0, card_id='card-ok')])
+    + [order('quiet', 5, 30.0, card_id='card-ok')]
+)
 
 Step = Union[Order, float]  # an order to add, or a watermark (seconds after T0) to reach
 
@@ -55,8 +59,11 @@ def expected_alert_ids(orders: Iterable[Order], **thresholds) -> List[str]:
     by_card: Dict[str, list] = {}
     for o in orders:
         by_card.setdefault(o.card_id, []).append(CardEvent.from_order(o))
-    return sorted(f.alert_id for events in by_card.values()
-                  for f in evaluate_history(events, FraudThresholds(**thresholds)))
+    return sorted(
+        f.alert_id
+        for events in by_card.values()
+        for f in evaluate_history(events, FraudThresholds(**thresholds))
+    )
 
 
 def stream(steps: Sequence[Step]) -> TestStream:
@@ -96,19 +103,41 @@ def test_orders_in_event_time_order_raise_the_alerts_of_the_rules(runner):
 def test_an_alert_says_which_card_rule_orders_and_time(runner):
     with TestPipeline(options=options(runner, streaming=True)) as p:
         alerts = p | stream(SAMPLE_ORDERS[:2]) | CheckFraud()
-        assert_that(alerts | beam.Map(without_detection_time), equal_to([Alert(
-            alert_id(SMALL_THEN_LARGE, ['s1', 'l1']), SMALL_THEN_LARGE, 'card-stl', ['s1', 'l1'],
-            SAMPLE_ORDERS[1].event_time_ms, 0,
-            {'small_amount': '0.50', 'large_amount': '750.00', 'gap_s': '40', 'window_s': '60'})]))
-        assert_that(alerts | beam.Map(lambda alert: alert.detected_at > 0), equal_to([True]),
-                    label='DetectedByTheWallClock')
+        assert_that(
+            alerts | beam.Map(without_detection_time),
+            equal_to(
+                [
+                    Alert(
+                        alert_id(SMALL_THEN_LARGE, ['s1', 'l1']),
+                        SMALL_THEN_LARGE,
+                        'card-stl',
+                        ['s1', 'l1'],
+                        SAMPLE_ORDERS[1].event_time_ms,
+                        0,
+                        {
+                            'small_amount': '0.50',
+                            'large_amount': '750.00',
+                            'gap_s': '40',
+                            'window_s': '60',
+                        },
+                    )
+                ]
+            ),
+        )
+        assert_that(
+            alerts | beam.Map(lambda alert: alert.detected_at > 0),
+            equal_to([True]),
+            label='DetectedByTheWallClock',
+        )
 
 
 def contains(expected):
     """An ``assert_that`` matcher: every expected element is there (others may be too)."""
+
     def check(actual):
         missing = set(expected) - set(actual)
         assert not missing, f'missing {sorted(missing)} of {sorted(actual)}'
+
     return check
 
 
@@ -118,9 +147,17 @@ def test_alerts_leave_without_waiting_for_the_watermark(runner):
     # own processing, none from a timer.
     test_stream = TestStream().add_elements([at_event_time(o) for o in SAMPLE_ORDERS])
     with TestPipeline(options=options(runner, streaming=True)) as p:
-        alerts = (p | test_stream.advance_watermark_to_infinity() | CheckFraud()
-                  | beam.Map(lambda alert, ts=beam.DoFn.TimestampParam:
-                             (alert.alert_id, ts.micros // 1000 == alert.event_time)))
+        alerts = (
+            p
+            | test_stream.advance_watermark_to_infinity()
+            | CheckFraud()
+            | beam.Map(
+                lambda alert, ts=beam.DoFn.TimestampParam: (
+                    alert.alert_id,
+                    ts.micros // 1000 == alert.event_time,
+                )
+            )
+        )
         assert_that(alerts, equal_to([(i, True) for i in expected_alert_ids(SAMPLE_ORDERS)]))
 
 
@@ -128,8 +165,14 @@ def test_alerts_leave_without_waiting_for_the_watermark(runner):
 def test_orders_arriving_out_of_order_miss_no_alert(runner):
     stl, trv, vel = SAMPLE_ORDERS[:2], SAMPLE_ORDERS[2:5], SAMPLE_ORDERS[5:27]
     arrivals = [
-        stl[1], trv[0], trv[2], vel[21], 60.0,   # the watermark passes every one of them...
-        stl[0], trv[1], *reversed(vel[:21]),     # ...then the rest arrive, late by up to 60 s
+        stl[1],
+        trv[0],
+        trv[2],
+        vel[21],
+        60.0,  # the watermark passes every one of them...
+        stl[0],
+        trv[1],
+        *reversed(vel[:21]),  # ...then the rest arrive, late by up to 60 s
         SAMPLE_ORDERS[-1],
     ]
     with TestPipeline(options=options(runner, streaming=True)) as p:
@@ -137,11 +180,19 @@ def test_orders_arriving_out_of_order_miss_no_alert(runner):
         # A burst seen backwards may cross the count earlier (v02..v21, v01..v20) before
         # the in-order crossing (v00..v19) is complete: never fewer alerts, only bursts more.
         assert_that(alert_ids(alerts), contains(expected_alert_ids(SAMPLE_ORDERS)))
-        assert_that(alerts | 'NotBursts' >> beam.Filter(lambda alert: alert.rule != VELOCITY)
-                    | 'Ids' >> beam.Map(lambda alert: alert.alert_id),
-                    equal_to([i for i in expected_alert_ids(SAMPLE_ORDERS)
-                              if i not in expected_alert_ids(SAMPLE_ORDERS[5:27])]),
-                    label='OnlyBurstsMore')
+        assert_that(
+            alerts
+            | 'NotBursts' >> beam.Filter(lambda alert: alert.rule != VELOCITY)
+            | 'Ids' >> beam.Map(lambda alert: alert.alert_id),
+            equal_to(
+                [
+                    i
+                    for i in expected_alert_ids(SAMPLE_ORDERS)
+                    if i not in expected_alert_ids(SAMPLE_ORDERS[5:27])
+                ]
+            ),
+            label='OnlyBurstsMore',
+        )
 
 
 @pytest.mark.parametrize('runner', RUNNERS)
@@ -153,9 +204,16 @@ def test_a_late_order_is_checked_against_its_neighbours_by_event_time(runner):
         alerts = p | stream([small, large, 100.0, small_late, large_late]) | CheckFraud()
         # ...so 'l', checked again, is now the large order after 's-late' (as in event-time
         # order), 'l-late' too, and the alert on 's' and 'l' raised first stays raised.
-        assert_that(alert_ids(alerts), equal_to([
-            alert_id(SMALL_THEN_LARGE, ['s', 'l']), alert_id(SMALL_THEN_LARGE, ['s-late', 'l']),
-            alert_id(SMALL_THEN_LARGE, ['s-late', 'l-late'])]))
+        assert_that(
+            alert_ids(alerts),
+            equal_to(
+                [
+                    alert_id(SMALL_THEN_LARGE, ['s', 'l']),
+                    alert_id(SMALL_THEN_LARGE, ['s-late', 'l']),
+                    alert_id(SMALL_THEN_LARGE, ['s-late', 'l-late']),
+                ]
+            ),
+        )
 
 
 @pytest.mark.parametrize('runner', RUNNERS)
@@ -169,24 +227,30 @@ def test_an_order_far_behind_the_watermark_is_still_checked(runner):
 @pytest.mark.parametrize('runner', RUNNERS)
 @pytest.mark.parametrize('gap_h, expected', [(3, True), (23, False)])
 def test_new_york_then_tokyo_is_impossible_three_hours_later_not_twenty_three(
-        runner, gap_h, expected):
+    runner, gap_h, expected
+):
     new_york, tokyo = (40.7128, -74.0060), TOKYO
-    steps = [order('n', 0, 20.0, 'card-t', *new_york), gap_h * 3600 - 60.0,
-             order('t', gap_h * 3600, 20.0, 'card-t', *tokyo)]
+    steps = [
+        order('n', 0, 20.0, 'card-t', *new_york),
+        gap_h * 3600 - 60.0,
+        order('t', gap_h * 3600, 20.0, 'card-t', *tokyo),
+    ]
     with TestPipeline(options=options(runner, streaming=True)) as p:
         alerts = p | stream(steps) | CheckFraud()
-        assert_that(alert_ids(alerts), equal_to(
-            [alert_id(IMPOSSIBLE_TRAVEL, ['n', 't'])] if expected else []))
+        assert_that(
+            alert_ids(alerts),
+            equal_to([alert_id(IMPOSSIBLE_TRAVEL, ['n', 't'])] if expected else []),
+        )
 
 
 @pytest.mark.parametrize('runner', RUNNERS)
 @pytest.mark.parametrize('watermark_s, cleared', [(80_000.0, False), (90_001.0, True)])
 def test_a_cards_state_is_cleared_a_day_of_event_time_after_its_last_order(
-        runner, watermark_s, cleared):
+    runner, watermark_s, cleared
+):
     # A very late order still sees the card's earlier orders until the state is cleared,
     # in the first sweep after the last order (30 s) plus a day (the sweep runs hourly).
-    steps = [order('s', 0, 0.5), order('l', 30, 900.0), watermark_s,
-             order('l-late', 29, 700.0)]
+    steps = [order('s', 0, 0.5), order('l', 30, 900.0), watermark_s, order('l-late', 29, 700.0)]
     expected = [alert_id(SMALL_THEN_LARGE, ['s', 'l'])]
     if not cleared:
         expected.append(alert_id(SMALL_THEN_LARGE, ['s', 'l-late']))
@@ -198,10 +262,16 @@ def test_a_cards_state_is_cleared_a_day_of_event_time_after_its_last_order(
 def test_counters_of_orders_late_orders_repeats_and_expired_cards():
     # On Prism: Beam's in-process runner loses counter updates of TestStream bundles.
     small, large = order('s', 0, 0.5), order('l', 30, 900.0)
-    steps = [small, large, 100.0, order('old', -400, 800.0),  # beyond 60 s + 300 s: too late
-             order('b1', 0, card_id='card-b'), order('b2', 1800, card_id='card-b'),
-             large,                                          # a redelivery
-             2 * 86400.0]                                    # both cards expire
+    steps = [
+        small,
+        large,
+        100.0,
+        order('old', -400, 800.0),  # beyond 60 s + 300 s: too late
+        order('b1', 0, card_id='card-b'),
+        order('b2', 1800, card_id='card-b'),
+        large,  # a redelivery
+        2 * 86400.0,
+    ]  # both cards expire
     p = TestPipeline(options=options('PrismRunner', streaming=True))
     _ = p | stream(steps) | CheckFraud()
     result = p.run()
@@ -250,43 +320,58 @@ def test_grouping_refuses_an_unbounded_input():
 
 def test_grouped_alerts_are_stamped_with_their_event_time():
     with TestPipeline(options=options()) as p:
-        alerts = (p | beam.Create(SAMPLE_ORDERS) | 'AtEventTime' >> beam.Map(at_event_time)
-                  | CheckFraud()
-                  | beam.Map(lambda alert, ts=beam.DoFn.TimestampParam:
-                             (alert.event_time, ts.micros // 1000)))
-        assert_that(alerts | beam.MapTuple(lambda event_ms, stamped_ms: stamped_ms - event_ms),
-                    equal_to([0] * len(expected_alert_ids(SAMPLE_ORDERS))))
+        alerts = (
+            p
+            | beam.Create(SAMPLE_ORDERS)
+            | 'AtEventTime' >> beam.Map(at_event_time)
+            | CheckFraud()
+            | beam.Map(
+                lambda alert, ts=beam.DoFn.TimestampParam: (alert.event_time, ts.micros // 1000)
+            )
+        )
+        assert_that(
+            alerts | beam.MapTuple(lambda event_ms, stamped_ms: stamped_ms - event_ms),
+            equal_to([0] * len(expected_alert_ids(SAMPLE_ORDERS))),
+        )
 
 
 def test_enriched_orders_are_checked_by_their_order():
     enriched = [EnrichedOrder(o, None, None, False, False) for o in SAMPLE_ORDERS[:2]]
     with TestPipeline(options=options()) as p:
-        alerts = (p | beam.Create(enriched)
-                  | 'AtEventTime' >> beam.Map(
-                      lambda e: TimestampedValue(e, e.order.event_time_ms / 1000))
-                  | CheckFraud())
+        alerts = (
+            p
+            | beam.Create(enriched)
+            | 'AtEventTime' >> beam.Map(lambda e: TimestampedValue(e, e.order.event_time_ms / 1000))
+            | CheckFraud()
+        )
         assert_that(alert_ids(alerts), equal_to([alert_id(SMALL_THEN_LARGE, ['s1', 'l1'])]))
 
 
 def test_in_batch_the_alerts_are_those_of_the_whole_history():
     with TestPipeline(options=options()) as p:
-        alerts = (p | beam.Create(SAMPLE_ORDERS[::-1])
-                  | 'AtEventTime' >> beam.Map(at_event_time)
-                  | CheckFraud())
+        alerts = (
+            p
+            | beam.Create(SAMPLE_ORDERS[::-1])
+            | 'AtEventTime' >> beam.Map(at_event_time)
+            | CheckFraud()
+        )
         assert_that(alert_ids(alerts), equal_to(expected_alert_ids(SAMPLE_ORDERS)))
 
 
-@pytest.mark.parametrize('arguments, message', [
-    ({'small_amount': -1}, 'small_amount'),
-    ({'large_amount': 0.5}, 'large_amount'),
-    ({'velocity_count': 0}, 'velocity_count'),
-    ({'max_speed_kmh': 0}, 'max_speed_kmh'),
-    ({'velocity_window_s': 90_000}, 'velocity_window_s'),
-    ({'max_out_of_orderness_s': -1}, 'max_out_of_orderness_s'),
-    ({'max_out_of_orderness_s': float('nan')}, 'max_out_of_orderness_s'),
-    ({'shards': 0}, 'shards'),
-    ({'shards': 2.5}, 'shards'),
-])
+@pytest.mark.parametrize(
+    'arguments, message',
+    [
+        ({'small_amount': -1}, 'small_amount'),
+        ({'large_amount': 0.5}, 'large_amount'),
+        ({'velocity_count': 0}, 'velocity_count'),
+        ({'max_speed_kmh': 0}, 'max_speed_kmh'),
+        ({'velocity_window_s': 90_000}, 'velocity_window_s'),
+        ({'max_out_of_orderness_s': -1}, 'max_out_of_orderness_s'),
+        ({'max_out_of_orderness_s': float('nan')}, 'max_out_of_orderness_s'),
+        ({'shards': 0}, 'shards'),
+        ({'shards': 2.5}, 'shards'),
+    ],
+)
 def test_invalid_thresholds_fail_when_the_pipeline_is_built(arguments, message):
     with pytest.raises(ValueError, match=message):
         CheckFraud(**arguments)
@@ -310,8 +395,16 @@ def card_histories(draw) -> List[Order]:
         for _ in range(draw(st.integers(1, 14))):
             at_s += draw(st.sampled_from(GAPS_S))
             lat, lon = draw(st.sampled_from(CITIES))
-            orders.append(order(f'o{next(ids):03d}', at_s, draw(st.sampled_from(AMOUNTS)),
-                                f'card-{card}', lat, lon))
+            orders.append(
+                order(
+                    f'o{next(ids):03d}',
+                    at_s,
+                    draw(st.sampled_from(AMOUNTS)),
+                    f'card-{card}',
+                    lat,
+                    lon,
+                )
+            )
             if draw(st.integers(0, 9)) == 0:
                 orders.append(orders[-1])  # a redelivery: the same order again
     return orders
@@ -326,11 +419,16 @@ def late_arrivals(draw, lateness_s: float) -> Tuple[List[Order], List[Step]]:
     overtook others leave them behind the watermark, but within the lateness.
     """
     orders = draw(card_histories())
-    delays = draw(st.lists(st.floats(0, lateness_s - 0.001), min_size=len(orders),
-                           max_size=len(orders)))
-    arrivals = [o for _, o in sorted(zip(
-        (o.event_time_ms / 1000 + d for o, d in zip(orders, delays)), orders),
-        key=lambda pair: pair[0])]
+    delays = draw(
+        st.lists(st.floats(0, lateness_s - 0.001), min_size=len(orders), max_size=len(orders))
+    )
+    arrivals = [
+        o
+        for _, o in sorted(
+            zip((o.event_time_ms / 1000 + d for o, d in zip(orders, delays)), orders),
+            key=lambda pair: pair[0],
+        )
+    ]
     steps: List[Step] = []
     latest_s = float('-inf')
     for o in arrivals:
@@ -342,8 +440,9 @@ def late_arrivals(draw, lateness_s: float) -> Tuple[List[Order], List[Step]]:
     return orders, steps
 
 
-PIPELINE_EXAMPLES = settings(max_examples=15, deadline=None,
-                             suppress_health_check=[HealthCheck.too_slow])
+PIPELINE_EXAMPLES = settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 @PIPELINE_EXAMPLES
@@ -361,28 +460,43 @@ def test_arrivals_in_event_time_order_raise_exactly_the_alerts_of_the_rules(orde
     steps = sorted(orders, key=lambda o: (o.event_time_ms, o.order_id))
     with TestPipeline(options=options('DirectRunner', streaming=True)) as p:
         alerts = p | stream(steps) | CheckFraud(**THRESHOLDS)
-        assert_that(alerts | beam.Map(lambda alert: (alert.alert_id, alert.rule,
-                                                     tuple(alert.order_ids), alert.event_time)),
-                    equal_to(expected_findings(orders)))
+        assert_that(
+            alerts
+            | beam.Map(
+                lambda alert: (alert.alert_id, alert.rule, tuple(alert.order_ids), alert.event_time)
+            ),
+            equal_to(expected_findings(orders)),
+        )
 
 
 @PIPELINE_EXAMPLES
 @given(orders=card_histories())
 def test_the_pure_rules_agree_with_check_fraud_grouped(orders):
     with TestPipeline(options=options()) as p:
-        alerts = (p | beam.Create(orders) | 'AtEventTime' >> beam.Map(at_event_time)
-                  | CheckFraud(**THRESHOLDS))
-        assert_that(alerts | beam.Map(lambda alert: (alert.alert_id, alert.rule,
-                                                     tuple(alert.order_ids), alert.event_time)),
-                    equal_to(expected_findings(orders)))
+        alerts = (
+            p
+            | beam.Create(orders)
+            | 'AtEventTime' >> beam.Map(at_event_time)
+            | CheckFraud(**THRESHOLDS)
+        )
+        assert_that(
+            alerts
+            | beam.Map(
+                lambda alert: (alert.alert_id, alert.rule, tuple(alert.order_ids), alert.event_time)
+            ),
+            equal_to(expected_findings(orders)),
+        )
 
 
 def expected_findings(orders: Sequence[Order]):
     by_card: Dict[str, list] = {}
     for o in orders:
         by_card.setdefault(o.card_id, []).append(CardEvent.from_order(o))
-    return [(f.alert_id, f.rule, f.order_ids, f.event_time_ms) for events in by_card.values()
-            for f in evaluate_history(events, FraudThresholds(**THRESHOLDS))]
+    return [
+        (f.alert_id, f.rule, f.order_ids, f.event_time_ms)
+        for events in by_card.values()
+        for f in evaluate_history(events, FraudThresholds(**THRESHOLDS))
+    ]
 
 
 def test_every_rule_can_fire_in_the_generated_histories():
@@ -393,6 +507,7 @@ def test_every_rule_can_fire_in_the_generated_histories():
     def count_rules(orders):
         for _, rule, _, _ in expected_findings(orders):
             rules[rule] += 1
+
     count_rules()
     assert all(rules.values()), rules
 
@@ -403,9 +518,10 @@ def test_orders_from_several_inputs_are_checked_as_one_stream(per_card_state):
     # either input, and its history holds them all.
     first, second = SAMPLE_ORDERS[::2], SAMPLE_ORDERS[1::2]
     with TestPipeline(options=options('DirectRunner', streaming=False)) as p:
-        inputs = tuple(p | f'Create{n}' >> beam.Create(part)
-                       | f'AtEventTime{n}' >> beam.Map(at_event_time)
-                       for n, part in enumerate((first, second)))
+        inputs = tuple(
+            p | f'Create{n}' >> beam.Create(part) | f'AtEventTime{n}' >> beam.Map(at_event_time)
+            for n, part in enumerate((first, second))
+        )
         alerts = inputs | CheckFraud(per_card_state=per_card_state)
         if per_card_state:  # checked on arrival, in no set order: none missed
             assert_that(alert_ids(alerts), contains(expected_alert_ids(SAMPLE_ORDERS)))

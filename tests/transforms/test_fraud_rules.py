@@ -23,8 +23,12 @@ from transforms.fraud_rules import (
 )
 
 DEFAULTS = FraudThresholds()
-BERLIN, PARIS, TOKYO, POTSDAM = (52.52, 13.405), (48.8566, 2.3522), (35.6762, 139.6503), (
-    52.3906, 13.0645)
+BERLIN, PARIS, TOKYO, POTSDAM = (
+    (52.52, 13.405),
+    (48.8566, 2.3522),
+    (35.6762, 139.6503),
+    (52.3906, 13.0645),
+)
 
 
 def ev(order_id: str, at_s: float, amount: float = 10.0, where=BERLIN) -> CardEvent:
@@ -36,6 +40,7 @@ def found(findings):
 
 
 # SMALL_THEN_LARGE ---------------------------------------------------------------------------
+
 
 def test_a_small_order_followed_within_a_minute_by_a_large_one_alerts():
     history = [ev('s', 0, 0.99), ev('l', 30, 500.01)]
@@ -57,10 +62,17 @@ def test_a_large_order_before_the_small_one_does_not_alert():
 
 
 def test_one_alert_per_large_order_naming_the_latest_small_order():
-    history = [ev('s1', 0, 0.5), ev('s2', 10, 0.2), ev('m', 20, 50), ev('l1', 30, 700),
-               ev('l2', 40, 800)]
+    history = [
+        ev('s1', 0, 0.5),
+        ev('s2', 10, 0.2),
+        ev('m', 20, 50),
+        ev('l1', 30, 700),
+        ev('l2', 40, 800),
+    ]
     assert found(small_then_large(history, DEFAULTS)) == [
-        (SMALL_THEN_LARGE, ('s2', 'l1')), (SMALL_THEN_LARGE, ('s2', 'l2'))]
+        (SMALL_THEN_LARGE, ('s2', 'l1')),
+        (SMALL_THEN_LARGE, ('s2', 'l2')),
+    ]
 
 
 def test_the_amount_includes_quantity_and_tax():
@@ -78,6 +90,7 @@ def test_thresholds_are_arguments():
 
 
 # IMPOSSIBLE_TRAVEL --------------------------------------------------------------------------
+
 
 def test_the_great_circle_distance_is_right():
     assert great_circle_km(*BERLIN, *PARIS) == pytest.approx(878, abs=2)
@@ -110,7 +123,9 @@ def test_no_time_between_distant_orders_is_infinitely_fast():
 def test_only_consecutive_orders_are_compared():
     history = [ev('b1', 0), ev('p', 20 * 60, where=PARIS), ev('b2', 21 * 60)]
     assert found(impossible_travel(history, DEFAULTS)) == [
-        (IMPOSSIBLE_TRAVEL, ('b1', 'p')), (IMPOSSIBLE_TRAVEL, ('p', 'b2'))]
+        (IMPOSSIBLE_TRAVEL, ('b1', 'p')),
+        (IMPOSSIBLE_TRAVEL, ('p', 'b2')),
+    ]
     history = [ev('b1', 0), ev('b2', 20 * 60), ev('t', 20 * 60 + 1, where=TOKYO)]
     assert found(impossible_travel(history, DEFAULTS)) == [(IMPOSSIBLE_TRAVEL, ('b2', 't'))]
 
@@ -120,15 +135,17 @@ NEW_YORK = (40.7128, -74.0060)
 
 def test_new_york_then_tokyo_three_hours_later_is_impossible():
     # 10,850 km in 3 hours: over 3,600 km/h.
-    [finding] = impossible_travel([ev('n', 0, where=NEW_YORK), ev('t', 3 * 3600, where=TOKYO)],
-                                  DEFAULTS)
+    [finding] = impossible_travel(
+        [ev('n', 0, where=NEW_YORK), ev('t', 3 * 3600, where=TOKYO)], DEFAULTS
+    )
     assert finding.order_ids == ('n', 't')
 
 
 def test_new_york_then_tokyo_twenty_three_hours_later_is_possible():
     # 10,850 km in 23 hours is 472 km/h: a flight.
-    assert not impossible_travel([ev('n', 0, where=NEW_YORK), ev('t', 23 * 3600, where=TOKYO)],
-                                 DEFAULTS)
+    assert not impossible_travel(
+        [ev('n', 0, where=NEW_YORK), ev('t', 23 * 3600, where=TOKYO)], DEFAULTS
+    )
 
 
 def test_a_day_without_orders_ends_the_cards_history():
@@ -139,6 +156,7 @@ def test_a_day_without_orders_ends_the_cards_history():
 
 
 # VELOCITY -----------------------------------------------------------------------------------
+
 
 def burst(prefix: str, start_s: float, count: int, step_s: float):
     return [ev(f'{prefix}{n:02d}', start_s + n * step_s) for n in range(count)]
@@ -176,20 +194,25 @@ def test_twenty_orders_at_the_same_moment_alert_once():
 
 def test_the_velocity_count_and_window_are_arguments():
     assert velocity(burst('o', 0, 3, 5), FraudThresholds(velocity_count=3, velocity_window_s=10))
-    assert not velocity(burst('o', 0, 3, 5.1), FraudThresholds(velocity_count=3,
-                                                              velocity_window_s=10))
+    assert not velocity(
+        burst('o', 0, 3, 5.1), FraudThresholds(velocity_count=3, velocity_window_s=10)
+    )
 
 
 # Whole histories and ids --------------------------------------------------------------------
 
+
 def test_evaluate_history_sorts_its_input_into_event_time_order():
-    history = ([ev('s', 0, 0.5), ev('l', 10, 600, where=PARIS)] + burst('v', 100, 20, 1))
+    history = [ev('s', 0, 0.5), ev('l', 10, 600, where=PARIS)] + burst('v', 100, 20, 1)
     shuffled = history[:]
     random.Random(4).shuffle(shuffled)
     assert evaluate_history(shuffled) == evaluate_history(history)
     assert found(evaluate_history(history)) == [
-        (SMALL_THEN_LARGE, ('s', 'l')), (IMPOSSIBLE_TRAVEL, ('s', 'l')),
-        (IMPOSSIBLE_TRAVEL, ('l', 'v00')), (VELOCITY, tuple(e.order_id for e in history[2:]))]
+        (SMALL_THEN_LARGE, ('s', 'l')),
+        (IMPOSSIBLE_TRAVEL, ('s', 'l')),
+        (IMPOSSIBLE_TRAVEL, ('l', 'v00')),
+        (VELOCITY, tuple(e.order_id for e in history[2:])),
+    ]
 
 
 def test_an_order_given_twice_counts_once():
@@ -200,12 +223,16 @@ def test_an_order_given_twice_counts_once():
 
 def test_orders_at_the_same_time_are_ordered_by_id():
     assert in_event_order([ev('b', 5), ev('a', 5), ev('c', 1)]) == [
-        ev('c', 1), ev('a', 5), ev('b', 5)]
+        ev('c', 1),
+        ev('a', 5),
+        ev('b', 5),
+    ]
 
 
 def test_an_alert_id_hashes_rule_and_order_ids_in_order():
-    expected = hashlib.sha256(json.dumps(['VELOCITY', 'o1', 'o2'],
-                                         separators=(',', ':')).encode()).hexdigest()[:32]
+    expected = hashlib.sha256(
+        json.dumps(['VELOCITY', 'o1', 'o2'], separators=(',', ':')).encode()
+    ).hexdigest()[:32]
     assert alert_id('VELOCITY', ['o1', 'o2']) == expected
     assert alert_id('VELOCITY', ('o1', 'o2')) == expected
     assert alert_id('VELOCITY', ['o2', 'o1']) != expected
@@ -219,20 +246,23 @@ def test_findings_carry_their_id_and_last_event_time():
     assert finding.event_time_ms == T0_MS + 30_000
 
 
-@pytest.mark.parametrize('changes, message', [
-    ({'small_amount': 0}, 'small_amount'),
-    ({'large_amount': -5}, 'large_amount'),
-    ({'small_amount': 10, 'large_amount': 5}, 'large_amount'),
-    ({'small_then_large_window_s': 0}, 'small_then_large_window_s'),
-    ({'max_speed_kmh': float('nan')}, 'max_speed_kmh'),
-    ({'min_distance_km': -1}, 'min_distance_km'),
-    ({'velocity_count': 1}, 'velocity_count'),
-    ({'velocity_count': 2.5}, 'velocity_count'),
-    ({'velocity_count': True}, 'velocity_count'),
-    ({'velocity_window_s': float('inf')}, 'velocity_window_s'),
-    ({'idle_timeout_s': 30}, 'shorter than idle_timeout_s'),
-    ({'small_amount': '1'}, 'small_amount'),
-])
+@pytest.mark.parametrize(
+    'changes, message',
+    [
+        ({'small_amount': 0}, 'small_amount'),
+        ({'large_amount': -5}, 'large_amount'),
+        ({'small_amount': 10, 'large_amount': 5}, 'large_amount'),
+        ({'small_then_large_window_s': 0}, 'small_then_large_window_s'),
+        ({'max_speed_kmh': float('nan')}, 'max_speed_kmh'),
+        ({'min_distance_km': -1}, 'min_distance_km'),
+        ({'velocity_count': 1}, 'velocity_count'),
+        ({'velocity_count': 2.5}, 'velocity_count'),
+        ({'velocity_count': True}, 'velocity_count'),
+        ({'velocity_window_s': float('inf')}, 'velocity_window_s'),
+        ({'idle_timeout_s': 30}, 'shorter than idle_timeout_s'),
+        ({'small_amount': '1'}, 'small_amount'),
+    ],
+)
 def test_invalid_thresholds_are_refused(changes, message):
     with pytest.raises(ValueError, match=message):
         FraudThresholds(**changes).validated()

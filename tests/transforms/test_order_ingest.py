@@ -17,9 +17,13 @@ from tests.transforms.helpers import counter, fixed_clock, options, raw_order
 from transforms.order_ingest import IngestOrders
 from transforms.records import DEAD_LETTER, VALID, KafkaRecord
 
-GOOD = [encode(order) for order, encode in zip(
-    generate_orders(40, seed=3, start_ms=1_794_990_000_000),
-    itertools.cycle([encode_order_json, lambda o: encode_order_avro(o, version=o['version'])]))]
+GOOD = [
+    encode(order)
+    for order, encode in zip(
+        generate_orders(40, seed=3, start_ms=1_794_990_000_000),
+        itertools.cycle([encode_order_json, lambda o: encode_order_avro(o, version=o['version'])]),
+    )
+]
 
 # (raw record, stage, reason) of every bad record in the mixed sample.
 BAD = [
@@ -32,26 +36,37 @@ BAD = [
     (encode_order_json(raw_order(currency='EURO')), 'validate', 'UNKNOWN_CURRENCY'),
     (encode_order_json(raw_order(lat=95.0)), 'validate', 'LAT_OUT_OF_RANGE'),
     (encode_order_json(raw_order(timestamp='2026-11-18 11:00')), 'validate', 'BAD_TIMESTAMP'),
-    (encode_order_avro(raw_order(timestamp=1_900_000_000_000)), 'validate',
-     'TIMESTAMP_IN_FUTURE'),
+    (encode_order_avro(raw_order(timestamp=1_900_000_000_000)), 'validate', 'TIMESTAMP_IN_FUTURE'),
 ]
-MIXED = [KafkaRecord(None, raw, 'orders', n % 3, n, 0, []) for n, raw in enumerate(
-    GOOD[:20] + [raw for raw, _, _ in BAD] + GOOD[20:])]
+MIXED = [
+    KafkaRecord(None, raw, 'orders', n % 3, n, 0, [])
+    for n, raw in enumerate(GOOD[:20] + [raw for raw, _, _ in BAD] + GOOD[20:])
+]
 
 
 def test_records_in_equal_valid_orders_plus_dead_letters_each_naming_its_reason():
     with TestPipeline(options=options()) as p:
         result = p | beam.Create(MIXED) | IngestOrders(clock=fixed_clock)
-        counts = ((result[VALID] | 'TagValid' >> beam.Map(lambda _: 'valid'),
-                   result[DEAD_LETTER] | 'TagDead' >> beam.Map(lambda _: 'dead'))
-                  | beam.Flatten() | beam.combiners.Count.PerElement())
-        assert_that(counts, equal_to([('valid', len(GOOD)), ('dead', len(BAD))]),
-                    label='Balance')
-        assert_that(result[DEAD_LETTER] | 'Reasons' >> beam.Map(
-            lambda dl: (base64.b64decode(dl.raw), dl.stage, dl.reason)),
-                    equal_to(BAD), label='EveryDeadLetterNamesItsReason')
-        assert_that(result[VALID] | 'Ids' >> beam.Map(lambda o: o.order_id),
-                    equal_to([f'ord-3-{n:08d}' for n in range(len(GOOD))]), label='AllGood')
+        counts = (
+            (
+                result[VALID] | 'TagValid' >> beam.Map(lambda _: 'valid'),
+                result[DEAD_LETTER] | 'TagDead' >> beam.Map(lambda _: 'dead'),
+            )
+            | beam.Flatten()
+            | beam.combiners.Count.PerElement()
+        )
+        assert_that(counts, equal_to([('valid', len(GOOD)), ('dead', len(BAD))]), label='Balance')
+        assert_that(
+            result[DEAD_LETTER]
+            | 'Reasons' >> beam.Map(lambda dl: (base64.b64decode(dl.raw), dl.stage, dl.reason)),
+            equal_to(BAD),
+            label='EveryDeadLetterNamesItsReason',
+        )
+        assert_that(
+            result[VALID] | 'Ids' >> beam.Map(lambda o: o.order_id),
+            equal_to([f'ord-3-{n:08d}' for n in range(len(GOOD))]),
+            label='AllGood',
+        )
 
 
 def test_the_dead_letters_of_both_stages_keep_their_kafka_offsets():
@@ -75,8 +90,9 @@ def test_each_reason_is_counted_once_per_record():
 
 def test_the_generator_encodings_all_pass():
     encode = encoder_for('mixed')
-    records = [encode(n, o) for n, o in enumerate(generate_orders(30, seed=5,
-                                                                  start_ms=1_794_990_000_000))]
+    records = [
+        encode(n, o) for n, o in enumerate(generate_orders(30, seed=5, start_ms=1_794_990_000_000))
+    ]
     with TestPipeline(options=options()) as p:
         result = p | beam.Create(records) | IngestOrders(clock=fixed_clock)
         assert_that(result[DEAD_LETTER], equal_to([]), label='NoDeadLetters')
@@ -94,8 +110,11 @@ def mixed_records(draw):
             continue
         fields = draw(orders(version=1 if kind == 'avro-v1' else 2))
         fields['order_id'] = f'ord-{n}'
-        records.append(encode_order_json(fields) if kind == 'json'
-                       else encode_order_avro(fields, version=1 if kind == 'avro-v1' else 2))
+        records.append(
+            encode_order_json(fields)
+            if kind == 'json'
+            else encode_order_avro(fields, version=1 if kind == 'avro-v1' else 2)
+        )
     return records
 
 
@@ -104,13 +123,15 @@ def mixed_records(draw):
 def test_for_any_mix_every_record_comes_out_once_as_an_order_or_a_dead_letter(records):
     with TestPipeline(options=options()) as p:
         result = p | beam.Create(records) | IngestOrders(clock=fixed_clock)
-        outcomes = ((result[VALID] | 'Valid' >> beam.Map(lambda o: ('valid', '')),
-                     result[DEAD_LETTER] | 'Dead' >> beam.Map(lambda dl: ('dead', dl.reason)))
-                    | beam.Flatten())
+        outcomes = (
+            result[VALID] | 'Valid' >> beam.Map(lambda o: ('valid', '')),
+            result[DEAD_LETTER] | 'Dead' >> beam.Map(lambda dl: ('dead', dl.reason)),
+        ) | beam.Flatten()
 
         def balanced(found):
             if len(found) != len(records):
                 raise BeamAssertException(f'{len(records)} records in, {len(found)} out')
             if any(kind == 'dead' and not reason for kind, reason in found):
                 raise BeamAssertException(f'a dead letter without a reason: {found}')
+
         assert_that(outcomes, balanced)

@@ -48,9 +48,12 @@ def test_csv_and_json_lines_files_are_read_into_typed_rows_by_id(reference):
 
 
 def test_either_format_works_for_either_table(tmp_path):
-    write(tmp_path, 'customers.jsonl',
-          '{"customer_id": "c", "name": "N", "segment": "s", "home_country": "DE", '
-          '"signup_date": "2020-01-01"}\n')
+    write(
+        tmp_path,
+        'customers.jsonl',
+        '{"customer_id": "c", "name": "N", "segment": "s", "home_country": "DE", '
+        '"signup_date": "2020-01-01"}\n',
+    )
     write(tmp_path, 'products.csv', 'stock,list_price,category,name,product_id\n5,2.5,c,n,p\n')
     data = load_reference_data(str(tmp_path))
     assert list(data.customers) == ['c']
@@ -66,8 +69,7 @@ def test_each_load_reads_the_files_as_they_are_now(reference):
     before = load_reference_data(str(reference))
     write(reference, 'products.jsonl', PRODUCTS_JSONL.replace('"Pen"', '"Fountain pen"'))
     after = load_reference_data(str(reference))
-    assert (before.products['prd-1'].name, after.products['prd-1'].name) == ('Pen',
-                                                                            'Fountain pen')
+    assert (before.products['prd-1'].name, after.products['prd-1'].name) == ('Pen', 'Fountain pen')
 
 
 def test_a_missing_table_is_an_error(tmp_path):
@@ -82,20 +84,33 @@ def test_two_formats_of_one_table_are_ambiguous(reference):
         reference_file(str(reference), 'customers')
 
 
-@pytest.mark.parametrize('products, message', [
-    ('{"product_id": "p", "name": "n", "category": "c", "stock": 1}\n',
-     r":1: 'list_price' is missing"),
-    ('{"product_id": "p", "name": "n", "category": "c", "list_price": "x", "stock": 1}\n',
-     "'list_price' must be a finite number"),
-    ('{"product_id": "p", "name": "n", "category": "c", "list_price": 1, "stock": 1.5}\n',
-     "'stock' must be an integer"),
-    ('{"product_id": " ", "name": "n", "category": "c", "list_price": 1, "stock": 1}\n',
-     "'product_id' is blank"),
-    ('{"product_id": 7, "name": "n", "category": "c", "list_price": 1, "stock": 1}\n',
-     "'product_id' must be text"),
-    ('\n{"product_id": \n', ':2: .*not valid JSON'),
-    ('[1, 2]\n', 'expected a JSON object'),
-])
+@pytest.mark.parametrize(
+    'products, message',
+    [
+        (
+            '{"product_id": "p", "name": "n", "category": "c", "stock": 1}\n',
+            r":1: 'list_price' is missing",
+        ),
+        (
+            '{"product_id": "p", "name": "n", "category": "c", "list_price": "x", "stock": 1}\n',
+            "'list_price' must be a finite number",
+        ),
+        (
+            '{"product_id": "p", "name": "n", "category": "c", "list_price": 1, "stock": 1.5}\n',
+            "'stock' must be an integer",
+        ),
+        (
+            '{"product_id": " ", "name": "n", "category": "c", "list_price": 1, "stock": 1}\n',
+            "'product_id' is blank",
+        ),
+        (
+            '{"product_id": 7, "name": "n", "category": "c", "list_price": 1, "stock": 1}\n',
+            "'product_id' must be text",
+        ),
+        ('\n{"product_id": \n', ':2: .*not valid JSON'),
+        ('[1, 2]\n', 'expected a JSON object'),
+    ],
+)
 def test_a_malformed_row_names_the_file_and_line(reference, products, message):
     write(reference, 'products.jsonl', products)
     with pytest.raises(ReferenceDataError, match=message):
@@ -103,8 +118,12 @@ def test_a_malformed_row_names_the_file_and_line(reference, products, message):
 
 
 def test_a_csv_row_missing_a_column_names_its_line(reference):
-    write(reference, 'customers.csv', 'customer_id,name,segment,home_country,signup_date\n'
-                                      'c1,A,retail,DE,2020-01-01\nc2,B,retail\n')
+    write(
+        reference,
+        'customers.csv',
+        'customer_id,name,segment,home_country,signup_date\n'
+        'c1,A,retail,DE,2020-01-01\nc2,B,retail\n',
+    )
     with pytest.raises(ReferenceDataError, match=r"customers.csv:3: 'home_country' is missing"):
         load_reference_data(str(reference))
 

@@ -1,5 +1,6 @@
 """ShardCards: a bundle writes only what it changed; a shard is decoded again whenever its
 head's version is not the one this instance left."""
+
 import copy
 
 from transforms.shard_cards import COMPACT_SLACK, ShardCards
@@ -90,8 +91,10 @@ def test_the_log_is_rewritten_once_it_holds_over_twice_its_cards():
         bundle(shards, head, log, ('a', (i,)), ('b', (i,)))
     assert len(log.entries) <= 2 * 2 + COMPACT_SLACK
     assert head.value[2] == len(log.entries)
-    assert bundle(ShardCards(), head, log) == {'a': (3 * COMPACT_SLACK - 1,),
-                                              'b': (3 * COMPACT_SLACK - 1,)}
+    assert bundle(ShardCards(), head, log) == {
+        'a': (3 * COMPACT_SLACK - 1,),
+        'b': (3 * COMPACT_SLACK - 1,),
+    }
 
 
 def test_replace_keeps_only_the_given_cards_and_clear_empties_the_shard():

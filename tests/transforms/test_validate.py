@@ -41,42 +41,69 @@ def with_timestamp(element, timestamp=beam.DoFn.TimestampParam):
 
 
 def test_a_valid_order_comes_out_typed_at_its_event_time():
-    events = [event(order_id='iso', timestamp='2026-11-18T13:00:00.250+02:00'),
-              event(order_id='millis', timestamp=1_794_999_000_000)]
+    events = [
+        event(order_id='iso', timestamp='2026-11-18T13:00:00.250+02:00'),
+        event(order_id='millis', timestamp=1_794_999_000_000),
+    ]
     with TestPipeline(options=options()) as p:
-        result = (p | beam.Create(events) | ValidateOrders(clock=fixed_clock))
-        assert_that(result[VALID] | beam.Map(with_timestamp),
-                    equal_to([('iso', 1_794_999_600_250), ('millis', 1_794_999_000_000)]))
+        result = p | beam.Create(events) | ValidateOrders(clock=fixed_clock)
+        assert_that(
+            result[VALID] | beam.Map(with_timestamp),
+            equal_to([('iso', 1_794_999_600_250), ('millis', 1_794_999_000_000)]),
+        )
         assert_that(result[DEAD_LETTER], equal_to([]), label='NoDeadLetters')
 
 
 def test_an_order_keeps_its_fields_and_timestamp_text():
     with TestPipeline(options=options()) as p:
-        orders = (p | beam.Create([event(timestamp=1_794_999_000_000)])
-                  | ValidateOrders(clock=fixed_clock))[VALID]
-        assert_that(orders | beam.Map(lambda o: (o.timestamp, o.event_time_ms, o.tax, o.version,
-                                                 o.currency, o.quantity)),
-                    equal_to([('1794999000000', 1_794_999_000_000, 1.25, 2, 'EUR', 2)]))
+        orders = (
+            p
+            | beam.Create([event(timestamp=1_794_999_000_000)])
+            | ValidateOrders(clock=fixed_clock)
+        )[VALID]
+        assert_that(
+            orders
+            | beam.Map(
+                lambda o: (o.timestamp, o.event_time_ms, o.tax, o.version, o.currency, o.quantity)
+            ),
+            equal_to([('1794999000000', 1_794_999_000_000, 1.25, 2, 'EUR', 2)]),
+        )
 
 
 def test_every_rule_has_its_reason_code_in_the_dead_letter():
     with TestPipeline(options=options()) as p:
-        result = p | beam.Create([e for e, _ in SAMPLE_INVALID]) | ValidateOrders(
-            clock=fixed_clock)
+        result = p | beam.Create([e for e, _ in SAMPLE_INVALID]) | ValidateOrders(clock=fixed_clock)
         assert_that(result[VALID], equal_to([]), label='NothingValid')
-        assert_that(result[DEAD_LETTER] | beam.Map(lambda dl: (dl.stage, dl.reason)),
-                    equal_to([('validate', reason) for _, reason in SAMPLE_INVALID]))
+        assert_that(
+            result[DEAD_LETTER] | beam.Map(lambda dl: (dl.stage, dl.reason)),
+            equal_to([('validate', reason) for _, reason in SAMPLE_INVALID]),
+        )
 
 
 def test_a_dead_letter_keeps_the_raw_record_and_its_origin():
     with TestPipeline(options=options()) as p:
-        dead = (p | beam.Create([event(quantity=0)]) | ValidateOrders(clock=fixed_clock))
-        assert_that(dead[DEAD_LETTER] | beam.Map(lambda dl: dl._replace(message='')),
-                    equal_to([(
-                        'validate', 'QUANTITY_OUT_OF_RANGE', '',
-                        base64.b64encode(ORIGIN.raw).decode(), 'orders', 0, 12,
-                        int(NOW_S * 1000), base64.b64encode(b'card-0001').decode(),
-                        len(ORIGIN.raw), hashlib.sha256(ORIGIN.raw).hexdigest(), False)]))
+        dead = p | beam.Create([event(quantity=0)]) | ValidateOrders(clock=fixed_clock)
+        assert_that(
+            dead[DEAD_LETTER] | beam.Map(lambda dl: dl._replace(message='')),
+            equal_to(
+                [
+                    (
+                        'validate',
+                        'QUANTITY_OUT_OF_RANGE',
+                        '',
+                        base64.b64encode(ORIGIN.raw).decode(),
+                        'orders',
+                        0,
+                        12,
+                        int(NOW_S * 1000),
+                        base64.b64encode(b'card-0001').decode(),
+                        len(ORIGIN.raw),
+                        hashlib.sha256(ORIGIN.raw).hexdigest(),
+                        False,
+                    )
+                ]
+            ),
+        )
 
 
 def test_the_future_is_judged_against_the_injected_clock():
@@ -86,16 +113,25 @@ def test_the_future_is_judged_against_the_injected_clock():
         events = p | beam.Create([event(timestamp=two_days_ahead)])
         now = events | 'ValidateNow' >> ValidateOrders(clock=fixed_clock)
         then = events | 'ValidateLater' >> ValidateOrders(clock=lambda: later)
-        assert_that(now[DEAD_LETTER] | 'NowReason' >> beam.Map(lambda dl: dl.reason),
-                    equal_to(['TIMESTAMP_IN_FUTURE']), label='InTheFutureNow')
-        assert_that(then[VALID] | 'ThenId' >> beam.Map(lambda o: o.order_id),
-                    equal_to(['ord-0001']), label='FineLater')
+        assert_that(
+            now[DEAD_LETTER] | 'NowReason' >> beam.Map(lambda dl: dl.reason),
+            equal_to(['TIMESTAMP_IN_FUTURE']),
+            label='InTheFutureNow',
+        )
+        assert_that(
+            then[VALID] | 'ThenId' >> beam.Map(lambda o: o.order_id),
+            equal_to(['ord-0001']),
+            label='FineLater',
+        )
 
 
 def test_orders_and_dead_letters_are_counted_per_reason():
     p = TestPipeline(options=options())
-    _ = (p | beam.Create([event(), event(), event(quantity=0), event(currency='x')])
-         | ValidateOrders(clock=fixed_clock))
+    _ = (
+        p
+        | beam.Create([event(), event(), event(quantity=0), event(currency='x')])
+        | ValidateOrders(clock=fixed_clock)
+    )
     result = p.run()
     result.wait_until_finish()
     assert counter(result, 'ValidateOrders', 'valid') == 2

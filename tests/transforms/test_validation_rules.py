@@ -42,9 +42,21 @@ def reason_of(**overrides) -> ValidationReason:
 
 def test_a_valid_order_becomes_a_typed_order_at_its_event_time():
     order = validate_order(raw_order(), NOW_MS)
-    assert order == Order('ord-0001', 'cus-0001', 'prd-001', 2, 10.5, 'EUR', 'card-0001',
-                          52.52, 13.405, '2026-11-18T11:00:00.250Z', 1.25, 2,
-                          1_794_999_600_250)
+    assert order == Order(
+        'ord-0001',
+        'cus-0001',
+        'prd-001',
+        2,
+        10.5,
+        'EUR',
+        'card-0001',
+        52.52,
+        13.405,
+        '2026-11-18T11:00:00.250Z',
+        1.25,
+        2,
+        1_794_999_600_250,
+    )
     assert order.amount == 10.5 * 2 + 1.25
 
 
@@ -113,8 +125,10 @@ def test_the_currency_list_holds_only_three_upper_case_letters():
     assert all(len(code) == 3 and code.isalpha() and code.isupper() for code in ISO_4217_CODES)
 
 
-@pytest.mark.parametrize('lat, valid', [(-90.0, True), (90.0, True), (0.0, True),
-                                        (90.0000001, False), (-90.5, False), (180.0, False)])
+@pytest.mark.parametrize(
+    'lat, valid',
+    [(-90.0, True), (90.0, True), (0.0, True), (90.0000001, False), (-90.5, False), (180.0, False)],
+)
 def test_latitude_range_includes_its_bounds(lat, valid):
     if valid:
         assert validate_order(raw_order(lat=lat), NOW_MS).lat == lat
@@ -122,8 +136,10 @@ def test_latitude_range_includes_its_bounds(lat, valid):
         assert reason_of(lat=lat) is ValidationReason.LAT_OUT_OF_RANGE
 
 
-@pytest.mark.parametrize('lon, valid', [(-180.0, True), (180.0, True),
-                                        (180.0000001, False), (-181.0, False), (360.0, False)])
+@pytest.mark.parametrize(
+    'lon, valid',
+    [(-180.0, True), (180.0, True), (180.0000001, False), (-181.0, False), (360.0, False)],
+)
 def test_longitude_range_includes_its_bounds(lon, valid):
     if valid:
         assert validate_order(raw_order(lon=lon), NOW_MS).lon == lon
@@ -145,18 +161,21 @@ def test_only_versions_1_and_2_exist(version):
     assert reason_of(version=version) is ValidationReason.UNKNOWN_VERSION
 
 
-@pytest.mark.parametrize('text, millis', [
-    ('2026-11-18T11:00:00Z', 1_794_999_600_000),
-    ('2026-11-18T11:00:00.250Z', 1_794_999_600_250),
-    ('2026-11-18T13:00:00.250+02:00', 1_794_999_600_250),
-    ('2026-11-18T05:30:00-05:30', 1_794_999_600_000),
-    ('2026-11-18T11:00:00.250999+00:00', 1_794_999_600_250),
-    ('2026-11-18T11:00:00,5Z', 1_794_999_600_500),
-    ('20261118T110000Z', 1_794_999_600_000),
-    ('2026-11-18T11:00Z', 1_794_999_600_000),
-    ('2026-11-18T13:00:00+0200', 1_794_999_600_000),
-    ('1969-12-31T23:59:59.999Z', -1),
-])
+@pytest.mark.parametrize(
+    'text, millis',
+    [
+        ('2026-11-18T11:00:00Z', 1_794_999_600_000),
+        ('2026-11-18T11:00:00.250Z', 1_794_999_600_250),
+        ('2026-11-18T13:00:00.250+02:00', 1_794_999_600_250),
+        ('2026-11-18T05:30:00-05:30', 1_794_999_600_000),
+        ('2026-11-18T11:00:00.250999+00:00', 1_794_999_600_250),
+        ('2026-11-18T11:00:00,5Z', 1_794_999_600_500),
+        ('20261118T110000Z', 1_794_999_600_000),
+        ('2026-11-18T11:00Z', 1_794_999_600_000),
+        ('2026-11-18T13:00:00+0200', 1_794_999_600_000),
+        ('1969-12-31T23:59:59.999Z', -1),
+    ],
+)
 def test_iso_8601_with_a_zone_is_parsed_to_epoch_millis(text, millis):
     assert parse_event_time(text) == millis
 
@@ -166,20 +185,23 @@ def test_epoch_millis_are_taken_as_they_are(millis):
     assert parse_event_time(millis) == millis
 
 
-@pytest.mark.parametrize('text', [
-    '2026-11-18T09:40:00',           # naive: no zone
-    '2026-11-18T09:40:00.250',       # naive
-    '2026-11-18',                    # a date, no time
-    '2026-11-18 09:40:00Z',          # space instead of T
-    '2026-11-18t09:40:00Z',          # lower-case t
-    '2026-11-18T24:00:00Z',          # hour 24
-    '2026-02-30T10:00:00Z',          # no such day
-    '2026-W47-3T09:40:00Z',          # week date
-    '1794999600250',                 # epoch millis as a string
-    'yesterday',
-    '',
-    '2026-11-18T09:40:00Z trailing',
-])
+@pytest.mark.parametrize(
+    'text',
+    [
+        '2026-11-18T09:40:00',  # naive: no zone
+        '2026-11-18T09:40:00.250',  # naive
+        '2026-11-18',  # a date, no time
+        '2026-11-18 09:40:00Z',  # space instead of T
+        '2026-11-18t09:40:00Z',  # lower-case t
+        '2026-11-18T24:00:00Z',  # hour 24
+        '2026-02-30T10:00:00Z',  # no such day
+        '2026-W47-3T09:40:00Z',  # week date
+        '1794999600250',  # epoch millis as a string
+        'yesterday',
+        '',
+        '2026-11-18T09:40:00Z trailing',
+    ],
+)
 def test_other_timestamps_are_bad(text):
     assert reason_of(timestamp=text) is ValidationReason.BAD_TIMESTAMP
 
@@ -203,25 +225,31 @@ def test_epoch_millis_written_as_a_whole_json_float_are_an_event_time():
     assert order.timestamp == '1794999600250'  # as if the producer had written an integer
 
 
-@pytest.mark.parametrize('declared, written', [
-    (MILLIS, datetime.datetime(2026, 11, 18, 11, 0, 0, 250_000, tzinfo=datetime.timezone.utc)),
-    (MICROS, datetime.datetime(2026, 11, 18, 11, 0, 0, 250_999, tzinfo=datetime.timezone.utc)),
-])
+@pytest.mark.parametrize(
+    'declared, written',
+    [
+        (MILLIS, datetime.datetime(2026, 11, 18, 11, 0, 0, 250_000, tzinfo=datetime.timezone.utc)),
+        (MICROS, datetime.datetime(2026, 11, 18, 11, 0, 0, 250_999, tzinfo=datetime.timezone.utc)),
+    ],
+)
 def test_an_order_from_confluents_avro_serializer_is_valid_at_its_event_time(
-        declared, written, tmp_path):
+    declared, written, tmp_path
+):
     order = validate_order(decode_confluent(declared, written, tmp_path), NOW_MS)
     assert order.event_time_ms == 1_794_999_600_250
     assert order.timestamp == '1794999600250'
     assert order.order_id == 'ord-confluent-1'
 
 
-@pytest.mark.parametrize('declared, written, reason', [
-    (MICROS, -1, ValidationReason.EVENT_TIME_OUT_OF_RANGE),
-    (MICROS, 2**62, ValidationReason.TIMESTAMP_IN_FUTURE),  # past year 9999: not CORRUPT_AVRO
-    (LOCAL_MILLIS, datetime.datetime(2026, 11, 18, 11, 0), ValidationReason.BAD_TIMESTAMP),
-])
-def test_a_confluent_timestamp_out_of_bounds_keeps_its_reason(declared, written, reason,
-                                                               tmp_path):
+@pytest.mark.parametrize(
+    'declared, written, reason',
+    [
+        (MICROS, -1, ValidationReason.EVENT_TIME_OUT_OF_RANGE),
+        (MICROS, 2**62, ValidationReason.TIMESTAMP_IN_FUTURE),  # past year 9999: not CORRUPT_AVRO
+        (LOCAL_MILLIS, datetime.datetime(2026, 11, 18, 11, 0), ValidationReason.BAD_TIMESTAMP),
+    ],
+)
+def test_a_confluent_timestamp_out_of_bounds_keeps_its_reason(declared, written, reason, tmp_path):
     with pytest.raises(ValidationError) as caught:
         validate_order(decode_confluent(declared, written, tmp_path), NOW_MS)
     assert caught.value.reason is reason
@@ -238,39 +266,49 @@ def test_epoch_millis_before_year_one_are_bad():
     assert reason_of(timestamp=-62_135_596_800_001) is ValidationReason.BAD_TIMESTAMP
 
 
-@pytest.mark.parametrize('timestamp', [
-    -1,                              # 1969-12-31T23:59:59.999Z
-    -62_135_596_800_000,             # 0001-01-01T00:00:00Z, the earliest readable
-    '1969-12-31T23:59:59.999Z',
-    '1970-01-01T00:59:59+01:00',     # 1969-12-31T23:59:59Z
-    '0001-01-01T00:00:00Z',
-])
+@pytest.mark.parametrize(
+    'timestamp',
+    [
+        -1,  # 1969-12-31T23:59:59.999Z
+        -62_135_596_800_000,  # 0001-01-01T00:00:00Z, the earliest readable
+        '1969-12-31T23:59:59.999Z',
+        '1970-01-01T00:59:59+01:00',  # 1969-12-31T23:59:59Z
+        '0001-01-01T00:00:00Z',
+    ],
+)
 def test_event_times_before_1970_are_out_of_range(timestamp):
     assert reason_of(timestamp=timestamp) is ValidationReason.EVENT_TIME_OUT_OF_RANGE
 
 
 def test_the_epoch_itself_is_a_valid_event_time():
     assert validate_order(raw_order(timestamp=0), NOW_MS).event_time_ms == 0
-    assert validate_order(raw_order(timestamp='1970-01-01T01:00:00+01:00'),
-                          NOW_MS).event_time_ms == 0
+    assert (
+        validate_order(raw_order(timestamp='1970-01-01T01:00:00+01:00'), NOW_MS).event_time_ms == 0
+    )
 
 
-@pytest.mark.parametrize('millis, reason', [
-    (-9_223_372_036_854_775, ValidationReason.BAD_TIMESTAMP),         # Beam's MIN_TIMESTAMP
-    (9_223_372_036_854_775, ValidationReason.TIMESTAMP_IN_FUTURE),    # Beam's MAX_TIMESTAMP
-    (-(2**63), ValidationReason.BAD_TIMESTAMP),                       # Avro long's minimum
-    (2**63 - 1, ValidationReason.TIMESTAMP_IN_FUTURE),                # Avro long's maximum
-])
+@pytest.mark.parametrize(
+    'millis, reason',
+    [
+        (-9_223_372_036_854_775, ValidationReason.BAD_TIMESTAMP),  # Beam's MIN_TIMESTAMP
+        (9_223_372_036_854_775, ValidationReason.TIMESTAMP_IN_FUTURE),  # Beam's MAX_TIMESTAMP
+        (-(2**63), ValidationReason.BAD_TIMESTAMP),  # Avro long's minimum
+        (2**63 - 1, ValidationReason.TIMESTAMP_IN_FUTURE),  # Avro long's maximum
+    ],
+)
 def test_the_edges_of_beams_timestamp_range_are_dead_letters(millis, reason):
     assert reason_of(timestamp=millis) is reason
 
 
-@pytest.mark.parametrize('overrides', [
-    {'price': 1e308, 'quantity': 2},                # overflows to inf
-    {'price': 1.7e308, 'tax': 1.7e308},             # so does the tax added
-    {'price': MAX_ORDER_AMOUNT, 'quantity': 1, 'tax': 1.0},
-    {'price': 1e12, 'quantity': 2**31 - 1},
-])
+@pytest.mark.parametrize(
+    'overrides',
+    [
+        {'price': 1e308, 'quantity': 2},  # overflows to inf
+        {'price': 1.7e308, 'tax': 1.7e308},  # so does the tax added
+        {'price': MAX_ORDER_AMOUNT, 'quantity': 1, 'tax': 1.0},
+        {'price': 1e12, 'quantity': 2**31 - 1},
+    ],
+)
 def test_amounts_over_the_bound_or_infinite_are_out_of_range(overrides):
     assert reason_of(**overrides) is ValidationReason.AMOUNT_OUT_OF_RANGE
 

@@ -5,6 +5,7 @@
 returns the screenshot, the DOM after load and the console messages of the page.
 `find_charts` and `read_screenshot` turn the DOM and the PNG into facts the tests assert on.
 """
+
 import collections
 import html.parser
 import os
@@ -20,8 +21,12 @@ from PIL import Image  # a requirement of apache-beam, so always in the venv
 DEFAULT_CHROMIUM = '/usr/bin/chromium'
 FLAGS = ('--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking')
 """The flags the report page is checked with (issue #7)."""
-NO_NETWORK_FLAGS = ('--disable-quic', '--no-first-run', '--disable-component-update',
-                    '--disable-sync')
+NO_NETWORK_FLAGS = (
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-component-update',
+    '--disable-sync',
+)
 WINDOW = (1280, 2400)
 """Width and height of the screenshot, pixels: the whole page of charts fits."""
 RUN_DEADLINE_S = 90
@@ -34,6 +39,7 @@ _CONSOLE_LINE = re.compile(r':CONSOLE(?::\d+|\(\d+\))?\] (?P<message>.*)$')
 
 class PageRun(NamedTuple):
     """What one headless run of a page gave."""
+
     screenshot: pathlib.Path
     dom: str
     """The DOM after the load event, serialized (`--dump-dom`)."""
@@ -47,8 +53,12 @@ def chromium_binary() -> pathlib.Path:
     return pathlib.Path(os.environ.get('GOLDSTREAM_CHROMIUM') or DEFAULT_CHROMIUM)
 
 
-def load_page(chromium: pathlib.Path, page: pathlib.Path, out_dir: pathlib.Path,
-              window: Tuple[int, int] = WINDOW) -> PageRun:
+def load_page(
+    chromium: pathlib.Path,
+    page: pathlib.Path,
+    out_dir: pathlib.Path,
+    window: Tuple[int, int] = WINDOW,
+) -> PageRun:
     """Loads `page` once: screenshot to `out_dir/<page stem>.png`, DOM and console captured.
 
     Raises AssertionError when Chromium fails or does not finish within `RUN_DEADLINE_S`
@@ -56,29 +66,50 @@ def load_page(chromium: pathlib.Path, page: pathlib.Path, out_dir: pathlib.Path,
     """
     profile = tempfile.mkdtemp(prefix='chromium-profile-', dir=out_dir)
     screenshot = out_dir / f'{page.stem}.png'
-    command = [str(chromium), *FLAGS, *NO_NETWORK_FLAGS, f'--user-data-dir={profile}',
-               '--enable-logging=stderr', '--v=0', '--hide-scrollbars',
-               f'--window-size={window[0]},{window[1]}', f'--screenshot={screenshot}',
-               '--dump-dom', page.resolve().as_uri()]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               stdin=subprocess.DEVNULL, text=True, start_new_session=True)
+    command = [
+        str(chromium),
+        *FLAGS,
+        *NO_NETWORK_FLAGS,
+        f'--user-data-dir={profile}',
+        '--enable-logging=stderr',
+        '--v=0',
+        '--hide-scrollbars',
+        f'--window-size={window[0]},{window[1]}',
+        f'--screenshot={screenshot}',
+        '--dump-dom',
+        page.resolve().as_uri(),
+    ]
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
     try:
         dom, stderr = process.communicate(timeout=RUN_DEADLINE_S)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)  # the browser and its helpers, nothing else
         _, stderr = process.communicate()
-        raise AssertionError(f'chromium did not finish {page} within {RUN_DEADLINE_S} s; '
-                             f'the end of its log:\n{stderr[-4000:]}') from None
+        raise AssertionError(
+            f'chromium did not finish {page} within {RUN_DEADLINE_S} s; '
+            f'the end of its log:\n{stderr[-4000:]}'
+        ) from None
     if process.returncode != 0:
-        raise AssertionError(f'chromium exited with {process.returncode} on {page}; '
-                             f'the end of its log:\n{stderr[-4000:]}')
-    console = [match.group('message') for match in map(_CONSOLE_LINE.search,
-                                                       stderr.splitlines()) if match]
+        raise AssertionError(
+            f'chromium exited with {process.returncode} on {page}; '
+            f'the end of its log:\n{stderr[-4000:]}'
+        )
+    console = [
+        match.group('message') for match in map(_CONSOLE_LINE.search, stderr.splitlines()) if match
+    ]
     return PageRun(screenshot, dom, console, stderr)
 
 
 class Chart(NamedTuple):
     """An element with a chart id, as the browser's DOM has it."""
+
     tag: str
     width: float
     height: float
@@ -111,8 +142,21 @@ def _is_mark(tag: str, attrs: Dict[str, Optional[str]]) -> bool:
 class _ChartFinder(html.parser.HTMLParser):
     """Finds the elements of the given ids; counts the marks and gathers the text inside."""
 
-    VOID = {'area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta',
-            'source', 'track', 'wbr'}
+    VOID = {
+        'area',
+        'base',
+        'br',
+        'col',
+        'embed',
+        'hr',
+        'img',
+        'input',
+        'link',
+        'meta',
+        'source',
+        'track',
+        'wbr',
+    }
 
     def __init__(self, ids: Iterable[str]):
         super().__init__()
@@ -130,9 +174,13 @@ class _ChartFinder(html.parser.HTMLParser):
                 chart['marks'] += 1
         chart_id = attrs.get('id') if attrs.get('id') in self.ids else None
         if chart_id is not None and chart_id not in self.found:
-            self.found[chart_id] = {'tag': tag, 'width': _size(attrs.get('width')),
-                                    'height': _size(attrs.get('height')), 'marks': 0,
-                                    'text': []}
+            self.found[chart_id] = {
+                'tag': tag,
+                'width': _size(attrs.get('width')),
+                'height': _size(attrs.get('height')),
+                'marks': 0,
+                'text': [],
+            }
         else:
             chart_id = None
         if tag not in self.VOID:
@@ -159,12 +207,15 @@ def find_charts(dom: str, ids: Sequence[str]) -> Dict[str, Chart]:
     finder = _ChartFinder(ids)
     finder.feed(dom)
     finder.close()
-    return {chart_id: Chart(f['tag'], f['width'], f['height'], f['marks'], ''.join(f['text']))
-            for chart_id, f in finder.found.items()}
+    return {
+        chart_id: Chart(f['tag'], f['width'], f['height'], f['marks'], ''.join(f['text']))
+        for chart_id, f in finder.found.items()
+    }
 
 
 class Screenshot(NamedTuple):
     """A PNG screenshot: its size and how many pixels have each RGB colour."""
+
     width: int
     height: int
     colours: Counter[Tuple[int, int, int]]

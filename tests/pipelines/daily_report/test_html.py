@@ -1,4 +1,5 @@
 """The HTML page of the daily report: self-contained, every chart drawn, every table there."""
+
 import datetime
 import html.parser
 import re
@@ -25,27 +26,58 @@ def _in(currency, key):
 
 
 SAMPLE_REPORT = assemble_report(
-    DAY, per_currency=[_row('EUR', 4, 300.25), _row('USD', 2, 110.25)],
-    hourly=[_row(_in('EUR', 'all'), 4, 300.25, START_MS + 8 * 3_600_000, 3_600_000),
-            _row(_in('USD', 'all'), 2, 110.25, START_MS + 9 * 3_600_000, 3_600_000)],
-    top_products=[('EUR', [_row(_in('EUR', 'prod-0001'), 4, 300.25)]),
-                  ('USD', [_row(_in('USD', 'prod-9001'), 2, 110.25)])],
-    top_customers=[('EUR', [_row(_in('EUR', 'cust-00001'), 4, 300.25)]),
-                   ('USD', [_row(_in('USD', 'cust-00001'), 2, 110.25)])], unique_customers=1,
-    categories=[_row(_in('EUR', 'books'), 4, 300.25),
-                _row(_in('USD', '(unknown product)'), 2, 110.25)],
+    DAY,
+    per_currency=[_row('EUR', 4, 300.25), _row('USD', 2, 110.25)],
+    hourly=[
+        _row(_in('EUR', 'all'), 4, 300.25, START_MS + 8 * 3_600_000, 3_600_000),
+        _row(_in('USD', 'all'), 2, 110.25, START_MS + 9 * 3_600_000, 3_600_000),
+    ],
+    top_products=[
+        ('EUR', [_row(_in('EUR', 'prod-0001'), 4, 300.25)]),
+        ('USD', [_row(_in('USD', 'prod-9001'), 2, 110.25)]),
+    ],
+    top_customers=[
+        ('EUR', [_row(_in('EUR', 'cust-00001'), 4, 300.25)]),
+        ('USD', [_row(_in('USD', 'cust-00001'), 2, 110.25)]),
+    ],
+    unique_customers=1,
+    categories=[
+        _row(_in('EUR', 'books'), 4, 300.25),
+        _row(_in('USD', '(unknown product)'), 2, 110.25),
+    ],
     product_names={'prod-0001': 'Atlas <&> "Maps"', 'prod-9001': None},
     customer_names={'cust-00001': 'Ada'},
     alerts=[('VELOCITY', 2), ('SMALL_THEN_LARGE', 1)],
-    alert_rows=[{'event_time_ms': START_MS + 8 * 3_600_000 + n, 'rule': rule,
-                 'card_id': 'card-000001', 'order_ids': ['ord-1', 'ord-2'], 'alert_id': f'a{n}'}
-                for n, rule in enumerate(['VELOCITY', 'VELOCITY', 'SMALL_THEN_LARGE'])],
+    alert_rows=[
+        {
+            'event_time_ms': START_MS + 8 * 3_600_000 + n,
+            'rule': rule,
+            'card_id': 'card-000001',
+            'order_ids': ['ord-1', 'ord-2'],
+            'alert_id': f'a{n}',
+        }
+        for n, rule in enumerate(['VELOCITY', 'VELOCITY', 'SMALL_THEN_LARGE'])
+    ],
     dead_letters=[('decode/BAD_JSON', 3)],
-    made=made_stamp('archive /data/archive', 'DirectRunner',
-                    datetime.datetime(2026, 11, 19, 2, 0, 5, tzinfo=datetime.timezone.utc)))
+    made=made_stamp(
+        'archive /data/archive',
+        'DirectRunner',
+        datetime.datetime(2026, 11, 19, 2, 0, 5, tzinfo=datetime.timezone.utc),
+    ),
+)
 EMPTY_REPORT = assemble_report(
-    DAY, per_currency=[], hourly=[], top_products=[], top_customers=[], unique_customers=0,
-    categories=[], product_names={}, customer_names={}, alerts=[], dead_letters=[])
+    DAY,
+    per_currency=[],
+    hourly=[],
+    top_products=[],
+    top_customers=[],
+    unique_customers=0,
+    categories=[],
+    product_names={},
+    customer_names={},
+    alerts=[],
+    dead_letters=[],
+)
 
 
 class _Page(html.parser.HTMLParser):
@@ -110,10 +142,19 @@ def parse(page: str) -> _Page:
 
 def test_every_chart_is_an_inline_svg_with_bars_and_each_currency_has_its_own():
     page = parse(render_html(SAMPLE_REPORT))
-    assert list(page.svgs) == chart_ids(SAMPLE_REPORT) == [
-        'alerts-per-rule',
-        'revenue-per-hour-eur', 'top-products-eur', 'revenue-per-category-eur',
-        'revenue-per-hour-usd', 'top-products-usd', 'revenue-per-category-usd']
+    assert (
+        list(page.svgs)
+        == chart_ids(SAMPLE_REPORT)
+        == [
+            'alerts-per-rule',
+            'revenue-per-hour-eur',
+            'top-products-eur',
+            'revenue-per-category-eur',
+            'revenue-per-hour-usd',
+            'top-products-usd',
+            'revenue-per-category-usd',
+        ]
+    )
     for chart in page.svgs:
         assert page.svgs[chart].count('rect') >= 1, chart
     for currency in ('eur', 'usd'):
@@ -143,13 +184,32 @@ def test_every_table_is_there_with_its_rows():
 
 def test_headlines_show_the_previous_day_and_the_change():
     previous = assemble_report(
-        DAY, per_currency=[_row('EUR', 5, 200.5)], hourly=[], top_products=[],
-        top_customers=[], unique_customers=2, categories=[], product_names={},
-        customer_names={}, alerts=[], dead_letters=[('decode/BAD_JSON', 3)])
+        DAY,
+        per_currency=[_row('EUR', 5, 200.5)],
+        hourly=[],
+        top_products=[],
+        top_customers=[],
+        unique_customers=2,
+        categories=[],
+        product_names={},
+        customer_names={},
+        alerts=[],
+        dead_letters=[('decode/BAD_JSON', 3)],
+    )
     today = assemble_report(
-        DAY, per_currency=[_row('EUR', 4, 300.25), _row('USD', 2, 110.25)], hourly=[],
-        top_products=[], top_customers=[], unique_customers=1, categories=[],
-        product_names={}, customer_names={}, alerts=[], dead_letters=[], previous=previous)
+        DAY,
+        per_currency=[_row('EUR', 4, 300.25), _row('USD', 2, 110.25)],
+        hourly=[],
+        top_products=[],
+        top_customers=[],
+        unique_customers=1,
+        categories=[],
+        product_names={},
+        customer_names={},
+        alerts=[],
+        dead_letters=[],
+        previous=previous,
+    )
     page = parse(render_html(today))
     text = ''.join(page.text)
     assert 'Orders6previous day: 5 (+20.0%)' in text
@@ -168,8 +228,9 @@ def test_alerts_dead_letter_meanings_and_the_footer_are_on_the_page():
     text = ''.join(page.text)
     # what needs attention comes before the charts of each currency
     assert page_text.index('id="table-alerts"') < page_text.index('id="revenue-per-hour-eur"')
-    assert page_text.index('id="table-dead-letters-per-reason"') < \
-        page_text.index('id="revenue-per-hour-eur"')
+    assert page_text.index('id="table-dead-letters-per-reason"') < page_text.index(
+        'id="revenue-per-hour-eur"'
+    )
     assert page.tables['table-alerts'] == 1 + 3
     assert '08:00:00.000VELOCITYcard-000001ord-1 ord-2' in text
     assert 'not valid JSON' in text
@@ -187,9 +248,16 @@ def test_an_empty_day_says_so_and_draws_no_bars():
     page = parse(render_html(EMPTY_REPORT))
     text = ''.join(page.text)
     assert 'the day is empty' in text
-    assert list(page.svgs) == chart_ids(EMPTY_REPORT) == [
-        'alerts-per-rule', 'revenue-per-hour-all', 'top-products-all',
-        'revenue-per-category-all']
+    assert (
+        list(page.svgs)
+        == chart_ids(EMPTY_REPORT)
+        == [
+            'alerts-per-rule',
+            'revenue-per-hour-all',
+            'top-products-all',
+            'revenue-per-category-all',
+        ]
+    )
     assert all('rect' not in shapes for shapes in page.svgs.values())
     assert text.count('no data') == 4
     assert page.tables['table-top-products'] == 2  # header, "none"
@@ -197,8 +265,9 @@ def test_an_empty_day_says_so_and_draws_no_bars():
 
 def test_the_peak_label_of_a_vertical_chart_has_room_left_of_the_axis():
     # 107,036.06 was cut to 07,036.06 when the left margin was a fixed 60 px.
-    svg = report_html.vertical_bars('revenue-per-hour', 'Revenue per hour',
-                                    [('00', 107036.06), ('01', 5.0)])
+    svg = report_html.vertical_bars(
+        'revenue-per-hour', 'Revenue per hour', [('00', 107036.06), ('01', 5.0)]
+    )
     label = re.search(r'<text x="(\d+)"[^>]*>107,036.06</text>', svg)
     assert label, svg
     assert int(label.group(1)) >= 7 * len('107,036.06')  # glyphs of about 7 px at 12 px

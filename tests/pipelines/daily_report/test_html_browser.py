@@ -7,6 +7,7 @@ streaming pipeline archives it and the report runs through `build` (as in
 printed and recorded as the `screenshot` property. The last tests prove that each check can
 fail: a throwing script, a blank page and a broken chart are caught.
 """
+
 import datetime
 import json
 import pathlib
@@ -19,7 +20,7 @@ from tests.pipelines.daily_report.headless_chromium import find_charts, load_pag
 from tests.pipelines.daily_report.report_setup import DAY, generated_day, run_report
 
 EMPTY_DAY = datetime.date(2026, 11, 19)
-BAR_RGB = (0x3b, 0x7d, 0xd8)
+BAR_RGB = (0x3B, 0x7D, 0xD8)
 """The fill of the chart bars (`.bar` in report_html's style sheet)."""
 
 
@@ -27,8 +28,10 @@ BAR_RGB = (0x3b, 0x7d, 0xd8)
 def chromium() -> pathlib.Path:
     binary = headless_chromium.chromium_binary()
     if not (binary.is_file() and binary.stat().st_mode & 0o111):
-        pytest.fail(f'no Chromium at {binary}: run ./run_local.sh setup (it installs Debian\'s '
-                    'chromium), or set GOLDSTREAM_CHROMIUM to a Chromium binary')
+        pytest.fail(
+            f"no Chromium at {binary}: run ./run_local.sh setup (it installs Debian's "
+            'chromium), or set GOLDSTREAM_CHROMIUM to a Chromium binary'
+        )
     return binary
 
 
@@ -69,7 +72,8 @@ def _assert_screenshot_is_a_page(screenshot: pathlib.Path) -> headless_chromium.
 
 
 def test_a_generated_day_loads_without_console_messages_and_draws_every_chart(
-        chromium, pages, tmp_path, record_property):
+    chromium, pages, tmp_path, record_property
+):
     run = load_page(chromium, pages[DAY], tmp_path)
     _show(record_property, run.screenshot)
     _assert_loaded_cleanly(run, DAY)
@@ -82,15 +86,20 @@ def test_a_generated_day_loads_without_console_messages_and_draws_every_chart(
         assert chart.width > 0 and chart.height > 0, (chart_id, chart)
         assert chart.marks >= 1, (chart_id, chart)
         assert 'no data' not in chart.text, chart_id
-    assert max(chart.marks for chart_id, chart in charts.items()
-               if chart_id.startswith('revenue-per-hour-')) >= 4  # the plan spans 4 hours
+    assert (
+        max(
+            chart.marks
+            for chart_id, chart in charts.items()
+            if chart_id.startswith('revenue-per-hour-')
+        )
+        >= 4
+    )  # the plan spans 4 hours
 
     shot = _assert_screenshot_is_a_page(run.screenshot)
     assert shot.colours[BAR_RGB] > 5000, 'the bars are not painted'
 
 
-def test_an_empty_day_loads_says_so_and_draws_no_bars(chromium, pages, tmp_path,
-                                                      record_property):
+def test_an_empty_day_loads_says_so_and_draws_no_bars(chromium, pages, tmp_path, record_property):
     run = load_page(chromium, pages[EMPTY_DAY], tmp_path)
     _show(record_property, run.screenshot)
     _assert_loaded_cleanly(run, EMPTY_DAY)
@@ -109,12 +118,16 @@ def test_an_empty_day_loads_says_so_and_draws_no_bars(chromium, pages, tmp_path,
 
 def test_the_console_check_catches_a_script_error(chromium, tmp_path):
     page = tmp_path / 'broken.html'
-    page.write_text('<!DOCTYPE html><html><head><title>broken</title></head><body><p>text</p>'
-                    '<script>console.error("logged error")</script>'
-                    '<script>throw Error("deliberate")</script></body></html>\n')
+    page.write_text(
+        '<!DOCTYPE html><html><head><title>broken</title></head><body><p>text</p>'
+        '<script>console.error("logged error")</script>'
+        '<script>throw Error("deliberate")</script></body></html>\n'
+    )
     run = load_page(chromium, page, tmp_path)
-    assert run.console == [f'"logged error", source: {page.resolve().as_uri()} (1)',
-                           f'"Uncaught Error: deliberate", source: {page.resolve().as_uri()} (1)']
+    assert run.console == [
+        f'"logged error", source: {page.resolve().as_uri()} (1)',
+        f'"Uncaught Error: deliberate", source: {page.resolve().as_uri()} (1)',
+    ]
 
 
 def test_the_screenshot_check_catches_a_blank_page(chromium, tmp_path):
@@ -136,14 +149,17 @@ def test_the_screenshot_check_refuses_a_file_that_is_not_a_png(tmp_path):
 
 
 def test_the_chart_check_catches_missing_empty_and_undrawn_charts():
-    dom = ('<html><body><svg id="revenue-per-hour" width="760" height="240">'
-           '<line x1="0" y1="0" x2="10" y2="0"></line><rect width="0.0" height="16"></rect>'
-           '<text>00</text></svg>'
-           '<svg id="top-products" width="0" height="40"><rect width="5" height="5"></rect></svg>'
-           '<div id="revenue-per-category"><svg width="10" height="10"><circle r="3"></circle>'
-           '</svg></div></body></html>')
-    charts = find_charts(dom, ['revenue-per-hour', 'top-products', 'revenue-per-category',
-                               'alerts-per-rule'])
+    dom = (
+        '<html><body><svg id="revenue-per-hour" width="760" height="240">'
+        '<line x1="0" y1="0" x2="10" y2="0"></line><rect width="0.0" height="16"></rect>'
+        '<text>00</text></svg>'
+        '<svg id="top-products" width="0" height="40"><rect width="5" height="5"></rect></svg>'
+        '<div id="revenue-per-category"><svg width="10" height="10"><circle r="3"></circle>'
+        '</svg></div></body></html>'
+    )
+    charts = find_charts(
+        dom, ['revenue-per-hour', 'top-products', 'revenue-per-category', 'alerts-per-rule']
+    )
     assert 'alerts-per-rule' not in charts
     assert charts['revenue-per-hour'].marks == 0  # an axis line and a zero-width bar
     assert charts['revenue-per-hour'].text == '00'

@@ -3,6 +3,7 @@
 `IngestKafkaDay` gets records as `ReadFromKafka` emits them (at their Kafka timestamps); the
 read itself runs against the real broker in `tests/integration/test_daily_report_kafka.py`.
 """
+
 import base64
 import datetime
 
@@ -42,18 +43,26 @@ def _order(order_id: str, event_ms: int) -> bytes:
 # (name, value, Kafka timestamp): what a read of the day with a 10-minute margin can see.
 SAMPLE_RECORDS = [
     ('in-day', _order('in-day', START_MS + 8 * 3_600_000), START_MS + 8 * 3_600_000),
-    ('late-at-midnight', _order('late-at-midnight', END_MS - 2 * MINUTE_MS),
-     END_MS + 4 * MINUTE_MS),
-    ('stamped-before-the-day', _order('stamped-before-the-day', START_MS + MINUTE_MS // 2),
-     START_MS - MINUTE_MS // 4),
-    ('of-the-day-before', _order('of-the-day-before', START_MS - MINUTE_MS),
-     START_MS - MINUTE_MS),
+    (
+        'late-at-midnight',
+        _order('late-at-midnight', END_MS - 2 * MINUTE_MS),
+        END_MS + 4 * MINUTE_MS,
+    ),
+    (
+        'stamped-before-the-day',
+        _order('stamped-before-the-day', START_MS + MINUTE_MS // 2),
+        START_MS - MINUTE_MS // 4,
+    ),
+    ('of-the-day-before', _order('of-the-day-before', START_MS - MINUTE_MS), START_MS - MINUTE_MS),
     ('of-the-day-after', _order('of-the-day-after', END_MS + MINUTE_MS), END_MS + MINUTE_MS),
     ('bad-json-in-day', b'not json', START_MS + 9 * 3_600_000),
     ('bad-json-before', b'not json', START_MS - 2 * MINUTE_MS),
     ('bad-json-after', b'not json', END_MS + 2 * MINUTE_MS),
-    ('zero-quantity-in-day', encode_order_json(raw_order(order_id='q0', quantity=0)),
-     START_MS + 10 * 3_600_000),
+    (
+        'zero-quantity-in-day',
+        encode_order_json(raw_order(order_id='q0', quantity=0)),
+        START_MS + 10 * 3_600_000,
+    ),
     # More than a day after the day's end: TIMESTAMP_IN_FUTURE, whenever the report runs.
     ('future-in-day', _order('future', END_MS + 25 * 3_600_000), START_MS + 11 * 3_600_000),
 ]
@@ -61,11 +70,11 @@ SAMPLE_RECORDS = [
 
 def _records(pipeline, sample=SAMPLE_RECORDS):
     """The sample as ReadFromKafka emits it: KafkaRecords at their Kafka timestamps."""
-    records = [KafkaRecord(name.encode(), value, 'orders', 0, offset, at_ms, [])
-               for offset, (name, value, at_ms) in enumerate(sample)]
-    return (pipeline
-            | 'Records' >> beam.Create(records)
-            | 'AtKafkaTime' >> beam.Map(_at_kafka_time))
+    records = [
+        KafkaRecord(name.encode(), value, 'orders', 0, offset, at_ms, [])
+        for offset, (name, value, at_ms) in enumerate(sample)
+    ]
+    return pipeline | 'Records' >> beam.Create(records) | 'AtKafkaTime' >> beam.Map(_at_kafka_time)
 
 
 def _at_kafka_time(record: KafkaRecord) -> TimestampedValue:
@@ -83,13 +92,28 @@ def _key_and_reason(dead_letter):
 def test_the_day_keeps_orders_by_event_time_and_dead_letters_by_kafka_time():
     pipeline = TestPipeline()
     day = _records(pipeline) | 'IngestKafkaDay' >> IngestKafkaDay(DAY)
-    assert_that(day[VALID] | 'Orders' >> beam.Map(_order_id_and_time), equal_to([
-        ('in-day', START_MS + 8 * 3_600_000),
-        ('late-at-midnight', END_MS - 2 * MINUTE_MS),
-        ('stamped-before-the-day', START_MS + MINUTE_MS // 2)]), label='OrdersOfTheDay')
-    assert_that(day[DEAD_LETTER] | 'DeadLetters' >> beam.Map(_key_and_reason), equal_to([
-        ('bad-json-in-day', 'BAD_JSON'), ('zero-quantity-in-day', 'QUANTITY_OUT_OF_RANGE'),
-        ('future-in-day', 'TIMESTAMP_IN_FUTURE')]), label='DeadLettersOfTheDay')
+    assert_that(
+        day[VALID] | 'Orders' >> beam.Map(_order_id_and_time),
+        equal_to(
+            [
+                ('in-day', START_MS + 8 * 3_600_000),
+                ('late-at-midnight', END_MS - 2 * MINUTE_MS),
+                ('stamped-before-the-day', START_MS + MINUTE_MS // 2),
+            ]
+        ),
+        label='OrdersOfTheDay',
+    )
+    assert_that(
+        day[DEAD_LETTER] | 'DeadLetters' >> beam.Map(_key_and_reason),
+        equal_to(
+            [
+                ('bad-json-in-day', 'BAD_JSON'),
+                ('zero-quantity-in-day', 'QUANTITY_OUT_OF_RANGE'),
+                ('future-in-day', 'TIMESTAMP_IN_FUTURE'),
+            ]
+        ),
+        label='DeadLettersOfTheDay',
+    )
     result = pipeline.run()
     result.wait_until_finish()
     assert counter(result, 'DailyReport', 'orders_of_other_days') == 2
@@ -98,12 +122,16 @@ def test_the_day_keeps_orders_by_event_time_and_dead_letters_by_kafka_time():
 
 def test_orders_of_the_day_are_at_their_event_time():
     with TestPipeline() as pipeline:
-        orders = (_records(pipeline, SAMPLE_RECORDS[:3])
-                  | 'IngestKafkaDay' >> IngestKafkaDay(DAY))[VALID]
+        orders = (_records(pipeline, SAMPLE_RECORDS[:3]) | 'IngestKafkaDay' >> IngestKafkaDay(DAY))[
+            VALID
+        ]
         stamped = orders | 'Timestamps' >> beam.Map(
-            lambda order, at=beam.DoFn.TimestampParam: at.micros // 1000)
-        assert_that(stamped, equal_to([START_MS + 8 * 3_600_000, END_MS - 2 * MINUTE_MS,
-                                       START_MS + MINUTE_MS // 2]))
+            lambda order, at=beam.DoFn.TimestampParam: at.micros // 1000
+        )
+        assert_that(
+            stamped,
+            equal_to([START_MS + 8 * 3_600_000, END_MS - 2 * MINUTE_MS, START_MS + MINUTE_MS // 2]),
+        )
 
 
 def test_the_time_range_is_the_day_widened_by_the_margin():
@@ -138,14 +166,20 @@ def test_the_archive_is_the_default_source():
 
 
 def test_the_kafka_source_reads_the_streaming_options_topic_and_derives_its_margin():
-    assert _settings('--source=kafka', '--brokers=h:1', '--orders_topic=o').kafka == \
-        KafkaSourceSettings('h:1', 'o', 605.0)
-    assert _settings('--source=kafka', '--allowed_lateness_s=60',
-                     '--max_out_of_orderness_s=2').kafka.margin_s == 62.0
+    assert _settings(
+        '--source=kafka', '--brokers=h:1', '--orders_topic=o'
+    ).kafka == KafkaSourceSettings('h:1', 'o', 605.0)
+    assert (
+        _settings(
+            '--source=kafka', '--allowed_lateness_s=60', '--max_out_of_orderness_s=2'
+        ).kafka.margin_s
+        == 62.0
+    )
     assert _settings('--source=kafka', '--kafka_margin_s=0').kafka.margin_s == 0.0
 
 
 def test_a_negative_margin_fails_when_the_options_are_parsed():
     with pytest.raises(ValueError, match='--kafka_margin_s'):
-        daily_report.pipeline_options(['--date=2026-11-18', '--source=kafka',
-                                       '--kafka_margin_s=-1'])
+        daily_report.pipeline_options(
+            ['--date=2026-11-18', '--source=kafka', '--kafka_margin_s=-1']
+        )

@@ -1,4 +1,5 @@
 """The ground truth's metrics add up to the planned orders, and the file round-trips."""
+
 import collections
 import json
 import math
@@ -24,8 +25,9 @@ def test_metric_totals_equal_the_valid_orders(default_plan):
     metrics = default_plan.ground_truth.metrics
     assert sum(m.orders for m in metrics) == len(orders) == default_plan.ground_truth.orders.valid
     assert sum(m.units for m in metrics) == sum(o.quantity for o in orders)
-    assert math.isclose(sum(m.revenue for m in metrics), sum(o.amount for o in orders),
-                        abs_tol=0.01)
+    assert math.isclose(
+        sum(m.revenue for m in metrics), sum(o.amount for o in orders), abs_tol=0.01
+    )
 
 
 def test_each_row_counts_the_orders_of_its_product_and_window(default_plan):
@@ -54,20 +56,23 @@ def test_on_time_totals_leave_out_exactly_the_late_and_too_late_orders(default_p
     on_time = [o for o in orders if o.order_id not in late]
     assert sum(m.on_time_orders for m in truth.metrics) == len(on_time) == len(orders) - 6
     assert sum(m.on_time_units for m in truth.metrics) == sum(o.quantity for o in on_time)
-    assert math.isclose(sum(m.on_time_revenue for m in truth.metrics),
-                        sum(o.amount for o in on_time), abs_tol=0.01)
+    assert math.isclose(
+        sum(m.on_time_revenue for m in truth.metrics), sum(o.amount for o in on_time), abs_tol=0.01
+    )
     assert all(m.on_time_orders <= m.final_orders <= m.orders for m in truth.metrics)
 
 
 def test_final_totals_leave_out_exactly_the_too_late_orders(default_plan):
     truth = default_plan.ground_truth
     too_late = set(truth.orders.too_late_order_ids)
-    orders = [o for o in valid_orders(default_plan.records, PLAN_NOW_MS)
-              if o.order_id not in too_late]
+    orders = [
+        o for o in valid_orders(default_plan.records, PLAN_NOW_MS) if o.order_id not in too_late
+    ]
     assert sum(m.final_orders for m in truth.metrics) == len(orders)
     assert sum(m.final_units for m in truth.metrics) == sum(o.quantity for o in orders)
-    assert math.isclose(sum(m.final_revenue for m in truth.metrics),
-                        sum(o.amount for o in orders), abs_tol=0.01)
+    assert math.isclose(
+        sum(m.final_revenue for m in truth.metrics), sum(o.amount for o in orders), abs_tol=0.01
+    )
 
 
 def test_revenue_is_summed_in_cents_so_it_has_at_most_two_decimals():
@@ -81,13 +86,20 @@ def test_revenue_is_summed_in_cents_so_it_has_at_most_two_decimals():
 
 
 def test_the_ground_truth_file_round_trips(default_plan, tmp_path):
-    path = ground_truth.write_ground_truth(tmp_path / 'deep' / 'truth.json',
-                                           default_plan.ground_truth)
+    path = ground_truth.write_ground_truth(
+        tmp_path / 'deep' / 'truth.json', default_plan.ground_truth
+    )
     assert load_ground_truth(path) == default_plan.ground_truth
     data = json.loads(path.read_text())
     assert set(data) == {'format', 'config', 'alerts', 'dead_letters', 'metrics', 'orders'}
-    assert set(data['alerts'][0]) == {'rule', 'card_id', 'order_ids', 'alert_id',
-                                      'event_time_ms', 'out_of_order'}
+    assert set(data['alerts'][0]) == {
+        'rule',
+        'card_id',
+        'order_ids',
+        'alert_id',
+        'event_time_ms',
+        'out_of_order',
+    }
     assert data['dead_letters']['by_reason']['decode/EMPTY'] >= 1
     assert set(data['metrics'][0]) == set(ground_truth.ExpectedMetric._fields)
 
@@ -100,11 +112,28 @@ def test_a_file_of_another_format_is_refused(tmp_path):
 
 
 def test_on_time_panes_and_dead_letter_reasons_read_output_rows_as_the_truth_keys_them():
-    rows = [{'window_start': 0, 'product_id': 'p', 'orders': 2, 'units': 3, 'revenue': 1.005,
-             'pane': 'ON_TIME'},
-            {'window_start': 0, 'product_id': 'p', 'orders': 1, 'units': 1, 'revenue': 0.5,
-             'pane': 'EARLY'}]
+    rows = [
+        {
+            'window_start': 0,
+            'product_id': 'p',
+            'orders': 2,
+            'units': 3,
+            'revenue': 1.005,
+            'pane': 'ON_TIME',
+        },
+        {
+            'window_start': 0,
+            'product_id': 'p',
+            'orders': 1,
+            'units': 1,
+            'revenue': 0.5,
+            'pane': 'EARLY',
+        },
+    ]
     assert on_time_panes(rows) == {(0, 'p'): (2, 3, round(1.005, 2))}
-    dead = [{'stage': 'decode', 'reason': 'EMPTY'}, {'stage': 'decode', 'reason': 'EMPTY'},
-            {'stage': 'validate', 'reason': 'TAX_NEGATIVE'}]
+    dead = [
+        {'stage': 'decode', 'reason': 'EMPTY'},
+        {'stage': 'decode', 'reason': 'EMPTY'},
+        {'stage': 'validate', 'reason': 'TAX_NEGATIVE'},
+    ]
     assert dead_letter_reasons(dead) == {'decode/EMPTY': 2, 'validate/TAX_NEGATIVE': 1}

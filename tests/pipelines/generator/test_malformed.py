@@ -1,4 +1,5 @@
 """Malformed records fail where the ground truth says: the decoder's or the validator's reason."""
+
 import collections
 import random
 
@@ -13,8 +14,9 @@ from tests.pipelines.conftest import PLAN_NOW_MS
 from transforms import records
 from transforms.validation_rules import ValidationError, ValidationReason, validate_order
 
-EVERY_LABEL = ({f'{STAGE_DECODE}/{reason.value}' for reason in DecodeReason}
-               | {f'{STAGE_VALIDATE}/{reason.value}' for reason in ValidationReason})
+EVERY_LABEL = {f'{STAGE_DECODE}/{reason.value}' for reason in DecodeReason} | {
+    f'{STAGE_VALIDATE}/{reason.value}' for reason in ValidationReason
+}
 
 
 def dead_letter_label(raw: bytes, now_ms: int) -> str:
@@ -74,21 +76,23 @@ def test_future_timestamps_stay_more_than_a_day_ahead_for_a_day_after_planning(d
     assert FUTURE_MS == 2 * 86_400_000
 
 
-def test_malformed_records_are_keyed_by_a_background_card_and_spread_over_the_stream(
-        default_plan):
+def test_malformed_records_are_keyed_by_a_background_card_and_spread_over_the_stream(default_plan):
     background_cards = {r.key for r in default_plan.records if r.kind == 'order'}
     malformed = [r for r in default_plan.records if r.dead_letter is not None]
     assert {r.key for r in malformed} <= background_cards
     config = default_plan.config
     halves = collections.Counter(
-        (r.event_time_ms - config.start_ms) * 2 // config.span_ms for r in malformed)
+        (r.event_time_ms - config.start_ms) * 2 // config.span_ms for r in malformed
+    )
     assert set(halves) == {0, 1}
     assert all(r.order_id is None for r in malformed)
 
 
 def test_the_ground_truth_names_every_malformed_record_by_its_gen_id(default_plan):
     by_gen_id = default_plan.ground_truth.dead_letters.by_gen_id
-    assert by_gen_id == {r.gen_id: r.dead_letter for r in default_plan.records
-                         if r.dead_letter is not None}
-    assert collections.Counter(by_gen_id.values()) == \
-        default_plan.ground_truth.dead_letters.by_reason
+    assert by_gen_id == {
+        r.gen_id: r.dead_letter for r in default_plan.records if r.dead_letter is not None
+    }
+    assert (
+        collections.Counter(by_gen_id.values()) == default_plan.ground_truth.dead_letters.by_reason
+    )

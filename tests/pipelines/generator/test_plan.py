@@ -1,4 +1,5 @@
 """The traffic plan: deterministic, complete, and laid out in time as documented."""
+
 import collections
 import dataclasses
 
@@ -93,7 +94,8 @@ def test_a_single_format_writes_every_valid_order_in_it(fmt, first_bytes):
 
 
 def test_no_order_comes_more_than_the_out_of_order_bound_behind_the_stream_except_late_ones(
-        default_plan):
+    default_plan,
+):
     bound = default_plan.config.out_of_order_max_ms
     head = None
     behind = collections.defaultdict(int)
@@ -118,8 +120,9 @@ def test_late_orders_lag_the_stream_and_each_has_a_card_of_its_own(default_plan)
             lag_s = config.late_lag_s if record.kind == KIND_LATE else config.too_late_lag_s
             assert head - record.event_time_ms == pytest.approx(lag_s * 1000, abs=1000)
             assert cards[record.key] == 1
-            assert record.order_id in (truth.late_order_ids if record.kind == KIND_LATE
-                                       else truth.too_late_order_ids)
+            assert record.order_id in (
+                truth.late_order_ids if record.kind == KIND_LATE else truth.too_late_order_ids
+            )
         elif record.order_id:
             head = record.event_time_ms if head is None else max(head, record.event_time_ms)
     assert len(truth.late_order_ids) == len(truth.too_late_order_ids) == 3
@@ -160,8 +163,9 @@ def test_scenarios_end_before_the_last_stretch_of_the_stream(share):
 @pytest.mark.parametrize('events_per_second, velocity_count', [(50, 20), (500, 20), (50, 6)])
 def test_background_cards_stay_far_below_the_velocity_count(events_per_second, velocity_count):
     thresholds = FraudThresholds(velocity_count=velocity_count)
-    config = TrafficConfig(count=8_000, events_per_second=events_per_second,
-                           thresholds=thresholds, malformed_rate=0.0)
+    config = TrafficConfig(
+        count=8_000, events_per_second=events_per_second, thresholds=thresholds, malformed_rate=0.0
+    )
     plan = plan_traffic(config, now_ms=PLAN_NOW_MS)
     window_ms = thresholds.velocity_window_s * 1000
     times = collections.defaultdict(list)
@@ -176,19 +180,24 @@ def test_background_cards_stay_far_below_the_velocity_count(events_per_second, v
 def test_a_count_too_small_for_the_scenarios_is_refused_with_what_they_need():
     with pytest.raises(ValueError, match=r'count 50 is too small: .* need 88 records'):
         plan_traffic(TrafficConfig(count=50), now_ms=PLAN_NOW_MS)
-    plan = plan_traffic(TrafficConfig(count=50, fraud_scenarios=0, late_orders=0,
-                                      too_late_orders=0), now_ms=PLAN_NOW_MS)
+    plan = plan_traffic(
+        TrafficConfig(count=50, fraud_scenarios=0, late_orders=0, too_late_orders=0),
+        now_ms=PLAN_NOW_MS,
+    )
     assert len(plan.records) == 50 and plan.ground_truth.alerts == ()
 
 
-@pytest.mark.parametrize('change, message', [
-    ({'fmt': 'xml'}, 'fmt must be one of json, avro, mixed'),
-    ({'malformed_rate': 1.5}, 'malformed_rate must be a number from 0 to 1'),
-    ({'events_per_second': 0}, 'events_per_second must be a number'),
-    ({'count': -1}, 'count must be 0 or more'),
-    ({'thresholds': FraudThresholds(velocity_count=2)}, 'velocity_count of at least 3'),
-    ({'thresholds': FraudThresholds(large_amount=0.5)}, 'large_amount'),
-])
+@pytest.mark.parametrize(
+    'change, message',
+    [
+        ({'fmt': 'xml'}, 'fmt must be one of json, avro, mixed'),
+        ({'malformed_rate': 1.5}, 'malformed_rate must be a number from 0 to 1'),
+        ({'events_per_second': 0}, 'events_per_second must be a number'),
+        ({'count': -1}, 'count must be 0 or more'),
+        ({'thresholds': FraudThresholds(velocity_count=2)}, 'velocity_count of at least 3'),
+        ({'thresholds': FraudThresholds(large_amount=0.5)}, 'large_amount'),
+    ],
+)
 def test_an_invalid_config_is_refused_naming_the_setting(change, message):
     with pytest.raises(ValueError, match=message):
         plan_traffic(dataclasses.replace(SMALL, **change), now_ms=PLAN_NOW_MS)

@@ -1,4 +1,5 @@
 """Producing a plan, without a broker: pacing by an injected clock, headers, progress, errors."""
+
 import io
 from typing import Any, List
 
@@ -137,14 +138,23 @@ def test_produce_plan_sends_every_record_in_order_with_its_headers(small_plan):
     clock = FakeClock()
     producer = FakeProducer(clock, send_cost_s=0.0001)
     progress = []
-    report = produce_plan('broker:9092', 'orders.test', small_plan, progress=progress.append,
-                          clock=clock, sleep=clock.sleep, wall_clock=clock.wall,
-                          producer_factory=producer)
-    assert [(key, value) for _, key, value, _, _ in producer.sent] == \
-        [(r.key, r.value) for r in small_plan.records]
+    report = produce_plan(
+        'broker:9092',
+        'orders.test',
+        small_plan,
+        progress=progress.append,
+        clock=clock,
+        sleep=clock.sleep,
+        wall_clock=clock.wall,
+        producer_factory=producer,
+    )
+    assert [(key, value) for _, key, value, _, _ in producer.sent] == [
+        (r.key, r.value) for r in small_plan.records
+    ]
     assert {topic for topic, *_ in producer.sent} == {'orders.test'}
     for (_, _, _, headers, at), record, produced in zip(
-            producer.sent, small_plan.records, report.produced_at_ms):
+        producer.sent, small_plan.records, report.produced_at_ms
+    ):
         assert headers['gen_id'] == record.gen_id.encode()
         assert headers['produced_at_ms'] == str(produced).encode()
         assert produced == int((EPOCH_S + at) * 1000)
@@ -156,13 +166,19 @@ def test_produce_plan_sends_every_record_in_order_with_its_headers(small_plan):
 
 
 @pytest.mark.parametrize('event_timestamps', [False, True])
-def test_kafka_timestamps_are_the_send_time_or_the_planned_event_time(small_plan,
-                                                                      event_timestamps):
+def test_kafka_timestamps_are_the_send_time_or_the_planned_event_time(small_plan, event_timestamps):
     clock = FakeClock()
     producer = FakeProducer(clock)
-    produce_plan('broker:9092', 'orders', small_plan, event_timestamps=event_timestamps,
-                 clock=clock, sleep=clock.sleep, wall_clock=clock.wall,
-                 producer_factory=producer)
+    produce_plan(
+        'broker:9092',
+        'orders',
+        small_plan,
+        event_timestamps=event_timestamps,
+        clock=clock,
+        sleep=clock.sleep,
+        wall_clock=clock.wall,
+        producer_factory=producer,
+    )
     expected = [r.event_time_ms if event_timestamps else None for r in small_plan.records]
     assert producer.timestamps == expected
 
@@ -170,9 +186,16 @@ def test_kafka_timestamps_are_the_send_time_or_the_planned_event_time(small_plan
 def test_produce_plan_at_a_rate_takes_count_over_rate_on_the_clock(small_plan):
     clock = FakeClock()
     producer = FakeProducer(clock, send_cost_s=0.0004)
-    report = produce_plan('broker:9092', 'orders', small_plan.records[:400], rate=2_000.0,
-                          clock=clock, sleep=clock.sleep, wall_clock=clock.wall,
-                          producer_factory=producer)
+    report = produce_plan(
+        'broker:9092',
+        'orders',
+        small_plan.records[:400],
+        rate=2_000.0,
+        clock=clock,
+        sleep=clock.sleep,
+        wall_clock=clock.wall,
+        producer_factory=producer,
+    )
     sent_at = [at for *_, at in producer.sent]
     due = [100.0 + i / 2_000.0 for i in range(400)]
     # in ticks: never more than PACING_TICK_S early, and late only by a send's cost
@@ -185,9 +208,15 @@ def test_produce_plan_at_a_rate_takes_count_over_rate_on_the_clock(small_plan):
 def test_records_kafka_did_not_acknowledge_fail_the_produce(small_plan):
     clock = FakeClock()
     with pytest.raises(ProduceError, match=r'10 of 100 records were not acknowledged'):
-        produce_plan('broker:9092', 'orders', small_plan.records[:100], clock=clock,
-                     sleep=clock.sleep, wall_clock=clock.wall,
-                     producer_factory=FakeProducer(clock, fail_every=10))
+        produce_plan(
+            'broker:9092',
+            'orders',
+            small_plan.records[:100],
+            clock=clock,
+            sleep=clock.sleep,
+            wall_clock=clock.wall,
+            producer_factory=FakeProducer(clock, fail_every=10),
+        )
 
 
 def test_the_progress_bar_redraws_at_most_every_interval_and_ends_the_line():

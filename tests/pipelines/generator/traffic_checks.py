@@ -1,4 +1,5 @@
 """Helpers of the generator tests: planned records decoded and validated like the pipeline does."""
+
 import collections
 from typing import Dict, List, Sequence
 

@@ -1,5 +1,6 @@
 """The broker's ports, folders and config, as the environment sets them (no broker runs here;
 tests/integration/test_broker_scripts.py starts real ones)."""
+
 import re
 
 from pipelines.local import broker
@@ -9,8 +10,7 @@ from pipelines.local.secure_broker_files import SecureBrokerFiles
 def test_ports_follow_the_plain_port_unless_set(tmp_path):
     env = {'GOLDSTREAM_KAFKA_PORT': '19092', 'GOLDSTREAM_STATE_DIR': str(tmp_path)}
     plain = broker.Broker.from_environment(environ=env)
-    assert (plain.port, plain.controller_port, plain.bootstrap) == (19092, 19093,
-                                                                    '127.0.0.1:19092')
+    assert (plain.port, plain.controller_port, plain.bootstrap) == (19092, 19093, '127.0.0.1:19092')
     assert plain.state == tmp_path / 'kafka' and plain.start_deadline_s == 120
     assert plain.process.pid_file == tmp_path / 'kafka' / 'kafka.pid'
     assert plain.security() is None
@@ -19,21 +19,29 @@ def test_ports_follow_the_plain_port_unless_set(tmp_path):
     assert (secure.port, secure.controller_port) == (19094, 19095)
     assert secure.state == tmp_path / 'kafka-secure'
 
-    env.update(GOLDSTREAM_KAFKA_SECURE_PORT='29094',
-               GOLDSTREAM_KAFKA_SECURE_CONTROLLER_PORT='29000',
-               GOLDSTREAM_KAFKA_CONTROLLER_PORT='29001', GOLDSTREAM_KAFKA_START_DEADLINE_S='7')
+    env.update(
+        GOLDSTREAM_KAFKA_SECURE_PORT='29094',
+        GOLDSTREAM_KAFKA_SECURE_CONTROLLER_PORT='29000',
+        GOLDSTREAM_KAFKA_CONTROLLER_PORT='29001',
+        GOLDSTREAM_KAFKA_START_DEADLINE_S='7',
+    )
     assert broker.Broker.from_environment(environ=env).controller_port == 29001
     secure = broker.Broker.from_environment(secure=True, environ=env)
     assert (secure.port, secure.controller_port, secure.start_deadline_s) == (29094, 29000, 7)
 
 
 def test_the_secured_config_has_its_ports_folders_and_passwords(tmp_path):
-    secured = broker.Broker.from_environment(secure=True, environ={
-        'GOLDSTREAM_KAFKA_PORT': '19092', 'GOLDSTREAM_STATE_DIR': str(tmp_path)})
+    secured = broker.Broker.from_environment(
+        secure=True,
+        environ={'GOLDSTREAM_KAFKA_PORT': '19092', 'GOLDSTREAM_STATE_DIR': str(tmp_path)},
+    )
     files = SecureBrokerFiles(secured.state)
     files.secrets_dir.mkdir(parents=True)
-    for name, secret in (('store', 's3cret-store'), ('admin', 's3cret-admin'),
-                         ('goldstream', 'client')):
+    for name, secret in (
+        ('store', 's3cret-store'),
+        ('admin', 's3cret-admin'),
+        ('goldstream', 'client'),
+    ):
         files.password_file(name).write_text(secret + '\n')
     files.tls_dir.mkdir()
     for name in ('ca.pem', 'client.pem', 'client.key'):

@@ -1,5 +1,6 @@
 """The run-and-verify harness: topic names, read-back on fakes and files, and `compare` on
 hand-made outputs that agree with a plan's ground truth, or differ in one known way."""
+
 import dataclasses
 import json
 import pathlib
@@ -16,8 +17,9 @@ from pipelines.streaming import pipeline as streaming
 from pipelines.streaming.options import StreamingOptions
 from tests.pipelines.conftest import PLAN_NOW_MS
 
-ORDER_SCHEMA = fastavro.parse_schema({
-    'type': 'record', 'name': 'Row', 'fields': [{'name': 'order_id', 'type': 'string'}]})
+ORDER_SCHEMA = fastavro.parse_schema(
+    {'type': 'record', 'name': 'Row', 'fields': [{'name': 'order_id', 'type': 'string'}]}
+)
 
 
 @pytest.fixture(scope='module')
@@ -29,14 +31,31 @@ def truth():
 
 def agreeing_outputs(truth) -> harness.Outputs:
     """Outputs exactly as the ground truth says a bounded run writes them."""
-    alerts = [{'alert_id': a.alert_id, 'rule': a.rule, 'card_id': a.card_id,
-               'order_ids': list(a.order_ids)} for a in truth.alerts]
-    metrics = [{'window_start': m.window_start_ms, 'product_id': m.product_id,
-                'orders': m.orders, 'units': m.units, 'revenue': m.revenue, 'pane': 'ON_TIME'}
-               for m in truth.metrics]
-    dead_letters = [dict(zip(('stage', 'reason'), reason.split('/', 1)))
-                    for reason, count in truth.dead_letters.by_reason.items()
-                    for _ in range(count)]
+    alerts = [
+        {
+            'alert_id': a.alert_id,
+            'rule': a.rule,
+            'card_id': a.card_id,
+            'order_ids': list(a.order_ids),
+        }
+        for a in truth.alerts
+    ]
+    metrics = [
+        {
+            'window_start': m.window_start_ms,
+            'product_id': m.product_id,
+            'orders': m.orders,
+            'units': m.units,
+            'revenue': m.revenue,
+            'pane': 'ON_TIME',
+        }
+        for m in truth.metrics
+    ]
+    dead_letters = [
+        dict(zip(('stage', 'reason'), reason.split('/', 1)))
+        for reason, count in truth.dead_letters.by_reason.items()
+        for _ in range(count)
+    ]
     orders = [{'order_id': f'order-{n}'} for n in range(truth.orders.valid)]
     archived_dead = [{'raw': b''} for _ in range(truth.orders.total - truth.orders.valid)]
     return harness.Outputs(alerts, metrics, dead_letters, orders, archived_dead)
@@ -56,14 +75,17 @@ def test_a_missing_alert_is_named(truth):
     assert not verdict.ok and not verdict.alerts_agree
     assert verdict.missing_alerts == (lost['alert_id'],)
     assert verdict.unexpected_alerts == ()
-    assert verdict.problems() == [f'alert ids {len(truth.alerts) - 1} of {len(truth.alerts)}, '
-                                  f'0 unexpected; missing {lost["alert_id"]}']
+    assert verdict.problems() == [
+        f'alert ids {len(truth.alerts) - 1} of {len(truth.alerts)}, '
+        f'0 unexpected; missing {lost["alert_id"]}'
+    ]
 
 
 def test_an_unexpected_alert_is_named(truth):
     outputs = agreeing_outputs(truth)
-    outputs.alerts.append({'alert_id': 'stray', 'rule': 'VELOCITY', 'card_id': 'c-0',
-                           'order_ids': ['o-1']})
+    outputs.alerts.append(
+        {'alert_id': 'stray', 'rule': 'VELOCITY', 'card_id': 'c-0', 'order_ids': ['o-1']}
+    )
     verdict = harness.compare(truth, outputs)
     assert verdict.unexpected_alerts == ('stray',) and verdict.missing_alerts == ()
     assert not verdict.ok
@@ -91,7 +113,8 @@ def test_a_lost_record_breaks_the_balance(truth):
     assert not verdict.balanced and not verdict.ok
     assert verdict.problems() == [
         f'archive: {truth.orders.total - 1} records of {truth.orders.total}, '
-        f'{truth.orders.valid - 1} distinct orders of {truth.orders.valid}']
+        f'{truth.orders.valid - 1} distinct orders of {truth.orders.valid}'
+    ]
 
 
 def test_a_duplicated_order_in_place_of_another_keeps_the_balance_but_differs(truth):
@@ -126,16 +149,20 @@ def test_metric_rows_that_differ_or_are_unexpected_are_counted(truth):
     outputs.metrics.append(dict(outputs.metrics[2], pane='LATE', orders=999))  # not ON_TIME
     verdict = harness.compare(truth, outputs)
     assert (verdict.metric_rows_differing, verdict.metric_rows_unexpected) == (1, 1)
-    assert verdict.problems() == [f'metrics: 1 of {len(truth.metrics)} window/product rows '
-                                  f'differ, 1 unexpected']
+    assert verdict.problems() == [
+        f'metrics: 1 of {len(truth.metrics)} window/product rows differ, 1 unexpected'
+    ]
 
 
 def test_topic_names_and_pipeline_options():
     topics = harness.Topics.with_prefix('t.x', orders='shared.orders')
     assert topics.names() == ('shared.orders', 't.x.alerts', 't.x.metrics', 't.x.dlq')
     assert topics.pipeline_args() == [
-        '--orders_topic=shared.orders', '--alerts_topic=t.x.alerts',
-        '--metrics_topic=t.x.metrics', '--dead_letter_topic=t.x.dlq']
+        '--orders_topic=shared.orders',
+        '--alerts_topic=t.x.alerts',
+        '--metrics_topic=t.x.metrics',
+        '--dead_letter_topic=t.x.dlq',
+    ]
     first, second = harness.Topics.fresh('bench'), harness.Topics.fresh('bench')
     assert first.orders.startswith('bench.') and first.orders.endswith('.orders')
     assert set(first.names()).isdisjoint(second.names())
@@ -143,8 +170,9 @@ def test_topic_names_and_pipeline_options():
 
 def test_a_run_names_its_topics_folders_and_group_and_extra_options_come_last(tmp_path):
     plan = plan_traffic(TrafficConfig(count=300, seed=1), now_ms=PLAN_NOW_MS)
-    run = harness.StreamingRun('host:1', harness.Topics.with_prefix('p.q'), tmp_path / 'ref',
-                               tmp_path / 'archive', plan)
+    run = harness.StreamingRun(
+        'host:1', harness.Topics.with_prefix('p.q'), tmp_path / 'ref', tmp_path / 'archive', plan
+    )
     assert run.prefix == 'p.q' and run.truth is plan.ground_truth
     args = run.args('--bounded')
     assert args[0] == '--brokers=host:1' and args[-1] == '--bounded'
@@ -171,10 +199,14 @@ def test_read_archive_reads_every_closed_file_of_a_dataset(tmp_path):
 
 
 def test_read_outputs_reads_each_topic_from_its_start_offsets_and_the_archive(
-        tmp_path, monkeypatch):
+    tmp_path, monkeypatch
+):
     topics = harness.Topics.with_prefix('r')
-    values = {topics.alerts: [{'alert_id': 'a'}], topics.metrics: [{'pane': 'ON_TIME'}],
-              topics.dlq: [{'reason': 'EMPTY'}, {'reason': 'EMPTY'}]}
+    values = {
+        topics.alerts: [{'alert_id': 'a'}],
+        topics.metrics: [{'pane': 'ON_TIME'}],
+        topics.dlq: [{'reason': 'EMPTY'}, {'reason': 'EMPTY'}],
+    }
     reads = []
 
     def fake_end_offsets(bootstrap, topic, security=None):
@@ -182,7 +214,7 @@ def test_read_outputs_reads_each_topic_from_its_start_offsets_and_the_archive(
 
     def fake_read_range(bootstrap, topic, start, end, security=None):
         reads.append((topic, dict(start), dict(end)))
-        return [(None, json.dumps(v).encode()) for v in values[topic][start.get(0, 0):end[0]]]
+        return [(None, json.dumps(v).encode()) for v in values[topic][start.get(0, 0) : end[0]]]
 
     monkeypatch.setattr(harness, 'end_offsets', fake_end_offsets)
     monkeypatch.setattr(harness, 'read_range', fake_read_range)
@@ -205,8 +237,11 @@ def test_run_bounded_runs_a_pipeline_to_its_end(tmp_path):
 
         @staticmethod
         def build(pipeline, options):
-            _ = (pipeline | beam.Create(['a', 'b']) | beam.io.WriteToText(
-                str(out), shard_name_template=''))
+            _ = (
+                pipeline
+                | beam.Create(['a', 'b'])
+                | beam.io.WriteToText(str(out), shard_name_template='')
+            )
 
     seconds = harness.run_bounded(['--runner=BundleBasedDirectRunner'], module=Tiny)
     assert seconds > 0
@@ -234,8 +269,9 @@ def test_read_archive_starts_again_when_a_file_vanishes_while_listed(tmp_path, m
 
 
 def test_read_archive_gives_up_on_an_archive_that_keeps_changing(tmp_path, monkeypatch):
-    monkeypatch.setattr(pathlib.Path, 'rglob',
-                        lambda self, pattern: [tmp_path / 'orders-gone.avro'])
+    monkeypatch.setattr(
+        pathlib.Path, 'rglob', lambda self, pattern: [tmp_path / 'orders-gone.avro']
+    )
     with pytest.raises(RuntimeError, match='kept changing'):
         harness.read_archive(tmp_path, 'orders')
 

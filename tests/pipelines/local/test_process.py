@@ -1,5 +1,6 @@
 """LocalProcess on tiny real children: a web server on a free port, a process that dies at
 once, one that ignores SIGTERM and has a child of its own."""
+
 import os
 import pathlib
 import socket
@@ -16,8 +17,12 @@ DEADLINE_S = 30.0
 
 
 def _process(tmp_path: pathlib.Path, marker: str) -> LocalProcess:
-    return LocalProcess('test server', tmp_path / 'state' / 'server.pid',
-                        tmp_path / 'state' / 'server.out', ('-c', marker))
+    return LocalProcess(
+        'test server',
+        tmp_path / 'state' / 'server.pid',
+        tmp_path / 'state' / 'server.out',
+        ('-c', marker),
+    )
 
 
 def _python(code: str) -> list:
@@ -39,8 +44,10 @@ def stop_after():
 
 def test_start_ready_status_and_stop_of_a_web_server(tmp_path, stop_after):
     port = free_port()
-    code = ('import http.server, sys; http.server.test(HandlerClass=http.server.'
-            f'SimpleHTTPRequestHandler, port={port}, bind="127.0.0.1")')
+    code = (
+        'import http.server, sys; http.server.test(HandlerClass=http.server.'
+        f'SimpleHTTPRequestHandler, port={port}, bind="127.0.0.1")'
+    )
     server = _process(tmp_path, code)
     stop_after(server)
     assert server.pid() is None
@@ -80,18 +87,21 @@ def test_a_process_that_dies_during_start_up_is_reported_with_its_log(tmp_path):
     assert 'cannot bind: port taken' in failure.value.log_tail
     assert str(dying.log_file) in failure.value.log_tail
     assert not dying.pid_file.exists()
-    assert failure.value.report().endswith('error: the test server exited during start-up; '
-                                           'its log is above.\n')
+    assert failure.value.report().endswith(
+        'error: the test server exited during start-up; its log is above.\n'
+    )
 
 
 def test_a_process_not_ready_by_the_deadline_is_reported_and_left_to_the_caller(
-        tmp_path, stop_after):
+    tmp_path, stop_after
+):
     code = 'import time; print("starting", flush=True); time.sleep(600)'
     slow = _process(tmp_path, code)
     stop_after(slow)
     pid = slow.start(_python(code))
-    slow.wait_until_ready(pid, lambda: 'starting' in slow.log_file.read_text(), DEADLINE_S,
-                          'print starting')
+    slow.wait_until_ready(
+        pid, lambda: 'starting' in slow.log_file.read_text(), DEADLINE_S, 'print starting'
+    )
     started = time.monotonic()
     with pytest.raises(ProcessFailed, match=r'did not listen within 0.5 s') as failure:
         slow.wait_until_ready(pid, lambda: False, 0.5, 'listen')
@@ -101,13 +111,16 @@ def test_a_process_not_ready_by_the_deadline_is_reported_and_left_to_the_caller(
 
 
 def test_stop_kills_a_group_that_ignores_sigterm_after_the_deadline(tmp_path):
-    code = ('import signal, subprocess, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN);'
-            'child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"]);'
-            'print(child.pid, flush=True); time.sleep(600)')
+    code = (
+        'import signal, subprocess, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN);'
+        'child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"]);'
+        'print(child.pid, flush=True); time.sleep(600)'
+    )
     stubborn = _process(tmp_path, code)
     pid = stubborn.start(_python(code))
-    stubborn.wait_until_ready(pid, lambda: stubborn.log_file.read_text().strip() != '',
-                              DEADLINE_S, 'print its child')
+    stubborn.wait_until_ready(
+        pid, lambda: stubborn.log_file.read_text().strip() != '', DEADLINE_S, 'print its child'
+    )
     child = int(stubborn.log_file.read_text())
     assert os.getpgid(child) == pid
 
@@ -119,14 +132,17 @@ def test_stop_kills_a_group_that_ignores_sigterm_after_the_deadline(tmp_path):
 
 
 def test_stop_sends_sigterm_first(tmp_path):
-    code = ('import signal, sys, time;'
-            'signal.signal(signal.SIGTERM, lambda *_: (print("got TERM", flush=True), '
-            'sys.exit(0)));'
-            'print("ready", flush=True); time.sleep(600)')
+    code = (
+        'import signal, sys, time;'
+        'signal.signal(signal.SIGTERM, lambda *_: (print("got TERM", flush=True), '
+        'sys.exit(0)));'
+        'print("ready", flush=True); time.sleep(600)'
+    )
     polite = _process(tmp_path, code)
     pid = polite.start(_python(code))
-    polite.wait_until_ready(pid, lambda: 'ready' in polite.log_file.read_text(), DEADLINE_S,
-                            'print ready')
+    polite.wait_until_ready(
+        pid, lambda: 'ready' in polite.log_file.read_text(), DEADLINE_S, 'print ready'
+    )
     assert polite.stop(deadline_s=DEADLINE_S) is True
     assert 'got TERM' in polite.log_file.read_text()
     assert _gone(pid)

@@ -1,4 +1,5 @@
 """Finding a job's processes (session, group, descendants) and killing them all."""
+
 import os
 import subprocess
 
@@ -7,12 +8,12 @@ from pipelines.local.process_tree import ProcessInfo, job_processes, kill_job, p
 LEADER = 100
 SAMPLE_TABLE = {
     1: ProcessInfo(0, 1, 1, 'S'),
-    LEADER: ProcessInfo(1, LEADER, LEADER, 'S'),        # the job, leading its session
-    101: ProcessInfo(LEADER, LEADER, LEADER, 'S'),      # its runner (Prism, a JVM)
-    102: ProcessInfo(101, 102, 102, 'S'),               # a runner's child in a session of its own
-    103: ProcessInfo(1, LEADER, LEADER, 'S'),           # orphaned, still in the session
-    104: ProcessInfo(LEADER, LEADER, LEADER, 'Z'),      # a zombie: already dead
-    200: ProcessInfo(1, 200, 200, 'S'),                 # someone else's
+    LEADER: ProcessInfo(1, LEADER, LEADER, 'S'),  # the job, leading its session
+    101: ProcessInfo(LEADER, LEADER, LEADER, 'S'),  # its runner (Prism, a JVM)
+    102: ProcessInfo(101, 102, 102, 'S'),  # a runner's child in a session of its own
+    103: ProcessInfo(1, LEADER, LEADER, 'S'),  # orphaned, still in the session
+    104: ProcessInfo(LEADER, LEADER, LEADER, 'Z'),  # a zombie: already dead
+    200: ProcessInfo(1, 200, 200, 'S'),  # someone else's
     201: ProcessInfo(200, 200, 200, 'S'),
 }
 
@@ -28,8 +29,7 @@ def test_a_job_that_is_gone_has_no_processes():
 def test_kill_job_leaves_nothing_of_a_real_job_alive():
     # A leader with a child in its session and a grandchild that left it (setsid).
     script = 'sleep 300 & setsid sleep 300 & echo ready; wait'
-    job = subprocess.Popen(['bash', '-c', script], stdout=subprocess.PIPE,
-                           start_new_session=True)
+    job = subprocess.Popen(['bash', '-c', script], stdout=subprocess.PIPE, start_new_session=True)
     try:
         assert job.stdout.readline() == b'ready\n'
         before = job_processes(job.pid)
@@ -44,4 +44,3 @@ def test_kill_job_leaves_nothing_of_a_real_job_alive():
             os.killpg(job.pid, 9)
             job.wait(10)
         job.stdout.close()
-

@@ -1,5 +1,6 @@
 """The streaming pipeline's own helpers: the source's event time of a raw record, the sinks' size
 settings, and an accepted order as the archive stores it."""
+
 import json
 import pickle
 import time
@@ -34,9 +35,16 @@ def test_a_readable_order_is_read_at_its_event_time():
     assert order_event_time_ms(record(value)) == 1_700_000_000_000
 
 
-@pytest.mark.parametrize('timestamp', [-1, '1969-12-31T23:59:59Z', -9_223_372_036_854_775,
-                                       9_223_372_036_854_775,
-                                       int(time.time() * 1000) + 3 * 86_400_000])
+@pytest.mark.parametrize(
+    'timestamp',
+    [
+        -1,
+        '1969-12-31T23:59:59Z',
+        -9_223_372_036_854_775,
+        9_223_372_036_854_775,
+        int(time.time() * 1000) + 3 * 86_400_000,
+    ],
+)
 def test_no_record_gets_an_event_time_before_1970_or_beyond_tomorrow(timestamp):
     value = json.dumps(raw_order(timestamp=timestamp)).encode()
     assert order_event_time_ms(record(value)) is None
@@ -55,12 +63,15 @@ def test_an_avro_order_of_another_catalogue_is_read_at_its_event_time(tmp_path):
     assert pickle.loads(pickle.dumps(event_time))(record(value)) == 1_700_000_000_000
 
 
-@pytest.mark.parametrize('timestamp, archived', [
-    ('1700000000000', 1_700_000_000_000),
-    ('-1', -1),
-    ('0', 0),
-    ('2026-11-18T11:00:00Z', '2026-11-18T11:00:00Z'),
-])
+@pytest.mark.parametrize(
+    'timestamp, archived',
+    [
+        ('1700000000000', 1_700_000_000_000),
+        ('-1', -1),
+        ('0', 0),
+        ('2026-11-18T11:00:00Z', '2026-11-18T11:00:00Z'),
+    ],
+)
 def test_epoch_millis_are_archived_as_numbers_whatever_their_sign(timestamp, archived):
     order = Order('o', 'c', 'p', 1, 1.0, 'EUR', 'card', 0.0, 0.0, timestamp, 0.0, 2, 0)
     assert order_archive_record(order)['timestamp'] == archived
@@ -68,7 +79,8 @@ def test_epoch_millis_are_archived_as_numbers_whatever_their_sign(timestamp, arc
 
 def test_the_default_record_limit_keeps_the_producers_default_request_size():
     assert sink_size_settings(DEFAULT_MAX_RECORD_BYTES) == {
-        'max_record_bytes': DEFAULT_MAX_RECORD_BYTES}
+        'max_record_bytes': DEFAULT_MAX_RECORD_BYTES
+    }
 
 
 def test_a_bigger_record_limit_raises_the_producers_request_size_with_it():

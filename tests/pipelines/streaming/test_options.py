@@ -1,5 +1,6 @@
 """The streaming pipeline's schema options: the local catalogue by default, or a Confluent-
 compatible Schema Registry whose subject follows the orders topic."""
+
 import socket
 
 import pytest
@@ -19,11 +20,14 @@ def test_without_a_registry_url_the_local_catalogue_is_used():
     assert streaming_options().schema_lookup() is None
 
 
-@pytest.mark.parametrize('argv, subject', [
-    ([], 'orders-value'),
-    (['--orders_topic=shop.orders'], 'shop.orders-value'),
-    (['--orders_topic=shop.orders', '--schema_registry_subject=shop.Order'], 'shop.Order'),
-])
+@pytest.mark.parametrize(
+    'argv, subject',
+    [
+        ([], 'orders-value'),
+        (['--orders_topic=shop.orders'], 'shop.orders-value'),
+        (['--orders_topic=shop.orders', '--schema_registry_subject=shop.Order'], 'shop.Order'),
+    ],
+)
 def test_the_registry_is_asked_for_the_subject_of_the_orders_topic(argv, subject):
     answer = (200, {'subject': subject, 'version': 3, 'id': 41, 'schema': '"string"'})
     with RegistryStandIn({('GET', f'/subjects/{subject}/versions/3'): answer}) as registry:
@@ -54,8 +58,9 @@ def test_a_registry_that_does_not_answer_stops_the_launch_in_one_error_line(caps
 
 def test_the_launch_check_asks_nothing_without_a_registry_or_on_dataflow():
     check_registry_at_launch(PipelineOptions([]))
-    check_registry_at_launch(PipelineOptions(['--runner=DataflowRunner',
-                                              '--schema_registry_url=http://127.0.0.1:1']))
+    check_registry_at_launch(
+        PipelineOptions(['--runner=DataflowRunner', '--schema_registry_url=http://127.0.0.1:1'])
+    )
 
 
 def test_the_launch_check_passes_when_the_registry_answers():
