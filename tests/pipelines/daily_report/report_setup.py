@@ -13,6 +13,7 @@ import pathlib
 from typing import Any, DefaultDict, Dict, List, Optional, Sequence
 
 import apache_beam as beam
+from apache_beam.options.pipeline_options import PipelineOptions
 
 from connectors.avro_archive import WriteAvroArchive
 from connectors.order_codec import decode_order
@@ -21,6 +22,7 @@ from pipelines.daily_report.dead_letter_reasons import meaning
 from pipelines.generator.config import TrafficConfig
 from pipelines.generator.plan import TrafficPlan, plan_traffic
 from pipelines.generator.reference_data import build_reference_data, write_reference_data
+from pipelines.runner_setup import with_local_runners
 from pipelines.streaming import pipeline as streaming
 from schemas import load_schema
 from transforms.fraud_rules import RULES
@@ -72,7 +74,9 @@ def write_archive(
     """Archives the plan's records (orders and dead letters), plus dead-letter dicts placed
     by their `failed_at`."""
     records = [(r.value, r.event_time_ms) for r in plan.records]
-    with beam.Pipeline() as pipeline:
+    # The local Prism, as every other pipeline of the suite: Beam shares one Prism job server
+    # per process, and one made here without a location would later try to download Prism.
+    with beam.Pipeline(options=with_local_runners(PipelineOptions())) as pipeline:
         ingested = (
             pipeline
             | 'Records' >> beam.Create(records)
