@@ -5,9 +5,13 @@ download a Prism release, which these machines cannot reach. Point it at the Pri
 `./run_local.sh setup` built (a `--test-pipeline-options` given on the command line wins).
 
 Tests marked `long_running` run last; when collection finds one, a streaming job starts
-before the first test (tests/background_job.py) so that it has aged while the suite ran.
+before the first test (tests/background_job.py) so that it has aged while the suite ran. It
+needs the broker before any fixture runs, so it gets it the way the Kafka tests' fixture does
+(tests/integration/suite_broker.py): the running one, or the local one started for the
+session and stopped after the job.
 """
 
+import contextlib
 import os
 import pathlib
 import tempfile
@@ -15,10 +19,10 @@ import tempfile
 import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 
-from connectors.kafka_config import default_brokers
 from pipelines.local.cache import prism_binary
 from tests.background_job import BackgroundJob
 from tests.integration.local_scripts import free_port, run_script
+from tests.integration.suite_broker import suite_broker
 
 if TestPipeline.pytest_test_pipeline_options is None:
     # Beam's class attribute, declared None, that its test pipelines read options from.
@@ -37,20 +41,26 @@ def pytest_collection_modifyitems(session, config, items):
 
 
 def pytest_collection_finish(session):
+    if session.config.option.collectonly:
+        return
     if not any(item.get_closest_marker('long_running') for item in session.items):
         return
-    bootstrap = default_brokers()
     folder = pathlib.Path(tempfile.mkdtemp(prefix='goldstream-long-running-'))
+    broker = session.config.stash[_BROKER] = contextlib.ExitStack()
     try:
+        bootstrap = broker.enter_context(suite_broker())
         session.config.stash[_JOB] = BackgroundJob.start(bootstrap, folder)
-    except Exception as error:  # pylint: disable=broad-except  # the test reports it
-        session.config.stash[_JOB_ERROR] = error
+    except (Exception, pytest.fail.Exception) as error:  # pylint: disable=broad-except
+        session.config.stash[_JOB_ERROR] = error  # the long-running test reports it
 
 
 def pytest_sessionfinish(session):
     job = session.config.stash.get(_JOB, None)
     if job is not None:
         job.stop()
+    broker = session.config.stash.get(_BROKER, None)
+    if broker is not None:
+        broker.close()  # stops the broker only if suite_broker started it
 
 
 @pytest.fixture
@@ -77,4 +87,5 @@ def background_job(request) -> BackgroundJob:
 
 
 _JOB = pytest.StashKey[BackgroundJob]()
-_JOB_ERROR = pytest.StashKey[Exception]()
+_JOB_ERROR = pytest.StashKey[BaseException]()
+_BROKER = pytest.StashKey[contextlib.ExitStack]()
