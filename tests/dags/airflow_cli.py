@@ -1,10 +1,11 @@
 """Running Airflow's own command line (from its venv) on the project's DAG folder.
 
-Airflow has a virtual environment of its own (`./run_local.sh setup` builds it; the test
-command exports its `airflow` as `GOLDSTREAM_AIRFLOW_BIN`), so the tests drive it as a
-program: `airflow db migrate` once for a scratch `AIRFLOW_HOME`, then `airflow dags test`
-per DAG run, with settings passed the ways a deployment passes them (Airflow Variables and
-connections as `AIRFLOW_VAR_*` and `AIRFLOW_CONN_*` environment variables).
+Airflow has a virtual environment of its own (`./run_local.sh setup` builds it where
+`cache.airflow_venv()` says; `GOLDSTREAM_AIRFLOW_BIN` names another `airflow`), so the tests
+drive it as a program: `airflow db migrate` once for a scratch `AIRFLOW_HOME`, then
+`airflow dags test` per DAG run, with settings passed the ways a deployment passes them
+(Airflow Variables and connections as `AIRFLOW_VAR_*` and `AIRFLOW_CONN_*` environment
+variables).
 """
 
 import json
@@ -12,6 +13,8 @@ import os
 import pathlib
 import subprocess
 from typing import Dict, List, Mapping, NamedTuple
+
+from pipelines.local import cache
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 DAGS = ROOT / 'dags'
@@ -22,11 +25,7 @@ COMMAND_TIMEOUT_S = 300
 def airflow_binary() -> pathlib.Path:
     """The `airflow` of the venv `./run_local.sh setup` built."""
     configured = os.environ.get('GOLDSTREAM_AIRFLOW_BIN')
-    if configured:
-        return pathlib.Path(configured)
-    cache = pathlib.Path.home() / '.cache' / 'goldstream' / 'airflow'
-    found = sorted(cache.glob('*/bin/airflow'))
-    return found[-1] if found else pathlib.Path('airflow-not-set-up')
+    return pathlib.Path(configured) if configured else cache.airflow_venv() / 'bin' / 'airflow'
 
 
 def base_env(home: pathlib.Path) -> Dict[str, str]:
