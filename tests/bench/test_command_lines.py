@@ -2,6 +2,8 @@
 dashed or unknown option is one error line and exit code 2, and --help shows the defaults."""
 
 import importlib
+import subprocess
+import sys
 
 import pytest
 
@@ -60,3 +62,25 @@ def test_help_names_the_command_and_shows_the_defaults(name, capsys):
     out = ' '.join(capsys.readouterr().out.split())
     assert out.startswith(f'usage: python -m bench.{name} [options]')
     assert '(default: ' in out and '--verbose' in out
+
+
+@pytest.mark.parametrize('name', BENCHMARKS)
+def test_run_as_a_command_it_prints_no_import_time_warning(name):
+    ran = subprocess.run(
+        [sys.executable, '-m', f'bench.{name}', '--no_such_option=1'],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ran.returncode == 2
+    assert ran.stderr == 'error: unknown option --no_such_option; see --help for the options\n'
+
+
+def test_verbose_brings_the_warnings_back():
+    ran = subprocess.run(
+        [sys.executable, '-m', 'bench.soak', '--verbose', '--no_such_option=1'],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert 'apitools not found' in ran.stderr
