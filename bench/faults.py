@@ -33,22 +33,7 @@ RUNNERS = {
     'DirectRunner': ['--runner=DirectRunner'],  # the default: Prism, patched (infra/prism)
     'Flink[local]': ['--runner=FlinkRunner', '--flink_master=[local]'],
 }
-COLUMNS = [
-    'runner',
-    'orders/s',
-    'cycle',
-    'produced',
-    'archived',
-    'dead-lettered',
-    'lost',
-    'duplicated',
-    'alerts delivered',
-    'alert repeats',
-    'recovery s',
-    'lost at the end',
-    'archived, then gone',
-    'load (1 min)',
-]
+COLUMNS = ['runner', 'orders/s', *FaultReport.COLUMNS, 'archived, then gone', 'load (1 min)']
 
 
 def log(message: str) -> None:
@@ -56,49 +41,20 @@ def log(message: str) -> None:
 
 
 def runner_rows(runner: str, rate: int, report: FaultReport) -> list:
-    """The report's rows under COLUMNS: one per cycle (counted when the job had settled
-    after it) and the runner's total (at the end of its run)."""
+    """The report's table (`FaultReport.table`) under COLUMNS: a row per cycle (counted when
+    the job had settled after it; a cycle that did not settle says so) and the runner's total
+    (at the end of its run), each with the runner, the rate and the two columns of its own."""
     rows = []
-    for cycle in report.cycles:
-        counts = cycle.tally
-        name = cycle.cycle if cycle.settled else f'{cycle.cycle} (not settled)'
-        rows.append(
-            [
-                runner,
-                rate,
-                name,
-                counts.produced,
-                counts.archived,
-                counts.dead_lettered,
-                counts.lost,
-                counts.duplicated,
-                f'{counts.alerts_delivered} of {counts.alerts_expected}',
-                counts.alert_repeats,
-                round(cycle.recovery_s, 1),
-                cycle.lost_at_end,
-                '',
-                cycle.load,
-            ]
-        )
-    total = report.total
-    rows.append(
-        [
-            runner,
-            rate,
-            'total',
-            total.produced,
-            total.archived,
-            total.dead_lettered,
-            total.lost,
-            total.duplicated,
-            f'{total.alerts_delivered} of {total.alerts_expected}',
-            total.alert_repeats,
-            '',
-            total.lost,
-            report.archive_gone,
-            round(os.getloadavg()[0], 1),
-        ]
-    )
+    for index, (name, *counts) in enumerate(report.table()):
+        if index < len(report.cycles):
+            cycle = report.cycles[index]
+            name = name if cycle.settled else f'{name} (not settled)'
+            extra = ['', cycle.load]
+        elif name == 'total':
+            extra = [report.archive_gone, round(os.getloadavg()[0], 1)]
+        else:
+            extra = ['', '']
+        rows.append([runner, rate, name, *counts, *extra])
     return rows
 
 
