@@ -219,7 +219,7 @@ class LocalProcess:
                 )
             if now >= next_progress:
                 say(
-                    f'still waiting for {self.subject} ({now - started:.0f} s of '
+                    f'still waiting for {self.subject} to {what} ({now - started:.0f} s of '
                     f'{deadline_s:g} s; logs in {self.log_file.parent})'
                 )
                 next_progress += PROGRESS_EVERY_S

@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from pipelines.local import process
 from pipelines.local.process import LocalProcess, ProcessFailed, is_alive, port_in_use
 from pipelines.local.process_tree import process_table
 from tests.integration.local_scripts import free_port
@@ -38,8 +39,8 @@ def _gone(pid: int) -> bool:
 def stop_after():
     started = []
     yield started.append
-    for process in started:
-        process.stop(deadline_s=1.0)
+    for local_process in started:
+        local_process.stop(deadline_s=1.0)
 
 
 def test_start_ready_status_and_stop_of_a_web_server(tmp_path, stop_after):
@@ -155,3 +156,14 @@ def test_port_in_use_sees_a_listener_only():
         assert not port_in_use(port)  # bound, not listening
         holder.listen()
         assert port_in_use(port)
+
+
+def test_a_long_wait_says_what_it_waits_for(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(process, 'PROGRESS_EVERY_S', 0.1)
+    waiting = _process(tmp_path, '')
+    until = time.monotonic() + 0.35
+    waiting.wait_until_ready(os.getpid(), lambda: time.monotonic() > until, DEADLINE_S, 'listen')
+    lines = capsys.readouterr().err.splitlines()
+    assert lines and all(
+        line.startswith('==> still waiting for the test server to listen (') for line in lines
+    )
