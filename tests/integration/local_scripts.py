@@ -5,7 +5,9 @@ import socket
 import subprocess
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-SCRIPT_TIMEOUT_S = 180
+SCRIPT_TIMEOUT_S = 300
+"""Longer than any start deadline (Airflow's 180 s is the longest), so that a slow start ends
+with the script's own error and log tail, not with the test's timeout."""
 
 
 def free_port() -> int:
