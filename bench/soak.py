@@ -31,36 +31,13 @@ from connectors.kafka_topics import end_offsets
 from pipelines.command_line import CommandParser, run_command
 from pipelines.generator.config import TrafficConfig
 from pipelines.local.live_run import LiveRun
+from pipelines.local.process_tree import job_rss_bytes
 
 CHUNK_S = 10
 
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-def rss_mb(pid: int) -> float:
-    """Resident memory of `pid` and its descendants, MB (Linux /proc)."""
-    parents: Dict[int, int] = {}
-    rss: Dict[int, int] = {}
-    for entry in os.listdir('/proc'):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f'/proc/{entry}/stat') as stat:
-                fields = stat.read().rsplit(')', 1)[1].split()
-            parents[int(entry)] = int(fields[1])
-            rss[int(entry)] = int(fields[21]) * os.sysconf('SC_PAGE_SIZE')
-        except (OSError, IndexError, ValueError):
-            continue
-    tree, frontier = {pid}, [pid]
-    while frontier:
-        parent = frontier.pop()
-        for child, its_parent in parents.items():
-            if its_parent == parent and child not in tree:
-                tree.add(child)
-                frontier.append(child)
-    return sum(rss.get(p, 0) for p in tree) / 1e6
 
 
 class Feeder(threading.Thread):
@@ -164,7 +141,7 @@ def main(argv=None) -> None:
                     round((time.monotonic() - started) / 60, 1),
                     produced,
                     lag,
-                    round(rss_mb(run.process.pid)),
+                    round(job_rss_bytes(run.process.pid) / 1e6),
                     f'{fresh[len(fresh) // 2]:,}' if fresh else '-',
                     f'{fresh[-1]:,}' if fresh else '-',
                     f'{delivered} of {len(feeder.expected)}',

@@ -14,15 +14,18 @@ from typing import Dict, NamedTuple, Optional, Set, Tuple
 
 KILL_DEADLINE_S = 30.0
 POLL_S = 0.05
+PAGE_BYTES = os.sysconf('SC_PAGE_SIZE')
 
 
 class ProcessInfo(NamedTuple):
-    """What /proc/<pid>/stat says of a process: parent, group, session and state."""
+    """What /proc/<pid>/stat says of a process: parent, group, session, state and resident
+    memory (bytes)."""
 
     ppid: int
     pgid: int
     sid: int
     state: str
+    rss_bytes: int = 0
 
 
 def process_table() -> Dict[int, ProcessInfo]:
@@ -36,7 +39,9 @@ def process_table() -> Dict[int, ProcessInfo]:
                 fields = stat.read().rsplit(')', 1)[1].split()
         except (OSError, IndexError):
             continue
-        table[int(entry)] = ProcessInfo(int(fields[1]), int(fields[2]), int(fields[3]), fields[0])
+        table[int(entry)] = ProcessInfo(
+            int(fields[1]), int(fields[2]), int(fields[3]), fields[0], int(fields[21]) * PAGE_BYTES
+        )
     return table
 
 
@@ -59,6 +64,12 @@ def job_processes(leader: int, table: Optional[Dict[int, ProcessInfo]] = None) -
                 members.add(child)
                 stack.append(child)
     return {pid for pid in members if table[pid].state != 'Z'}
+
+
+def job_rss_bytes(leader: int) -> int:
+    """The resident memory of every live process of the job `leader` started."""
+    table = process_table()
+    return sum(table[pid].rss_bytes for pid in job_processes(leader, table))
 
 
 def kill_job(leader: int, deadline_s: float = KILL_DEADLINE_S) -> Tuple[int, ...]:

@@ -2,8 +2,15 @@
 
 import os
 import subprocess
+import sys
 
-from pipelines.local.process_tree import ProcessInfo, job_processes, kill_job, process_table
+from pipelines.local.process_tree import (
+    ProcessInfo,
+    job_processes,
+    job_rss_bytes,
+    kill_job,
+    process_table,
+)
 
 LEADER = 100
 SAMPLE_TABLE = {
@@ -43,4 +50,25 @@ def test_kill_job_leaves_nothing_of_a_real_job_alive():
         if job.poll() is None:
             os.killpg(job.pid, 9)
             job.wait(10)
+        job.stdout.close()
+
+
+def test_a_jobs_memory_counts_its_children():
+    holder = (
+        'import sys; block = b"x" * (64 * 1024 * 1024); print("ready", flush=True); '
+        'sys.stdin.read()'
+    )
+    job = subprocess.Popen(
+        ['bash', '-c', f"{sys.executable} -c '{holder}'; echo done"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        assert job.stdout.readline() == b'ready\n'
+        own = process_table()[job.pid].rss_bytes
+        assert job_rss_bytes(job.pid) >= own + 64 * 1024 * 1024
+    finally:
+        job.stdin.close()
+        job.wait(10)
         job.stdout.close()
