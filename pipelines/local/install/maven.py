@@ -40,4 +40,5 @@ def copy_dependencies(
         command,
         f'Maven resolving {pom.parent.name}/{pom.name}',
         ["Read Maven's message above; check that Maven Central is reachable."],
+        quiet=True,
     )

@@ -18,6 +18,8 @@ from pipelines.local.process import ProcessFailed, say
 STAMP = '.goldstream-complete'
 HEARTBEAT_S = 30.0
 LOCK_WAIT_S = 1800.0
+OUTPUT_TAIL_LINES = 60
+ANSI_CODE = re.compile(r'\x1b\[[0-9;]*m')  # Maven 3.8 colours even with -B
 JAVA_HINT = 'a Java 17+ JDK (e.g. Debian: apt-get install openjdk-17-jdk-headless)'
 
 
@@ -74,11 +76,12 @@ def run_tool(
     cwd: Optional[pathlib.Path] = None,
     env: Optional[Mapping[str, str]] = None,
     capture: bool = False,
+    quiet: bool = False,
 ) -> str:
-    """Runs `command` with its output on the terminal (or captured, and returned); says
-    `what` is still running every HEARTBEAT_S seconds; raises SetupFailed with `hints` when
-    it fails. A tool's own progress is often quiet (Maven -q, pip): the heartbeat shows the
-    set-up is alive."""
+    """Runs `command` with its output on the terminal, or captured and returned (`capture`:
+    stdout only; `quiet`: both, shown only when it fails); says `what` is still running every
+    HEARTBEAT_S seconds; raises SetupFailed with `hints` when it fails. A tool's own progress
+    is often quiet (Maven -q, pip): the heartbeat shows the set-up is alive."""
     started = time.monotonic()
     done = threading.Event()
 
@@ -93,7 +96,8 @@ def run_tool(
             list(command),
             cwd=cwd,
             env=None if env is None else {**os.environ, **env},
-            stdout=subprocess.PIPE if capture else None,
+            stdout=subprocess.PIPE if capture or quiet else None,
+            stderr=subprocess.STDOUT if quiet else None,
             text=True,
             check=False,
         )
@@ -102,7 +106,11 @@ def run_tool(
     finally:
         done.set()
     if finished.returncode != 0:
-        raise SetupFailed(f'{what} failed (exit code {finished.returncode}).', hints)
+        shown = ''
+        if quiet:
+            lines = ANSI_CODE.sub('', finished.stdout or '').splitlines()[-OUTPUT_TAIL_LINES:]
+            shown = ''.join(line + '\n' for line in lines)
+        raise SetupFailed(f'{what} failed (exit code {finished.returncode}).', hints, shown)
     return finished.stdout or ''
 
 

@@ -82,3 +82,15 @@ def test_a_finished_folder_has_its_stamp(tmp_path):
     (folder / 'half-built').write_text('x')
     tools.fresh_folder(folder)
     assert list(folder.iterdir()) == []
+
+
+def test_a_quiet_tool_shows_its_output_only_when_it_fails(capfd):
+    script = 'import sys; print("\\x1b[1mresolving\\x1b[m"); sys.exit(1)'
+    with pytest.raises(tools.SetupFailed) as failed:
+        tools.run_tool([sys.executable, '-c', script], 'maven', ['Read it.'], quiet=True)
+    assert failed.value.log_tail == 'resolving\n'
+    assert failed.value.report() == (
+        'resolving\nerror: maven failed (exit code 1).\n       Read it.\n'
+    )
+    tools.run_tool([sys.executable, '-c', 'print("fine")'], 'maven', [], quiet=True)
+    assert capfd.readouterr().out == ''
