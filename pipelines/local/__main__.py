@@ -21,29 +21,41 @@ ACTIONS = ('start', 'stop', 'status')
 
 
 def parse_arguments(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog='python -m pipelines.local', description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog='python -m pipelines.local', description=__doc__, allow_abbrev=False
+    )
     commands = parser.add_subparsers(dest='command', required=True)
-    install = commands.add_parser('setup', help='download and build the tools (all by default)')
+    install = commands.add_parser(
+        'setup', allow_abbrev=False, help='download and build the tools (all by default)'
+    )
     install.add_argument(
         'steps', nargs='*', metavar='step', help=f'some of: {", ".join(steps.STEPS)}'
     )
-    kafka = commands.add_parser('broker', help='the local one-node KRaft broker')
+    kafka = commands.add_parser(
+        'broker', allow_abbrev=False, help='the local one-node KRaft broker'
+    )
     kafka.add_argument('action', choices=ACTIONS)
     kafka.add_argument(
         '--secure',
         action='store_true',
         help='the secured broker (SASL_SSL, SCRAM-SHA-512, client certificates)',
     )
-    session = commands.add_parser('flink', help='the local Flink session cluster')
+    session = commands.add_parser(
+        'flink', allow_abbrev=False, help='the local Flink session cluster'
+    )
     session.add_argument('action', choices=ACTIONS)
-    page = commands.add_parser('dashboard', help='the live page, in the background')
+    page = commands.add_parser(
+        'dashboard', allow_abbrev=False, help='the live page, in the background'
+    )
     page.add_argument('action', choices=ACTIONS)
     page.add_argument(
         '--group',
         help='the consumer group it watches (default '
         '$GOLDSTREAM_DASHBOARD_GROUP, else goldstream-demo)',
     )
-    scheduler = commands.add_parser('airflow', help="Airflow with the daily report's DAG")
+    scheduler = commands.add_parser(
+        'airflow', allow_abbrev=False, help="Airflow with the daily report's DAG"
+    )
     scheduler.add_argument('action', choices=ACTIONS)
     args = parser.parse_args(argv)
     unknown = [name for name in getattr(args, 'steps', ()) if name not in steps.STEPS]
