@@ -4,7 +4,8 @@ keeps its runtime state.
 The versions come from `infra/versions.env` (the one place they are pinned); downloads and
 builds live under `$GOLDSTREAM_CACHE` (default `~/.cache/goldstream`), keyed by version, and
 runtime state (broker data, logs, pid files) under `$GOLDSTREAM_STATE_DIR` (default `.local/`
-in the clone). run_local.sh's set-up writes the same paths (it runs before a venv exists).
+in the clone). The set-up (`pipelines/local/install/`) fills these paths; run_local.sh
+builds only the project's venv, the one thing that must exist before any Python runs.
 Only a clone has the versions file: an installed goldstream (`pip install`, a Dataflow
 worker) has no run_local.sh tools, and `in_clone()` says so.
 """
@@ -40,7 +41,7 @@ def read_versions(path: pathlib.Path = VERSIONS_FILE) -> Dict[str, str]:
 
 
 def cache_dir(environ: Optional[Mapping[str, str]] = None) -> pathlib.Path:
-    """The download and build cache run_local.sh fills."""
+    """The download and build cache the set-up fills."""
     configured = (os.environ if environ is None else environ).get('GOLDSTREAM_CACHE')
     if configured:
         return pathlib.Path(configured)
@@ -58,7 +59,7 @@ PRISM_PATCHES = REPO_ROOT / 'infra' / 'prism'
 
 def prism_patches_key() -> str:
     """The first 12 hex digits of the SHA-256 of `infra/prism/*.patch`, concatenated in name
-    order: run_local.sh builds Prism with those patches into a folder named by it."""
+    order: the set-up builds Prism with those patches into a folder named by it."""
     digest = hashlib.sha256()
     for patch in sorted(PRISM_PATCHES.glob('*.patch')):
         digest.update(patch.read_bytes())
