@@ -246,6 +246,11 @@ class _PlanPartitionReads(beam.DoFn):
 # python's default 500 records made a 0.25 s read last 1-2 s on a busy machine; the rest of a
 # fetch stays buffered in the consumer for the next poll.
 POLL_MAX_RECORDS = 100
+# How long the broker holds a fetch that finds nothing new (kafka-python's default is 500 ms).
+# A consumer has one fetch in flight per broker, so a read of one partition waits for the
+# fetch the previous read (of another partition) left waiting; short, it keeps that wait
+# short. `client_options` may set another.
+FETCH_MAX_WAIT_MS = 100
 
 
 class _ReadPartition(beam.DoFn):
@@ -299,11 +304,10 @@ class _ReadPartition(beam.DoFn):
 
     def _connected_consumer(self) -> KafkaConsumer:
         if self._consumer is None:
-            self._consumer = KafkaConsumer(
-                **self._connection.consumer_config(
-                    enable_auto_commit=False, client_id='goldstream-reader'
-                )
-            )
+            settings = {'enable_auto_commit': False, 'client_id': 'goldstream-reader'}
+            if 'fetch_max_wait_ms' not in self._connection.client_options:
+                settings['fetch_max_wait_ms'] = FETCH_MAX_WAIT_MS
+            self._consumer = KafkaConsumer(**self._connection.consumer_config(**settings))
         return self._consumer
 
     def _drop_consumer(self) -> None:
@@ -386,9 +390,14 @@ class _ReadPartition(beam.DoFn):
                     if consumer.position(tp) >= restriction.stop:
                         tracker.try_claim(restriction.stop)  # only gaps were left: done
                         return
-                else:
+                elif _caught_up(consumer, tp):
                     tracker.defer_remainder(self._resume_delay)
                     return
+                # Else the broker has not answered for this partition yet: kafka-python
+                # sends one fetch per broker at a time, and the one in flight may still be
+                # waiting on the partition this consumer read before. Poll again (until
+                # the deadline): deferring now starves a partition whose turn keeps coming
+                # while another's fetch waits.
             if time.monotonic() >= deadline:
                 tracker.defer_remainder()
                 return
@@ -478,6 +487,12 @@ class _ReadPartitionUnbounded(_ReadPartition):
         watermark=beam.DoFn.WatermarkEstimatorParam(),
     ) -> Iterable[KafkaRecord]:
         yield from self._read(element, tracker, watermark, finalizer)
+
+
+def _caught_up(consumer: KafkaConsumer, tp: TopicPartition) -> bool:
+    """Whether the broker said, since `tp` was assigned, that nothing is past the position."""
+    highwater = consumer.highwater(tp)  # None until a fetch of tp was answered
+    return highwater is not None and consumer.position(tp) >= highwater
 
 
 def _broker_away(error: KafkaError) -> bool:

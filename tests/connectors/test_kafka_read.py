@@ -3,13 +3,23 @@
 import collections
 
 from apache_beam.io.restriction_trackers import OffsetRange
+from apache_beam.runners.sdf_utils import RestrictionTrackerView, ThreadsafeRestrictionTracker
 from apache_beam.utils.timestamp import Duration
 from kafka import TopicPartition
 
 from connectors.kafka_config import KafkaConnection
 from connectors.kafka_partitions import PartitionRead
-from connectors.kafka_read import POLL_MAX_RECORDS, _ReadPartition, kafka_timestamp_ms
-from connectors.kafka_restriction import EventTimeWatermarkProvider, KafkaOffsetTracker
+from connectors.kafka_read import (
+    POLL_MAX_RECORDS,
+    _ReadPartition,
+    _ReadPartitionUnbounded,
+    kafka_timestamp_ms,
+)
+from connectors.kafka_restriction import (
+    UNBOUNDED_STOP,
+    EventTimeWatermarkProvider,
+    KafkaOffsetTracker,
+)
 
 Message = collections.namedtuple('Message', 'topic partition offset timestamp key value headers')
 BASE_MS = 1_780_000_000_000
@@ -29,6 +39,9 @@ class FakeConsumer:
         self._tp = TopicPartition('orders', 0)
         self._position = 0
         self._assigned = set()
+        self.polls = 0
+        self.unanswered_polls = 0  # polls before the broker answers a fetch of the partition
+        self._highwater = None
 
     def assignment(self):
         return self._assigned
@@ -42,8 +55,15 @@ class FakeConsumer:
     def position(self, tp):
         return self._position
 
+    def highwater(self, tp):
+        return self._highwater
+
     def poll(self, timeout_ms, max_records=None):
         self.polled_at_most = max_records
+        self.polls += 1
+        if self.polls <= self.unanswered_polls:
+            return {}  # another partition's fetch still holds the line to the broker
+        self._highwater = self._end
         pending = [m for m in self._log if m.offset >= self._position]
         batch = pending[:max_records]
         if len(batch) < len(pending):
@@ -165,3 +185,51 @@ def test_a_record_without_event_time_takes_the_previous_records_time_even_after_
     another = reader_over(range(5), event_time_ms, watermarks)
     assert stamped(another, resumed, 3, 5) == [(3, BASE_MS + 120_000), (4, BASE_MS + 240_000)]
     assert another._without_event_time.value == 1  # pylint: disable=protected-access
+
+
+def read_unbounded(log, start, unanswered_polls):
+    """One unbounded read from `start` of a fake log whose first `unanswered_polls` polls
+    come back empty; returns (offsets emitted, polls made, (residual, resume delay))."""
+    watermarks = EventTimeWatermarkProvider(Duration.of(5), 10.0)
+    reader = _ReadPartitionUnbounded(
+        KafkaConnection.of('127.0.0.1:9092'),
+        None,
+        kafka_timestamp_ms,
+        poll_timeout_ms=10,
+        resume_delay_s=0.5,
+        max_read_time_s=30.0,
+        watermarks=watermarks,
+    )
+    consumer = FakeConsumer(log, len(log))
+    consumer.unanswered_polls = unanswered_polls
+    reader._consumer = consumer  # pylint: disable=protected-access
+    restriction = OffsetRange(start, UNBOUNDED_STOP)
+    element = PartitionRead('orders', 0, start, UNBOUNDED_STOP)
+    tracker = ThreadsafeRestrictionTracker(KafkaOffsetTracker(restriction))
+    estimator = watermarks.create_watermark_estimator(
+        watermarks.initial_estimator_state(element, restriction)
+    )
+    emitted = [
+        value.value.offset
+        for value in reader.process(
+            element, finalizer=None, tracker=RestrictionTrackerView(tracker), watermark=estimator
+        )
+    ]
+    return emitted, consumer.polls, tracker.deferred_status()
+
+
+def test_an_unbounded_read_polls_on_until_the_broker_answered_for_its_partition():
+    # Empty polls before any answer for this partition say nothing about the partition (the
+    # consumer's one fetch may still wait on another): taking them for "caught up" starved
+    # a partition on Prism.
+    emitted, polls, (residual, _) = read_unbounded(range(5), 0, unanswered_polls=3)
+    assert emitted == [0, 1, 2, 3, 4]
+    assert polls == 5  # three unanswered, one with the records, one that finds the end
+    assert residual.start == 5
+
+
+def test_a_caught_up_unbounded_read_defers_by_the_resume_delay_after_one_empty_poll():
+    emitted, polls, (residual, delay) = read_unbounded(range(5), 5, unanswered_polls=0)
+    assert (emitted, polls) == ([], 1)
+    assert residual.start == 5
+    assert Duration.of(0) < delay <= Duration.of(0.5)
