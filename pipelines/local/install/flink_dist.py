@@ -8,6 +8,7 @@ import shutil
 import sys
 import tarfile
 import zipfile
+from typing import IO
 
 from pipelines.local import cache
 from pipelines.local.install.tools import (
@@ -36,8 +37,9 @@ def unpack(archive: pathlib.Path, into: pathlib.Path) -> None:
                     and len(parts) > 3
                     and parts[1:3] in (('deps', 'lib'), ('deps', 'bin'))
                 ):
-                    content = sdist.extractfile(member).read()  # type: ignore[union-attr]
-                    _write(into.joinpath(*parts[2:]), content, member.mode)
+                    source = sdist.extractfile(member)  # None only for what is not a file
+                    if source is not None:
+                        _write(into.joinpath(*parts[2:]), source, member.mode)
     elif archive.name.endswith('.whl'):
         with zipfile.ZipFile(archive) as wheel:
             for name in wheel.namelist():
@@ -49,14 +51,17 @@ def unpack(archive: pathlib.Path, into: pathlib.Path) -> None:
                     and not name.endswith('/')
                 ):
                     mode = (wheel.getinfo(name).external_attr >> 16) & 0o777
-                    _write(into.joinpath(*parts[1:]), wheel.read(name), mode or 0o644)
+                    with wheel.open(name) as source:
+                        _write(into.joinpath(*parts[1:]), source, mode or 0o644)
     else:
         raise SetupFailed(f'{archive.name} is neither an sdist (.tar.gz) nor a wheel (.whl).')
 
 
-def _write(path: pathlib.Path, content: bytes, mode: int) -> None:
+def _write(path: pathlib.Path, source: IO[bytes], mode: int) -> None:
+    """Copies in chunks: flink-dist's jar alone is over 100 MB."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(content)
+    with path.open('wb') as target:
+        shutil.copyfileobj(source, target)
     path.chmod(mode & 0o755 | 0o644)
 
 
