@@ -227,6 +227,13 @@ class _ProduceRecords(beam.DoFn):
         if not pending:
             return
         count = len(pending)
+        if self._producer is None:
+            # Torn down mid-bundle: the runner is cancelling the job or stopping the worker.
+            raise KafkaWriteError(
+                f'the writer to {self._topic!r} was torn down before Kafka acknowledged the '
+                f'{count} records of the bundle (the job is being cancelled or its worker is '
+                'stopping); the bundle fails so the runner retries it'
+            )
         while True:
             try:
                 self._producer.flush(timeout=max(0.1, self._remaining_s()))

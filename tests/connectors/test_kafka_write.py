@@ -6,6 +6,7 @@ import pytest
 from connectors.kafka_write import (
     DEFAULT_MAX_RECORD_BYTES,
     REQUEST_OVERHEAD_BYTES,
+    KafkaWriteError,
     RecordTooLargeError,
     WriteToKafka,
     _ProduceRecords,
@@ -101,3 +102,17 @@ def test_a_bigger_limit_needs_a_bigger_request_size():
 def test_fit_fn_must_be_a_function():
     with pytest.raises(ValueError, match='fit_fn'):
         WriteToKafka('127.0.0.1:9', 'out', value_fn=bytes, fit_fn='cut')
+
+
+def test_a_bundle_finished_after_teardown_fails_saying_so():
+    # On cancel, Prism's SDK harness may tear the DoFn down while a bundle still finishes:
+    # the records sent cannot be checked, and the error says why rather than an
+    # AttributeError on the closed producer.
+    writer = WriteToKafka('127.0.0.1:9', 'out', value_fn=lambda e: e)
+    fn = _ProduceRecords(writer._connection, 'out', writer._value_fn, None, 1.0, 100, None)
+    fn._producer = _RecordingProducer()
+    fn.start_bundle()
+    fn.process(b'v')
+    fn._producer = None  # what teardown leaves
+    with pytest.raises(KafkaWriteError, match=r"writer to 'out' was torn down .* 1 records"):
+        list(fn.finish_bundle())
