@@ -81,19 +81,24 @@ class FakeCounter:
         self.value += n
 
 
-def read(offsets, end, start, stop):
-    """Runs the reader over [start, stop) of a fake log of `offsets` that ends at `end`;
-    returns (offsets emitted, records counted)."""
-    watermarks = EventTimeWatermarkProvider(Duration.of(5), 10.0, hold=True)
-    reader = _ReadPartition(
+def new_reader(reader_class, watermarks, event_time_ms=kafka_timestamp_ms):
+    """A reader with short polls, a long read deadline and a resume delay of 0.5 s."""
+    return reader_class(
         KafkaConnection.of('127.0.0.1:9092'),
         None,
-        kafka_timestamp_ms,
+        event_time_ms,
         poll_timeout_ms=10,
         resume_delay_s=0.5,
         max_read_time_s=30.0,
         watermarks=watermarks,
     )
+
+
+def read(offsets, end, start, stop):
+    """Runs the reader over [start, stop) of a fake log of `offsets` that ends at `end`;
+    returns (offsets emitted, records counted)."""
+    watermarks = EventTimeWatermarkProvider(Duration.of(5), 10.0, hold=True)
+    reader = new_reader(_ReadPartition, watermarks)
     reader._consumer = FakeConsumer(offsets, end)  # pylint: disable=protected-access
     reader._records_read = FakeCounter()  # pylint: disable=protected-access
     element = PartitionRead('orders', 0, start, stop)
@@ -136,15 +141,7 @@ def test_the_reader_asks_for_at_most_poll_max_records():
 
 
 def reader_over(log, event_time_ms, watermarks):
-    reader = _ReadPartition(
-        KafkaConnection.of('127.0.0.1:9092'),
-        None,
-        event_time_ms,
-        poll_timeout_ms=10,
-        resume_delay_s=0.5,
-        max_read_time_s=30.0,
-        watermarks=watermarks,
-    )
+    reader = new_reader(_ReadPartition, watermarks, event_time_ms)
     reader._consumer = FakeConsumer(log, len(log))  # pylint: disable=protected-access
     reader._records_read = FakeCounter()  # pylint: disable=protected-access
     reader._without_event_time = FakeCounter()  # pylint: disable=protected-access
@@ -191,15 +188,7 @@ def read_unbounded(log, start, unanswered_polls):
     """One unbounded read from `start` of a fake log whose first `unanswered_polls` polls
     come back empty; returns (offsets emitted, polls made, (residual, resume delay))."""
     watermarks = EventTimeWatermarkProvider(Duration.of(5), 10.0)
-    reader = _ReadPartitionUnbounded(
-        KafkaConnection.of('127.0.0.1:9092'),
-        None,
-        kafka_timestamp_ms,
-        poll_timeout_ms=10,
-        resume_delay_s=0.5,
-        max_read_time_s=30.0,
-        watermarks=watermarks,
-    )
+    reader = new_reader(_ReadPartitionUnbounded, watermarks)
     consumer = FakeConsumer(log, len(log))
     consumer.unanswered_polls = unanswered_polls
     reader._consumer = consumer  # pylint: disable=protected-access
