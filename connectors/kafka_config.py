@@ -116,19 +116,25 @@ class KafkaConnection:
         _check_options(options, security_protocol, security is not None)
         return cls(servers, security_protocol, options, security)
 
-    def consumer_config(self, **connector_settings) -> Dict[str, Any]:
-        """kafka-python KafkaConsumer keyword arguments."""
-        return self._client_config(KafkaConsumer.DEFAULT_CONFIG, connector_settings)
+    def consumer_config(
+        self, defaults: Optional[Mapping[str, Any]] = None, **connector_settings
+    ) -> Dict[str, Any]:
+        """kafka-python KafkaConsumer keyword arguments: the connector's `defaults`, which
+        `client_options` may override, and its `connector_settings`, which they may not."""
+        return self._client_config(KafkaConsumer.DEFAULT_CONFIG, defaults, connector_settings)
 
     def producer_config(self, **connector_settings) -> Dict[str, Any]:
         """kafka-python KafkaProducer keyword arguments."""
-        return self._client_config(KafkaProducer.DEFAULT_CONFIG, connector_settings)
+        return self._client_config(KafkaProducer.DEFAULT_CONFIG, None, connector_settings)
 
-    def _client_config(self, known: Mapping, connector_settings) -> Dict[str, Any]:
+    def _client_config(
+        self, known: Mapping, defaults: Optional[Mapping[str, Any]], connector_settings
+    ) -> Dict[str, Any]:
         config = {
             'bootstrap_servers': list(self.bootstrap_servers),
             'security_protocol': self.security_protocol,
             **RECONNECT_SETTINGS,
+            **(defaults or {}),
         }
         if self.security is not None:
             config.update(self.security.client_config())  # reads the password now

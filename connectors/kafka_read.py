@@ -304,10 +304,13 @@ class _ReadPartition(beam.DoFn):
 
     def _connected_consumer(self) -> KafkaConsumer:
         if self._consumer is None:
-            settings = {'enable_auto_commit': False, 'client_id': 'goldstream-reader'}
-            if 'fetch_max_wait_ms' not in self._connection.client_options:
-                settings['fetch_max_wait_ms'] = FETCH_MAX_WAIT_MS
-            self._consumer = KafkaConsumer(**self._connection.consumer_config(**settings))
+            self._consumer = KafkaConsumer(
+                **self._connection.consumer_config(
+                    defaults={'fetch_max_wait_ms': FETCH_MAX_WAIT_MS},
+                    enable_auto_commit=False,
+                    client_id='goldstream-reader',
+                )
+            )
         return self._consumer
 
     def _drop_consumer(self) -> None:

@@ -111,6 +111,15 @@ def test_connection_passes_only_options_each_client_knows():
     assert producer['acks'] == 'all' and consumer['group_id'] == 'g'
 
 
+def test_client_options_override_a_connectors_defaults_and_its_settings_override_both():
+    default = {'fetch_max_wait_ms': 100}
+    plain = KafkaConnection.of('a:1')
+    tuned = KafkaConnection.of('a:1', client_options={'fetch_max_wait_ms': 500})
+    assert plain.consumer_config(defaults=default)['fetch_max_wait_ms'] == 100
+    assert tuned.consumer_config(defaults=default)['fetch_max_wait_ms'] == 500
+    assert tuned.consumer_config(defaults=default, fetch_max_wait_ms=50)['fetch_max_wait_ms'] == 50
+
+
 SECRET = 'n0t-in-any-repr'
 
 
