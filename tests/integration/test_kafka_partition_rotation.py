@@ -12,7 +12,6 @@ import time
 from apache_beam.io.restriction_trackers import OffsetRange
 from apache_beam.runners.sdf_utils import RestrictionTrackerView, ThreadsafeRestrictionTracker
 from apache_beam.utils.timestamp import Duration
-from kafka import KafkaProducer
 
 from connectors.kafka_config import KafkaConnection
 from connectors.kafka_partitions import PartitionRead
@@ -23,19 +22,10 @@ from connectors.kafka_restriction import (
     KafkaOffsetTracker,
 )
 from connectors.kafka_topics import ensure_topics
+from tests.integration.kafka_records import produce_to_partition
 
 RECORDS = 500
 DEADLINE_S = 60.0
-
-
-def produce(bootstrap, topic, partition, count):
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks='all', linger_ms=20)
-    try:
-        for n in range(count):
-            producer.send(topic, value=b'record-%d' % n, partition=partition)
-        producer.flush()
-    finally:
-        producer.close()
 
 
 class PartitionReads:
@@ -100,7 +90,8 @@ def test_partitions_read_in_turn_by_two_readers_are_all_read_to_the_end(
         for partition in range(3):
             assert readers[0].read(partition) == []  # each read once while empty
         for partition in range(3):
-            produce(kafka_bootstrap, topic_name, partition, count=RECORDS)
+            values = [b'record-%d' % n for n in range(RECORDS)]
+            produce_to_partition(kafka_bootstrap, topic_name, partition, values)
         turns = 0
         deadline = time.monotonic() + DEADLINE_S
         while any(readers[0].next_offset.get(p, 0) < RECORDS for p in range(3)):

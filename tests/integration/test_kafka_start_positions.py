@@ -1,20 +1,20 @@
 """Where a read starts and stops: committed, earliest, latest, timestamps, end at start."""
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaConsumer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
 from connectors.kafka_config import KafkaConnection
 from connectors.kafka_partitions import plan_partition_reads
+from tests.integration.kafka_records import produce_to_partition
 
 BASE_MS = 1_780_000_000_000
 
 
 def produce_one_partition(bootstrap, topic, count):
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks='all')
-    for n in range(count):
-        producer.send(topic, value=b'%d' % n, partition=0, timestamp_ms=BASE_MS + n * 1000)
-    producer.flush()
-    producer.close()
+    values = [b'%d' % n for n in range(count)]
+    produce_to_partition(
+        bootstrap, topic, 0, values, timestamps_ms=[BASE_MS + n * 1000 for n in range(count)]
+    )
 
 
 def plan(bootstrap, topic, **kwargs):
